@@ -1,0 +1,142 @@
+/* phantom: the layered 3D skin patch in the tissue (phantom) frame.
+ *
+ * Frame (DESIGN.md): origin on the skin surface at the centre of the patch, x lateral, y
+ * elevational, z depth into the body (+z down). Millimetres throughout.
+ *
+ * The skin surface is a smooth height field h0(x, y) (0 at rest, raised by a bony prominence,
+ * lowered by a depression or a fold). Each layer below has a thickness that may vary slowly
+ * across the patch; layer i occupies h_i(x,y) <= z < h_{i+1}(x,y) with h_{i+1} = h_i + t_i.
+ * The last layer extends to the bottom. Vessels are straight tubes; inclusions are point
+ * reflectors, spheres/ellipsoids of any tissue (cysts, gas pockets, injected drug, haematoma)
+ * and capsules (a needle shaft). Probe pressure compresses fat and collapses veins.
+ *
+ * phantom_def is plain data with fixed-size arrays (copyable, zero-allocation); a phantom is a
+ * checked, immutable copy of it made by phantom_create and freed by phantom_destroy. Every
+ * query is a pure function of the phantom and its arguments. */
+#ifndef MESOSIM_PHANTOM_H
+#define MESOSIM_PHANTOM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tissue.h"
+
+#define PHANTOM_MAX_LAYERS 12
+#define PHANTOM_MAX_FEATURES 8
+#define PHANTOM_MAX_VESSELS 16
+#define PHANTOM_MAX_INCLUSIONS 32
+
+typedef struct phantom_layer_def {
+    tissue_id tissue;
+    double thickness_mm;            /* mean thickness; ignored for the last (bottom) layer */
+    double variation;               /* slow fractional thickness variation, 0 .. 0.5 */
+    double variation_wavelength_mm; /* spatial scale of that variation (default 20 mm) */
+} phantom_layer_def;
+
+typedef enum phantom_feature_kind {
+    PHANTOM_PROMINENCE = 0, /* bony prominence: a smooth bump that raises the surface */
+    PHANTOM_DEPRESSION,     /* a smooth dip */
+    PHANTOM_FOLD            /* a crease along a line through (x, y) at angle_deg from +x */
+} phantom_feature_kind;
+
+typedef struct phantom_feature_def {
+    phantom_feature_kind kind;
+    double x_mm, y_mm;
+    double height_mm; /* how far the surface moves (always > 0) */
+    double width_mm;  /* Gaussian sigma of the bump, dip or crease profile */
+    double angle_deg; /* fold direction */
+} phantom_feature_def;
+
+typedef struct phantom_vessel_def {
+    double a_mm[3], b_mm[3]; /* straight centreline from a to b, phantom frame */
+    double radius_mm;        /* lumen radius */
+    double wall_mm;          /* wall thickness */
+    bool is_vein;            /* veins collapse under probe pressure */
+} phantom_vessel_def;
+
+typedef enum phantom_inclusion_kind {
+    PHANTOM_POINT = 0,   /* point reflector: amplitude only, no volume */
+    PHANTOM_ELLIPSOID,   /* axis-aligned ellipsoid (a sphere when radii are equal) */
+    PHANTOM_CAPSULE      /* segment a..b with radius: a needle shaft */
+} phantom_inclusion_kind;
+
+typedef struct phantom_inclusion {
+    phantom_inclusion_kind kind;
+    tissue_id tissue;      /* content (FLUID for a cyst, GAS, STEEL, HAEMATOMA, ...) */
+    double c_mm[3];        /* point / ellipsoid centre */
+    double radii_mm[3];    /* ellipsoid semi-axes */
+    double a_mm[3], b_mm[3];
+    double radius_mm;      /* capsule radius */
+    double amplitude;      /* point reflector strength relative to a dermis resolution cell */
+} phantom_inclusion;
+
+typedef struct phantom_def {
+    phantom_layer_def layers[PHANTOM_MAX_LAYERS];
+    int n_layers;
+    phantom_feature_def features[PHANTOM_MAX_FEATURES];
+    int n_features;
+    phantom_vessel_def vessels[PHANTOM_MAX_VESSELS];
+    int n_vessels;
+    phantom_inclusion inclusions[PHANTOM_MAX_INCLUSIONS];
+    int n_inclusions;
+    tissue_table tissues;
+
+    double width_mm, length_mm;   /* patch extent in x and y (the probe must stay inside) */
+    double fat_strain_per_n;      /* fractional fat compression per newton of probe force */
+    double fat_max_strain;        /* cap on that compression */
+    double vein_collapse_n;       /* probe force at which a vein lumen is flat */
+    double septa_spacing_mm;      /* mean height of fat lobules between septa */
+    double muscle_fibre_angle_deg;/* fibre direction in the skin plane, from +x */
+    double muscle_pennation_deg;  /* fibre angle to the skin plane */
+    double perimysium_spacing_mm; /* spacing of the bright perimysium sheets */
+    uint32_t seed;                /* scatterer and texture seed */
+} phantom_def;
+
+typedef struct phantom phantom;
+
+/* Adult thoracolumbar back (the case report's adults), sources in phantom.c. */
+phantom_def phantom_default_def(void);
+
+/* Checks def; on a problem returns NULL and writes one message to err (may be NULL). */
+phantom *phantom_create(const phantom_def *def, char *err, size_t err_len);
+void phantom_destroy(phantom *ph);
+const phantom_def *phantom_get_def(const phantom *ph);
+
+/* Skin surface depth z at (x, y) (negative where raised). */
+double phantom_surface_mm(const phantom *ph, double x_mm, double y_mm);
+
+/* Depths of the tops of all layers at (x, y) under probe force pressure_n: out[0] is the
+ * skin surface, out[i] the top of layer i. Returns n_layers. out needs PHANTOM_MAX_LAYERS. */
+int phantom_interfaces(const phantom *ph, double x_mm, double y_mm, double pressure_n,
+                       double *out_mm);
+
+/* Surface normal (unit, pointing out of the body, i.e. towards -z) at (x, y). */
+void phantom_surface_normal(const phantom *ph, double x_mm, double y_mm, double n_out[3]);
+
+typedef struct phantom_sample {
+    tissue_id tissue;
+    int layer;               /* layer index, -1 above the skin (gel) */
+    int vessel;              /* vessel index when in lumen or wall, else -1 */
+    int inclusion;           /* inclusion index (static first, then dynamic), else -1 */
+    double depth_mm;         /* depth below the local skin surface along its normal */
+    double backscatter;      /* diffuse amplitude including texture (septa, perimysium) */
+} phantom_sample;
+
+/* What is at point p (phantom frame) under probe force pressure_n, with the world's dynamic
+ * inclusions (needle, drug, haematoma; may be NULL) checked after the static ones. */
+phantom_sample phantom_at(const phantom *ph, const double p_mm[3], double pressure_n,
+                          const phantom_inclusion *dyn, int n_dyn);
+
+/* Texture multiplier of a layer tissue at p (fat septa, muscle perimysium), >= 0.
+ * depth_in_layer_mm is the depth of p below the top of its layer. */
+double phantom_texture(const phantom *ph, tissue_id t, const double p_mm[3],
+                       double depth_in_layer_mm);
+
+/* Vessel lumen semi-axes under pressure: horizontal stays radius, vertical shrinks for veins. */
+double phantom_vessel_vertical_radius(const phantom *ph, int vessel, double pressure_n);
+
+/* Inside test for one inclusion (a point reflector has no inside). */
+bool phantom_inclusion_contains(const phantom_inclusion *inc, const double p_mm[3]);
+
+#endif

@@ -1,0 +1,77 @@
+/* probe: the high-frequency linear probe, its settings, its pose on the skin and its beam.
+ *
+ * probe_def holds the transducer and the scanner settings (frequency, bandwidth, aperture,
+ * focus, elevation lens, depth, gain, TGC, dynamic range); probe_pose where it sits on the
+ * skin and how hard it presses. probe_frame turns a pose into the image plane's axes in the
+ * phantom frame. The beam functions give the -6 dB widths of the point-spread function that
+ * the B-mode synthesis uses, calibrated on the physics reference run in
+ * shared/reference/ultrasound.md (section 2, L22-14v-like probe).
+ *
+ * Units: MHz, mm, dB, newtons; angles in degrees at this edge (converted inside). */
+#ifndef MESOSIM_PROBE_H
+#define MESOSIM_PROBE_H
+
+#include <stdbool.h>
+
+#include "phantom.h"
+
+#define PROBE_TGC_ZONES 8
+#define PROBE_SPEED_M_S 1540.0 /* scanner's assumed speed of sound (ultrasound.md section 3) */
+
+typedef struct probe_def {
+    double freq_mhz;           /* centre frequency, 10..22 */
+    double bandwidth_frac;     /* -6 dB fractional bandwidth */
+    double pitch_mm;           /* element pitch */
+    int n_elements;            /* field of view = n_elements * pitch_mm */
+    int n_lines;               /* image lines across the field of view */
+    double rx_fnumber;         /* dynamic receive f-number */
+    double tx_focus_mm;        /* transmit focus depth */
+    double elev_focus_mm;      /* elevation lens focus */
+    double elev_height_mm;     /* element height (elevation aperture) */
+    double depth_mm;           /* image depth, 5..40 */
+    double gain_db;            /* overall receive gain */
+    double dynamic_range_db;   /* log-compression range shown in 0..255 */
+    bool tgc_on;               /* false: no depth gain at all (shows raw attenuation) */
+    double tgc_db_cm_mhz;      /* attenuation the automatic TGC slope compensates */
+    double tgc_db[PROBE_TGC_ZONES]; /* user TGC sliders, dB, zones equally spaced in depth */
+} probe_def;
+
+typedef struct probe_pose {
+    double x_mm, y_mm;   /* probe face centre over the skin, phantom frame */
+    double rot_deg;      /* rotation about the skin normal; 0: long axis along +x */
+    double tilt_deg;     /* fan: beam tilted in elevation (about the long axis) */
+    double rock_deg;     /* heel-toe: beam tilted within the image plane */
+    double pressure_n;   /* contact force */
+} probe_pose;
+
+/* Image plane in the phantom frame: p = origin + x*u + y*v + z*w for image lateral x,
+ * elevation y and depth z (all mm). u, v, w orthonormal; w is the beam direction. */
+typedef struct probe_frame {
+    double origin[3];
+    double u[3], v[3], w[3];
+} probe_frame;
+
+/* L22-14v-like probe of the reference run: 18 MHz, 44 %, 128 x 0.1 mm, 1.6 mm elevation
+ * aperture focused at 8 mm; 15 mm deep, 256 lines. */
+probe_def probe_default_def(void);
+probe_pose probe_default_pose(void);
+
+/* Returns NULL when valid, else a static message naming the bad field. */
+const char *probe_check(const probe_def *p);
+
+probe_frame probe_frame_make(const phantom *ph, const probe_pose *pose);
+void probe_image_to_phantom(const probe_frame *f, double x_mm, double y_mm, double z_mm,
+                            double out_mm[3]);
+/* Inverse: out = (lateral x, elevation y, depth z) in the image frame. */
+void probe_phantom_to_image(const probe_frame *f, const double p_mm[3], double out_mm[3]);
+
+double probe_wavelength_mm(const probe_def *p);
+double probe_fov_mm(const probe_def *p);
+/* -6 dB (half amplitude) widths of the two-way envelope PSF at depth z. */
+double probe_axial_fwhm_mm(const probe_def *p);
+double probe_lateral_fwhm_mm(const probe_def *p, double z_mm);
+double probe_elevation_fwhm_mm(const probe_def *p, double z_mm);
+/* Depth gain in dB (TGC slope plus sliders), not including gain_db; 0 when TGC is off. */
+double probe_tgc_db(const probe_def *p, double z_mm);
+
+#endif

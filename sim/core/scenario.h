@@ -1,0 +1,62 @@
+/* scenario: a training case as a file (JSON, version 1), loaded all-or-nothing.
+ *
+ * A scenario names the patient, builds the phantom (layers, surface features, vessels,
+ * inclusions, tissue overrides), sets the probe defaults and pose, and the seed. Loading either
+ * fills a complete scenario or returns every problem found, each with the file, line, column,
+ * a JSON path such as "phantom.layers[2].thickness_mm" and a message; unknown keys are named
+ * with the closest known key. Nothing half-built is ever returned.
+ *
+ * Format: scenarios/scenario.schema.json and docs/scenarios.md. The diagnostics list owns its
+ * memory (scenario_diags_free). The scenario itself is plain data. */
+#ifndef MESOSIM_SCENARIO_H
+#define MESOSIM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "phantom.h"
+#include "probe.h"
+
+#define SCENARIO_VERSION 1
+
+typedef struct scenario_patient {
+    double age_years;
+    char sex[16];          /* "female", "male", "unspecified" */
+    char region[64];       /* e.g. "thoracolumbar" */
+    char skin[64];         /* e.g. "normal", "hyperkeratosis", "thin", "excess_adipose" */
+} scenario_patient;
+
+typedef struct scenario {
+    int version;
+    char name[128];
+    char description[512];
+    scenario_patient patient;
+    phantom_def phantom;
+    probe_def probe;
+    probe_pose pose;
+    uint32_t seed;
+} scenario;
+
+typedef struct scenario_diag {
+    int line, col;        /* 1-based; 0 when not known */
+    char path[128];       /* JSON path of the offending value, "" for the whole file */
+    char message[256];
+} scenario_diag;
+
+typedef struct scenario_diags {
+    scenario_diag *items;
+    int count, cap;
+} scenario_diags;
+
+/* Defaults: adult back phantom, default probe and pose, seed 1. */
+scenario scenario_default(void);
+
+/* Parses text (name is only used in messages). On success fills *out and returns true; on
+ * failure leaves *out untouched, appends every problem to diags and returns false. */
+bool scenario_load_string(const char *text, scenario *out, scenario_diags *diags);
+/* Same from a file (read errors become a diagnostic with line 0). */
+bool scenario_load_file(const char *path, scenario *out, scenario_diags *diags);
+
+void scenario_diags_free(scenario_diags *d);
+
+#endif
