@@ -59,4 +59,24 @@ bool scenario_load_file(const char *path, scenario *out, scenario_diags *diags);
 
 void scenario_diags_free(scenario_diags *d);
 
+/* The allowed range of every number a scenario file may hold, one table shared by the loader,
+ * the schema test and the docs. path is a JSON path pattern: "[]" stands for any array index,
+ * "*" for any tissue key ("phantom.tissues.*.speed_m_s"). */
+typedef struct scenario_range {
+    const char *path;
+    double min, max;    /* inclusive, except min when min_exclusive */
+    bool min_exclusive; /* sizes: zero is not a thickness or a radius */
+    bool integer;       /* whole numbers only */
+    const char *unit;   /* "mm", "MHz", ...; "" when dimensionless */
+} scenario_range;
+
+int scenario_range_count(void);
+/* NULL when i is out of 0..count-1. */
+const scenario_range *scenario_range_at(int i);
+
+/* Reads the number at a JSON path of the scenario file, e.g. "probe.freq_mhz" or
+ * "phantom.tissues.dermis.backscatter" (no array elements). False when the path names no
+ * stored number. */
+bool scenario_number(const scenario *s, const char *path, double *out);
+
 #endif

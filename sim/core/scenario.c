@@ -1,0 +1,1588 @@
+/* scenario: JSON scenario files (version 1), validated all-or-nothing.
+ *
+ * Loading runs in four passes over one text: a byte check (UTF-8, no NUL), jansson's parse
+ * (syntax, duplicate keys), a position index built by a small tokenizer of our own, then a
+ * walk of the parsed tree that checks every key, type and range against k_fields and fills a
+ * private copy of the defaults. Jansson keeps no positions for values, hence the index: it maps
+ * the hash of each JSON path ("phantom.layers[2].thickness_mm") to the line and column where
+ * the member's key and its value start, so every diagnostic can point at the offending text.
+ * Only when no problem was found is the copy checked once more by phantom_create and
+ * probe_check and handed to the caller. */
+#include "scenario.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+/* A scenario is a few kilobytes; anything this large is a wrong file, and the cap bounds the
+ * work and memory of the position index. */
+#define MAX_FILE_BYTES (4u * 1024u * 1024u)
+/* Beyond this many problems more lines only bury the first ones. */
+#define MAX_DIAGS 100
+/* JSON paths longer than this are not indexed; diagnostics then point at the nearest
+ * indexed ancestor. */
+#define PATH_CAP 256
+/* Jansson refuses deeper nesting (JSON_PARSER_MAX_DEPTH 2048), so the tokenizer never needs
+ * more frames on text that jansson accepted; on other text it just stops. */
+#define WALK_MAX_DEPTH 2050
+
+/* ------------------------------------------------------------------------------------------ */
+/* Field table: every number a file may hold, its range and where it is stored. */
+
+enum field_store { ST_NONE, ST_DOUBLE, ST_INT, ST_U32 };
+/* Which struct a stored field's offset is relative to. */
+enum field_base { B_SCENARIO, B_PATIENT, B_PHANTOM, B_LAYER, B_FEATURE, B_VESSEL, B_INCLUSION,
+                  B_TISSUE, B_PROBE, B_POSE };
+
+typedef struct field {
+    scenario_range r;
+    enum field_store store; /* ST_NONE: read by the section code (vectors, radius_mm) */
+    enum field_base base;
+    size_t off;
+} field;
+
+#define NUM(path, lo, hi, unit, base, type, member)                                          \
+    {{path, lo, hi, false, false, unit}, ST_DOUBLE, base, offsetof(type, member)}
+#define SIZE(path, hi, unit, base, type, member)                                             \
+    {{path, 0.0, hi, true, false, unit}, ST_DOUBLE, base, offsetof(type, member)}
+#define INT(path, lo, hi, base, type, member)                                                \
+    {{path, lo, hi, false, true, ""}, ST_INT, base, offsetof(type, member)}
+#define CODE(path, lo, hi, excl, unit) {{path, lo, hi, excl, false, unit}, ST_NONE, B_SCENARIO, 0}
+
+/* Ranges are physical plausibility for thoracolumbar skin at 10-22 MHz, and never wider than
+ * what phantom_create and probe_check accept (phantom.c, probe.c), so a value that passes here
+ * is also accepted there and the message can name the exact key. */
+static const field k_fields[] = {
+    {{"version", 1, 1, false, true, ""}, ST_NONE, B_SCENARIO, 0},
+    {{"seed", 0, 4294967295.0, false, true, ""}, ST_U32, B_SCENARIO, offsetof(scenario, seed)},
+    NUM("patient.age_years", 0, 120, "years", B_PATIENT, scenario_patient, age_years),
+
+    NUM("phantom.width_mm", 10, 200, "mm", B_PHANTOM, phantom_def, width_mm),
+    NUM("phantom.length_mm", 10, 200, "mm", B_PHANTOM, phantom_def, length_mm),
+    SIZE("phantom.layers[].thickness_mm", 50, "mm", B_LAYER, phantom_layer_def, thickness_mm),
+    NUM("phantom.layers[].variation", 0, 0.5, "", B_LAYER, phantom_layer_def, variation),
+    SIZE("phantom.layers[].variation_wavelength_mm", 1000, "mm", B_LAYER, phantom_layer_def,
+         variation_wavelength_mm),
+    NUM("phantom.surface[].x_mm", -100, 100, "mm", B_FEATURE, phantom_feature_def, x_mm),
+    NUM("phantom.surface[].y_mm", -100, 100, "mm", B_FEATURE, phantom_feature_def, y_mm),
+    SIZE("phantom.surface[].height_mm", 20, "mm", B_FEATURE, phantom_feature_def, height_mm),
+    SIZE("phantom.surface[].width_mm", 100, "mm", B_FEATURE, phantom_feature_def, width_mm),
+    NUM("phantom.surface[].angle_deg", -360, 360, "deg", B_FEATURE, phantom_feature_def,
+        angle_deg),
+    CODE("phantom.vessels[].a_mm[]", -100, 100, false, "mm"),
+    CODE("phantom.vessels[].b_mm[]", -100, 100, false, "mm"),
+    /* Dermal and subcutaneous vessels of the back: perforators 0.7 +- 0.24 mm across, lumbar
+     * perforator bundles up to 5 mm (tissue.md section 7). */
+    SIZE("phantom.vessels[].radius_mm", 10, "mm", B_VESSEL, phantom_vessel_def, radius_mm),
+    NUM("phantom.vessels[].wall_mm", 0, 2, "mm", B_VESSEL, phantom_vessel_def, wall_mm),
+    CODE("phantom.inclusions[].c_mm[]", -100, 100, false, "mm"),
+    CODE("phantom.inclusions[].radius_mm", 0, 25, true, "mm"),
+    CODE("phantom.inclusions[].radii_mm[]", 0, 25, true, "mm"),
+    {{"phantom.inclusions[].amplitude", 0, 1000, true, false, ""}, ST_DOUBLE, B_INCLUSION,
+     offsetof(phantom_inclusion, amplitude)},
+    /* Tissue ranges span gas (336 m/s, 1.26 kg/m3) to steel (5790 m/s, 7910 kg/m3),
+     * tissue.md section 2a. */
+    NUM("phantom.tissues.*.speed_m_s", 200, 7000, "m/s", B_TISSUE, tissue_props, speed_m_s),
+    NUM("phantom.tissues.*.density_kg_m3", 0.5, 20000, "kg/m^3", B_TISSUE, tissue_props,
+        density_kg_m3),
+    NUM("phantom.tissues.*.atten_db_cm_mhz", 0, 50, "dB/cm/MHz^b", B_TISSUE, tissue_props,
+        atten_db_cm_mhz),
+    NUM("phantom.tissues.*.atten_exponent", 0.5, 2.5, "", B_TISSUE, tissue_props,
+        atten_exponent),
+    NUM("phantom.tissues.*.backscatter", 0, 100, "", B_TISSUE, tissue_props, backscatter),
+    NUM("phantom.mechanics.fat_strain_per_n", 0, 1, "1/N", B_PHANTOM, phantom_def,
+        fat_strain_per_n),
+    NUM("phantom.mechanics.fat_max_strain", 0, 0.9, "", B_PHANTOM, phantom_def, fat_max_strain),
+    SIZE("phantom.mechanics.vein_collapse_n", 50, "N", B_PHANTOM, phantom_def, vein_collapse_n),
+    NUM("phantom.texture.septa_spacing_mm", 0.2, 20, "mm", B_PHANTOM, phantom_def,
+        septa_spacing_mm),
+    NUM("phantom.texture.muscle_fibre_angle_deg", -180, 180, "deg", B_PHANTOM, phantom_def,
+        muscle_fibre_angle_deg),
+    NUM("phantom.texture.muscle_pennation_deg", 0, 60, "deg", B_PHANTOM, phantom_def,
+        muscle_pennation_deg),
+    NUM("phantom.texture.perimysium_spacing_mm", 0.1, 10, "mm", B_PHANTOM, phantom_def,
+        perimysium_spacing_mm),
+
+    /* Probe limits as probe_check (probe.c): dermatologic work at 10-22 MHz and 5-40 mm. */
+    NUM("probe.freq_mhz", 10, 22, "MHz", B_PROBE, probe_def, freq_mhz),
+    NUM("probe.bandwidth_frac", 0.2, 1.2, "", B_PROBE, probe_def, bandwidth_frac),
+    NUM("probe.pitch_mm", 0.03, 0.5, "mm", B_PROBE, probe_def, pitch_mm),
+    INT("probe.n_elements", 16, 512, B_PROBE, probe_def, n_elements),
+    INT("probe.n_lines", 16, 1024, B_PROBE, probe_def, n_lines),
+    NUM("probe.rx_fnumber", 0.5, 5, "", B_PROBE, probe_def, rx_fnumber),
+    NUM("probe.tx_focus_mm", 1, 60, "mm", B_PROBE, probe_def, tx_focus_mm),
+    NUM("probe.elev_focus_mm", 1, 60, "mm", B_PROBE, probe_def, elev_focus_mm),
+    NUM("probe.elev_height_mm", 0.2, 10, "mm", B_PROBE, probe_def, elev_height_mm),
+    NUM("probe.depth_mm", 5, 40, "mm", B_PROBE, probe_def, depth_mm),
+    NUM("probe.gain_db", -40, 60, "dB", B_PROBE, probe_def, gain_db),
+    NUM("probe.dynamic_range_db", 20, 100, "dB", B_PROBE, probe_def, dynamic_range_db),
+    NUM("probe.tgc_db_cm_mhz", 0, 5, "dB/cm/MHz", B_PROBE, probe_def, tgc_db_cm_mhz),
+    CODE("probe.tgc_db[]", -40, 40, false, "dB"),
+    NUM("probe.pose.x_mm", -100, 100, "mm", B_POSE, probe_pose, x_mm),
+    NUM("probe.pose.y_mm", -100, 100, "mm", B_POSE, probe_pose, y_mm),
+    NUM("probe.pose.rot_deg", -360, 360, "deg", B_POSE, probe_pose, rot_deg),
+    NUM("probe.pose.tilt_deg", -45, 45, "deg", B_POSE, probe_pose, tilt_deg),
+    NUM("probe.pose.rock_deg", -45, 45, "deg", B_POSE, probe_pose, rock_deg),
+    NUM("probe.pose.pressure_n", 0, 50, "N", B_POSE, probe_pose, pressure_n),
+};
+#define N_FIELDS ((int)(sizeof k_fields / sizeof k_fields[0]))
+
+int scenario_range_count(void) { return N_FIELDS; }
+
+const scenario_range *scenario_range_at(int i)
+{
+    return i >= 0 && i < N_FIELDS ? &k_fields[i].r : NULL;
+}
+
+/* The row "<pattern>.<key>" (or "<key>" at the top level), NULL if none. */
+static const field *find_field(const char *pattern, const char *key)
+{
+    size_t n = strlen(pattern);
+    for (int i = 0; i < N_FIELDS; i++) {
+        const char *p = k_fields[i].r.path;
+        if (n == 0) {
+            if (strcmp(p, key) == 0)
+                return &k_fields[i];
+        } else if (strncmp(p, pattern, n) == 0 && p[n] == '.' && strcmp(p + n + 1, key) == 0) {
+            return &k_fields[i];
+        }
+    }
+    return NULL;
+}
+
+/* Keys of a section: the table's rows directly under pattern, then extra (NULL-ended). */
+#define MAX_SECTION_KEYS 40
+static int section_keys(const char *pattern, const char *const *extra, const char **out)
+{
+    int n = 0;
+    size_t plen = strlen(pattern);
+    for (int i = 0; i < N_FIELDS && n < MAX_SECTION_KEYS; i++) {
+        const char *p = k_fields[i].r.path;
+        const char *key;
+        if (plen == 0)
+            key = p;
+        else if (strncmp(p, pattern, plen) == 0 && p[plen] == '.')
+            key = p + plen + 1;
+        else
+            continue;
+        if (strpbrk(key, ".[") == NULL && find_field(pattern, key) == &k_fields[i])
+            out[n++] = key;
+    }
+    for (int i = 0; extra && extra[i] && n < MAX_SECTION_KEYS; i++)
+        out[n++] = extra[i];
+    return n;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Diagnostics. */
+
+typedef struct text_pos {
+    int line, col;
+} text_pos;
+
+/* Copies src into dst (cap bytes) with control characters replaced, so one problem always
+ * prints as one line; cuts at a UTF-8 boundary and marks the cut with "...". */
+static void copy_clean(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src), o = 0;
+    bool cut = n >= cap;
+    size_t keep = cut ? cap - 4 : n;
+    while (keep > 0 && cut && ((unsigned char)src[keep] & 0xC0) == 0x80)
+        keep--;
+    for (size_t i = 0; i < keep; i++) {
+        unsigned char ch = (unsigned char)src[i];
+        dst[o++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+    }
+    if (cut) {
+        memcpy(dst + o, "...", 3);
+        o += 3;
+    }
+    dst[o] = '\0';
+}
+
+static void diag_push(scenario_diags *d, text_pos at, const char *path, const char *msg)
+{
+    if (d->count == d->cap) {
+        int cap = d->cap ? d->cap * 2 : 16;
+        scenario_diag *items = realloc(d->items, (size_t)cap * sizeof *items);
+        if (!items)
+            return; /* the load still fails: errors are counted apart from the list */
+        d->items = items;
+        d->cap = cap;
+    }
+    scenario_diag *g = &d->items[d->count++];
+    g->line = at.line;
+    g->col = at.col;
+    copy_clean(g->path, sizeof g->path, path);
+    copy_clean(g->message, sizeof g->message, msg);
+}
+
+void scenario_diags_free(scenario_diags *d)
+{
+    if (!d)
+        return;
+    free(d->items);
+    d->items = NULL;
+    d->count = d->cap = 0;
+}
+
+/* A key quoted for a message, cut short when it is long. */
+typedef struct quoted {
+    char s[56];
+} quoted;
+
+static quoted quote(const char *key)
+{
+    quoted q;
+    char body[48];
+    copy_clean(body, sizeof body, key);
+    snprintf(q.s, sizeof q.s, "\"%s\"", body);
+    return q;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Position index: a tokenizer that follows the JSON structure and reports, for every member
+ * and array element, its path and where its key and value start. Lines and columns are
+ * 1-based and count characters (UTF-8 sequences once), as jansson's error positions do. */
+
+typedef struct pos_entry {
+    uint64_t hash;
+    size_t order; /* visiting order, i.e. text order */
+    text_pos key; /* the key's opening quote; the value itself for elements and the root */
+    text_pos value;
+} pos_entry;
+
+typedef struct pos_index {
+    pos_entry *items;
+    size_t count, cap;
+} pos_index;
+
+typedef void (*pos_visit)(void *ud, const char *path, text_pos key, text_pos value);
+
+static uint64_t path_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+typedef struct scan {
+    const unsigned char *s;
+    size_t n, i;
+    text_pos at;
+} scan;
+
+static int peek(const scan *sc) { return sc->i < sc->n ? sc->s[sc->i] : -1; }
+
+static void step(scan *sc)
+{
+    unsigned char ch = sc->s[sc->i++];
+    if (ch == '\n') {
+        sc->at.line++;
+        sc->at.col = 1;
+    } else if ((ch & 0xC0) != 0x80) {
+        sc->at.col++;
+    }
+}
+
+static void skip_ws(scan *sc)
+{
+    int c;
+    while ((c = peek(sc)) == ' ' || c == '\t' || c == '\n' || c == '\r')
+        step(sc);
+}
+
+/* Appends a byte to a path whose logical length may outgrow cap (the path is then unusable
+ * and not indexed). Returns the new logical length. */
+static size_t path_put(char *path, size_t len, int byte)
+{
+    if (len + 1 < PATH_CAP) {
+        path[len] = (char)byte;
+        path[len + 1] = '\0';
+    }
+    return len + 1;
+}
+
+static size_t path_put_utf8(char *path, size_t len, uint32_t cp)
+{
+    if (cp < 0x80)
+        return path_put(path, len, (int)cp);
+    if (cp < 0x800) {
+        len = path_put(path, len, (int)(0xC0 | (cp >> 6)));
+    } else if (cp < 0x10000) {
+        len = path_put(path, len, (int)(0xE0 | (cp >> 12)));
+        len = path_put(path, len, (int)(0x80 | ((cp >> 6) & 0x3F)));
+    } else {
+        len = path_put(path, len, (int)(0xF0 | (cp >> 18)));
+        len = path_put(path, len, (int)(0x80 | ((cp >> 12) & 0x3F)));
+        len = path_put(path, len, (int)(0x80 | ((cp >> 6) & 0x3F)));
+    }
+    return path_put(path, len, (int)(0x80 | (cp & 0x3F)));
+}
+
+static size_t path_put_index(char *path, size_t len, size_t idx)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "[%zu]", idx);
+    for (const char *p = buf; *p; p++)
+        len = path_put(path, len, *p);
+    return len;
+}
+
+static bool scan_hex4(scan *sc, uint32_t *out)
+{
+    uint32_t v = 0;
+    for (int k = 0; k < 4; k++) {
+        int c = peek(sc);
+        int d = (c >= '0' && c <= '9') ? c - '0'
+              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+              : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return false;
+        v = v * 16 + (uint32_t)d;
+        step(sc);
+    }
+    *out = v;
+    return true;
+}
+
+/* Skips a string starting at its quote. With path given, appends the decoded text (escapes
+ * resolved, as jansson stores keys) and updates *len. False on malformed text. */
+static bool scan_string(scan *sc, char *path, size_t *len)
+{
+    step(sc);
+    for (;;) {
+        int c = peek(sc);
+        if (c < 0)
+            return false;
+        step(sc);
+        if (c == '"')
+            return true;
+        uint32_t cp = (uint32_t)c;
+        if (c == '\\') {
+            int e = peek(sc);
+            if (e < 0)
+                return false;
+            step(sc);
+            switch (e) {
+            case '"': case '\\': case '/': cp = (uint32_t)e; break;
+            case 'b': cp = '\b'; break;
+            case 'f': cp = '\f'; break;
+            case 'n': cp = '\n'; break;
+            case 'r': cp = '\r'; break;
+            case 't': cp = '\t'; break;
+            case 'u':
+                if (!scan_hex4(sc, &cp))
+                    return false;
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    uint32_t lo;
+                    if (peek(sc) != '\\')
+                        return false;
+                    step(sc);
+                    if (peek(sc) != 'u')
+                        return false;
+                    step(sc);
+                    if (!scan_hex4(sc, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+                        return false;
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                }
+                break;
+            default:
+                return false;
+            }
+            if (path)
+                *len = path_put_utf8(path, *len, cp);
+        } else if (path) {
+            *len = path_put(path, *len, c);
+        }
+    }
+}
+
+static bool is_literal_char(int c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           c == '+' || c == '-' || c == '.';
+}
+
+typedef struct walk_frame {
+    bool is_obj;
+    size_t path_len; /* logical length of the container's own path */
+    size_t idx;      /* current element of an array */
+} walk_frame;
+
+/* Visits the root, every object member and every array element in text order. Stops quietly
+ * at anything that is not JSON: positions are a help for messages, never a second parser. */
+static void pos_walk(const char *text, size_t n, pos_visit visit, void *ud)
+{
+    walk_frame *st = malloc(WALK_MAX_DEPTH * sizeof *st);
+    if (!st)
+        return;
+    scan sc = {(const unsigned char *)text, n, 0, {1, 1}};
+    char path[PATH_CAP] = "";
+    size_t len = 0;
+    int depth = 0;
+    enum { AT_VALUE, AT_MEMBER, AFTER_VALUE } state = AT_VALUE;
+    bool ok = true;
+
+    skip_ws(&sc);
+    if (peek(&sc) < 0) {
+        free(st);
+        return;
+    }
+    visit(ud, path, sc.at, sc.at);
+    while (ok) {
+        if (state == AT_VALUE) {
+            skip_ws(&sc);
+            int c = peek(&sc);
+            if (c == '{' || c == '[') {
+                if (depth == WALK_MAX_DEPTH)
+                    break;
+                walk_frame *f = &st[depth++];
+                f->is_obj = c == '{';
+                f->path_len = len;
+                f->idx = 0;
+                step(&sc);
+                skip_ws(&sc);
+                if (peek(&sc) == (f->is_obj ? '}' : ']')) {
+                    step(&sc);
+                    depth--;
+                    state = AFTER_VALUE;
+                } else if (f->is_obj) {
+                    state = AT_MEMBER;
+                } else {
+                    len = path_put_index(path, len, 0);
+                    if (len < PATH_CAP)
+                        visit(ud, path, sc.at, sc.at);
+                }
+            } else if (c == '"') {
+                ok = scan_string(&sc, NULL, NULL);
+                state = AFTER_VALUE;
+            } else {
+                size_t start = sc.i;
+                while (is_literal_char(peek(&sc)))
+                    step(&sc);
+                ok = sc.i > start;
+                state = AFTER_VALUE;
+            }
+        } else if (state == AT_MEMBER) {
+            skip_ws(&sc);
+            if (peek(&sc) != '"')
+                break;
+            text_pos key_at = sc.at;
+            len = st[depth - 1].path_len;
+            if (len > 0 && len < PATH_CAP)
+                path[len] = '\0';
+            if (len > 0)
+                len = path_put(path, len, '.');
+            else
+                path[0] = '\0';
+            if (!scan_string(&sc, path, &len))
+                break;
+            skip_ws(&sc);
+            if (peek(&sc) != ':')
+                break;
+            step(&sc);
+            skip_ws(&sc);
+            if (len < PATH_CAP)
+                visit(ud, path, key_at, sc.at);
+            state = AT_VALUE;
+        } else {
+            if (depth == 0)
+                break;
+            skip_ws(&sc);
+            walk_frame *f = &st[depth - 1];
+            int c = peek(&sc);
+            if (c == ',') {
+                step(&sc);
+                skip_ws(&sc);
+                if (f->is_obj) {
+                    state = AT_MEMBER;
+                } else {
+                    f->idx++;
+                    len = f->path_len;
+                    if (len < PATH_CAP)
+                        path[len] = '\0';
+                    len = path_put_index(path, len, f->idx);
+                    if (len < PATH_CAP)
+                        visit(ud, path, sc.at, sc.at);
+                    state = AT_VALUE;
+                }
+            } else if (c == (f->is_obj ? '}' : ']')) {
+                step(&sc);
+                len = f->path_len;
+                if (len < PATH_CAP)
+                    path[len] = '\0';
+                depth--;
+            } else {
+                break;
+            }
+        }
+    }
+    free(st);
+}
+
+static void index_visit(void *ud, const char *path, text_pos key, text_pos value)
+{
+    pos_index *ix = ud;
+    if (ix->count == ix->cap) {
+        size_t cap = ix->cap ? ix->cap * 2 : 256;
+        pos_entry *items = realloc(ix->items, cap * sizeof *items);
+        if (!items)
+            return; /* positions are a courtesy: messages fall back to line 0 */
+        ix->items = items;
+        ix->cap = cap;
+    }
+    ix->items[ix->count] = (pos_entry){path_hash(path), ix->count, key, value};
+    ix->count++;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const pos_entry *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void index_build(pos_index *ix, const char *text, size_t n)
+{
+    pos_walk(text, n, index_visit, ix);
+    if (ix->count > 1)
+        qsort(ix->items, ix->count, sizeof *ix->items, entry_cmp);
+}
+
+/* First (in text order) entry for path, NULL when the path was not indexed. */
+static const pos_entry *index_find(const pos_index *ix, const char *path)
+{
+    uint64_t h = path_hash(path);
+    size_t lo = 0, hi = ix->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->items[mid].hash < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < ix->count && ix->items[lo].hash == h ? &ix->items[lo] : NULL;
+}
+
+/* The path and key position of the earliest second occurrence of a path: the member that
+ * jansson rejected as a duplicate key. */
+typedef struct dup_search {
+    size_t target, seen;
+    char path[PATH_CAP];
+} dup_search;
+
+static void dup_visit(void *ud, const char *path, text_pos key, text_pos value)
+{
+    (void)key;
+    (void)value;
+    dup_search *ds = ud;
+    if (ds->seen++ == ds->target)
+        snprintf(ds->path, sizeof ds->path, "%s", path);
+}
+
+static bool index_first_duplicate(const pos_index *ix, const char *text, size_t n,
+                                  char *path, text_pos *at)
+{
+    const pos_entry *best = NULL;
+    for (size_t i = 1; i < ix->count; i++) {
+        const pos_entry *e = &ix->items[i];
+        if (e->hash == ix->items[i - 1].hash && (i < 2 || ix->items[i - 2].hash != e->hash) &&
+            (!best || e->order < best->order))
+            best = e;
+    }
+    if (!best)
+        return false;
+    dup_search ds = {best->order, 0, ""};
+    pos_walk(text, n, dup_visit, &ds);
+    snprintf(path, PATH_CAP, "%s", ds.path);
+    *at = best->key;
+    return true;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Validation context. */
+
+typedef struct ctx {
+    scenario_diags *d;
+    int first;   /* index in d of this load's first diagnostic */
+    int errors;  /* every problem, listed or not */
+    pos_index ix;
+} ctx;
+
+static void add_at(ctx *c, text_pos at, const char *path, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    c->errors++;
+    if (c->errors <= MAX_DIAGS)
+        diag_push(c->d, at, path, msg);
+}
+
+/* Where path's key (at_key) or value starts; unknown paths fall back to the nearest indexed
+ * ancestor's value (a missing key points at the object that lacks it). */
+static text_pos locate(const ctx *c, const char *path, bool at_key)
+{
+    char buf[PATH_CAP];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (;;) {
+        const pos_entry *e = index_find(&c->ix, buf);
+        if (e)
+            return at_key ? e->key : e->value;
+        if (!buf[0])
+            return (text_pos){0, 0};
+        at_key = false;
+        char *dot = strrchr(buf, '.'), *br = strrchr(buf, '[');
+        char *cut = dot > br ? dot : br;
+        if (cut)
+            *cut = '\0';
+        else
+            buf[0] = '\0';
+    }
+}
+
+static void vreport(ctx *c, const char *path, bool at_key, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    add_at(c, locate(c, path, at_key), path, "%s", msg);
+}
+
+/* A problem with the value at path. */
+static void report(ctx *c, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(c, path, false, fmt, ap);
+    va_end(ap);
+}
+
+/* A problem with the key at path (unknown or misplaced keys). */
+static void report_key(ctx *c, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(c, path, true, fmt, ap);
+    va_end(ap);
+}
+
+/* Child paths, cut at PATH_CAP; locate() then finds the nearest ancestor. */
+static void path_cat(char *out, size_t len, const char *tail)
+{
+    size_t n = strlen(tail);
+    if (len + n >= PATH_CAP)
+        n = len < PATH_CAP - 1 ? PATH_CAP - 1 - len : 0;
+    memcpy(out + len, tail, n);
+    out[len + n] = '\0';
+}
+
+static void path_key(char *out, const char *parent, const char *key)
+{
+    size_t len = strlen(parent);
+    if (out != parent)
+        memmove(out, parent, len + 1);
+    if (len > 0) {
+        path_cat(out, len, ".");
+        len = strlen(out);
+    }
+    path_cat(out, len, key);
+}
+
+static void path_elem(char *out, const char *parent, size_t i)
+{
+    char idx[32];
+    snprintf(idx, sizeof idx, "[%zu]", i);
+    size_t len = strlen(parent);
+    if (out != parent)
+        memmove(out, parent, len + 1);
+    path_cat(out, len, idx);
+}
+
+static const char *type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    default: return "null";
+    }
+}
+
+/* Edit distance, for "did you mean". Long keys are never typos of short ones. */
+static int levenshtein(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (na > 64 || nb > 64)
+        return 1000;
+    int row[65];
+    for (size_t j = 0; j <= nb; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= na; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= nb; j++) {
+            int up = row[j];
+            int best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[nb];
+}
+
+/* The closest candidate when it is plausibly what was meant: within a third of the longer
+ * word's length, or the word with its unit suffix left off ("freq" for "freq_mhz"). */
+static const char *closest(const char *word, const char *const *cands, int n)
+{
+    const char *best = NULL;
+    int best_d = 1000;
+    size_t wn = strlen(word);
+    for (int i = 0; i < n; i++) {
+        int d = levenshtein(word, cands[i]);
+        size_t cn = strlen(cands[i]);
+        size_t longer = wn > cn ? wn : cn;
+        bool prefix = wn >= 3 && wn < cn && strncmp(word, cands[i], wn) == 0 &&
+                      cands[i][wn] == '_';
+        if ((prefix || (size_t)d * 3 <= longer) && d < best_d) {
+            best = cands[i];
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+/* " (did you mean "x"?)" or "". */
+typedef struct hint {
+    char s[96];
+} hint;
+
+static hint suggest(const char *word, const char *const *cands, int n)
+{
+    hint h = {""};
+    const char *best = closest(word, cands, n);
+    if (best)
+        snprintf(h.s, sizeof h.s, " (did you mean \"%s\"?)", best);
+    return h;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Typed readers. Each reports its own problem and returns false when the value is unusable. */
+
+static bool read_number(ctx *c, const json_t *v, const char *path, const scenario_range *r,
+                        double *out)
+{
+    const char *unit = r->unit[0] ? " " : "";
+    if (!json_is_number(v)) {
+        if (r->unit[0])
+            report(c, path, "expected a number (%s), got %s", r->unit, type_name(v));
+        else
+            report(c, path, "expected a number, got %s", type_name(v));
+        return false;
+    }
+    double x = json_is_integer(v) ? (double)json_integer_value(v) : json_real_value(v);
+    if (r->integer && x != floor(x)) {
+        report(c, path, "must be a whole number, got %.10g", x);
+        return false;
+    }
+    bool low = r->min_exclusive ? !(x > r->min) : !(x >= r->min);
+    if (low || !(x <= r->max)) {
+        if (r->min_exclusive)
+            report(c, path, "must be > %.10g and <= %.10g%s%s, got %.10g", r->min, r->max, unit,
+                   r->unit, x);
+        else
+            report(c, path, "must be within %.10g..%.10g%s%s, got %.10g", r->min, r->max, unit,
+                   r->unit, x);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+static void store_field(const field *f, void *base, double x)
+{
+    char *p = (char *)base + f->off;
+    switch (f->store) {
+    case ST_DOUBLE: *(double *)(void *)p = x; break;
+    case ST_INT: *(int *)(void *)p = (int)x; break;
+    case ST_U32: *(uint32_t *)(void *)p = (uint32_t)x; break;
+    case ST_NONE: break;
+    }
+}
+
+static double load_field(const field *f, const void *base)
+{
+    const char *p = (const char *)base + f->off;
+    switch (f->store) {
+    case ST_DOUBLE: return *(const double *)(const void *)p;
+    case ST_INT: return *(const int *)(const void *)p;
+    case ST_U32: return *(const uint32_t *)(const void *)p;
+    case ST_NONE: break;
+    }
+    return 0.0;
+}
+
+/* Reads every member of obj that has a stored row "<pattern>.<key>" into base. */
+static void read_fields(ctx *c, json_t *obj, const char *path, const char *pattern, void *base)
+{
+    const char *key;
+    json_t *v;
+    char p[PATH_CAP];
+    json_object_foreach(obj, key, v) {
+        const field *f = find_field(pattern, key);
+        if (!f || f->store == ST_NONE)
+            continue;
+        double x;
+        path_key(p, path, key);
+        if (read_number(c, v, p, &f->r, &x))
+            store_field(f, base, x);
+    }
+}
+
+/* Reports every member of obj whose key is not among allowed, with the closest allowed key. */
+static void check_keys(ctx *c, json_t *obj, const char *path, const char *const *allowed, int n)
+{
+    const char *key;
+    json_t *v;
+    char p[PATH_CAP];
+    json_object_foreach(obj, key, v) {
+        bool known = false;
+        for (int i = 0; i < n && !known; i++)
+            known = strcmp(key, allowed[i]) == 0;
+        if (known)
+            continue;
+        path_key(p, path, key);
+        report_key(c, p, "unknown key %s%s", quote(key).s, suggest(key, allowed, n).s);
+    }
+}
+
+/* A section: an object whose numbers are table rows under pattern and whose other keys the
+ * caller reads (extra). Returns false when v is not an object. */
+static bool read_section(ctx *c, json_t *v, const char *path, const char *pattern, void *base,
+                         const char *const *extra)
+{
+    if (!json_is_object(v)) {
+        report(c, path, "expected an object, got %s", type_name(v));
+        return false;
+    }
+    const char *keys[MAX_SECTION_KEYS];
+    int n = section_keys(pattern, extra, keys);
+    check_keys(c, v, path, keys, n);
+    read_fields(c, v, path, pattern, base);
+    return true;
+}
+
+static void read_string(ctx *c, json_t *obj, const char *path, const char *key, char *dst,
+                        size_t cap)
+{
+    json_t *v = json_object_get(obj, key);
+    char p[PATH_CAP];
+    if (!v)
+        return;
+    path_key(p, path, key);
+    if (!json_is_string(v)) {
+        report(c, p, "expected a string, got %s", type_name(v));
+        return;
+    }
+    size_t n = json_string_length(v);
+    if (n >= cap) {
+        report(c, p, "too long: %zu bytes, at most %zu", n, cap - 1);
+        return;
+    }
+    memcpy(dst, json_string_value(v), n + 1);
+}
+
+/* A string that must be one of names; *out gets its index. */
+static bool read_enum(ctx *c, const json_t *v, const char *path, const char *const *names,
+                      int n, int *out)
+{
+    if (!json_is_string(v)) {
+        report(c, path, "expected a string, got %s", type_name(v));
+        return false;
+    }
+    const char *s = json_string_value(v);
+    for (int i = 0; i < n; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = i;
+            return true;
+        }
+    }
+    char list[256] = "";
+    size_t used = 0;
+    for (int i = 0; i < n && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s\"%s\"", i ? ", " : "",
+                                 names[i]);
+    report(c, path, "unknown value %s%s; expected one of %s", quote(s).s,
+           suggest(s, names, n).s, list);
+    return false;
+}
+
+static bool read_tissue(ctx *c, const json_t *v, const char *path, tissue_id *out)
+{
+    const char *names[TISSUE_COUNT];
+    for (int i = 0; i < TISSUE_COUNT; i++)
+        names[i] = tissue_name((tissue_id)i);
+    if (!json_is_string(v)) {
+        report(c, path, "expected a tissue name, got %s", type_name(v));
+        return false;
+    }
+    const char *s = json_string_value(v);
+    if (tissue_from_name(s, out))
+        return true;
+    report(c, path, "unknown tissue %s%s", quote(s).s, suggest(s, names, TISSUE_COUNT).s);
+    return false;
+}
+
+/* An array of exactly n numbers, each checked against the row "<pattern>". */
+static bool read_vec(ctx *c, const json_t *v, const char *path, const char *pattern, int n,
+                     double *out)
+{
+    const field *f = NULL;
+    for (int i = 0; i < N_FIELDS && !f; i++)
+        if (strcmp(k_fields[i].r.path, pattern) == 0)
+            f = &k_fields[i];
+    if (!json_is_array(v) || json_array_size(v) != (size_t)n) {
+        if (json_is_array(v))
+            report(c, path, "expected an array of %d numbers, got %zu", n, json_array_size(v));
+        else
+            report(c, path, "expected an array of %d numbers, got %s", n, type_name(v));
+        return false;
+    }
+    bool ok = true;
+    char p[PATH_CAP];
+    for (int i = 0; i < n; i++) {
+        path_elem(p, path, (size_t)i);
+        ok &= read_number(c, json_array_get(v, (size_t)i), p, &f->r, &out[i]);
+    }
+    return ok;
+}
+
+/* An array of at most max objects. Returns how many elements to read (all, or the first max
+ * when there are too many: those are still checked), -1 when v is not an array. */
+static int read_array(ctx *c, const json_t *v, const char *path, int max, const char *what)
+{
+    if (!json_is_array(v)) {
+        report(c, path, "expected an array, got %s", type_name(v));
+        return -1;
+    }
+    size_t n = json_array_size(v);
+    if (n > (size_t)max) {
+        report(c, path, "too many %s: %zu given, at most %d", what, n, max);
+        return max;
+    }
+    return (int)n;
+}
+
+/* A required member: reports its absence at the object that lacks it. */
+static json_t *require(ctx *c, json_t *obj, const char *path, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        report(c, path, "missing required key %s", quote(key).s);
+    return v;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sections. */
+
+static void read_patient(ctx *c, json_t *v, scenario_patient *pt)
+{
+    static const char *const extra[] = {"sex", "region", "skin", NULL};
+    static const char *const sexes[] = {"female", "male", "unspecified"};
+    if (!read_section(c, v, "patient", "patient", pt, extra))
+        return;
+    json_t *sex = json_object_get(v, "sex");
+    int k;
+    if (sex && read_enum(c, sex, "patient.sex", sexes, 3, &k))
+        snprintf(pt->sex, sizeof pt->sex, "%s", sexes[k]);
+    read_string(c, v, "patient", "region", pt->region, sizeof pt->region);
+    read_string(c, v, "patient", "skin", pt->skin, sizeof pt->skin);
+}
+
+static void read_layers(ctx *c, const json_t *arr, phantom_def *ph)
+{
+    static const char *const extra[] = {"tissue", "source", NULL};
+    int n = read_array(c, arr, "phantom.layers", PHANTOM_MAX_LAYERS, "layers");
+    if (n < 0)
+        return;
+    if (n == 0)
+        report(c, "phantom.layers", "at least one layer is needed");
+    size_t last = json_array_size(arr) - 1;
+    char p[PATH_CAP], q[PATH_CAP];
+    for (int i = 0; i < n; i++) {
+        json_t *e = json_array_get(arr, (size_t)i);
+        path_elem(p, "phantom.layers", (size_t)i);
+        /* Defaults: uniform thickness; 20 mm undulation scale as the default stack. */
+        phantom_layer_def l = {TISSUE_DERMIS, 0.0, 0.0, 20.0};
+        if (read_section(c, e, p, "phantom.layers[]", &l, extra)) {
+            json_t *t = require(c, e, p, "tissue");
+            path_key(q, p, "tissue");
+            if (t)
+                read_tissue(c, t, q, &l.tissue);
+            json_t *src = json_object_get(e, "source");
+            path_key(q, p, "source");
+            if (src && !json_is_string(src))
+                report(c, q, "expected a string (the citation), got %s", type_name(src));
+            if (!json_object_get(e, "thickness_mm") && (size_t)i != last)
+                report(c, p, "missing required key \"thickness_mm\" (only the bottom layer "
+                             "may leave it out)");
+        }
+        ph->layers[i] = l;
+    }
+    ph->n_layers = n;
+}
+
+static void read_surface(ctx *c, const json_t *arr, phantom_def *ph)
+{
+    static const char *const extra[] = {"kind", NULL};
+    static const char *const kinds[] = {"prominence", "depression", "fold"};
+    int n = read_array(c, arr, "phantom.surface", PHANTOM_MAX_FEATURES, "surface features");
+    if (n < 0)
+        return;
+    char p[PATH_CAP], q[PATH_CAP];
+    for (int i = 0; i < n; i++) {
+        json_t *e = json_array_get(arr, (size_t)i);
+        path_elem(p, "phantom.surface", (size_t)i);
+        /* Defaults: a 1 mm high bump of 4 mm sigma at the centre, a gentle spinous process. */
+        phantom_feature_def f = {PHANTOM_PROMINENCE, 0.0, 0.0, 1.0, 4.0, 0.0};
+        if (read_section(c, e, p, "phantom.surface[]", &f, extra)) {
+            json_t *kind = require(c, e, p, "kind");
+            int k;
+            path_key(q, p, "kind");
+            if (kind && read_enum(c, kind, q, kinds, 3, &k))
+                f.kind = (phantom_feature_kind)k;
+        }
+        ph->features[i] = f;
+    }
+    ph->n_features = n;
+}
+
+static void read_vessels(ctx *c, const json_t *arr, phantom_def *ph)
+{
+    static const char *const extra[] = {"a_mm", "b_mm", "kind", NULL};
+    static const char *const kinds[] = {"artery", "vein"};
+    int n = read_array(c, arr, "phantom.vessels", PHANTOM_MAX_VESSELS, "vessels");
+    if (n < 0)
+        return;
+    char p[PATH_CAP], q[PATH_CAP];
+    for (int i = 0; i < n; i++) {
+        json_t *e = json_array_get(arr, (size_t)i);
+        path_elem(p, "phantom.vessels", (size_t)i);
+        /* Defaults: a 0.7 mm perforator (Schmidt 2019, tissue.md section 7) with a thin wall. */
+        phantom_vessel_def vs = {{0, 0, 0}, {0, 0, 0}, 0.35, 0.05, false};
+        if (read_section(c, e, p, "phantom.vessels[]", &vs, extra)) {
+            json_t *a = require(c, e, p, "a_mm"), *b = require(c, e, p, "b_mm");
+            bool ok = a && b;
+            path_key(q, p, "a_mm");
+            ok &= a && read_vec(c, a, q, "phantom.vessels[].a_mm[]", 3, vs.a_mm);
+            path_key(q, p, "b_mm");
+            ok &= b && read_vec(c, b, q, "phantom.vessels[].b_mm[]", 3, vs.b_mm);
+            if (ok && vs.a_mm[0] == vs.b_mm[0] && vs.a_mm[1] == vs.b_mm[1] &&
+                vs.a_mm[2] == vs.b_mm[2])
+                report(c, q, "b_mm equals a_mm: a vessel's ends must differ");
+            json_t *kind = json_object_get(e, "kind");
+            int k;
+            path_key(q, p, "kind");
+            if (kind && read_enum(c, kind, q, kinds, 2, &k))
+                vs.is_vein = k == 1;
+        }
+        ph->vessels[i] = vs;
+    }
+    ph->n_vessels = n;
+}
+
+enum { INC_POINT, INC_CYST, INC_GAS, INC_ELLIPSOID, INC_KINDS };
+
+static void read_inclusion(ctx *c, json_t *e, const char *p, phantom_inclusion *inc)
+{
+    static const char *const kinds[] = {"point", "cyst", "gas", "ellipsoid"};
+    static const char *const keys[INC_KINDS][4] = {
+        [INC_POINT] = {"kind", "c_mm", "amplitude", NULL},
+        [INC_CYST] = {"kind", "c_mm", "radius_mm", NULL},
+        [INC_GAS] = {"kind", "c_mm", "radius_mm", NULL},
+        [INC_ELLIPSOID] = {"kind", "c_mm", "tissue", "radii_mm"},
+    };
+    static const char *const all[] = {"kind", "c_mm", "amplitude", "radius_mm", "tissue",
+                                      "radii_mm"};
+    char q[PATH_CAP];
+    if (!json_is_object(e)) {
+        report(c, p, "expected an object, got %s", type_name(e));
+        return;
+    }
+    json_t *kind = require(c, e, p, "kind");
+    int k = -1;
+    path_key(q, p, "kind");
+    if (kind && !read_enum(c, kind, q, kinds, INC_KINDS, &k))
+        k = -1;
+    /* Keys: those of the kind; a key of another kind is named as such, not as unknown. */
+    const char *key;
+    json_t *v;
+    json_object_foreach(e, key, v) {
+        const char *const *mine = k >= 0 ? keys[k] : all;
+        int nmine = k >= 0 ? 4 : 6;
+        bool ok = false, other = false;
+        for (int i = 0; i < nmine && !ok; i++)
+            ok = mine[i] && strcmp(key, mine[i]) == 0;
+        for (int i = 0; i < 6 && !ok && !other; i++)
+            other = strcmp(key, all[i]) == 0;
+        path_key(q, p, key);
+        if (other)
+            report_key(c, q, "key %s does not apply to a %s inclusion", quote(key).s,
+                       kinds[k]);
+        else if (!ok)
+            report_key(c, q, "unknown key %s%s", quote(key).s,
+                       suggest(key, mine, mine[nmine - 1] ? nmine : nmine - 1).s);
+    }
+    if (k < 0)
+        return;
+    /* Defaults: a 1 mm cyst or gas pocket; a point as strong as ten dermis cells. */
+    inc->kind = k == INC_POINT ? PHANTOM_POINT : PHANTOM_ELLIPSOID;
+    inc->tissue = k == INC_GAS ? TISSUE_GAS : TISSUE_FLUID;
+    inc->amplitude = 10.0;
+    inc->radii_mm[0] = inc->radii_mm[1] = inc->radii_mm[2] = 1.0;
+    json_t *cv = require(c, e, p, "c_mm");
+    path_key(q, p, "c_mm");
+    if (cv)
+        read_vec(c, cv, q, "phantom.inclusions[].c_mm[]", 3, inc->c_mm);
+    if (k == INC_POINT) {
+        read_fields(c, e, p, "phantom.inclusions[]", inc);
+    } else if (k == INC_CYST || k == INC_GAS) {
+        json_t *r = json_object_get(e, "radius_mm");
+        double x;
+        path_key(q, p, "radius_mm");
+        if (r && read_number(c, r, q, &find_field("phantom.inclusions[]", "radius_mm")->r, &x))
+            inc->radii_mm[0] = inc->radii_mm[1] = inc->radii_mm[2] = x;
+    } else {
+        json_t *t = require(c, e, p, "tissue"), *r = require(c, e, p, "radii_mm");
+        path_key(q, p, "tissue");
+        if (t)
+            read_tissue(c, t, q, &inc->tissue);
+        path_key(q, p, "radii_mm");
+        if (r)
+            read_vec(c, r, q, "phantom.inclusions[].radii_mm[]", 3, inc->radii_mm);
+    }
+}
+
+static void read_inclusions(ctx *c, const json_t *arr, phantom_def *ph)
+{
+    int n = read_array(c, arr, "phantom.inclusions", PHANTOM_MAX_INCLUSIONS, "inclusions");
+    if (n < 0)
+        return;
+    char p[PATH_CAP];
+    for (int i = 0; i < n; i++) {
+        phantom_inclusion inc;
+        memset(&inc, 0, sizeof inc);
+        path_elem(p, "phantom.inclusions", (size_t)i);
+        read_inclusion(c, json_array_get(arr, (size_t)i), p, &inc);
+        ph->inclusions[i] = inc;
+    }
+    ph->n_inclusions = n;
+}
+
+/* Overrides merge field by field onto the default table. */
+static void read_tissues(ctx *c, json_t *obj, phantom_def *ph)
+{
+    if (!json_is_object(obj)) {
+        report(c, "phantom.tissues", "expected an object, got %s", type_name(obj));
+        return;
+    }
+    const char *names[TISSUE_COUNT];
+    for (int i = 0; i < TISSUE_COUNT; i++)
+        names[i] = tissue_name((tissue_id)i);
+    const char *key;
+    json_t *v;
+    char p[PATH_CAP];
+    json_object_foreach(obj, key, v) {
+        tissue_id t;
+        path_key(p, "phantom.tissues", key);
+        if (!tissue_from_name(key, &t)) {
+            report_key(c, p, "unknown tissue %s%s", quote(key).s,
+                       suggest(key, names, TISSUE_COUNT).s);
+            continue;
+        }
+        read_section(c, v, p, "phantom.tissues.*", &ph->tissues.t[t], NULL);
+    }
+}
+
+static void read_phantom(ctx *c, json_t *v, phantom_def *ph)
+{
+    static const char *const extra[] = {"layers", "surface", "vessels", "inclusions",
+                                        "tissues", "mechanics", "texture", NULL};
+    if (!read_section(c, v, "phantom", "phantom", ph, extra))
+        return;
+    json_t *x;
+    if ((x = json_object_get(v, "mechanics")))
+        read_section(c, x, "phantom.mechanics", "phantom.mechanics", ph, NULL);
+    if ((x = json_object_get(v, "texture")))
+        read_section(c, x, "phantom.texture", "phantom.texture", ph, NULL);
+    if ((x = json_object_get(v, "layers")))
+        read_layers(c, x, ph);
+    if ((x = json_object_get(v, "surface")))
+        read_surface(c, x, ph);
+    if ((x = json_object_get(v, "vessels")))
+        read_vessels(c, x, ph);
+    if ((x = json_object_get(v, "inclusions")))
+        read_inclusions(c, x, ph);
+    if ((x = json_object_get(v, "tissues")))
+        read_tissues(c, x, ph);
+}
+
+static void read_probe(ctx *c, json_t *v, probe_def *pr, probe_pose *pose)
+{
+    static const char *const extra[] = {"tgc", "tgc_db", "pose", NULL};
+    static const char *const onoff[] = {"on", "off"};
+    if (!read_section(c, v, "probe", "probe", pr, extra))
+        return;
+    json_t *x;
+    int k;
+    if ((x = json_object_get(v, "tgc")) && read_enum(c, x, "probe.tgc", onoff, 2, &k))
+        pr->tgc_on = k == 0;
+    if ((x = json_object_get(v, "tgc_db")))
+        read_vec(c, x, "probe.tgc_db", "probe.tgc_db[]", PROBE_TGC_ZONES, pr->tgc_db);
+    if ((x = json_object_get(v, "pose")))
+        read_section(c, x, "probe.pose", "probe.pose", pose, NULL);
+}
+
+static void read_scenario(ctx *c, json_t *root, scenario *s)
+{
+    /* "$schema" lets editors find scenario.schema.json. needle, drug, plan and scoring are
+     * reserved for the procedure settings of version 1; their contents are read by the
+     * modules that own them. */
+    static const char *const extra[] = {"$schema", "name", "description", "patient", "phantom",
+                                        "probe", "needle", "drug", "plan", "scoring", NULL};
+    static const char *const reserved[] = {"needle", "drug", "plan", "scoring"};
+    if (!json_is_object(root)) {
+        report(c, "", "a scenario is a JSON object, got %s", type_name(root));
+        return;
+    }
+    json_t *ver = json_object_get(root, "version");
+    if (!ver) {
+        report(c, "version", "missing required key \"version\" (this program reads version %d)",
+               SCENARIO_VERSION);
+    } else if (!json_is_integer(ver) || json_integer_value(ver) != SCENARIO_VERSION) {
+        /* Another version's keys would only produce noise: stop here. */
+        if (json_is_integer(ver))
+            report(c, "version", "unsupported version %lld: this program reads version %d",
+                   (long long)json_integer_value(ver), SCENARIO_VERSION);
+        else if (json_is_number(ver))
+            report(c, "version", "expected the integer %d, got %g", SCENARIO_VERSION,
+                   json_number_value(ver));
+        else
+            report(c, "version", "expected the integer %d, got %s", SCENARIO_VERSION,
+                   type_name(ver));
+        return;
+    }
+    const char *keys[MAX_SECTION_KEYS];
+    int n = section_keys("", extra, keys);
+    check_keys(c, root, "", keys, n);
+    read_fields(c, root, "", "", s);
+
+    json_t *x;
+    if ((x = json_object_get(root, "$schema")) && !json_is_string(x))
+        report(c, "$schema", "expected a string, got %s", type_name(x));
+    read_string(c, root, "", "name", s->name, sizeof s->name);
+    read_string(c, root, "", "description", s->description, sizeof s->description);
+    if ((x = json_object_get(root, "patient")))
+        read_patient(c, x, &s->patient);
+    if ((x = json_object_get(root, "phantom")))
+        read_phantom(c, x, &s->phantom);
+    if ((x = json_object_get(root, "probe")))
+        read_probe(c, x, &s->probe, &s->pose);
+    for (int i = 0; i < 4; i++)
+        if ((x = json_object_get(root, reserved[i])) && !json_is_object(x))
+            report(c, reserved[i], "expected an object, got %s", type_name(x));
+    s->phantom.seed = s->seed;
+}
+
+/* phantom_create and probe_check name the field first ("layers[2].thickness_mm: ..."): turn
+ * that into a path so the message points into the file. */
+static void report_checker(ctx *c, const char *prefix, const char *msg)
+{
+    char path[PATH_CAP];
+    const char *colon = strstr(msg, ": ");
+    size_t n = colon ? (size_t)(colon - msg) : 0;
+    if (colon && n + strlen(prefix) + 1 < sizeof path && !memchr(msg, ' ', n)) {
+        snprintf(path, sizeof path, "%s%.*s", prefix, (int)n, msg);
+        report(c, path, "%s", colon + 2);
+    } else {
+        size_t plen = strlen(prefix);
+        snprintf(path, sizeof path, "%.*s", (int)(plen ? plen - 1 : 0), prefix);
+        report(c, path, "%s", msg);
+    }
+}
+
+static void check_whole(ctx *c, const scenario *s)
+{
+    const char *perr = probe_check(&s->probe);
+    if (perr)
+        report_checker(c, "", perr);
+    char err[256] = "";
+    phantom *ph = phantom_create(&s->phantom, err, sizeof err);
+    if (ph)
+        phantom_destroy(ph);
+    else
+        report_checker(c, "phantom.", err);
+    if (fabs(s->pose.x_mm) > 0.5 * s->phantom.width_mm)
+        report(c, "probe.pose.x_mm", "%g mm is outside the %g mm wide patch (phantom.width_mm)",
+               s->pose.x_mm, s->phantom.width_mm);
+    if (fabs(s->pose.y_mm) > 0.5 * s->phantom.length_mm)
+        report(c, "probe.pose.y_mm", "%g mm is outside the %g mm long patch (phantom.length_mm)",
+               s->pose.y_mm, s->phantom.length_mm);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Loading. */
+
+scenario scenario_default(void)
+{
+    scenario s;
+    memset(&s, 0, sizeof s);
+    s.version = SCENARIO_VERSION;
+    snprintf(s.name, sizeof s.name, "default");
+    /* The case report's adults treated for thoracolumbar muscle pain (seed-case-report.txt). */
+    s.patient.age_years = 45.0;
+    snprintf(s.patient.sex, sizeof s.patient.sex, "unspecified");
+    snprintf(s.patient.region, sizeof s.patient.region, "thoracolumbar");
+    snprintf(s.patient.skin, sizeof s.patient.skin, "normal");
+    s.phantom = phantom_default_def();
+    s.probe = probe_default_def();
+    s.pose = probe_default_pose();
+    s.seed = 1;
+    s.phantom.seed = s.seed;
+    return s;
+}
+
+static text_pos pos_of(const char *text, size_t off)
+{
+    scan sc = {(const unsigned char *)text, off, 0, {1, 1}};
+    while (sc.i < off)
+        step(&sc);
+    return sc.at;
+}
+
+/* Offset of the first byte that breaks UTF-8 (overlong forms, surrogates and code points past
+ * U+10FFFF included), or n when the text is valid. */
+static size_t utf8_invalid_at(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char b = s[i];
+        size_t len;
+        uint32_t cp, min;
+        if (b < 0x80) {
+            i++;
+            continue;
+        } else if ((b & 0xE0) == 0xC0) {
+            len = 2, cp = b & 0x1F, min = 0x80;
+        } else if ((b & 0xF0) == 0xE0) {
+            len = 3, cp = b & 0x0F, min = 0x800;
+        } else if ((b & 0xF8) == 0xF0) {
+            len = 4, cp = b & 0x07, min = 0x10000;
+        } else {
+            return i;
+        }
+        if (n - i < len)
+            return i;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += len;
+    }
+    return n;
+}
+
+static void sort_diags(scenario_diags *d, int first)
+{
+    /* Insertion sort: stable, and the list is short (MAX_DIAGS). */
+    for (int i = first + 1; i < d->count; i++) {
+        scenario_diag g = d->items[i];
+        int j = i - 1;
+        while (j >= first && (d->items[j].line > g.line ||
+                              (d->items[j].line == g.line && d->items[j].col > g.col))) {
+            d->items[j + 1] = d->items[j];
+            j--;
+        }
+        d->items[j + 1] = g;
+    }
+}
+
+static bool load_text(const char *text, size_t n, scenario *out, scenario_diags *diags)
+{
+    ctx c = {diags, diags->count, 0, {NULL, 0, 0}};
+    /* A UTF-8 byte-order mark is legal in a text file though not in JSON; editors do not count
+     * it as a column, so dropping it keeps positions right. */
+    if (n >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        text += 3;
+        n -= 3;
+    }
+    size_t bad = utf8_invalid_at((const unsigned char *)text, n);
+    const char *nul = memchr(text, '\0', n);
+    size_t k = 0;
+    while (k < n && strchr(" \t\r\n", text[k]))
+        k++;
+    json_t *root = NULL;
+    if (bad < n) {
+        add_at(&c, pos_of(text, bad), "", "not valid UTF-8 (byte 0x%02X): save the file as UTF-8",
+               (unsigned char)text[bad]);
+    } else if (nul) {
+        add_at(&c, pos_of(text, (size_t)(nul - text)), "", "contains a NUL byte: not a text file");
+    } else if (k == n) {
+        add_at(&c, (text_pos){0, 0}, "", "empty: a scenario is a JSON object, at least "
+                                         "{\"version\": %d}", SCENARIO_VERSION);
+    } else {
+        json_error_t je;
+        root = json_loadb(text, n, JSON_REJECT_DUPLICATES, &je);
+        if (!root) {
+            char path[PATH_CAP];
+            text_pos at;
+            if (json_error_code(&je) == json_error_duplicate_key) {
+                index_build(&c.ix, text, n);
+                if (index_first_duplicate(&c.ix, text, n, path, &at)) {
+                    const char *dot = strrchr(path, '.');
+                    add_at(&c, at, path, "duplicate key %s", quote(dot ? dot + 1 : path).s);
+                } else {
+                    add_at(&c, (text_pos){je.line, je.column}, "", "%s", je.text);
+                }
+            } else {
+                add_at(&c, (text_pos){je.line, je.column}, "", "invalid JSON: %s", je.text);
+            }
+        }
+    }
+    scenario s;
+    if (root) {
+        index_build(&c.ix, text, n);
+        s = scenario_default();
+        read_scenario(&c, root, &s);
+        if (c.errors == 0)
+            check_whole(&c, &s);
+        json_decref(root);
+    }
+    free(c.ix.items);
+    sort_diags(diags, c.first);
+    if (c.errors > MAX_DIAGS)
+        diag_push(diags, (text_pos){0, 0}, "",
+                  "too many problems: only the first 100 are listed");
+    if (c.errors > 0)
+        return false;
+    *out = s;
+    return true;
+}
+
+bool scenario_load_string(const char *text, scenario *out, scenario_diags *diags)
+{
+    return load_text(text, strlen(text), out, diags);
+}
+
+bool scenario_load_file(const char *path, scenario *out, scenario_diags *diags)
+{
+    FILE *f = fopen(path, "rb");
+    char msg[256];
+    if (!f) {
+        snprintf(msg, sizeof msg, "cannot open: %s", strerror(errno));
+        diag_push(diags, (text_pos){0, 0}, "", msg);
+        return false;
+    }
+    size_t cap = 64 * 1024, n = 0;
+    char *buf = malloc(cap);
+    bool ok = buf != NULL;
+    while (ok) {
+        if (n == cap) {
+            if (cap > MAX_FILE_BYTES)
+                break;
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                ok = false;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int err = ferror(f) ? errno : 0;
+    fclose(f);
+    if (!ok)
+        snprintf(msg, sizeof msg, "cannot read: out of memory");
+    else if (err)
+        snprintf(msg, sizeof msg, "cannot read: %s", strerror(err));
+    else if (n > MAX_FILE_BYTES)
+        snprintf(msg, sizeof msg, "too large: over %u bytes (4 MiB); a scenario is a few kB",
+                 MAX_FILE_BYTES);
+    if (!ok || err || n > MAX_FILE_BYTES) {
+        free(buf);
+        diag_push(diags, (text_pos){0, 0}, "", msg);
+        return false;
+    }
+    bool loaded = load_text(buf, n, out, diags);
+    free(buf);
+    return loaded;
+}
+
+bool scenario_number(const scenario *s, const char *path, double *out)
+{
+    static const char tissues[] = "phantom.tissues.";
+    char pattern[PATH_CAP];
+    const void *tissue_base = NULL;
+    if (strncmp(path, tissues, sizeof tissues - 1) == 0) {
+        const char *name = path + sizeof tissues - 1;
+        const char *dot = strchr(name, '.');
+        char buf[64];
+        tissue_id t;
+        if (!dot || (size_t)(dot - name) >= sizeof buf)
+            return false;
+        snprintf(buf, sizeof buf, "%.*s", (int)(dot - name), name);
+        if (!tissue_from_name(buf, &t))
+            return false;
+        tissue_base = &s->phantom.tissues.t[t];
+        snprintf(pattern, sizeof pattern, "%s*%s", tissues, dot);
+    } else {
+        snprintf(pattern, sizeof pattern, "%s", path);
+    }
+    for (int i = 0; i < N_FIELDS; i++) {
+        const field *f = &k_fields[i];
+        if (f->store == ST_NONE || strcmp(f->r.path, pattern) != 0)
+            continue;
+        const void *base;
+        switch (f->base) {
+        case B_SCENARIO: base = s; break;
+        case B_PATIENT: base = &s->patient; break;
+        case B_PHANTOM: base = &s->phantom; break;
+        case B_PROBE: base = &s->probe; break;
+        case B_POSE: base = &s->pose; break;
+        case B_TISSUE: base = tissue_base; break;
+        default: base = NULL; break; /* array elements have no single value */
+        }
+        if (!base)
+            return false;
+        *out = load_field(f, base);
+        return true;
+    }
+    return false;
+}
