@@ -128,13 +128,29 @@ typedef struct phantom_sample {
 phantom_sample phantom_at(const phantom *ph, const double p_mm[3], double pressure_n,
                           const phantom_inclusion *dyn, int n_dyn);
 
-/* Texture multiplier of a layer tissue at p (fat septa, muscle perimysium), >= 0.
- * depth_in_layer_mm is the depth of p below the top of its layer. */
+/* Texture of the layer tissues: fat lobules between bright septa, muscle fibres with bright
+ * perimysium. Split in two so the synthesis can evaluate the slowly varying part once per
+ * (x, y) and the cheap part per sample: phantom_texture_cell_at depends on (x, y) only,
+ * phantom_texture_eval on that cell and the point. phantom_texture does both. */
+typedef struct phantom_texture_cell {
+    double septa_offset;   /* undulation of the fat septa sheets, in septa periods */
+    double septa_wall;     /* 0..1: how close (x, y) is to a vertical septum wall */
+    double fibre_offset;   /* jitter of the perimysium sheets, in periods */
+} phantom_texture_cell;
+
+phantom_texture_cell phantom_texture_cell_at(const phantom *ph, double x_mm, double y_mm);
+/* Multiplier (>= 0) of the tissue's backscatter at p; depth_in_layer_mm is the depth of p
+ * below the top of its layer. 1 for tissues without texture. */
+double phantom_texture_eval(const phantom *ph, const phantom_texture_cell *cell, tissue_id t,
+                            const double p_mm[3], double depth_in_layer_mm);
 double phantom_texture(const phantom *ph, tissue_id t, const double p_mm[3],
                        double depth_in_layer_mm);
 
 /* Vessel lumen semi-axes under pressure: horizontal stays radius, vertical shrinks for veins. */
 double phantom_vessel_vertical_radius(const phantom *ph, int vessel, double pressure_n);
+
+/* Where p lies relative to vessel i: 0 outside, 1 in the wall, 2 in the lumen. */
+int phantom_vessel_region(const phantom *ph, int vessel, const double p_mm[3], double pressure_n);
 
 /* Inside test for one inclusion (a point reflector has no inside). */
 bool phantom_inclusion_contains(const phantom_inclusion *inc, const double p_mm[3]);

@@ -1,0 +1,116 @@
+#include "cli_util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+bool cli_parse_double(const char *s, double *out)
+{
+    if (!s || !*s)
+        return false;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end || errno || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+bool cli_parse_int(const char *s, long lo, long hi, long *out)
+{
+    if (!s || !*s)
+        return false;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*end || errno || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool cli_parse_pose(const char *s, probe_pose *pose)
+{
+    char buf[256];
+    if (strlen(s) >= sizeof buf) {
+        fprintf(stderr, "mesosim: --probe value too long\n");
+        return false;
+    }
+    strcpy(buf, s);
+    for (char *save = NULL, *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        double v;
+        if (!eq || !cli_parse_double(eq + 1, &v)) {
+            fprintf(stderr, "mesosim: --probe: expected KEY=NUMBER, got '%s'\n", item);
+            return false;
+        }
+        *eq = '\0';
+        if (strcmp(item, "x") == 0)
+            pose->x_mm = v;
+        else if (strcmp(item, "y") == 0)
+            pose->y_mm = v;
+        else if (strcmp(item, "rot") == 0)
+            pose->rot_deg = v;
+        else if (strcmp(item, "tilt") == 0)
+            pose->tilt_deg = v;
+        else if (strcmp(item, "rock") == 0)
+            pose->rock_deg = v;
+        else if (strcmp(item, "pressure") == 0) {
+            if (v < 0 || v > 50) {
+                fprintf(stderr, "mesosim: --probe: pressure must be within 0..50 N\n");
+                return false;
+            }
+            pose->pressure_n = v;
+        } else {
+            fprintf(stderr, "mesosim: --probe: unknown key '%s' (x, y, rot, tilt, rock, pressure)\n", item);
+            return false;
+        }
+    }
+    if (fabs(pose->tilt_deg) > 45 || fabs(pose->rock_deg) > 45) {
+        fprintf(stderr, "mesosim: --probe: tilt and rock must be within -45..45 degrees\n");
+        return false;
+    }
+    return true;
+}
+
+bool cli_load_scenario(const char *path, scenario *out)
+{
+    scenario_diags d = {0};
+    bool ok = scenario_load_file(path, out, &d);
+    for (int i = 0; i < d.count; i++)
+        fprintf(stderr, "%s:%d:%d: %s: %s\n", path, d.items[i].line, d.items[i].col,
+                d.items[i].path[0] ? d.items[i].path : "$", d.items[i].message);
+    scenario_diags_free(&d);
+    return ok;
+}
+
+const char *cli_default_scenario_path(void)
+{
+    static const char *const candidates[] = {
+        MESOSIM_SOURCE_DIR "/scenarios/adult_back.json",
+        MESOSIM_INSTALL_DATADIR "/scenarios/adult_back.json",
+        "scenarios/adult_back.json",
+    };
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
+        if (access(candidates[i], R_OK) == 0)
+            return candidates[i];
+    return NULL;
+}
+
+void cli_print_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}

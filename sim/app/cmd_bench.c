@@ -1,0 +1,170 @@
+/* mesosim bench: frame-synthesis speed on the standard frame.
+ *
+ * Standard frame (issue "Foundation"): the adult back preset, 18 MHz, 15 mm deep, 12.8 mm wide,
+ * 256 lines x 702 samples, the probe moving a little every frame so nothing can be reused.
+ * Times the fast path over N frames and the plain reference implementation of the same model
+ * over a few frames in the same run, and reports median, p95, fps and the speedup. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bmode.h"
+#include "cli_util.h"
+#include "commands.h"
+#include "scenario.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: mesosim bench [--frames N] [--reference-frames N] [--threads N] [--scenario FILE] [--json]\n"
+               "Times B-mode synthesis of the standard frame (adult back, 18 MHz, 15 mm, 256 lines)\n"
+               "with the probe moving every frame. Prints median and p95 ms per frame, frames per\n"
+               "second, and the speedup over the plain reference implementation measured in the\n"
+               "same run. Defaults: 200 frames, 3 reference frames, one thread per core.\n");
+}
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+static double percentile(double *v, int n, double q)
+{
+    qsort(v, (size_t)n, sizeof(double), cmp_d);
+    int i = (int)ceil(q * n) - 1;
+    if (i < 0) i = 0;
+    if (i >= n) i = n - 1;
+    return v[i];
+}
+
+/* A slow scan: a few tenths of a millimetre and degrees per frame. */
+static probe_pose pose_at(int frame)
+{
+    probe_pose p = probe_default_pose();
+    p.x_mm = 2.0 * sin(frame * 0.05);
+    p.y_mm = 1.0 * sin(frame * 0.031);
+    p.rot_deg = 3.0 * sin(frame * 0.02);
+    return p;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    long frames = 200, ref_frames = 3, threads = 0;
+    int json = 0;
+    const char *scen_path = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
+        } else if (!strcmp(a, "--frames") && v) {
+            if (!cli_parse_int(v, 1, 1000000, &frames)) {
+                fprintf(stderr, "mesosim bench: --frames: a count 1..1000000\n");
+                return 2;
+            }
+            i++;
+        } else if (!strcmp(a, "--reference-frames") && v) {
+            if (!cli_parse_int(v, 0, 1000, &ref_frames)) {
+                fprintf(stderr, "mesosim bench: --reference-frames: 0..1000\n");
+                return 2;
+            }
+            i++;
+        } else if (!strcmp(a, "--threads") && v) {
+            if (!cli_parse_int(v, 1, 8, &threads)) {
+                fprintf(stderr, "mesosim bench: --threads: 1..8\n");
+                return 2;
+            }
+            i++;
+        } else if (!strcmp(a, "--scenario") && v) {
+            scen_path = v;
+            i++;
+        } else {
+            fprintf(stderr, "mesosim bench: unknown or incomplete option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    scenario sc = scenario_default();
+    if (!scen_path)
+        scen_path = cli_default_scenario_path();
+    if (scen_path && !cli_load_scenario(scen_path, &sc))
+        return 1;
+    /* The standard frame's probe, whatever the scenario says. */
+    sc.probe = probe_default_def();
+    char err[256];
+    phantom *ph = phantom_create(&sc.phantom, err, sizeof err);
+    if (!ph) {
+        fprintf(stderr, "mesosim bench: %s\n", err);
+        return 1;
+    }
+    bmode_def def = bmode_default_def();
+    def.n_threads = (int)threads;
+    bmode *bm = bmode_create(&def);
+    double *t = malloc(sizeof(double) * (size_t)frames);
+    double *tr = malloc(sizeof(double) * (size_t)(ref_frames > 0 ? ref_frames : 1));
+    if (!bm || !t || !tr) {
+        fprintf(stderr, "mesosim bench: out of memory\n");
+        return 1;
+    }
+    bmode_scene scene = {.ph = ph, .probe = sc.probe};
+    bmode_image img = {0};
+    int status = 0;
+    for (int f = -3; f < frames && status == 0; f++) { /* 3 warm-up frames */
+        scene.pose = pose_at(f + 3);
+        double t0 = now_ms();
+        if (bmode_render(bm, &scene, &img, err, sizeof err) != 0) {
+            fprintf(stderr, "mesosim bench: %s\n", err);
+            status = 1;
+        }
+        if (f >= 0)
+            t[f] = now_ms() - t0;
+    }
+    for (int f = 0; f < ref_frames && status == 0; f++) {
+        scene.pose = pose_at(f);
+        bmode_image ri;
+        double t0 = now_ms();
+        if (bmode_render_reference(&scene, &ri, err, sizeof err) != 0) {
+            fprintf(stderr, "mesosim bench: %s\n", err);
+            status = 1;
+            break;
+        }
+        tr[f] = now_ms() - t0;
+        bmode_image_free(&ri);
+        if (!json)
+            fprintf(stderr, "reference frame %d/%ld: %.1f ms\n", f + 1, ref_frames, tr[f]);
+    }
+    if (status == 0) {
+        double med = percentile(t, (int)frames, 0.5), p95 = percentile(t, (int)frames, 0.95);
+        double rmed = ref_frames > 0 ? percentile(tr, (int)ref_frames, 0.5) : 0.0;
+        double speed = ref_frames > 0 ? rmed / med : 0.0;
+        if (json) {
+            printf("{\"median_ms\":%.4f,\"p95_ms\":%.4f,\"fps\":%.2f,\"rows\":%d,\"cols\":%d,\"threads\":%d,"
+                   "\"frames\":%ld,\"reference_median_ms\":%.3f,\"reference_frames\":%ld,"
+                   "\"speedup_vs_reference\":%.2f}\n",
+                   med, p95, 1000.0 / med, img.rows, img.cols, bmode_threads(bm), frames, rmed, ref_frames, speed);
+        } else {
+            printf("standard frame: %d rows x %d lines, 18 MHz, 15 mm, adult back, %d threads\n", img.rows,
+                   img.cols, bmode_threads(bm));
+            printf("fast path:  median %.3f ms, p95 %.3f ms, %.1f fps over %ld frames\n", med, p95, 1000.0 / med,
+                   frames);
+            if (ref_frames > 0)
+                printf("reference:  median %.1f ms over %ld frames; speedup %.1fx\n", rmed, ref_frames, speed);
+        }
+    }
+    free(t);
+    free(tr);
+    bmode_destroy(bm);
+    phantom_destroy(ph);
+    return status;
+}

@@ -1,0 +1,651 @@
+/* bmode_model: frame set-up and line classification shared by the fast and reference paths. */
+#include "bmode_model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PI 3.14159265358979323846
+#define FWHM_TO_SIGMA (1.0 / 2.3548200450309493)
+
+void bmode_geometry(const probe_def *p, int *rows, int *cols, double *dz, double *dx, double *x0)
+{
+    /* Depth sampled at lambda/4 (ultrasound.md section 3: ~700 rows for 15 mm at 18 MHz), one
+     * column per image line across the aperture. */
+    double d_z = probe_wavelength_mm(p) / 4.0;
+    double d_x = probe_fov_mm(p) / p->n_lines;
+    if (rows)
+        *rows = (int)ceil(p->depth_mm / d_z);
+    if (cols)
+        *cols = p->n_lines;
+    if (dz)
+        *dz = d_z;
+    if (dx)
+        *dx = d_x;
+    if (x0)
+        *x0 = -0.5 * (p->n_lines - 1) * d_x;
+}
+
+static void to_image(const probe_frame *f, const double p[3], double out[3])
+{
+    probe_phantom_to_image(f, p, out);
+}
+
+int bm_setup_init(bm_setup *s, const bmode_scene *sc, char *err, size_t err_len)
+{
+    memset(s, 0, sizeof *s);
+    if (!sc || !sc->ph) {
+        if (err)
+            snprintf(err, err_len, "no phantom");
+        return -1;
+    }
+    const char *perr = probe_check(&sc->probe);
+    if (perr) {
+        if (err)
+            snprintf(err, err_len, "%s", perr);
+        return -1;
+    }
+    if (sc->n_dyn < 0 || sc->n_dyn > PHANTOM_MAX_INCLUSIONS || (sc->n_dyn > 0 && !sc->dyn)) {
+        if (err)
+            snprintf(err, err_len, "dynamic inclusions: 0..%d expected", PHANTOM_MAX_INCLUSIONS);
+        return -1;
+    }
+    s->ph = sc->ph;
+    s->d = phantom_get_def(sc->ph);
+    s->p = sc->probe;
+    s->pose = sc->pose;
+    s->dyn = sc->dyn;
+    s->n_dyn = sc->n_dyn;
+    s->fr = probe_frame_make(sc->ph, &sc->pose);
+    bmode_geometry(&s->p, &s->rows, &s->cols, &s->dz, &s->dx, &s->x0);
+    s->k2 = 4.0 * PI / probe_wavelength_mm(&s->p);
+
+    double sa = probe_axial_fwhm_mm(&s->p) * FWHM_TO_SIGMA / s->dz;
+    s->ka = (int)ceil(3.0 * sa);
+    double max_sl = 0;
+    for (int r = 0; r < s->rows; r++) {
+        double sl = probe_lateral_fwhm_mm(&s->p, r * s->dz) * FWHM_TO_SIGMA / s->dx;
+        if (sl > max_sl)
+            max_sl = sl;
+    }
+    s->kl = (int)ceil(3.0 * max_sl);
+    s->margin = s->kl;
+    s->lines = s->cols + 2 * s->margin;
+    int nl = 2 * s->kl + 1;
+    s->g_ax = malloc(sizeof(double) * (size_t)(2 * s->ka + 1));
+    s->h_lat = malloc(sizeof(double) * (size_t)s->rows * (size_t)nl);
+    s->sig_el = malloc(sizeof(double) * (size_t)s->rows);
+    s->spec_norm = malloc(sizeof(double) * (size_t)s->rows);
+    s->gain_db = malloc(sizeof(double) * (size_t)s->rows);
+    if (!s->g_ax || !s->h_lat || !s->sig_el || !s->spec_norm || !s->gain_db) {
+        bm_setup_free(s);
+        if (err)
+            snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    /* Unit-energy kernels keep the mean speckle level independent of the PSF size. */
+    double e = 0;
+    for (int k = -s->ka; k <= s->ka; k++) {
+        double g = exp(-0.5 * k * k / (sa * sa));
+        s->g_ax[k + s->ka] = g;
+        e += g * g;
+    }
+    for (int k = 0; k <= 2 * s->ka; k++)
+        s->g_ax[k] /= sqrt(e);
+    for (int r = 0; r < s->rows; r++) {
+        double z = r * s->dz;
+        double sl = probe_lateral_fwhm_mm(&s->p, z) * FWHM_TO_SIGMA / s->dx;
+        double *h = &s->h_lat[(size_t)r * nl];
+        double el = 0, sum = 0;
+        for (int k = -s->kl; k <= s->kl; k++) {
+            double v = exp(-0.5 * k * k / (sl * sl));
+            h[k + s->kl] = v;
+            el += v * v;
+        }
+        for (int k = 0; k < nl; k++) {
+            h[k] /= sqrt(el);
+            sum += h[k];
+        }
+        s->sig_el[r] = probe_elevation_fwhm_mm(&s->p, z) * FWHM_TO_SIGMA;
+        /* A full-line impulse of 1 ends as g0 * sum(h) after both convolutions. */
+        s->spec_norm[r] = 1.0 / (s->g_ax[s->ka] * sum);
+        s->gain_db[r] = s->p.gain_db + probe_tgc_db(&s->p, z) + BM_REF_LEVEL_DB;
+    }
+    for (int t = 0; t < TISSUE_COUNT; t++) {
+        s->att_db[t] = tissue_atten_db_mm(&s->d->tissues.t[t], s->p.freq_mhz) * s->dz;
+        s->att_step[t] = pow(10.0, -s->att_db[t] / 10.0); /* 20 log10 of it is -2 att_db */
+        s->z_mrayl[t] = tissue_impedance_mrayl(&s->d->tissues.t[t]);
+        s->bs[t] = s->d->tissues.t[t].backscatter;
+    }
+    s->n_layers = s->d->n_layers;
+    for (int i = 0; i < s->n_layers; i++)
+        s->layer_tissue[i] = s->d->layers[i].tissue;
+    for (int i = 0; i < s->d->n_inclusions + s->n_dyn; i++) {
+        const phantom_inclusion *c =
+            i < s->d->n_inclusions ? &s->d->inclusions[i] : &s->dyn[i - s->d->n_inclusions];
+        if (c->kind != PHANTOM_CAPSULE || s->n_caps >= PHANTOM_MAX_INCLUSIONS)
+            continue;
+        bm_capsule *k = &s->caps[s->n_caps++];
+        to_image(&s->fr, c->a_mm, k->a);
+        to_image(&s->fr, c->b_mm, k->b);
+        k->radius = c->radius_mm;
+        k->len = sqrt((k->b[0] - k->a[0]) * (k->b[0] - k->a[0]) + (k->b[1] - k->a[1]) * (k->b[1] - k->a[1]) +
+                      (k->b[2] - k->a[2]) * (k->b[2] - k->a[2]));
+    }
+    return 0;
+}
+
+void bm_setup_free(bm_setup *s)
+{
+    free(s->g_ax);
+    free(s->h_lat);
+    free(s->sig_el);
+    free(s->spec_norm);
+    free(s->gain_db);
+    s->g_ax = NULL;
+    s->h_lat = s->sig_el = s->spec_norm = s->gain_db = NULL;
+}
+
+double bm_elev_weight(const bm_setup *s, int row, double y)
+{
+    if (row < 0)
+        row = 0;
+    if (row >= s->rows)
+        row = s->rows - 1;
+    double sg = s->sig_el[row];
+    return exp(-0.5 * y * y / (sg * sg));
+}
+
+int bm_line_alloc(bm_line *l, int rows)
+{
+    memset(l, 0, sizeof *l);
+    l->tissue = malloc((size_t)rows);
+    l->amp = malloc(sizeof(float) * (size_t)rows);
+    l->loss = malloc(sizeof(float) * (size_t)rows);
+    l->cap_ev = 64;
+    l->ev = malloc(sizeof(bm_event) * (size_t)l->cap_ev);
+    if (!l->tissue || !l->amp || !l->loss || !l->ev) {
+        bm_line_free(l);
+        return -1;
+    }
+    return 0;
+}
+
+void bm_line_free(bm_line *l)
+{
+    free(l->tissue);
+    free(l->amp);
+    free(l->loss);
+    free(l->ev);
+    free(l->hits);
+    memset(l, 0, sizeof *l);
+}
+
+static void push_event(bm_line *l, double z, double amp, double weight)
+{
+    if (l->n_ev == l->cap_ev) {
+        int cap = l->cap_ev * 2;
+        bm_event *ev = realloc(l->ev, sizeof(bm_event) * (size_t)cap);
+        if (!ev)
+            return; /* out of memory: drop the echo rather than crash */
+        l->ev = ev;
+        l->cap_ev = cap;
+    }
+    l->ev[l->n_ev++] = (bm_event){z, amp, weight};
+}
+
+void bm_line_point(const bm_setup *s, int li, double z, double out[3])
+{
+    double x = s->x0 + (li - s->margin) * s->dx;
+    probe_image_to_phantom(&s->fr, x, 0.0, z, out);
+}
+
+static double specular_lobe(double cos_theta, double floor_v)
+{
+    double c = fabs(cos_theta);
+    if (c > 1.0)
+        c = 1.0;
+    double th = acos(c) * 180.0 / PI / BM_SPEC_THETA0_DEG;
+    return floor_v + (1.0 - floor_v) * exp(-th * th);
+}
+
+/* Pending needle-shaft echoes and shadows on this line, sorted by depth. */
+typedef struct shaft_hit {
+    double z;        /* top surface of the shaft along the beam */
+    double echo;     /* amplitude before losses (0: shadow only) */
+    double shadow;   /* fraction of the beam energy the shaft intercepts here */
+    double step;     /* ring-down spacing (shaft diameter) */
+    int steel_label; /* mark the label image */
+} shaft_hit;
+
+static int cmp_hit(const void *a, const void *b)
+{
+    double d = ((const shaft_hit *)a)->z - ((const shaft_hit *)b)->z;
+    return d < 0 ? -1 : (d > 0 ? 1 : 0);
+}
+
+/* Needle shafts: partial-volume echo from every shaft point inside the elevation beam. */
+static int shaft_hits(const bm_setup *s, int li, shaft_hit **out, int *cap)
+{
+    double xl = s->x0 + (li - s->margin) * s->dx;
+    int n = 0;
+    for (int c = 0; c < s->n_caps; c++) {
+        const bm_capsule *k = &s->caps[c];
+        int ns = (int)ceil(k->len / BM_SHAFT_STEP_MM);
+        if (ns < 1)
+            ns = 1;
+        double step = k->len / ns;
+        double dir[3] = {(k->b[0] - k->a[0]) / (k->len > 0 ? k->len : 1), (k->b[1] - k->a[1]) / (k->len > 0 ? k->len : 1),
+                         (k->b[2] - k->a[2]) / (k->len > 0 ? k->len : 1)};
+        /* Specular lobe of a cylinder: some surface normal faces the beam only when the beam
+         * is perpendicular to the axis; the beam is +z in image coordinates. */
+        double cos_theta = sqrt(1.0 - dir[2] * dir[2]);
+        double lobe = specular_lobe(cos_theta, BM_STEEL_FLOOR);
+        for (int i = 0; i <= ns; i++) {
+            double t = (double)i / ns;
+            double x = k->a[0] + t * (k->b[0] - k->a[0]);
+            double y = k->a[1] + t * (k->b[1] - k->a[1]);
+            double z = k->a[2] + t * (k->b[2] - k->a[2]) - k->radius;
+            double dxl = fabs(x - xl);
+            if (dxl >= s->dx && dxl >= k->radius)
+                continue;
+            if (z < 0 || z >= s->rows * s->dz)
+                continue;
+            int row = (int)(z / s->dz);
+            double we = bm_elev_weight(s, row, y);
+            if (we < 1e-3)
+                continue;
+            if (n == *cap) {
+                int nc = *cap ? *cap * 2 : 256;
+                shaft_hit *h = realloc(*out, sizeof(shaft_hit) * (size_t)nc);
+                if (!h)
+                    break;
+                *out = h;
+                *cap = nc;
+            }
+            double tent = dxl < s->dx ? 1.0 - dxl / s->dx : 0.0;
+            /* Each sample stands for `step` mm of shaft; dividing by the column pitch keeps a
+             * shaft lying in the plane as bright per column whatever the sampling. */
+            double echo = BM_SPEC_GAIN * lobe * we * tent * (step / s->dx);
+            /* Energy the shaft takes out of this line's beam: elevation profile energy over the
+             * shaft's width, capped at all of it. */
+            double shadow = 0.0;
+            if (dxl < k->radius) {
+                double sg = s->sig_el[row];
+                shadow = we * we * (2.0 * k->radius) / (sqrt(PI) * sg);
+                if (shadow > 1.0)
+                    shadow = 1.0;
+            }
+            (*out)[n++] = (shaft_hit){z, echo, shadow, 2.0 * k->radius, we > 0.5 && tent > 0.5};
+        }
+    }
+    qsort(*out, (size_t)n, sizeof(shaft_hit), cmp_hit);
+    return n;
+}
+
+/* Normal of a vessel or inclusion surface at p (for the specular lobe). */
+static void object_normal(const bm_setup *s, int vessel, int incl, const double p[3], double n[3])
+{
+    n[0] = 0;
+    n[1] = 0;
+    n[2] = 1;
+    if (vessel >= 0) {
+        const phantom_vessel_def *v = &s->d->vessels[vessel];
+        double ab[3] = {v->b_mm[0] - v->a_mm[0], v->b_mm[1] - v->a_mm[1], v->b_mm[2] - v->a_mm[2]};
+        double l2 = ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2];
+        double t = ((p[0] - v->a_mm[0]) * ab[0] + (p[1] - v->a_mm[1]) * ab[1] + (p[2] - v->a_mm[2]) * ab[2]) / l2;
+        for (int k = 0; k < 3; k++)
+            n[k] = p[k] - (v->a_mm[k] + t * ab[k]);
+    } else if (incl >= 0) {
+        const phantom_inclusion *c =
+            incl < s->d->n_inclusions ? &s->d->inclusions[incl] : &s->dyn[incl - s->d->n_inclusions];
+        if (c->kind == PHANTOM_ELLIPSOID)
+            for (int k = 0; k < 3; k++)
+                n[k] = (p[k] - c->c_mm[k]) / (c->radii_mm[k] * c->radii_mm[k]);
+    }
+    double l = sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+    if (l < 1e-12) {
+        n[0] = 0;
+        n[1] = 0;
+        n[2] = 1;
+        return;
+    }
+    for (int k = 0; k < 3; k++)
+        n[k] /= l;
+}
+
+/* Vessel or volume inclusion at p (overrides the layer); returns the tissue or -1. */
+static int object_at(const bm_setup *s, const double p[3], const uint8_t *vessel_near,
+                     const uint8_t *incl_near, int *vessel, int *incl)
+{
+    int t = -1;
+    *vessel = -1;
+    *incl = -1;
+    const phantom_def *d = s->d;
+    for (int i = 0; i < d->n_vessels; i++) {
+        if (!vessel_near[i])
+            continue;
+        int reg = phantom_vessel_region(s->ph, i, p, s->pose.pressure_n);
+        if (reg) {
+            t = reg == 2 ? TISSUE_BLOOD : TISSUE_VESSEL_WALL;
+            *vessel = i;
+            break;
+        }
+    }
+    for (int i = 0; i < d->n_inclusions + s->n_dyn; i++) {
+        if (!incl_near[i])
+            continue;
+        const phantom_inclusion *c = i < d->n_inclusions ? &d->inclusions[i] : &s->dyn[i - d->n_inclusions];
+        if (phantom_inclusion_contains(c, p)) {
+            t = (int)c->tissue;
+            *incl = i;
+            *vessel = -1;
+        }
+    }
+    return t;
+}
+
+/* Distance from segment p0-p1 to segment q0-q1 (coarse: sampled), for the per-line prefilter. */
+static double seg_seg_dist(const double p0[3], const double p1[3], const double q0[3], const double q1[3])
+{
+    double best = 1e30;
+    for (int i = 0; i <= 32; i++) {
+        double t = i / 32.0;
+        double p[3] = {p0[0] + t * (p1[0] - p0[0]), p0[1] + t * (p1[1] - p0[1]), p0[2] + t * (p1[2] - p0[2])};
+        double ab[3] = {q1[0] - q0[0], q1[1] - q0[1], q1[2] - q0[2]};
+        double l2 = ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2];
+        double u = l2 > 0 ? ((p[0] - q0[0]) * ab[0] + (p[1] - q0[1]) * ab[1] + (p[2] - q0[2]) * ab[2]) / l2 : 0;
+        u = u < 0 ? 0 : (u > 1 ? 1 : u);
+        double dd = 0;
+        for (int k = 0; k < 3; k++) {
+            double e = p[k] - (q0[k] + u * ab[k]);
+            dd += e * e;
+        }
+        if (dd < best)
+            best = dd;
+    }
+    return sqrt(best);
+}
+
+void bm_nodes_free(bm_nodes *nd)
+{
+    free(nd->h);
+    free(nd->gx);
+    free(nd->gy);
+    free(nd->cell);
+    memset(nd, 0, sizeof *nd);
+}
+
+int bm_nodes_fill(const bm_setup *s, int li, int per_row, bm_nodes *nd)
+{
+    const int n = s->n_layers;
+    double depth = s->rows * s->dz;
+    int k;
+    nd->per_row = per_row;
+    nd->n = n;
+    if (per_row) {
+        k = s->rows;
+        nd->dz_node = s->dz;
+    } else if (fabs(s->fr.w[0]) < 1e-12 && fabs(s->fr.w[1]) < 1e-12) {
+        k = 1; /* the line stays at one (x, y): heights are constant along it */
+        nd->dz_node = depth;
+    } else {
+        k = (int)ceil(depth / 0.5) + 1;
+        nd->dz_node = depth / (k - 1);
+    }
+    if (k > nd->cap) {
+        double *h = realloc(nd->h, sizeof(double) * (size_t)k * (size_t)PHANTOM_MAX_LAYERS);
+        if (h) nd->h = h;
+        double *gx = realloc(nd->gx, sizeof(double) * (size_t)k * (size_t)PHANTOM_MAX_LAYERS);
+        if (gx) nd->gx = gx;
+        double *gy = realloc(nd->gy, sizeof(double) * (size_t)k * (size_t)PHANTOM_MAX_LAYERS);
+        if (gy) nd->gy = gy;
+        phantom_texture_cell *c = realloc(nd->cell, sizeof(phantom_texture_cell) * (size_t)k);
+        if (c) nd->cell = c;
+        if (!h || !gx || !gy || !c)
+            return -1;
+        nd->cap = k;
+    }
+    nd->k = k;
+    const double e = 0.05; /* finite-difference step for the interface slopes, mm */
+    double hp[PHANTOM_MAX_LAYERS], hm[PHANTOM_MAX_LAYERS];
+    for (int j = 0; j < k; j++) {
+        double p[3];
+        bm_line_point(s, li, j * nd->dz_node, p);
+        double pr = s->pose.pressure_n;
+        phantom_interfaces(s->ph, p[0], p[1], pr, &nd->h[(size_t)j * n]);
+        phantom_interfaces(s->ph, p[0] + e, p[1], pr, hp);
+        phantom_interfaces(s->ph, p[0] - e, p[1], pr, hm);
+        for (int i = 0; i < n; i++)
+            nd->gx[(size_t)j * n + i] = (hp[i] - hm[i]) / (2 * e);
+        phantom_interfaces(s->ph, p[0], p[1] + e, pr, hp);
+        phantom_interfaces(s->ph, p[0], p[1] - e, pr, hm);
+        for (int i = 0; i < n; i++)
+            nd->gy[(size_t)j * n + i] = (hp[i] - hm[i]) / (2 * e);
+        nd->cell[j] = phantom_texture_cell_at(s->ph, p[0], p[1]);
+    }
+    return 0;
+}
+
+static void bm_nodes_eval(const bm_nodes *nd, int row, double z, int n, double *h, double *gx,
+                          double *gy, phantom_texture_cell *cell)
+{
+    if (nd->k == 1 || nd->per_row) {
+        int j = nd->per_row ? row : 0;
+        memcpy(h, &nd->h[(size_t)j * n], sizeof(double) * (size_t)n);
+        memcpy(gx, &nd->gx[(size_t)j * n], sizeof(double) * (size_t)n);
+        memcpy(gy, &nd->gy[(size_t)j * n], sizeof(double) * (size_t)n);
+        *cell = nd->cell[j];
+        return;
+    }
+    double pos = z / nd->dz_node;
+    int j = (int)pos;
+    if (j > nd->k - 2)
+        j = nd->k - 2;
+    if (j < 0)
+        j = 0;
+    double f = pos - j;
+    const double *h0 = &nd->h[(size_t)j * n], *h1 = h0 + n;
+    const double *x0 = &nd->gx[(size_t)j * n], *x1 = x0 + n;
+    const double *y0 = &nd->gy[(size_t)j * n], *y1 = y0 + n;
+    for (int i = 0; i < n; i++) {
+        h[i] = h0[i] + f * (h1[i] - h0[i]);
+        gx[i] = x0[i] + f * (x1[i] - x0[i]);
+        gy[i] = y0[i] + f * (y1[i] - y0[i]);
+    }
+    const phantom_texture_cell *c0 = &nd->cell[j], *c1 = c0 + 1;
+    cell->septa_offset = c0->septa_offset + f * (c1->septa_offset - c0->septa_offset);
+    cell->septa_wall = c0->septa_wall + f * (c1->septa_wall - c0->septa_wall);
+    cell->fibre_offset = c0->fibre_offset + f * (c1->fibre_offset - c0->fibre_offset);
+}
+
+void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *out)
+{
+    const int n = s->n_layers, rows = s->rows;
+    const phantom_def *d = s->d;
+    out->n_ev = 0;
+
+    /* Which vessels and volume inclusions can this line meet at all? */
+    double top[3], bot[3];
+    bm_line_point(s, li, 0.0, top);
+    bm_line_point(s, li, rows * s->dz, bot);
+    double seg_len = rows * s->dz;
+    uint8_t vessel_near[PHANTOM_MAX_VESSELS] = {0};
+    uint8_t incl_near[2 * PHANTOM_MAX_INCLUSIONS] = {0};
+    int any_object = 0;
+    for (int i = 0; i < d->n_vessels; i++) {
+        const phantom_vessel_def *v = &d->vessels[i];
+        /* the coarse sampling error is at most half a sample spacing of the line */
+        double slack = v->radius_mm + v->wall_mm + seg_len / 64.0 + 0.1;
+        if (seg_seg_dist(top, bot, v->a_mm, v->b_mm) < slack)
+            vessel_near[i] = 1, any_object = 1;
+    }
+    for (int i = 0; i < d->n_inclusions + s->n_dyn; i++) {
+        const phantom_inclusion *c = i < d->n_inclusions ? &d->inclusions[i] : &s->dyn[i - d->n_inclusions];
+        if (c->kind != PHANTOM_ELLIPSOID)
+            continue;
+        double r = c->radii_mm[0];
+        if (c->radii_mm[1] > r)
+            r = c->radii_mm[1];
+        if (c->radii_mm[2] > r)
+            r = c->radii_mm[2];
+        if (seg_seg_dist(top, bot, c->c_mm, c->c_mm) < r + seg_len / 64.0 + 0.1)
+            incl_near[i] = 1, any_object = 1;
+    }
+
+    shaft_hit *hits = out->hits;
+    int cap_hits = out->cap_hits;
+    int n_hits = s->n_caps ? shaft_hits(s, li, &hits, &cap_hits) : 0;
+    out->hits = hits;
+    out->cap_hits = cap_hits;
+    int next_hit = 0;
+
+    double lin = 1.0;  /* two-way attenuation, amplitude */
+    double trans = 1.0;/* two-way transmission through crossed interfaces, amplitude */
+    tissue_id prev_t = TISSUE_GEL;
+    int prev_layer = -1, prev_obj = 0, prev_vessel = -1, prev_incl = -1;
+    double prev_p[3];
+    bm_line_point(s, li, -s->dz, prev_p);
+    double prev_h[PHANTOM_MAX_LAYERS];
+    double h[PHANTOM_MAX_LAYERS], gx[PHANTOM_MAX_LAYERS], gy[PHANTOM_MAX_LAYERS];
+    phantom_texture_cell cell;
+    bm_nodes_eval(nd, 0, 0.0, n, h, gx, gy, &cell);
+    memcpy(prev_h, h, sizeof(double) * (size_t)n);
+
+    for (int r = 0; r < rows; r++) {
+        double z = r * s->dz;
+        double p[3];
+        bm_line_point(s, li, z, p);
+        bm_nodes_eval(nd, r, z, n, h, gx, gy, &cell);
+        int layer = -1;
+        for (int i = 0; i < n; i++)
+            if (p[2] >= h[i])
+                layer = i;
+        tissue_id t = layer < 0 ? TISSUE_GEL : s->layer_tissue[layer];
+        double b = layer < 0 ? s->bs[TISSUE_GEL]
+                             : s->bs[t] * phantom_texture_eval(s->ph, &cell, t, p, p[2] - h[layer]);
+        int vessel = -1, incl = -1, obj = 0;
+        if (any_object) {
+            int ot = object_at(s, p, vessel_near, incl_near, &vessel, &incl);
+            if (ot >= 0 && layer >= 0) {
+                t = (tissue_id)ot;
+                b = s->bs[t];
+                obj = 1;
+            }
+        }
+
+        /* Needle shaft echoes and shadows above this sample. */
+        while (next_hit < n_hits && hits[next_hit].z < z) {
+            const shaft_hit *hh = &hits[next_hit++];
+            double zt = s->z_mrayl[prev_t], zs = s->z_mrayl[TISSUE_STEEL];
+            double R = (zs - zt) / (zs + zt);
+            int row = (int)(hh->z / s->dz);
+            if (hh->echo > 0) {
+                double a = hh->echo * R * lin * trans * s->spec_norm[row];
+                push_event(out, hh->z, a, 1.0);
+                double c = a;
+                for (int k = 1; k <= BM_RINGDOWN_COPIES; k++) {
+                    c *= BM_RINGDOWN_DECAY;
+                    push_event(out, hh->z + k * hh->step, c, 1.0);
+                }
+            }
+            if (hh->steel_label && row >= 0 && row < rows)
+                out->tissue[row] = TISSUE_STEEL;
+            trans *= 1.0 - hh->shadow * R * R;
+        }
+
+        if (r > 0 && (t != prev_t || layer != prev_layer)) {
+            if (!obj && !prev_obj && layer != prev_layer) {
+                /* Layer interfaces crossed between the previous sample and this one, each at
+                 * its own sub-sample depth so the echo's phase follows the tissue. */
+                int lo = prev_layer < layer ? prev_layer + 1 : layer + 1;
+                int hi = prev_layer < layer ? layer : prev_layer;
+                for (int i = lo; i <= hi; i++) {
+                    tissue_id above = i == 0 ? TISSUE_GEL : s->layer_tissue[i - 1];
+                    tissue_id below = s->layer_tissue[i];
+                    double z1 = s->z_mrayl[above], z2 = s->z_mrayl[below];
+                    double R = (z2 - z1) / (z2 + z1);
+                    if (prev_layer > layer)
+                        R = -R;
+                    double d0 = prev_p[2] - prev_h[i], d1 = p[2] - h[i];
+                    double f = (d0 != d1) ? d0 / (d0 - d1) : 0.5;
+                    f = f < 0 ? 0 : (f > 1 ? 1 : f);
+                    double zc = z - s->dz + f * s->dz;
+                    /* Interface z = h(x, y): normal (gx, gy, -1); incidence against the beam. */
+                    double nx = gx[i], ny = gy[i];
+                    double cn = (nx * s->fr.w[0] + ny * s->fr.w[1] - s->fr.w[2]) / sqrt(nx * nx + ny * ny + 1.0);
+                    double a = BM_SPEC_GAIN * R * specular_lobe(cn, BM_SPEC_FLOOR) * lin * trans * s->spec_norm[r];
+                    push_event(out, zc, a, 1.0);
+                    trans *= 1.0 - R * R;
+                }
+            } else if (t != prev_t) {
+                double z1 = s->z_mrayl[prev_t], z2 = s->z_mrayl[t];
+                double R = (z2 - z1) / (z2 + z1);
+                double nrm[3];
+                double mid[3] = {0.5 * (p[0] + prev_p[0]), 0.5 * (p[1] + prev_p[1]), 0.5 * (p[2] + prev_p[2])};
+                object_normal(s, obj ? vessel : -1, obj ? incl : -1, mid, nrm);
+                if (!obj)
+                    object_normal(s, prev_vessel, prev_incl, mid, nrm);
+                double cn = nrm[0] * s->fr.w[0] + nrm[1] * s->fr.w[1] + nrm[2] * s->fr.w[2];
+                double a = BM_SPEC_GAIN * R * specular_lobe(cn, BM_SPEC_FLOOR) * lin * trans * s->spec_norm[r];
+                double zc = z - 0.5 * s->dz;
+                push_event(out, zc, a, 1.0);
+                if (fabs(R) > 0.5) {
+                    double c = a;
+                    for (int k = 1; k <= BM_RINGDOWN_COPIES; k++) {
+                        c *= BM_RINGDOWN_DECAY;
+                        push_event(out, zc + k * BM_GAS_RINGDOWN_MM, c, 1.0);
+                    }
+                }
+                trans *= 1.0 - R * R;
+            }
+        }
+        out->amp[r] = (float)(b * lin * trans);
+        out->tissue[r] = (uint8_t)t;
+        out->loss[r] = (float)(lin * trans);
+        lin *= s->att_step[t];
+        prev_t = t;
+        prev_layer = layer;
+        prev_obj = obj;
+        prev_vessel = vessel;
+        prev_incl = incl;
+        memcpy(prev_p, p, sizeof prev_p);
+        memcpy(prev_h, h, sizeof(double) * (size_t)n);
+    }
+
+    /* Point reflectors: a tent across the two nearest lines, the elevation profile, and the
+     * losses down to their depth. */
+    double xl = s->x0 + (li - s->margin) * s->dx;
+    for (int i = 0; i < d->n_inclusions + s->n_dyn; i++) {
+        const phantom_inclusion *c = i < d->n_inclusions ? &d->inclusions[i] : &s->dyn[i - d->n_inclusions];
+        if (c->kind != PHANTOM_POINT)
+            continue;
+        double q[3];
+        probe_phantom_to_image(&s->fr, c->c_mm, q);
+        double dxl = fabs(q[0] - xl);
+        if (dxl >= s->dx || q[2] < 0 || q[2] >= rows * s->dz)
+            continue;
+        int row = (int)(q[2] / s->dz);
+        double a = c->amplitude * bm_elev_weight(s, row, q[1]) * out->loss[row];
+        push_event(out, q[2], a, 1.0 - dxl / s->dx);
+    }
+}
+
+void bm_splat(const bm_setup *s, const bm_event *e, float *re, float *im)
+{
+    double pos = e->z_mm / s->dz;
+    int r0 = (int)floor(pos);
+    double f = pos - r0;
+    double ph = -s->k2 * e->z_mm;
+    double a = e->amp * e->weight;
+    double cr = a * cos(ph), ci = a * sin(ph);
+    if (r0 >= 0 && r0 < s->rows) {
+        re[r0] += (float)((1 - f) * cr);
+        im[r0] += (float)((1 - f) * ci);
+    }
+    if (r0 + 1 >= 0 && r0 + 1 < s->rows) {
+        re[r0 + 1] += (float)(f * cr);
+        im[r0 + 1] += (float)(f * ci);
+    }
+}

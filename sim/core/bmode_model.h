@@ -1,0 +1,136 @@
+/* bmode_model: the parts of the B-mode model that the fast path (bmode.c) and the plain
+ * reference (bmode_reference.c) share, so both implement exactly one model:
+ *  - per-frame set-up: image geometry, PSF kernels, elevation profile, gains;
+ *  - line classification: tissue, diffuse amplitude (backscatter x texture x attenuation x
+ *    transmission) and the echo events (specular interfaces, point reflectors, needle shaft
+ *    samples, reverberation) of one image line, given the layer heights along it.
+ * Internal to sim/core. */
+#ifndef MESOSIM_BMODE_MODEL_H
+#define MESOSIM_BMODE_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bmode.h"
+#include "phantom.h"
+#include "probe.h"
+
+/* Scatterer voxel pitch in the tissue frame. Axially ~lambda/4 at 18 MHz; 0.1 mm across so
+ * that the elevation sum stays affordable. Scatterer amplitudes are complex and independent,
+ * so the envelope stays Rayleigh whatever the density (ultrasound.md section 4, item 1). */
+#define BM_VOX_XY_MM 0.1
+#define BM_VOX_Z_MM 0.02
+/* Elevation samples are taken one voxel apart, out to 2 sigma of the elevation profile
+ * (beyond it less than 0.5 % of the profile's energy). */
+#define BM_ELEV_STEP_MM BM_VOX_XY_MM
+#define BM_ELEV_SIGMAS 2.0
+/* Display: the envelope dB level drawn at full scale is 0; the model's unit-backscatter
+ * (dermis) speckle sits ~20 dB below it at gain 0 (assumption, a display choice). */
+#define BM_REF_LEVEL_DB (-17.0)
+/* Specular echo of a flat interface at normal incidence = SPEC_GAIN * R times the mean dermis
+ * speckle amplitude: R = 0.13 (dermis/fat, tissue.md 2b) shows about 6 dB over the dermis.
+ * Calibrated so the fascia line sits ~+12 dB as in the reference run (ultrasound.md 2). */
+#define BM_SPEC_GAIN 15.0
+/* Specular lobe: echoes return to the aperture while the incidence is within ~10 degrees
+ * (half the receive aperture's angle at F# 1.35, since reflection doubles the angle); a rough
+ * floor keeps oblique interfaces faintly visible. Steel scatters more off-specular. */
+#define BM_SPEC_THETA0_DEG 10.0
+#define BM_SPEC_FLOOR 0.1
+#define BM_STEEL_FLOOR 0.3
+/* Strong reflectors (|R| > 0.5: gas, steel) ring down: copies below the echo. Hollow-needle
+ * reverberation repeats at the shaft diameter (Toronto PIE); gas ring-down spacing 0.2 mm and
+ * the decay 0.45 per copy are assumptions. */
+#define BM_RINGDOWN_COPIES 6
+#define BM_RINGDOWN_DECAY 0.45
+#define BM_GAS_RINGDOWN_MM 0.2
+/* Needle shaft sampled every 0.01 mm along its axis. */
+#define BM_SHAFT_STEP_MM 0.01
+
+typedef struct bm_event {
+    double z_mm;       /* depth along the line */
+    double amp;        /* signed real amplitude in field units (phase added at splat time) */
+    double weight;     /* lateral weight for this line (tent), 1 for full-line echoes */
+} bm_event;
+
+typedef struct bm_capsule {
+    double a[3], b[3];  /* axis in image coordinates (lateral, elevation, depth) */
+    double radius;
+    double len;
+} bm_capsule;
+
+typedef struct bm_setup {
+    const phantom *ph;
+    const phantom_def *d;
+    probe_def p;
+    probe_pose pose;
+    probe_frame fr;
+    const phantom_inclusion *dyn;
+    int n_dyn;
+
+    int rows, cols, margin, lines; /* lines = cols + 2 * margin (margin lines feed the PSF) */
+    double dz, dx, x0;
+    double k2;                     /* two-way wavenumber 4 pi / lambda, rad/mm */
+    int ka;                        /* axial kernel half-width, samples */
+    double *g_ax;                  /* 2ka+1 taps, unit energy */
+    int kl;                        /* lateral kernel half-width, columns */
+    double *h_lat;                 /* rows x (2kl+1), unit energy per row */
+    double *sig_el;                /* rows: elevation profile sigma, mm */
+    double *spec_norm;             /* rows: scale for a full-line specular impulse */
+    double *gain_db;               /* rows: gain + TGC + reference level */
+    double att_db[TISSUE_COUNT];   /* one-way attenuation per sample, dB */
+    double att_step[TISSUE_COUNT]; /* two-way amplitude factor per sample */
+    double z_mrayl[TISSUE_COUNT];
+    double bs[TISSUE_COUNT];
+    int n_layers;
+    tissue_id layer_tissue[PHANTOM_MAX_LAYERS];
+    bm_capsule caps[PHANTOM_MAX_INCLUSIONS];
+    int n_caps;
+} bm_setup;
+
+int bm_setup_init(bm_setup *s, const bmode_scene *scene, char *err, size_t err_len);
+void bm_setup_free(bm_setup *s);
+
+/* Elevation profile weight (amplitude, two-way) at elevation offset y for row r. */
+double bm_elev_weight(const bm_setup *s, int row, double y_mm);
+
+typedef struct bm_line {
+    uint8_t *tissue;  /* rows */
+    float *amp;       /* rows: diffuse amplitude incl. two-way losses */
+    float *loss;      /* rows: two-way attenuation x transmission down to the sample */
+    bm_event *ev;
+    int n_ev, cap_ev;
+    struct shaft_hit *hits; /* scratch for needle-shaft samples */
+    int cap_hits;
+} bm_line;
+
+/* Layer heights, their slopes and the texture cell along one line, at nodes in depth: one node
+ * for a line that stays at one (x, y), a node every 0.5 mm for a tilted line (linear in
+ * between; layers vary over millimetres), or one per row (the reference path). */
+typedef struct bm_nodes {
+    int k;
+    int per_row;
+    double dz_node;
+    int n;                       /* layers */
+    double *h, *gx, *gy;         /* k x n */
+    phantom_texture_cell *cell;  /* k */
+    int cap;
+} bm_nodes;
+
+/* Fills the node table of line li (grows its arrays). Returns -1 when out of memory. */
+int bm_nodes_fill(const bm_setup *s, int li, int per_row, bm_nodes *nd);
+void bm_nodes_free(bm_nodes *nd);
+
+int bm_line_alloc(bm_line *l, int rows);
+void bm_line_free(bm_line *l);
+
+/* Classifies line li (0..lines-1; the first margin lines lie left of the image) from its node
+ * table: tissue, diffuse amplitude and losses per row, and the echo events. */
+void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *out);
+
+/* Phantom-frame point of line li at depth z. */
+void bm_line_point(const bm_setup *s, int li, double z_mm, double out[3]);
+
+/* Adds an event's splat (sub-sample position, baseband phase) into a complex line buffer. */
+void bm_splat(const bm_setup *s, const bm_event *e, float *re, float *im);
+
+#endif

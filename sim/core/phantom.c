@@ -1,0 +1,421 @@
+/* phantom: geometry of the layered skin patch and what lies at a point. */
+#include "phantom.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+
+#define PI 3.14159265358979323846
+
+struct phantom {
+    phantom_def def;
+    double cos_fibre, sin_fibre;  /* muscle fibre direction in the skin plane */
+    double cos_pen, sin_pen;      /* pennation */
+};
+
+phantom_def phantom_default_def(void)
+{
+    phantom_def d;
+    memset(&d, 0, sizeof d);
+    /* Adult thoracolumbar back. tissue.md has no separate epidermis/dermis means for the adult
+     * back (its "Gaps" note); the closest figures are used:
+     *  - stratum corneum 15 um, viable epidermis 75 um: Sandby-Moller, Poulsen & Wulf 2003
+     *    (shoulder / buttock 11-15 um and 70-81 um);
+     *  - dermis 2.45 mm: suprascapular skin 2.54 mm at 20 MHz (Laurent et al. 2007) less the
+     *    epidermis;
+     *  - superficial + deep fat 7 mm: dorsal subcutaneous fat at L1-2 below the 8.45 / 9.4 mm
+     *    thresholds linked to low back pain (Eur Radiol 2022), split by the superficial fascia
+     *    (Stecco review);
+     *  - thoracolumbar fascia 0.8 mm: 0.37-0.68 mm reported, deep fasciae 0.71-1.62 mm
+     *    (Stecco group 2016). */
+    const phantom_layer_def layers[] = {
+        {TISSUE_STRATUM_CORNEUM, 0.015, 0.0, 20.0},
+        {TISSUE_EPIDERMIS, 0.075, 0.0, 20.0},
+        {TISSUE_DERMIS, 2.45, 0.05, 25.0},
+        {TISSUE_FAT, 3.0, 0.10, 20.0},
+        {TISSUE_SUPERFICIAL_FASCIA, 0.3, 0.0, 20.0},
+        {TISSUE_DEEP_FAT, 4.0, 0.10, 30.0},
+        {TISSUE_DEEP_FASCIA, 0.8, 0.0, 20.0},
+        {TISSUE_MUSCLE, 0.0, 0.0, 20.0},
+    };
+    d.n_layers = (int)(sizeof layers / sizeof layers[0]);
+    memcpy(d.layers, layers, sizeof layers);
+    d.tissues = tissue_default_table();
+    d.width_mm = 40.0;
+    d.length_mm = 40.0;
+    /* No reference figure for fat compression under a probe: an assumption that a firm 5 N
+     * press flattens subcutaneous fat by 25 %, capped at 40 %. Tunable per scenario. */
+    d.fat_strain_per_n = 0.05;
+    d.fat_max_strain = 0.4;
+    /* Veins collapse under modest probe pressure (ecocutanea "Ten tips": no probe pressure or
+     * vessels collapse); 2 N to flatten is an assumption. */
+    d.vein_collapse_n = 2.0;
+    /* Fat lobules ~1.5 mm tall between septa roughly parallel to the skin (tissue.md 2c). */
+    d.septa_spacing_mm = 1.5;
+    d.muscle_fibre_angle_deg = 0.0;
+    d.muscle_pennation_deg = 8.0;
+    d.perimysium_spacing_mm = 0.6;
+    d.seed = 1;
+    return d;
+}
+
+static int check_def(const phantom_def *d, char *err, size_t n)
+{
+#define FAIL(...) do { if (err) snprintf(err, n, __VA_ARGS__); return -1; } while (0)
+    if (d->n_layers < 1 || d->n_layers > PHANTOM_MAX_LAYERS)
+        FAIL("layers: need 1 to %d layers, got %d", PHANTOM_MAX_LAYERS, d->n_layers);
+    for (int i = 0; i < d->n_layers; i++) {
+        const phantom_layer_def *l = &d->layers[i];
+        if ((int)l->tissue < 0 || l->tissue >= TISSUE_COUNT)
+            FAIL("layers[%d].tissue: unknown tissue", i);
+        if (i + 1 < d->n_layers && !(l->thickness_mm > 0.0 && l->thickness_mm < 100.0))
+            FAIL("layers[%d].thickness_mm: must be > 0 and < 100 mm, got %g", i, l->thickness_mm);
+        if (!(l->variation >= 0.0 && l->variation <= 0.5))
+            FAIL("layers[%d].variation: must be within 0..0.5, got %g", i, l->variation);
+        if (!(l->variation_wavelength_mm > 0.0))
+            FAIL("layers[%d].variation_wavelength_mm: must be > 0", i);
+    }
+    for (int i = 0; i < d->n_features; i++) {
+        const phantom_feature_def *f = &d->features[i];
+        if (!(f->height_mm > 0.0 && f->height_mm <= 20.0))
+            FAIL("surface[%d].height_mm: must be > 0 and <= 20 mm, got %g", i, f->height_mm);
+        if (!(f->width_mm > 0.0))
+            FAIL("surface[%d].width_mm: must be > 0, got %g", i, f->width_mm);
+    }
+    if (d->n_features < 0 || d->n_features > PHANTOM_MAX_FEATURES)
+        FAIL("surface: at most %d features", PHANTOM_MAX_FEATURES);
+    if (d->n_vessels < 0 || d->n_vessels > PHANTOM_MAX_VESSELS)
+        FAIL("vessels: at most %d vessels", PHANTOM_MAX_VESSELS);
+    for (int i = 0; i < d->n_vessels; i++) {
+        const phantom_vessel_def *v = &d->vessels[i];
+        double len2 = 0;
+        for (int k = 0; k < 3; k++)
+            len2 += (v->b_mm[k] - v->a_mm[k]) * (v->b_mm[k] - v->a_mm[k]);
+        if (!(len2 > 1e-6))
+            FAIL("vessels[%d]: a_mm and b_mm must differ", i);
+        if (!(v->radius_mm > 0.0 && v->radius_mm < 20.0))
+            FAIL("vessels[%d].radius_mm: must be > 0 and < 20 mm, got %g", i, v->radius_mm);
+        if (!(v->wall_mm >= 0.0 && v->wall_mm < 5.0))
+            FAIL("vessels[%d].wall_mm: must be within 0..5 mm, got %g", i, v->wall_mm);
+    }
+    if (d->n_inclusions < 0 || d->n_inclusions > PHANTOM_MAX_INCLUSIONS)
+        FAIL("inclusions: at most %d inclusions", PHANTOM_MAX_INCLUSIONS);
+    for (int i = 0; i < d->n_inclusions; i++) {
+        const phantom_inclusion *c = &d->inclusions[i];
+        if (c->kind == PHANTOM_ELLIPSOID) {
+            for (int k = 0; k < 3; k++)
+                if (!(c->radii_mm[k] > 0.0 && c->radii_mm[k] < 50.0))
+                    FAIL("inclusions[%d].radii_mm: must be > 0 and < 50 mm", i);
+        } else if (c->kind == PHANTOM_CAPSULE) {
+            if (!(c->radius_mm > 0.0))
+                FAIL("inclusions[%d].radius_mm: must be > 0", i);
+        } else if (c->kind == PHANTOM_POINT) {
+            if (!(c->amplitude > 0.0 && c->amplitude < 1e6))
+                FAIL("inclusions[%d].amplitude: must be > 0", i);
+        } else {
+            FAIL("inclusions[%d].kind: unknown kind", i);
+        }
+        if ((int)c->tissue < 0 || c->tissue >= TISSUE_COUNT)
+            FAIL("inclusions[%d].tissue: unknown tissue", i);
+    }
+    for (int t = 0; t < TISSUE_COUNT; t++) {
+        const tissue_props *p = &d->tissues.t[t];
+        if (!(p->speed_m_s > 100.0 && p->speed_m_s < 10000.0))
+            FAIL("tissues.%s.speed_m_s: must be within 100..10000, got %g", tissue_name(t), p->speed_m_s);
+        if (!(p->density_kg_m3 > 0.1 && p->density_kg_m3 < 30000.0))
+            FAIL("tissues.%s.density_kg_m3: must be within 0.1..30000, got %g", tissue_name(t), p->density_kg_m3);
+        if (!(p->atten_db_cm_mhz >= 0.0 && p->atten_db_cm_mhz <= 50.0))
+            FAIL("tissues.%s.atten_db_cm_mhz: must be within 0..50, got %g", tissue_name(t), p->atten_db_cm_mhz);
+        if (!(p->atten_exponent >= 0.5 && p->atten_exponent <= 2.5))
+            FAIL("tissues.%s.atten_exponent: must be within 0.5..2.5, got %g", tissue_name(t), p->atten_exponent);
+        if (!(p->backscatter >= 0.0 && p->backscatter <= 100.0))
+            FAIL("tissues.%s.backscatter: must be within 0..100, got %g", tissue_name(t), p->backscatter);
+    }
+    if (!(d->width_mm >= 10.0 && d->width_mm <= 200.0) || !(d->length_mm >= 10.0 && d->length_mm <= 200.0))
+        FAIL("width_mm/length_mm: patch must be 10..200 mm each way");
+    if (!(d->fat_strain_per_n >= 0.0 && d->fat_strain_per_n <= 1.0))
+        FAIL("mechanics.fat_strain_per_n: must be within 0..1");
+    if (!(d->fat_max_strain >= 0.0 && d->fat_max_strain <= 0.9))
+        FAIL("mechanics.fat_max_strain: must be within 0..0.9");
+    if (!(d->vein_collapse_n > 0.0))
+        FAIL("mechanics.vein_collapse_n: must be > 0");
+    if (!(d->septa_spacing_mm > 0.1) || !(d->perimysium_spacing_mm > 0.05))
+        FAIL("texture: septa_spacing_mm must be > 0.1 and perimysium_spacing_mm > 0.05");
+    return 0;
+#undef FAIL
+}
+
+phantom *phantom_create(const phantom_def *def, char *err, size_t err_len)
+{
+    if (!def) {
+        if (err)
+            snprintf(err, err_len, "no phantom definition");
+        return NULL;
+    }
+    if (check_def(def, err, err_len) != 0)
+        return NULL;
+    phantom *ph = calloc(1, sizeof *ph);
+    if (!ph) {
+        if (err)
+            snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    ph->def = *def;
+    ph->cos_fibre = cos(def->muscle_fibre_angle_deg * PI / 180.0);
+    ph->sin_fibre = sin(def->muscle_fibre_angle_deg * PI / 180.0);
+    ph->cos_pen = cos(def->muscle_pennation_deg * PI / 180.0);
+    ph->sin_pen = sin(def->muscle_pennation_deg * PI / 180.0);
+    return ph;
+}
+
+void phantom_destroy(phantom *ph) { free(ph); }
+
+const phantom_def *phantom_get_def(const phantom *ph) { return &ph->def; }
+
+/* Smooth value noise in [-1, 1]: hashed lattice values, smoothstep interpolation. */
+static double noise2(uint32_t seed, double x, double y)
+{
+    double fx = floor(x), fy = floor(y);
+    int32_t ix = (int32_t)fx, iy = (int32_t)fy;
+    double tx = x - fx, ty = y - fy;
+    tx = tx * tx * (3.0 - 2.0 * tx);
+    ty = ty * ty * (3.0 - 2.0 * ty);
+    double v00 = hash_unit(hash_voxel(ix, iy, 0, seed));
+    double v10 = hash_unit(hash_voxel(ix + 1, iy, 0, seed));
+    double v01 = hash_unit(hash_voxel(ix, iy + 1, 0, seed));
+    double v11 = hash_unit(hash_voxel(ix + 1, iy + 1, 0, seed));
+    double a = v00 + (v10 - v00) * tx;
+    double b = v01 + (v11 - v01) * tx;
+    return a + (b - a) * ty;
+}
+
+double phantom_surface_mm(const phantom *ph, double x, double y)
+{
+    double h = 0.0;
+    for (int i = 0; i < ph->def.n_features; i++) {
+        const phantom_feature_def *f = &ph->def.features[i];
+        double dx = x - f->x_mm, dy = y - f->y_mm;
+        double d2;
+        if (f->kind == PHANTOM_FOLD) {
+            double a = f->angle_deg * PI / 180.0;
+            double d = -dx * sin(a) + dy * cos(a); /* distance across the crease line */
+            d2 = d * d;
+        } else {
+            d2 = dx * dx + dy * dy;
+        }
+        double g = f->height_mm * exp(-0.5 * d2 / (f->width_mm * f->width_mm));
+        /* +z is into the body: a prominence raises the surface (negative z). */
+        h += (f->kind == PHANTOM_PROMINENCE) ? -g : g;
+    }
+    return h;
+}
+
+void phantom_surface_normal(const phantom *ph, double x, double y, double n_out[3])
+{
+    const double e = 0.01;
+    double gx = (phantom_surface_mm(ph, x + e, y) - phantom_surface_mm(ph, x - e, y)) / (2 * e);
+    double gy = (phantom_surface_mm(ph, x, y + e) - phantom_surface_mm(ph, x, y - e)) / (2 * e);
+    /* Surface z = h(x, y); outward (towards -z) normal is (gx, gy, -1) normalised. */
+    double inv = 1.0 / sqrt(gx * gx + gy * gy + 1.0);
+    n_out[0] = gx * inv;
+    n_out[1] = gy * inv;
+    n_out[2] = -inv;
+}
+
+static double fat_strain(const phantom *ph, double pressure_n)
+{
+    double s = ph->def.fat_strain_per_n * (pressure_n > 0 ? pressure_n : 0.0);
+    return s < ph->def.fat_max_strain ? s : ph->def.fat_max_strain;
+}
+
+int phantom_interfaces(const phantom *ph, double x, double y, double pressure_n, double *out)
+{
+    const phantom_def *d = &ph->def;
+    double strain = fat_strain(ph, pressure_n);
+    double h = phantom_surface_mm(ph, x, y);
+    out[0] = h;
+    for (int i = 0; i + 1 < d->n_layers; i++) {
+        const phantom_layer_def *l = &d->layers[i];
+        double t = l->thickness_mm;
+        if (l->variation > 0.0) {
+            double s = 1.0 / l->variation_wavelength_mm;
+            t *= 1.0 + l->variation * noise2(d->seed * 7919U + (uint32_t)i * 104729U, x * s, y * s);
+        }
+        if (l->tissue == TISSUE_FAT || l->tissue == TISSUE_DEEP_FAT)
+            t *= 1.0 - strain;
+        h += t;
+        out[i + 1] = h;
+    }
+    return d->n_layers;
+}
+
+phantom_texture_cell phantom_texture_cell_at(const phantom *ph, double x, double y)
+{
+    const phantom_def *d = &ph->def;
+    phantom_texture_cell c;
+    double s = 1.0 / (2.5 * d->septa_spacing_mm);
+    c.septa_offset = 0.35 * noise2(d->seed ^ 0x5e97aU, x * s, y * s);
+    /* Vertical septa: the zero set of a smooth noise field is a network of curves, a cheap
+     * stand-in for the walls between fat lobules (lobules a few mm across). */
+    double w = noise2(d->seed ^ 0x3a11U, x / 2.5, y / 2.5);
+    double a = fabs(w) / 0.06;
+    c.septa_wall = a < 1.0 ? 1.0 - a * a : 0.0;
+    c.fibre_offset = 0.25 * noise2(d->seed ^ 0x71b3U, x / 3.0, y / 3.0);
+    return c;
+}
+
+/* Bright thin sheet profile: 1 at the sheet, 0 beyond half_width (in periods). */
+static double sheet(double phase, double half_width)
+{
+    double f = phase - floor(phase);
+    double dist = f < 0.5 ? f : 1.0 - f;
+    double a = dist / half_width;
+    return a < 1.0 ? 1.0 - a * a : 0.0;
+}
+
+double phantom_texture_eval(const phantom *ph, const phantom_texture_cell *c, tissue_id t,
+                            const double p[3], double depth_in_layer)
+{
+    const phantom_def *d = &ph->def;
+    if (t == TISSUE_FAT || t == TISSUE_DEEP_FAT) {
+        /* Septa ~0.05 mm thick, roughly parallel to the skin, about 10x the lobule amplitude
+         * so they read as bright lines in dark fat (tissue.md 2c). */
+        double s = sheet(depth_in_layer / d->septa_spacing_mm + c->septa_offset,
+                         0.035 / d->septa_spacing_mm);
+        double v = c->septa_wall;
+        double m = s > v ? s : v;
+        return 1.0 + 9.0 * m;
+    }
+    if (t == TISSUE_MUSCLE) {
+        /* Perimysium: bright sheets along the fibres, tilted by the pennation angle, give the
+         * striated long-axis look (Rumack ch. 23, tissue.md 2c). */
+        double along = p[0] * ph->cos_fibre + p[1] * ph->sin_fibre;
+        double phase = (depth_in_layer * ph->cos_pen + along * ph->sin_pen) / d->perimysium_spacing_mm
+                       + c->fibre_offset;
+        return 0.7 + 3.0 * sheet(phase, 0.05 / d->perimysium_spacing_mm);
+    }
+    return 1.0;
+}
+
+double phantom_texture(const phantom *ph, tissue_id t, const double p[3], double depth_in_layer)
+{
+    phantom_texture_cell c = phantom_texture_cell_at(ph, p[0], p[1]);
+    return phantom_texture_eval(ph, &c, t, p, depth_in_layer);
+}
+
+double phantom_vessel_vertical_radius(const phantom *ph, int vessel, double pressure_n)
+{
+    const phantom_vessel_def *v = &ph->def.vessels[vessel];
+    if (!v->is_vein || pressure_n <= 0.0)
+        return v->radius_mm;
+    double k = 1.0 - pressure_n / ph->def.vein_collapse_n;
+    /* A collapsed vein keeps a slit of 5 % of its radius. */
+    return v->radius_mm * (k > 0.05 ? k : 0.05);
+}
+
+static double seg_closest(const double a[3], const double b[3], const double p[3], double q[3])
+{
+    double ab[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]};
+    double ap[3] = {p[0] - a[0], p[1] - a[1], p[2] - a[2]};
+    double l2 = ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2];
+    double t = l2 > 0 ? (ap[0] * ab[0] + ap[1] * ab[1] + ap[2] * ab[2]) / l2 : 0.0;
+    t = t < 0 ? 0 : (t > 1 ? 1 : t);
+    for (int k = 0; k < 3; k++)
+        q[k] = p[k] - (a[k] + t * ab[k]);
+    return t;
+}
+
+/* 0 outside, 1 in the wall, 2 in the lumen. */
+int phantom_vessel_region(const phantom *ph, int i, const double p[3], double pressure_n)
+{
+    const phantom_vessel_def *v = &ph->def.vessels[i];
+    double q[3];
+    seg_closest(v->a_mm, v->b_mm, p, q);
+    double dir[3] = {v->b_mm[0] - v->a_mm[0], v->b_mm[1] - v->a_mm[1], v->b_mm[2] - v->a_mm[2]};
+    double dl = sqrt(dir[0] * dir[0] + dir[1] * dir[1] + dir[2] * dir[2]);
+    for (int k = 0; k < 3; k++)
+        dir[k] /= dl;
+    /* Cross-section axes: ev is "vertical" (z with the axis component removed), eh = dir x ev. */
+    double ev[3] = {-dir[2] * dir[0], -dir[2] * dir[1], 1.0 - dir[2] * dir[2]};
+    double evl = sqrt(ev[0] * ev[0] + ev[1] * ev[1] + ev[2] * ev[2]);
+    double qv, qh;
+    if (evl < 1e-9) { /* vertical vessel: no preferred squash direction */
+        qv = q[0];
+        qh = q[1];
+    } else {
+        for (int k = 0; k < 3; k++)
+            ev[k] /= evl;
+        double eh[3] = {dir[1] * ev[2] - dir[2] * ev[1], dir[2] * ev[0] - dir[0] * ev[2],
+                        dir[0] * ev[1] - dir[1] * ev[0]};
+        qv = q[0] * ev[0] + q[1] * ev[1] + q[2] * ev[2];
+        qh = q[0] * eh[0] + q[1] * eh[1] + q[2] * eh[2];
+    }
+    double rh = v->radius_mm, rv = phantom_vessel_vertical_radius(ph, i, pressure_n);
+    double lumen = (qh / rh) * (qh / rh) + (qv / rv) * (qv / rv);
+    if (lumen <= 1.0)
+        return 2;
+    double wh = rh + v->wall_mm, wv = rv + v->wall_mm;
+    double wall = (qh / wh) * (qh / wh) + (qv / wv) * (qv / wv);
+    return wall <= 1.0 ? 1 : 0;
+}
+
+bool phantom_inclusion_contains(const phantom_inclusion *c, const double p[3])
+{
+    if (c->kind == PHANTOM_ELLIPSOID) {
+        double s = 0;
+        for (int k = 0; k < 3; k++) {
+            double d = (p[k] - c->c_mm[k]) / c->radii_mm[k];
+            s += d * d;
+        }
+        return s <= 1.0;
+    }
+    if (c->kind == PHANTOM_CAPSULE) {
+        double q[3];
+        seg_closest(c->a_mm, c->b_mm, p, q);
+        return q[0] * q[0] + q[1] * q[1] + q[2] * q[2] <= c->radius_mm * c->radius_mm;
+    }
+    return false;
+}
+
+phantom_sample phantom_at(const phantom *ph, const double p[3], double pressure_n,
+                          const phantom_inclusion *dyn, int n_dyn)
+{
+    const phantom_def *d = &ph->def;
+    phantom_sample s = {TISSUE_GEL, -1, -1, -1, 0.0, 0.0};
+    double h[PHANTOM_MAX_LAYERS];
+    int n = phantom_interfaces(ph, p[0], p[1], pressure_n, h);
+    for (int i = 0; i < n; i++)
+        if (p[2] >= h[i])
+            s.layer = i;
+    double nrm[3];
+    phantom_surface_normal(ph, p[0], p[1], nrm);
+    s.depth_mm = (p[2] - h[0]) * (-nrm[2]);
+    if (s.layer >= 0) {
+        s.tissue = d->layers[s.layer].tissue;
+        s.backscatter = d->tissues.t[s.tissue].backscatter *
+                        phantom_texture(ph, s.tissue, p, p[2] - h[s.layer]);
+        for (int i = 0; i < d->n_vessels; i++) {
+            int r = phantom_vessel_region(ph, i, p, pressure_n);
+            if (r) {
+                s.tissue = r == 2 ? TISSUE_BLOOD : TISSUE_VESSEL_WALL;
+                s.vessel = i;
+                s.backscatter = d->tissues.t[s.tissue].backscatter;
+                break;
+            }
+        }
+    } else {
+        s.backscatter = d->tissues.t[TISSUE_GEL].backscatter;
+    }
+    for (int i = 0; i < d->n_inclusions + n_dyn; i++) {
+        const phantom_inclusion *c = i < d->n_inclusions ? &d->inclusions[i] : &dyn[i - d->n_inclusions];
+        if (phantom_inclusion_contains(c, p)) {
+            s.tissue = c->tissue;
+            s.inclusion = i;
+            s.backscatter = d->tissues.t[c->tissue].backscatter;
+        }
+    }
+    return s;
+}

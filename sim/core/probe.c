@@ -1,0 +1,179 @@
+/* probe: defaults, pose geometry and the beam model. */
+#include "probe.h"
+
+#include <math.h>
+#include <string.h>
+
+#define PI 3.14159265358979323846
+
+/* Calibration of the PSF widths on the PyMUST SIMUS reference run of the L22-14v-like probe
+ * (shared/reference/ultrasound.md section 2): at 3 mm the beamformed point target measured
+ * 130 um axial (against 85 um for the ideal Gaussian pulse 0.441 c/B: DAS and the I/Q filter
+ * widen it by 1.53) and 154 um lateral at receive f-number 1.35 (so FWHM = 1.33 lambda F#). */
+#define AXIAL_BROADENING 1.53
+#define LATERAL_K 1.33
+/* Transmit focusing: scanners keep the transmit f-number near 2 (assumption; a smaller one
+ * would give an unrealistically tight single focal zone). */
+#define TX_FNUMBER_MIN 2.0
+
+probe_def probe_default_def(void)
+{
+    probe_def p;
+    memset(&p, 0, sizeof p);
+    /* L22-14v-like (ultrasound.md section 2): 128 elements, 0.1 mm pitch, -6 dB band
+     * 14-22 MHz (fc 18 MHz, 44 %), 1.6 mm elevation height focused at 8 mm. */
+    p.freq_mhz = 18.0;
+    p.bandwidth_frac = 0.444;
+    p.pitch_mm = 0.1;
+    p.n_elements = 128;
+    p.n_lines = 256;
+    p.rx_fnumber = 1.35;
+    p.tx_focus_mm = 8.0;
+    p.elev_focus_mm = 8.0;
+    p.elev_height_mm = 1.6;
+    p.depth_mm = 15.0;
+    p.gain_db = 0.0;
+    /* 50-60 dB log compression (ultrasound.md section 4). */
+    p.dynamic_range_db = 60.0;
+    p.tgc_on = true;
+    /* Automatic TGC slope for skin: between fat (0.8) and dermis (1.06 dB/cm/MHz). */
+    p.tgc_db_cm_mhz = 0.9;
+    return p;
+}
+
+probe_pose probe_default_pose(void)
+{
+    probe_pose q;
+    memset(&q, 0, sizeof q);
+    return q;
+}
+
+const char *probe_check(const probe_def *p)
+{
+    if (!(p->freq_mhz >= 10.0 && p->freq_mhz <= 22.0))
+        return "probe.freq_mhz: must be within 10..22 MHz";
+    if (!(p->bandwidth_frac >= 0.2 && p->bandwidth_frac <= 1.2))
+        return "probe.bandwidth_frac: must be within 0.2..1.2";
+    if (!(p->pitch_mm >= 0.03 && p->pitch_mm <= 0.5))
+        return "probe.pitch_mm: must be within 0.03..0.5 mm";
+    if (!(p->n_elements >= 16 && p->n_elements <= 512))
+        return "probe.n_elements: must be within 16..512";
+    if (!(p->n_lines >= 16 && p->n_lines <= 1024))
+        return "probe.n_lines: must be within 16..1024";
+    if (!(p->rx_fnumber >= 0.5 && p->rx_fnumber <= 5.0))
+        return "probe.rx_fnumber: must be within 0.5..5";
+    if (!(p->tx_focus_mm >= 1.0 && p->tx_focus_mm <= 60.0))
+        return "probe.tx_focus_mm: must be within 1..60 mm";
+    if (!(p->elev_focus_mm >= 1.0 && p->elev_focus_mm <= 60.0))
+        return "probe.elev_focus_mm: must be within 1..60 mm";
+    if (!(p->elev_height_mm >= 0.2 && p->elev_height_mm <= 10.0))
+        return "probe.elev_height_mm: must be within 0.2..10 mm";
+    if (!(p->depth_mm >= 5.0 && p->depth_mm <= 40.0))
+        return "probe.depth_mm: must be within 5..40 mm";
+    if (!(p->gain_db >= -40.0 && p->gain_db <= 60.0))
+        return "probe.gain_db: must be within -40..60 dB";
+    if (!(p->dynamic_range_db >= 20.0 && p->dynamic_range_db <= 100.0))
+        return "probe.dynamic_range_db: must be within 20..100 dB";
+    if (!(p->tgc_db_cm_mhz >= 0.0 && p->tgc_db_cm_mhz <= 5.0))
+        return "probe.tgc_db_cm_mhz: must be within 0..5";
+    for (int i = 0; i < PROBE_TGC_ZONES; i++)
+        if (!(p->tgc_db[i] >= -40.0 && p->tgc_db[i] <= 40.0))
+            return "probe.tgc_db: each zone must be within -40..40 dB";
+    return NULL;
+}
+
+probe_frame probe_frame_make(const phantom *ph, const probe_pose *pose)
+{
+    probe_frame f;
+    double r = pose->rot_deg * PI / 180.0, t = pose->tilt_deg * PI / 180.0,
+           k = pose->rock_deg * PI / 180.0;
+    double u[3] = {cos(r), sin(r), 0.0};
+    double v[3] = {-sin(r), cos(r), 0.0};
+    double w[3] = {0.0, 0.0, 1.0};
+    /* Tilt (fan) about u: w' = w cos t - v sin t, v' = v cos t + w sin t. */
+    double w1[3], v1[3];
+    for (int i = 0; i < 3; i++) {
+        w1[i] = w[i] * cos(t) - v[i] * sin(t);
+        v1[i] = v[i] * cos(t) + w[i] * sin(t);
+    }
+    /* Rock (heel-toe) about v': u'' = u cos k - w' sin k, w'' = w' cos k + u sin k. */
+    for (int i = 0; i < 3; i++) {
+        f.u[i] = u[i] * cos(k) - w1[i] * sin(k);
+        f.w[i] = w1[i] * cos(k) + u[i] * sin(k);
+        f.v[i] = v1[i];
+    }
+    f.origin[0] = pose->x_mm;
+    f.origin[1] = pose->y_mm;
+    f.origin[2] = ph ? phantom_surface_mm(ph, pose->x_mm, pose->y_mm) : 0.0;
+    return f;
+}
+
+void probe_image_to_phantom(const probe_frame *f, double x, double y, double z, double out[3])
+{
+    for (int i = 0; i < 3; i++)
+        out[i] = f->origin[i] + x * f->u[i] + y * f->v[i] + z * f->w[i];
+}
+
+void probe_phantom_to_image(const probe_frame *f, const double p[3], double out[3])
+{
+    double d[3] = {p[0] - f->origin[0], p[1] - f->origin[1], p[2] - f->origin[2]};
+    out[0] = d[0] * f->u[0] + d[1] * f->u[1] + d[2] * f->u[2];
+    out[1] = d[0] * f->v[0] + d[1] * f->v[1] + d[2] * f->v[2];
+    out[2] = d[0] * f->w[0] + d[1] * f->w[1] + d[2] * f->w[2];
+}
+
+double probe_wavelength_mm(const probe_def *p) { return PROBE_SPEED_M_S * 1e-3 / p->freq_mhz; }
+
+double probe_fov_mm(const probe_def *p) { return p->n_elements * p->pitch_mm; }
+
+double probe_axial_fwhm_mm(const probe_def *p)
+{
+    double c_mm_us = PROBE_SPEED_M_S * 1e-3;
+    double b_mhz = p->bandwidth_frac * p->freq_mhz;
+    return AXIAL_BROADENING * 0.441 * c_mm_us / b_mhz;
+}
+
+double probe_lateral_fwhm_mm(const probe_def *p, double z)
+{
+    double lambda = probe_wavelength_mm(p);
+    double d = probe_fov_mm(p);
+    /* Dynamic receive focusing at a constant f-number, limited by the aperture. */
+    double fn = z / d > p->rx_fnumber ? z / d : p->rx_fnumber;
+    double w_rx = LATERAL_K * lambda * fn;
+    /* Transmit beam: focused width at tx_focus, geometric cone away from it. */
+    double zf = p->tx_focus_mm;
+    double d_tx = zf / TX_FNUMBER_MIN < d ? zf / TX_FNUMBER_MIN : d;
+    double w0 = LATERAL_K * lambda * zf / d_tx;
+    double geo = d_tx * fabs(z - zf) / zf;
+    double w_tx = sqrt(w0 * w0 + geo * geo);
+    /* Two-way profile = product of Gaussian profiles. */
+    return 1.0 / sqrt(1.0 / (w_rx * w_rx) + 1.0 / (w_tx * w_tx));
+}
+
+double probe_elevation_fwhm_mm(const probe_def *p, double z)
+{
+    /* Slice thickness lambda * z_f / h at the lens focus (ultrasound.md section 3: 0.43 mm at
+     * 18 MHz for an 8 mm focus and 1.6 mm height), the element height at the face. */
+    double lambda = probe_wavelength_mm(p);
+    double focal = lambda * p->elev_focus_mm / p->elev_height_mm;
+    double geo = p->elev_height_mm * fabs(1.0 - z / p->elev_focus_mm);
+    return sqrt(focal * focal + geo * geo);
+}
+
+double probe_tgc_db(const probe_def *p, double z)
+{
+    if (!p->tgc_on)
+        return 0.0;
+    /* Two-way compensation of the nominal attenuation: 2 * alpha * f * depth. */
+    double g = 2.0 * p->tgc_db_cm_mhz * p->freq_mhz * z * 0.1;
+    /* Sliders: zone centres equally spaced over the depth, linear in between. */
+    double zone = p->depth_mm / PROBE_TGC_ZONES;
+    double pos = z / zone - 0.5;
+    if (pos <= 0)
+        return g + p->tgc_db[0];
+    if (pos >= PROBE_TGC_ZONES - 1)
+        return g + p->tgc_db[PROBE_TGC_ZONES - 1];
+    int i = (int)pos;
+    double f = pos - i;
+    return g + p->tgc_db[i] * (1 - f) + p->tgc_db[i + 1] * f;
+}
