@@ -315,57 +315,128 @@ static void object_normal(const bm_setup *s, int vessel, int incl, const double 
         n[k] /= l;
 }
 
-/* Vessel or volume inclusion at p (overrides the layer); returns the tissue or -1. */
-static int object_at(const bm_setup *s, const double p[3], const uint8_t *vessel_near,
-                     const uint8_t *incl_near, int *vessel, int *incl)
+/* Depth range [z0, z1] where the line o + z w comes within radius R of the infinite line
+ * through a with unit direction d (|A + z B|^2 <= R^2). Returns 0 when it never does. */
+static int line_cylinder_range(const double o[3], const double w[3], const double a[3], const double d[3],
+                               double R, double *z0, double *z1)
+{
+    double oa[3] = {o[0] - a[0], o[1] - a[1], o[2] - a[2]};
+    double od = oa[0] * d[0] + oa[1] * d[1] + oa[2] * d[2];
+    double wd = w[0] * d[0] + w[1] * d[1] + w[2] * d[2];
+    double A[3], B[3];
+    for (int k = 0; k < 3; k++) {
+        A[k] = oa[k] - od * d[k];
+        B[k] = w[k] - wd * d[k];
+    }
+    double qa = B[0] * B[0] + B[1] * B[1] + B[2] * B[2];
+    double qb = 2 * (A[0] * B[0] + A[1] * B[1] + A[2] * B[2]);
+    double qc = A[0] * A[0] + A[1] * A[1] + A[2] * A[2] - R * R;
+    if (qa < 1e-12) { /* line parallel to the axis */
+        if (qc > 0)
+            return 0;
+        *z0 = -1e30;
+        *z1 = 1e30;
+        return 1;
+    }
+    double disc = qb * qb - 4 * qa * qc;
+    if (disc < 0)
+        return 0;
+    double sq = sqrt(disc);
+    *z0 = (-qb - sq) / (2 * qa);
+    *z1 = (-qb + sq) / (2 * qa);
+    return 1;
+}
+
+/* Rows of a line that vessels and volume inclusions can touch: everything else skips them. */
+typedef struct obj_range {
+    int vessel, incl; /* one of them >= 0 */
+    int r0, r1;       /* rows [r0, r1) */
+} obj_range;
+
+static void clamp_rows(const bm_setup *s, double z0, double z1, int *r0, int *r1)
+{
+    double pad = s->dz; /* one row of slack each side */
+    double a = (z0 - pad) / s->dz, b = (z1 + pad) / s->dz + 1.0;
+    a = a < 0 ? 0 : (a > s->rows ? s->rows : a);
+    b = b < 0 ? 0 : (b > s->rows ? s->rows : b);
+    *r0 = (int)floor(a);
+    *r1 = (int)ceil(b);
+}
+
+static int object_ranges(const bm_setup *s, const double o[3], obj_range *out)
+{
+    const phantom_def *d = s->d;
+    const double *w = s->fr.w;
+    int n = 0;
+    for (int i = 0; i < d->n_vessels; i++) {
+        const phantom_vessel_def *v = &d->vessels[i];
+        double dir[3] = {v->b_mm[0] - v->a_mm[0], v->b_mm[1] - v->a_mm[1], v->b_mm[2] - v->a_mm[2]};
+        double l = sqrt(dir[0] * dir[0] + dir[1] * dir[1] + dir[2] * dir[2]);
+        for (int k = 0; k < 3; k++)
+            dir[k] /= l;
+        double z0, z1;
+        if (!line_cylinder_range(o, w, v->a_mm, dir, v->radius_mm + v->wall_mm, &z0, &z1))
+            continue;
+        int r0, r1;
+        clamp_rows(s, z0, z1, &r0, &r1);
+        if (r1 > r0)
+            out[n++] = (obj_range){i, -1, r0, r1};
+    }
+    for (int i = 0; i < d->n_inclusions + s->n_dyn; i++) {
+        const phantom_inclusion *c = i < d->n_inclusions ? &d->inclusions[i] : &s->dyn[i - d->n_inclusions];
+        if (c->kind != PHANTOM_ELLIPSOID)
+            continue;
+        /* Ray against the unit sphere in the ellipsoid's scaled coordinates. */
+        double A[3], B[3];
+        for (int k = 0; k < 3; k++) {
+            A[k] = (o[k] - c->c_mm[k]) / c->radii_mm[k];
+            B[k] = w[k] / c->radii_mm[k];
+        }
+        double qa = B[0] * B[0] + B[1] * B[1] + B[2] * B[2];
+        double qb = 2 * (A[0] * B[0] + A[1] * B[1] + A[2] * B[2]);
+        double qc = A[0] * A[0] + A[1] * A[1] + A[2] * A[2] - 1.0;
+        double disc = qb * qb - 4 * qa * qc;
+        if (disc < 0)
+            continue;
+        double sq = sqrt(disc);
+        int r0, r1;
+        clamp_rows(s, (-qb - sq) / (2 * qa), (-qb + sq) / (2 * qa), &r0, &r1);
+        if (r1 > r0)
+            out[n++] = (obj_range){-1, i, r0, r1};
+    }
+    return n;
+}
+
+/* Vessel or volume inclusion at p (overrides the layer); returns the tissue or -1. Later
+ * inclusions win over earlier ones and over vessels, as in phantom_at. */
+static int object_at(const bm_setup *s, int r, const double p[3], const obj_range *rg, int n_rg,
+                     int *vessel, int *incl)
 {
     int t = -1;
     *vessel = -1;
     *incl = -1;
-    const phantom_def *d = s->d;
-    for (int i = 0; i < d->n_vessels; i++) {
-        if (!vessel_near[i])
+    for (int k = 0; k < n_rg; k++) {
+        if (r < rg[k].r0 || r >= rg[k].r1)
             continue;
-        int reg = phantom_vessel_region(s->ph, i, p, s->pose.pressure_n);
-        if (reg) {
-            t = reg == 2 ? TISSUE_BLOOD : TISSUE_VESSEL_WALL;
-            *vessel = i;
-            break;
-        }
-    }
-    for (int i = 0; i < d->n_inclusions + s->n_dyn; i++) {
-        if (!incl_near[i])
-            continue;
-        const phantom_inclusion *c = i < d->n_inclusions ? &d->inclusions[i] : &s->dyn[i - d->n_inclusions];
-        if (phantom_inclusion_contains(c, p)) {
-            t = (int)c->tissue;
-            *incl = i;
-            *vessel = -1;
+        if (rg[k].vessel >= 0) {
+            if (*vessel >= 0 || *incl >= 0)
+                continue;
+            int reg = phantom_vessel_region(s->ph, rg[k].vessel, p, s->pose.pressure_n);
+            if (reg) {
+                t = reg == 2 ? TISSUE_BLOOD : TISSUE_VESSEL_WALL;
+                *vessel = rg[k].vessel;
+            }
+        } else {
+            int i = rg[k].incl;
+            const phantom_inclusion *c = i < s->d->n_inclusions ? &s->d->inclusions[i] : &s->dyn[i - s->d->n_inclusions];
+            if (phantom_inclusion_contains(c, p)) {
+                t = (int)c->tissue;
+                *incl = i;
+                *vessel = -1;
+            }
         }
     }
     return t;
-}
-
-/* Distance from segment p0-p1 to segment q0-q1 (coarse: sampled), for the per-line prefilter. */
-static double seg_seg_dist(const double p0[3], const double p1[3], const double q0[3], const double q1[3])
-{
-    double best = 1e30;
-    for (int i = 0; i <= 32; i++) {
-        double t = i / 32.0;
-        double p[3] = {p0[0] + t * (p1[0] - p0[0]), p0[1] + t * (p1[1] - p0[1]), p0[2] + t * (p1[2] - p0[2])};
-        double ab[3] = {q1[0] - q0[0], q1[1] - q0[1], q1[2] - q0[2]};
-        double l2 = ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2];
-        double u = l2 > 0 ? ((p[0] - q0[0]) * ab[0] + (p[1] - q0[1]) * ab[1] + (p[2] - q0[2]) * ab[2]) / l2 : 0;
-        u = u < 0 ? 0 : (u > 1 ? 1 : u);
-        double dd = 0;
-        for (int k = 0; k < 3; k++) {
-            double e = p[k] - (q0[k] + u * ab[k]);
-            dd += e * e;
-        }
-        if (dd < best)
-            best = dd;
-    }
-    return sqrt(best);
 }
 
 void bm_nodes_free(bm_nodes *nd)
@@ -428,17 +499,13 @@ int bm_nodes_fill(const bm_setup *s, int li, int per_row, bm_nodes *nd)
     return 0;
 }
 
-static void bm_nodes_eval(const bm_nodes *nd, int row, double z, int n, double *h, double *gx,
-                          double *gy, phantom_texture_cell *cell)
+/* Value of node array arr (h, gx or gy) for layer i at row/depth: interpolated between nodes. */
+static inline double node_val(const bm_nodes *nd, const double *arr, int row, double z, int i)
 {
-    if (nd->k == 1 || nd->per_row) {
-        int j = nd->per_row ? row : 0;
-        memcpy(h, &nd->h[(size_t)j * n], sizeof(double) * (size_t)n);
-        memcpy(gx, &nd->gx[(size_t)j * n], sizeof(double) * (size_t)n);
-        memcpy(gy, &nd->gy[(size_t)j * n], sizeof(double) * (size_t)n);
-        *cell = nd->cell[j];
-        return;
-    }
+    if (nd->per_row)
+        return arr[(size_t)row * nd->n + i];
+    if (nd->k == 1)
+        return arr[i];
     double pos = z / nd->dz_node;
     int j = (int)pos;
     if (j > nd->k - 2)
@@ -446,53 +513,48 @@ static void bm_nodes_eval(const bm_nodes *nd, int row, double z, int n, double *
     if (j < 0)
         j = 0;
     double f = pos - j;
-    const double *h0 = &nd->h[(size_t)j * n], *h1 = h0 + n;
-    const double *x0 = &nd->gx[(size_t)j * n], *x1 = x0 + n;
-    const double *y0 = &nd->gy[(size_t)j * n], *y1 = y0 + n;
-    for (int i = 0; i < n; i++) {
-        h[i] = h0[i] + f * (h1[i] - h0[i]);
-        gx[i] = x0[i] + f * (x1[i] - x0[i]);
-        gy[i] = y0[i] + f * (y1[i] - y0[i]);
-    }
+    const double *a = &arr[(size_t)j * nd->n + i];
+    return a[0] + f * (a[nd->n] - a[0]);
+}
+
+static inline phantom_texture_cell node_cell(const bm_nodes *nd, int row, double z)
+{
+    if (nd->per_row)
+        return nd->cell[row];
+    if (nd->k == 1)
+        return nd->cell[0];
+    double pos = z / nd->dz_node;
+    int j = (int)pos;
+    if (j > nd->k - 2)
+        j = nd->k - 2;
+    if (j < 0)
+        j = 0;
+    double f = pos - j;
     const phantom_texture_cell *c0 = &nd->cell[j], *c1 = c0 + 1;
-    cell->septa_offset = c0->septa_offset + f * (c1->septa_offset - c0->septa_offset);
-    cell->septa_wall = c0->septa_wall + f * (c1->septa_wall - c0->septa_wall);
-    cell->fibre_offset = c0->fibre_offset + f * (c1->fibre_offset - c0->fibre_offset);
+    phantom_texture_cell c = {c0->septa_offset + f * (c1->septa_offset - c0->septa_offset),
+                              c0->fibre_offset + f * (c1->fibre_offset - c0->fibre_offset)};
+    return c;
+}
+
+static void ringdown(bm_line *out, double z, double a, double step)
+{
+    for (int k = 1; k <= BM_RINGDOWN_COPIES; k++) {
+        a *= BM_RINGDOWN_DECAY;
+        push_event(out, z + k * step, a, 1.0);
+    }
 }
 
 void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *out)
 {
     const int n = s->n_layers, rows = s->rows;
     const phantom_def *d = s->d;
+    const double *w = s->fr.w;
     out->n_ev = 0;
 
-    /* Which vessels and volume inclusions can this line meet at all? */
-    double top[3], bot[3];
-    bm_line_point(s, li, 0.0, top);
-    bm_line_point(s, li, rows * s->dz, bot);
-    double seg_len = rows * s->dz;
-    uint8_t vessel_near[PHANTOM_MAX_VESSELS] = {0};
-    uint8_t incl_near[2 * PHANTOM_MAX_INCLUSIONS] = {0};
-    int any_object = 0;
-    for (int i = 0; i < d->n_vessels; i++) {
-        const phantom_vessel_def *v = &d->vessels[i];
-        /* the coarse sampling error is at most half a sample spacing of the line */
-        double slack = v->radius_mm + v->wall_mm + seg_len / 64.0 + 0.1;
-        if (seg_seg_dist(top, bot, v->a_mm, v->b_mm) < slack)
-            vessel_near[i] = 1, any_object = 1;
-    }
-    for (int i = 0; i < d->n_inclusions + s->n_dyn; i++) {
-        const phantom_inclusion *c = i < d->n_inclusions ? &d->inclusions[i] : &s->dyn[i - d->n_inclusions];
-        if (c->kind != PHANTOM_ELLIPSOID)
-            continue;
-        double r = c->radii_mm[0];
-        if (c->radii_mm[1] > r)
-            r = c->radii_mm[1];
-        if (c->radii_mm[2] > r)
-            r = c->radii_mm[2];
-        if (seg_seg_dist(top, bot, c->c_mm, c->c_mm) < r + seg_len / 64.0 + 0.1)
-            incl_near[i] = 1, any_object = 1;
-    }
+    double o[3];
+    bm_line_point(s, li, 0.0, o);
+    obj_range rg[PHANTOM_MAX_VESSELS + 2 * PHANTOM_MAX_INCLUSIONS];
+    int n_rg = object_ranges(s, o, rg);
 
     shaft_hit *hits = out->hits;
     int cap_hits = out->cap_hits;
@@ -501,34 +563,43 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
     out->cap_hits = cap_hits;
     int next_hit = 0;
 
-    double lin = 1.0;  /* two-way attenuation, amplitude */
-    double trans = 1.0;/* two-way transmission through crossed interfaces, amplitude */
+    double lin = 1.0;   /* two-way attenuation, amplitude */
+    double trans = 1.0; /* two-way transmission through crossed interfaces, amplitude */
     tissue_id prev_t = TISSUE_GEL;
     int prev_layer = -1, prev_obj = 0, prev_vessel = -1, prev_incl = -1;
-    double prev_p[3];
-    bm_line_point(s, li, -s->dz, prev_p);
-    double prev_h[PHANTOM_MAX_LAYERS];
-    double h[PHANTOM_MAX_LAYERS], gx[PHANTOM_MAX_LAYERS], gy[PHANTOM_MAX_LAYERS];
-    phantom_texture_cell cell;
-    bm_nodes_eval(nd, 0, 0.0, n, h, gx, gy, &cell);
-    memcpy(prev_h, h, sizeof(double) * (size_t)n);
+    /* Septa walls are looked up once per lobule row the line enters. */
+    int wall_layer = -2, wall_row = 0;
+    double wall = 0.0;
+    phantom_texture_cell cell = node_cell(nd, 0, 0.0);
 
     for (int r = 0; r < rows; r++) {
         double z = r * s->dz;
-        double p[3];
-        bm_line_point(s, li, z, p);
-        bm_nodes_eval(nd, r, z, n, h, gx, gy, &cell);
-        int layer = -1;
-        for (int i = 0; i < n; i++)
-            if (p[2] >= h[i])
-                layer = i;
+        double p[3] = {o[0] + z * w[0], o[1] + z * w[1], o[2] + z * w[2]};
+        int layer = prev_layer;
+        while (layer + 1 < n && p[2] >= node_val(nd, nd->h, r, z, layer + 1))
+            layer++;
+        while (layer >= 0 && p[2] < node_val(nd, nd->h, r, z, layer))
+            layer--;
         tissue_id t = layer < 0 ? TISSUE_GEL : s->layer_tissue[layer];
-        double b = layer < 0 ? s->bs[TISSUE_GEL]
-                             : s->bs[t] * phantom_texture_eval(s->ph, &cell, t, p, p[2] - h[layer]);
+        double b = s->bs[t];
+        if (layer >= 0 && (t == TISSUE_FAT || t == TISSUE_DEEP_FAT || t == TISSUE_MUSCLE)) {
+            if (nd->k > 1)
+                cell = node_cell(nd, r, z);
+            double din = p[2] - node_val(nd, nd->h, r, z, layer);
+            if (t != TISSUE_MUSCLE) {
+                int row = phantom_lobule_row(s->ph, &cell, din);
+                if (layer != wall_layer || row != wall_row) {
+                    wall = phantom_septa_wall(s->ph, p[0], p[1], row);
+                    wall_layer = layer;
+                    wall_row = row;
+                }
+            }
+            b *= phantom_texture_eval(s->ph, &cell, t, p, din, wall);
+        }
         int vessel = -1, incl = -1, obj = 0;
-        if (any_object) {
-            int ot = object_at(s, p, vessel_near, incl_near, &vessel, &incl);
-            if (ot >= 0 && layer >= 0) {
+        if (n_rg && layer >= 0) {
+            int ot = object_at(s, r, p, rg, n_rg, &vessel, &incl);
+            if (ot >= 0) {
                 t = (tissue_id)ot;
                 b = s->bs[t];
                 obj = 1;
@@ -544,13 +615,9 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
             if (hh->echo > 0) {
                 double a = hh->echo * R * lin * trans * s->spec_norm[row];
                 push_event(out, hh->z, a, 1.0);
-                double c = a;
-                for (int k = 1; k <= BM_RINGDOWN_COPIES; k++) {
-                    c *= BM_RINGDOWN_DECAY;
-                    push_event(out, hh->z + k * hh->step, c, 1.0);
-                }
+                ringdown(out, hh->z, a, hh->step);
             }
-            if (hh->steel_label && row >= 0 && row < rows)
+            if (hh->steel_label && row >= 0 && row < r)
                 out->tissue[row] = TISSUE_STEEL;
             trans *= 1.0 - hh->shadow * R * R;
         }
@@ -559,6 +626,7 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
             if (!obj && !prev_obj && layer != prev_layer) {
                 /* Layer interfaces crossed between the previous sample and this one, each at
                  * its own sub-sample depth so the echo's phase follows the tissue. */
+                double zp = z - s->dz, pz_prev = p[2] - s->dz * w[2];
                 int lo = prev_layer < layer ? prev_layer + 1 : layer + 1;
                 int hi = prev_layer < layer ? layer : prev_layer;
                 for (int i = lo; i <= hi; i++) {
@@ -568,13 +636,14 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
                     double R = (z2 - z1) / (z2 + z1);
                     if (prev_layer > layer)
                         R = -R;
-                    double d0 = prev_p[2] - prev_h[i], d1 = p[2] - h[i];
+                    double d0 = pz_prev - node_val(nd, nd->h, r - 1, zp, i);
+                    double d1 = p[2] - node_val(nd, nd->h, r, z, i);
                     double f = (d0 != d1) ? d0 / (d0 - d1) : 0.5;
                     f = f < 0 ? 0 : (f > 1 ? 1 : f);
-                    double zc = z - s->dz + f * s->dz;
+                    double zc = zp + f * s->dz;
                     /* Interface z = h(x, y): normal (gx, gy, -1); incidence against the beam. */
-                    double nx = gx[i], ny = gy[i];
-                    double cn = (nx * s->fr.w[0] + ny * s->fr.w[1] - s->fr.w[2]) / sqrt(nx * nx + ny * ny + 1.0);
+                    double nx = node_val(nd, nd->gx, r, z, i), ny = node_val(nd, nd->gy, r, z, i);
+                    double cn = (nx * w[0] + ny * w[1] - w[2]) / sqrt(nx * nx + ny * ny + 1.0);
                     double a = BM_SPEC_GAIN * R * specular_lobe(cn, BM_SPEC_FLOOR) * lin * trans * s->spec_norm[r];
                     push_event(out, zc, a, 1.0);
                     trans *= 1.0 - R * R;
@@ -583,21 +652,17 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
                 double z1 = s->z_mrayl[prev_t], z2 = s->z_mrayl[t];
                 double R = (z2 - z1) / (z2 + z1);
                 double nrm[3];
-                double mid[3] = {0.5 * (p[0] + prev_p[0]), 0.5 * (p[1] + prev_p[1]), 0.5 * (p[2] + prev_p[2])};
-                object_normal(s, obj ? vessel : -1, obj ? incl : -1, mid, nrm);
-                if (!obj)
+                double mid[3] = {p[0] - 0.5 * s->dz * w[0], p[1] - 0.5 * s->dz * w[1], p[2] - 0.5 * s->dz * w[2]};
+                if (obj)
+                    object_normal(s, vessel, incl, mid, nrm);
+                else
                     object_normal(s, prev_vessel, prev_incl, mid, nrm);
-                double cn = nrm[0] * s->fr.w[0] + nrm[1] * s->fr.w[1] + nrm[2] * s->fr.w[2];
+                double cn = nrm[0] * w[0] + nrm[1] * w[1] + nrm[2] * w[2];
                 double a = BM_SPEC_GAIN * R * specular_lobe(cn, BM_SPEC_FLOOR) * lin * trans * s->spec_norm[r];
                 double zc = z - 0.5 * s->dz;
                 push_event(out, zc, a, 1.0);
-                if (fabs(R) > 0.5) {
-                    double c = a;
-                    for (int k = 1; k <= BM_RINGDOWN_COPIES; k++) {
-                        c *= BM_RINGDOWN_DECAY;
-                        push_event(out, zc + k * BM_GAS_RINGDOWN_MM, c, 1.0);
-                    }
-                }
+                if (fabs(R) > 0.5)
+                    ringdown(out, zc, a, BM_GAS_RINGDOWN_MM);
                 trans *= 1.0 - R * R;
             }
         }
@@ -610,8 +675,6 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
         prev_obj = obj;
         prev_vessel = vessel;
         prev_incl = incl;
-        memcpy(prev_p, p, sizeof prev_p);
-        memcpy(prev_h, h, sizeof(double) * (size_t)n);
     }
 
     /* Point reflectors: a tent across the two nearest lines, the elevation profile, and the

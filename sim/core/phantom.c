@@ -14,6 +14,8 @@ struct phantom {
     phantom_def def;
     double cos_fibre, sin_fibre;  /* muscle fibre direction in the skin plane */
     double cos_pen, sin_pen;      /* pennation */
+    double inv_septa, septa_half_width;           /* texture constants, precomputed */
+    double inv_perimysium, perimysium_half_width;
 };
 
 phantom_def phantom_default_def(void)
@@ -168,6 +170,10 @@ phantom *phantom_create(const phantom_def *def, char *err, size_t err_len)
     ph->sin_fibre = sin(def->muscle_fibre_angle_deg * PI / 180.0);
     ph->cos_pen = cos(def->muscle_pennation_deg * PI / 180.0);
     ph->sin_pen = sin(def->muscle_pennation_deg * PI / 180.0);
+    ph->inv_septa = 1.0 / def->septa_spacing_mm;
+    ph->septa_half_width = 0.035 / def->septa_spacing_mm;
+    ph->inv_perimysium = 1.0 / def->perimysium_spacing_mm;
+    ph->perimysium_half_width = 0.05 / def->perimysium_spacing_mm;
     return ph;
 }
 
@@ -258,44 +264,56 @@ phantom_texture_cell phantom_texture_cell_at(const phantom *ph, double x, double
     phantom_texture_cell c;
     double s = 1.0 / (2.5 * d->septa_spacing_mm);
     c.septa_offset = 0.35 * noise2(d->seed ^ 0x5e97aU, x * s, y * s);
-    /* Vertical septa: the zero set of a smooth noise field is a network of curves, a cheap
-     * stand-in for the walls between fat lobules (lobules a few mm across). */
-    double w = noise2(d->seed ^ 0x3a11U, x / 2.5, y / 2.5);
-    double a = fabs(w) / 0.06;
-    c.septa_wall = a < 1.0 ? 1.0 - a * a : 0.0;
-    c.fibre_offset = 0.25 * noise2(d->seed ^ 0x71b3U, x / 3.0, y / 3.0);
+    c.fibre_offset = 0.35 * noise2(d->seed ^ 0x71b3U, x / 2.0, y / 2.0);
     return c;
 }
 
-/* Bright thin sheet profile: 1 at the sheet, 0 beyond half_width (in periods). */
-static double sheet(double phase, double half_width)
+/* floor() without the libm call (values here are far inside the int range). */
+static inline double fast_floor(double x)
 {
-    double f = phase - floor(phase);
+    double f = (double)(long)x;
+    return f > x ? f - 1.0 : f;
+}
+
+int phantom_lobule_row(const phantom *ph, const phantom_texture_cell *c, double depth_in_layer)
+{
+    return (int)fast_floor(depth_in_layer * ph->inv_septa + c->septa_offset);
+}
+
+double phantom_septa_wall(const phantom *ph, double x, double y, int row)
+{
+    /* The zero set of a smooth noise field is a network of curves: a cheap stand-in for the
+     * walls between fat lobules a few mm across; each row of lobules has its own. */
+    double w = noise2(ph->def.seed ^ 0x3a11U ^ ((uint32_t)row * 0x9E3779B1U), x / 2.5, y / 2.5);
+    double a = fabs(w) / 0.06;
+    return a < 1.0 ? 1.0 - a * a : 0.0;
+}
+
+/* Bright thin sheet profile: 1 at the sheet, 0 beyond half_width (in periods). */
+static inline double sheet(double phase, double half_width)
+{
+    double f = phase - fast_floor(phase);
     double dist = f < 0.5 ? f : 1.0 - f;
     double a = dist / half_width;
     return a < 1.0 ? 1.0 - a * a : 0.0;
 }
 
 double phantom_texture_eval(const phantom *ph, const phantom_texture_cell *c, tissue_id t,
-                            const double p[3], double depth_in_layer)
+                            const double p[3], double depth_in_layer, double wall)
 {
-    const phantom_def *d = &ph->def;
     if (t == TISSUE_FAT || t == TISSUE_DEEP_FAT) {
-        /* Septa ~0.05 mm thick, roughly parallel to the skin, about 10x the lobule amplitude
+        /* Septa ~0.07 mm thick, roughly parallel to the skin, about 8x the lobule amplitude
          * so they read as bright lines in dark fat (tissue.md 2c). */
-        double s = sheet(depth_in_layer / d->septa_spacing_mm + c->septa_offset,
-                         0.035 / d->septa_spacing_mm);
-        double v = c->septa_wall;
-        double m = s > v ? s : v;
-        return 1.0 + 9.0 * m;
+        double s = sheet(depth_in_layer * ph->inv_septa + c->septa_offset, ph->septa_half_width);
+        double m = s > wall ? s : wall;
+        return 1.0 + 7.0 * m;
     }
     if (t == TISSUE_MUSCLE) {
         /* Perimysium: bright sheets along the fibres, tilted by the pennation angle, give the
          * striated long-axis look (Rumack ch. 23, tissue.md 2c). */
         double along = p[0] * ph->cos_fibre + p[1] * ph->sin_fibre;
-        double phase = (depth_in_layer * ph->cos_pen + along * ph->sin_pen) / d->perimysium_spacing_mm
-                       + c->fibre_offset;
-        return 0.7 + 3.0 * sheet(phase, 0.05 / d->perimysium_spacing_mm);
+        double phase = (depth_in_layer * ph->cos_pen + along * ph->sin_pen) * ph->inv_perimysium + c->fibre_offset;
+        return 0.8 + 1.8 * sheet(phase, ph->perimysium_half_width);
     }
     return 1.0;
 }
@@ -303,7 +321,10 @@ double phantom_texture_eval(const phantom *ph, const phantom_texture_cell *c, ti
 double phantom_texture(const phantom *ph, tissue_id t, const double p[3], double depth_in_layer)
 {
     phantom_texture_cell c = phantom_texture_cell_at(ph, p[0], p[1]);
-    return phantom_texture_eval(ph, &c, t, p, depth_in_layer);
+    double wall = 0.0;
+    if (t == TISSUE_FAT || t == TISSUE_DEEP_FAT)
+        wall = phantom_septa_wall(ph, p[0], p[1], phantom_lobule_row(ph, &c, depth_in_layer));
+    return phantom_texture_eval(ph, &c, t, p, depth_in_layer, wall);
 }
 
 double phantom_vessel_vertical_radius(const phantom *ph, int vessel, double pressure_n)

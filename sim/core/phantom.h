@@ -129,20 +129,25 @@ phantom_sample phantom_at(const phantom *ph, const double p_mm[3], double pressu
                           const phantom_inclusion *dyn, int n_dyn);
 
 /* Texture of the layer tissues: fat lobules between bright septa, muscle fibres with bright
- * perimysium. Split in two so the synthesis can evaluate the slowly varying part once per
- * (x, y) and the cheap part per sample: phantom_texture_cell_at depends on (x, y) only,
- * phantom_texture_eval on that cell and the point. phantom_texture does both. */
+ * perimysium. Split so the synthesis can evaluate the slowly varying parts rarely and the
+ * cheap part per sample: phantom_texture_cell_at depends on (x, y) only; the vertical septum
+ * walls of a row of lobules (lobule_row counts septa sheets down from the layer top) on (x, y)
+ * and the row; phantom_texture_eval combines them at the point. phantom_texture does all. */
 typedef struct phantom_texture_cell {
     double septa_offset;   /* undulation of the fat septa sheets, in septa periods */
-    double septa_wall;     /* 0..1: how close (x, y) is to a vertical septum wall */
     double fibre_offset;   /* jitter of the perimysium sheets, in periods */
 } phantom_texture_cell;
 
 phantom_texture_cell phantom_texture_cell_at(const phantom *ph, double x_mm, double y_mm);
+/* Septa sheet index (lobule row) of a fat point depth_in_layer_mm below its layer top. */
+int phantom_lobule_row(const phantom *ph, const phantom_texture_cell *cell, double depth_in_layer_mm);
+/* 0..1: closeness of (x, y) to a vertical septum wall within that lobule row. */
+double phantom_septa_wall(const phantom *ph, double x_mm, double y_mm, int lobule_row);
 /* Multiplier (>= 0) of the tissue's backscatter at p; depth_in_layer_mm is the depth of p
- * below the top of its layer. 1 for tissues without texture. */
+ * below the top of its layer, wall the septa wall value of its lobule row (fat only). 1 for
+ * tissues without texture. */
 double phantom_texture_eval(const phantom *ph, const phantom_texture_cell *cell, tissue_id t,
-                            const double p_mm[3], double depth_in_layer_mm);
+                            const double p_mm[3], double depth_in_layer_mm, double wall);
 double phantom_texture(const phantom *ph, tissue_id t, const double p_mm[3],
                        double depth_in_layer_mm);
 

@@ -1468,7 +1468,10 @@ static bool load_text(const char *text, size_t n, scenario *out, scenario_diags 
                     add_at(&c, (text_pos){je.line, je.column}, "", "%s", je.text);
                 }
             } else {
-                add_at(&c, (text_pos){je.line, je.column}, "", "invalid JSON: %s", je.text);
+                /* Jansson's column counts the characters read on the line, 0 when the error
+                 * comes at a line's very start (end of file after a newline). */
+                int col = je.line > 0 && je.column < 1 ? 1 : je.column;
+                add_at(&c, (text_pos){je.line, col}, "", "invalid JSON: %s", je.text);
             }
         }
     }
