@@ -51,10 +51,11 @@ typedef struct scenario_diags {
 /* Defaults: adult back phantom, default probe and pose, seed 1. */
 scenario scenario_default(void);
 
-/* Parses text (name is only used in messages). On success fills *out and returns true; on
- * failure leaves *out untouched, appends every problem to diags and returns false. */
+/* Parses text. On success fills *out and returns true; on failure leaves *out untouched,
+ * appends every problem to diags (up to 100, then a note; earlier entries are kept, so one
+ * list can gather several loads) and returns false. Start diags zeroed. */
 bool scenario_load_string(const char *text, scenario *out, scenario_diags *diags);
-/* Same from a file (read errors become a diagnostic with line 0). */
+/* Same from a file of at most 4 MiB of UTF-8 (read errors become a diagnostic with line 0). */
 bool scenario_load_file(const char *path, scenario *out, scenario_diags *diags);
 
 void scenario_diags_free(scenario_diags *d);
