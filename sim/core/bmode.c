@@ -18,9 +18,6 @@
 #include "hash.h"
 
 #define MAX_THREADS 8
-/* Voxel coordinates are offset to stay positive so truncation is floor (phantom coordinates
- * are bounded by the 200 mm patch: |x| / 0.02 mm < 16384). */
-#define VOX_OFFSET 16384
 
 typedef struct run { int r0, r1; } run;
 
@@ -29,6 +26,7 @@ typedef struct worker_scratch {
     bm_nodes nodes;
     float *f_re, *f_im; /* rows + 2 ka, zero padded for the axial convolution */
     float *a_re, *a_im; /* rows: lateral accumulation */
+    uint32_t *hz;       /* rows: depth part of the scatterer hash on a vertical line */
     int rows_cap;
 } worker_scratch;
 
@@ -163,6 +161,7 @@ void bmode_destroy(bmode *bm)
         free(w->f_im);
         free(w->a_re);
         free(w->a_im);
+        free(w->hz);
     }
     if (bm->have_setup)
         bm_setup_free(&bm->s);
@@ -187,18 +186,38 @@ void bmode_destroy(bmode *bm)
 int bmode_threads(const bmode *bm) { return bm->n_threads; }
 
 /* The hot loop: one elevation plane's scatterers along a run of rows. Voxel coordinates are
- * linear in the row, so this is plain arithmetic plus the integer hash, 8 rows per AVX2 step. */
+ * linear in the row: an integer base plus a small float part (offset by FRAC_OFFSET to stay
+ * positive so truncation is floor, and small so float keeps 1e-4 voxel precision), then the
+ * integer hash, 8 rows per AVX2 step. */
+#define FRAC_OFFSET 1024
 __attribute__((target_clones("avx2", "default")))
-static void scatter_run(const float *restrict w, int r0, int r1, float bx, float by, float bz,
-                        float sx, float sy, float sz, uint32_t seed, float *restrict re,
-                        float *restrict im)
+static void scatter_run(const float *restrict w, int r0, int r1, const int32_t base[3], const float frac[3],
+                        const float step[3], uint32_t seed, float *restrict re, float *restrict im)
 {
+    const int32_t bx = base[0] - FRAC_OFFSET, by = base[1] - FRAC_OFFSET, bz = base[2] - FRAC_OFFSET;
+    const float fx = frac[0], fy = frac[1], fz = frac[2], sx = step[0], sy = step[1], sz = step[2];
     for (int r = r0; r < r1; r++) {
         float fr = (float)r;
-        int32_t ix = (int32_t)(bx + sx * fr);
-        int32_t iy = (int32_t)(by + sy * fr);
-        int32_t iz = (int32_t)(bz + sz * fr);
+        int32_t ix = bx + (int32_t)(fx + sx * fr);
+        int32_t iy = by + (int32_t)(fy + sy * fr);
+        int32_t iz = bz + (int32_t)(fz + sz * fr);
         uint32_t h = hash_voxel(ix, iy, iz, seed);
+        float a = (float)((int32_t)(h << 16) >> 16);
+        float b = (float)((int32_t)h >> 16);
+        re[r] += w[r] * a;
+        im[r] += w[r] * b;
+    }
+}
+
+/* The same for a line straight down (no tilt or rock, the usual view): the lateral and
+ * elevation voxel indices are constant along it and the depth index depends on the row only,
+ * so its part of the hash comes from a per-line table. */
+__attribute__((target_clones("avx2", "default")))
+static void scatter_run_vertical(const float *restrict w, int r0, int r1, uint32_t hxy,
+                                 const uint32_t *restrict hz, float *restrict re, float *restrict im)
+{
+    for (int r = r0; r < r1; r++) {
+        uint32_t h = hash_mix32(hxy ^ hz[r]);
         float a = (float)((int32_t)(h << 16) >> 16);
         float b = (float)((int32_t)h >> 16);
         re[r] += w[r] * a;
@@ -230,16 +249,21 @@ static void lateral_acc(const float *restrict h, const float *restrict gre, cons
     }
 }
 
-/* log2 for positive normal floats: exponent plus a polynomial on the mantissa in [1, 2),
- * max error ~1e-4 (0.0003 dB), vectorisable unlike libm's logf. */
+/* log2 for positive normal floats without libm, so the loop vectorises: exponent from the
+ * bits, mantissa m in [0.75, 1.5), ln m = 2 atanh(t) with t = (m-1)/(m+1), |t| <= 1/5, by its
+ * series to t^7 (truncation error < 2e-7, below float rounding). */
 static inline float fast_log2(float x)
 {
     union { float f; uint32_t u; } v = {x};
     float e = (float)((int32_t)((v.u >> 23) & 255) - 127);
-    v.u = (v.u & 0x007FFFFFU) | 0x3F800000U;
+    v.u = (v.u & 0x007FFFFFU) | 0x3F800000U; /* m in [1, 2) */
     float m = v.f;
-    float p = -1.7417939f + (2.8212026f + (-1.4699568f + (0.44717955f - 0.056570851f * m) * m) * m) * m;
-    return e + p;
+    int big = m > 1.5f; /* selects, not branches, so the loop stays vectorised */
+    m = big ? 0.5f * m : m;
+    e = big ? e + 1.0f : e;
+    float t = (m - 1.0f) / (m + 1.0f), t2 = t * t;
+    float ln = 2.0f * t * (1.0f + t2 * (1.0f / 3.0f + t2 * (1.0f / 5.0f + t2 * (1.0f / 7.0f))));
+    return e + ln * 1.44269504f;
 }
 
 __attribute__((target_clones("avx2", "default")))
@@ -270,11 +294,13 @@ static int ensure_scratch(worker_scratch *w, int rows, int ka)
     free(w->f_im);
     free(w->a_re);
     free(w->a_im);
+    free(w->hz);
+    w->hz = malloc(sizeof(uint32_t) * (size_t)cap);
     w->f_re = malloc(sizeof(float) * (size_t)cap);
     w->f_im = malloc(sizeof(float) * (size_t)cap);
     w->a_re = malloc(sizeof(float) * (size_t)cap);
     w->a_im = malloc(sizeof(float) * (size_t)cap);
-    if (!w->f_re || !w->f_im || !w->a_re || !w->a_im)
+    if (!w->f_re || !w->f_im || !w->a_re || !w->a_im || !w->hz)
         return -1;
     w->rows_cap = cap;
     return 0;
@@ -301,18 +327,40 @@ static void phase_lines(bmode *bm, int id)
         double p0[3];
         bm_line_point(s, li, 0.0, p0);
         const double vx = BM_VOX_XY_MM, vz = BM_VOX_Z_MM;
-        float sx = (float)(s->dz * s->fr.w[0] / vx), sy = (float)(s->dz * s->fr.w[1] / vx),
-              sz = (float)(s->dz * s->fr.w[2] / vz);
+        const double *fw = s->fr.w, *fv = s->fr.v;
+        const int vertical = fw[0] == 0.0 && fw[1] == 0.0;
+        if (vertical) {
+            /* Depth voxel of each row, in double exactly as the reference computes it. */
+            double top[3];
+            bm_line_point(s, li, 0.0, top); /* same operation order as bm_line_point below */
+            double c = top[2]; /* (origin + x u) + 0 v: adding 0 w is exact */
+            for (int r = 0; r < rows; r++) {
+                double pz = c + (r * s->dz) * fw[2];
+                int32_t iz = (int32_t)(pz / vz + BM_VOX_BIAS + BM_VOX_OFFSET);
+                w->hz[r] = (uint32_t)iz * 0xcb1ab31fU;
+            }
+        }
+        const float step[3] = {(float)(s->dz * fw[0] / vx), (float)(s->dz * fw[1] / vx), (float)(s->dz * fw[2] / vz)};
         for (int e = -bm->E; e <= bm->E; e++) {
             double off = e * BM_ELEV_STEP_MM;
-            float bx = (float)((p0[0] + off * s->fr.v[0]) / vx + VOX_OFFSET);
-            float by = (float)((p0[1] + off * s->fr.v[1]) / vx + VOX_OFFSET);
-            float bz = (float)((p0[2] + off * s->fr.v[2]) / vz + VOX_OFFSET);
+            double q[3] = {(p0[0] + off * fv[0]) / vx + BM_VOX_BIAS, (p0[1] + off * fv[1]) / vx + BM_VOX_BIAS,
+                           (p0[2] + off * fv[2]) / vz + BM_VOX_BIAS};
+            int32_t base[3];
+            float frac[3];
+            for (int k = 0; k < 3; k++) {
+                double fl = floor(q[k]);
+                base[k] = (int32_t)fl + BM_VOX_OFFSET;
+                frac[k] = (float)(q[k] - fl + FRAC_OFFSET);
+            }
+            uint32_t hxy = ((uint32_t)base[0] * 0x8da6b343U) ^ ((uint32_t)base[1] * 0xd8163841U) ^ seed;
             int pi = e + bm->E;
             const float *wrow = bm->W + (size_t)pi * rows;
             for (int k = 0; k < bm->n_runs[pi]; k++) {
                 const run *ru = &bm->runs[pi * bm->max_runs + k];
-                scatter_run(wrow, ru->r0, ru->r1, bx, by, bz, sx, sy, sz, seed, fre, fim);
+                if (vertical)
+                    scatter_run_vertical(wrow, ru->r0, ru->r1, hxy, w->hz, fre, fim);
+                else
+                    scatter_run(wrow, ru->r0, ru->r1, base, frac, step, seed, fre, fim);
             }
         }
         for (int r = 0; r < rows; r++) {

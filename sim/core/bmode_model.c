@@ -1,5 +1,6 @@
 /* bmode_model: frame set-up and line classification shared by the fast and reference paths. */
 #include "bmode_model.h"
+#include "texture_math.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -163,9 +164,12 @@ int bm_line_alloc(bm_line *l, int rows)
     l->tissue = malloc((size_t)rows);
     l->amp = malloc(sizeof(float) * (size_t)rows);
     l->loss = malloc(sizeof(float) * (size_t)rows);
+    l->htop = malloc(sizeof(float) * (size_t)rows);
+    l->layer = malloc((size_t)rows);
+    l->objid = malloc(sizeof(int16_t) * (size_t)rows);
     l->cap_ev = 64;
     l->ev = malloc(sizeof(bm_event) * (size_t)l->cap_ev);
-    if (!l->tissue || !l->amp || !l->loss || !l->ev) {
+    if (!l->tissue || !l->amp || !l->loss || !l->ev || !l->htop || !l->layer || !l->objid) {
         bm_line_free(l);
         return -1;
     }
@@ -177,6 +181,9 @@ void bm_line_free(bm_line *l)
     free(l->tissue);
     free(l->amp);
     free(l->loss);
+    free(l->htop);
+    free(l->layer);
+    free(l->objid);
     free(l->ev);
     free(l->hits);
     memset(l, 0, sizeof *l);
@@ -544,17 +551,179 @@ static void ringdown(bm_line *out, double z, double a, double step)
     }
 }
 
-void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *out)
+/* Pass 1: the layer of every row, and the depth of that layer's top there. */
+static void line_layers(const bm_setup *s, const bm_nodes *nd, const double o[3], bm_line *out)
 {
     const int n = s->n_layers, rows = s->rows;
+    const double dz = s->dz, wz = s->fr.w[2];
+    int8_t *layer_out = out->layer;
+    float *htop = out->htop;
+    if (nd->k == 1 && !nd->per_row && wz > 1e-9) {
+        /* Heights constant along the line: each interface is crossed at one row. */
+        int start[PHANTOM_MAX_LAYERS + 1];
+        for (int i = 0; i < n; i++) {
+            double rc = ceil((nd->h[i] - o[2]) / (dz * wz));
+            start[i] = rc < 0 ? 0 : (rc > rows ? rows : (int)rc);
+            /* Guard the rounding at the boundary exactly as the per-row test p >= h does. */
+            while (start[i] > 0 && o[2] + (start[i] - 1) * dz * wz >= nd->h[i])
+                start[i]--;
+            while (start[i] < rows && o[2] + start[i] * dz * wz < nd->h[i])
+                start[i]++;
+            if (i > 0 && start[i] < start[i - 1])
+                start[i] = start[i - 1];
+        }
+        start[n] = rows;
+        for (int r = 0; r < start[0]; r++) {
+            layer_out[r] = -1;
+            htop[r] = 0.0f;
+        }
+        for (int i = 0; i < n; i++)
+            for (int r = start[i]; r < start[i + 1]; r++) {
+                layer_out[r] = (int8_t)i;
+                htop[r] = (float)nd->h[i];
+            }
+        return;
+    }
+    int layer = -1;
+    for (int r = 0; r < rows; r++) {
+        double z = r * dz;
+        double pz = o[2] + z * wz;
+        while (layer + 1 < n && pz >= node_val(nd, nd->h, r, z, layer + 1))
+            layer++;
+        while (layer >= 0 && pz < node_val(nd, nd->h, r, z, layer))
+            layer--;
+        layer_out[r] = (int8_t)layer;
+        htop[r] = layer >= 0 ? (float)node_val(nd, nd->h, r, z, layer) : 0.0f;
+    }
+}
+
+/* Pass 2: vessels and volume inclusions override the layer tissue within their row ranges. */
+static void line_objects(const bm_setup *s, const double o[3], const obj_range *rg, int n_rg, bm_line *out)
+{
+    const double *w = s->fr.w;
+    for (int k = 0; k < n_rg; k++) {
+        for (int r = rg[k].r0; r < rg[k].r1; r++) {
+            if (out->objid[r] != BM_OBJ_UNSET || out->layer[r] < 0)
+                continue;
+            double z = r * s->dz;
+            double p[3] = {o[0] + z * w[0], o[1] + z * w[1], o[2] + z * w[2]};
+            int vessel, incl;
+            int t = object_at(s, r, p, rg, n_rg, &vessel, &incl);
+            if (t >= 0) {
+                out->tissue[r] = (uint8_t)t;
+                out->objid[r] = (int16_t)(vessel >= 0 ? vessel : BM_OBJ_INCL + incl);
+            } else {
+                out->objid[r] = BM_OBJ_NONE;
+            }
+        }
+    }
+}
+
+/* Texture of one run of rows of a single textured layer (no vessel or inclusion), applied to
+ * amp. When the layer heights are constant along the line (one node), the texture phase is
+ * linear in the row: the run is cut where the lobule row changes and each piece is a flat
+ * loop the compiler vectorises. Otherwise every row interpolates its own texture cell. */
+__attribute__((target_clones("avx2", "default")))
+static void tex_fat_span(float *restrict amp, int n, float ph0, float dph, float ihw, float wall)
+{
+    for (int i = 0; i < n; i++)
+        amp[i] *= tex_fat(ph0 + dph * (float)i, ihw, wall);
+}
+
+__attribute__((target_clones("avx2", "default")))
+static void tex_muscle_span(float *restrict amp, int n, float ph0, float dph, float ihw)
+{
+    for (int i = 0; i < n; i++)
+        amp[i] *= tex_muscle(ph0 + dph * (float)i, ihw);
+}
+
+static void texture_run(const bm_setup *s, const bm_nodes *nd, const double o[3], int layer, tissue_id t,
+                        int r0, int r1, float htop, float *amp, int *wall_layer, int *wall_row, double *wall)
+{
+    const double dz = s->dz, *w = s->fr.w;
+    const phantom_texture_params tx = phantom_get_texture_params(s->ph);
+    const int fat = t == TISSUE_FAT || t == TISSUE_DEEP_FAT;
+    if (nd->k == 1 && !nd->per_row) {
+        const phantom_texture_cell c = nd->cell[0];
+        double din0 = o[2] + r0 * dz * w[2] - htop, ddin = dz * w[2];
+        if (!fat) {
+            double along0 = (o[0] + r0 * dz * w[0]) * tx.cos_fibre + (o[1] + r0 * dz * w[1]) * tx.sin_fibre;
+            double dalong = dz * (w[0] * tx.cos_fibre + w[1] * tx.sin_fibre);
+            double ph0 = (din0 * tx.cos_pen + along0 * tx.sin_pen) * tx.inv_perimysium_mm + c.fibre_offset;
+            double dph = (ddin * tx.cos_pen + dalong * tx.sin_pen) * tx.inv_perimysium_mm;
+            tex_muscle_span(amp + r0, r1 - r0, (float)ph0, (float)dph, (float)tx.perimysium_inv_half_width);
+            return;
+        }
+        double ph0 = din0 * tx.inv_septa_mm + c.septa_offset, dph = ddin * tx.inv_septa_mm;
+        int r = r0;
+        while (r < r1) {
+            double ph = ph0 + (r - r0) * dph;
+            int row = (int)(ph + 4096.0) - 4096; /* floor: ph > -1 here, no libm call */
+            int end = r1;
+            if (dph > 0) {
+                double e = r0 + (row + 1 - ph0) / dph;
+                if (e < r1)
+                    end = (int)ceil(e);
+                if (end <= r)
+                    end = r + 1;
+            }
+            if (layer != *wall_layer || row != *wall_row) {
+                *wall = phantom_septa_wall(s->ph, o[0] + r * dz * w[0], o[1] + r * dz * w[1], row);
+                *wall_layer = layer;
+                *wall_row = row;
+            }
+            tex_fat_span(amp + r, end - r, (float)ph, (float)dph, (float)tx.septa_inv_half_width, (float)*wall);
+            r = end;
+        }
+        return;
+    }
+    for (int r = r0; r < r1; r++) {
+        double z = r * dz;
+        phantom_texture_cell c = node_cell(nd, r, z);
+        double p[3] = {o[0] + z * w[0], o[1] + z * w[1], o[2] + z * w[2]};
+        double din = p[2] - node_val(nd, nd->h, r, z, layer);
+        double wl = 0.0;
+        if (fat) {
+            int row = phantom_lobule_row(s->ph, &c, din);
+            if (layer != *wall_layer || row != *wall_row) {
+                *wall = phantom_septa_wall(s->ph, p[0], p[1], row);
+                *wall_layer = layer;
+                *wall_row = row;
+            }
+            wl = *wall;
+        }
+        amp[r] *= (float)phantom_texture_eval(s->ph, &c, t, p, din, wl);
+    }
+}
+
+void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *out)
+{
+    const int rows = s->rows;
     const phantom_def *d = s->d;
     const double *w = s->fr.w;
+    const double dz = s->dz;
     out->n_ev = 0;
 
     double o[3];
     bm_line_point(s, li, 0.0, o);
+
+    line_layers(s, nd, o, out);
+    {
+        uint8_t lt[PHANTOM_MAX_LAYERS + 1];
+        lt[0] = TISSUE_GEL;
+        for (int i = 0; i < s->n_layers; i++)
+            lt[i + 1] = (uint8_t)s->layer_tissue[i];
+        const int8_t *lay = out->layer;
+        uint8_t *tis = out->tissue;
+        int16_t *oid = out->objid;
+        for (int r = 0; r < rows; r++) {
+            tis[r] = lt[lay[r] + 1];
+            oid[r] = BM_OBJ_UNSET;
+        }
+    }
     obj_range rg[PHANTOM_MAX_VESSELS + 2 * PHANTOM_MAX_INCLUSIONS];
     int n_rg = object_ranges(s, o, rg);
+    line_objects(s, o, rg, n_rg, out);
 
     shaft_hit *hits = out->hits;
     int cap_hits = out->cap_hits;
@@ -563,55 +732,34 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
     out->cap_hits = cap_hits;
     int next_hit = 0;
 
+    /* Walk the line in runs of rows with one tissue, layer and object: echo events where a
+     * run starts, losses and texture along it. */
+    const uint8_t *tis = out->tissue;
+    const int8_t *lay = out->layer;
+    const int16_t *oid = out->objid;
+    float *amp = out->amp, *loss_out = out->loss;
     double lin = 1.0;   /* two-way attenuation, amplitude */
     double trans = 1.0; /* two-way transmission through crossed interfaces, amplitude */
     tissue_id prev_t = TISSUE_GEL;
-    int prev_layer = -1, prev_obj = 0, prev_vessel = -1, prev_incl = -1;
-    /* Septa walls are looked up once per lobule row the line enters. */
+    int prev_layer = -1, prev_obj = BM_OBJ_NONE;
     int wall_layer = -2, wall_row = 0;
     double wall = 0.0;
-    phantom_texture_cell cell = node_cell(nd, 0, 0.0);
+    int r = 0;
+    while (r < rows) {
+        tissue_id t = (tissue_id)tis[r];
+        int layer = lay[r];
+        int obj = oid[r] >= 0 ? oid[r] : BM_OBJ_NONE;
+        int rb = r + 1;
+        while (rb < rows && tis[rb] == t && lay[rb] == layer && (oid[rb] >= 0 ? oid[rb] : BM_OBJ_NONE) == obj)
+            rb++;
+        double z = r * dz;
 
-    for (int r = 0; r < rows; r++) {
-        double z = r * s->dz;
-        double p[3] = {o[0] + z * w[0], o[1] + z * w[1], o[2] + z * w[2]};
-        int layer = prev_layer;
-        while (layer + 1 < n && p[2] >= node_val(nd, nd->h, r, z, layer + 1))
-            layer++;
-        while (layer >= 0 && p[2] < node_val(nd, nd->h, r, z, layer))
-            layer--;
-        tissue_id t = layer < 0 ? TISSUE_GEL : s->layer_tissue[layer];
-        double b = s->bs[t];
-        if (layer >= 0 && (t == TISSUE_FAT || t == TISSUE_DEEP_FAT || t == TISSUE_MUSCLE)) {
-            if (nd->k > 1)
-                cell = node_cell(nd, r, z);
-            double din = p[2] - node_val(nd, nd->h, r, z, layer);
-            if (t != TISSUE_MUSCLE) {
-                int row = phantom_lobule_row(s->ph, &cell, din);
-                if (layer != wall_layer || row != wall_row) {
-                    wall = phantom_septa_wall(s->ph, p[0], p[1], row);
-                    wall_layer = layer;
-                    wall_row = row;
-                }
-            }
-            b *= phantom_texture_eval(s->ph, &cell, t, p, din, wall);
-        }
-        int vessel = -1, incl = -1, obj = 0;
-        if (n_rg && layer >= 0) {
-            int ot = object_at(s, r, p, rg, n_rg, &vessel, &incl);
-            if (ot >= 0) {
-                t = (tissue_id)ot;
-                b = s->bs[t];
-                obj = 1;
-            }
-        }
-
-        /* Needle shaft echoes and shadows above this sample. */
+        /* Needle shaft echoes and shadows above this row. */
         while (next_hit < n_hits && hits[next_hit].z < z) {
             const shaft_hit *hh = &hits[next_hit++];
             double zt = s->z_mrayl[prev_t], zs = s->z_mrayl[TISSUE_STEEL];
             double R = (zs - zt) / (zs + zt);
-            int row = (int)(hh->z / s->dz);
+            int row = (int)(hh->z / dz);
             if (hh->echo > 0) {
                 double a = hh->echo * R * lin * trans * s->spec_norm[row];
                 push_event(out, hh->z, a, 1.0);
@@ -621,12 +769,19 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
                 out->tissue[row] = TISSUE_STEEL;
             trans *= 1.0 - hh->shadow * R * R;
         }
+        /* A run ends before the row that follows the next shaft hit, so it is applied in order. */
+        if (next_hit < n_hits) {
+            int hr = (int)(hits[next_hit].z / dz) + 1;
+            if (hr > r && hr < rb)
+                rb = hr;
+        }
 
-        if (r > 0 && (t != prev_t || layer != prev_layer)) {
-            if (!obj && !prev_obj && layer != prev_layer) {
+        if (r > 0 && (t != prev_t || layer != prev_layer || obj != prev_obj)) {
+            double p[3] = {o[0] + z * w[0], o[1] + z * w[1], o[2] + z * w[2]};
+            if (obj == BM_OBJ_NONE && prev_obj == BM_OBJ_NONE && layer != prev_layer) {
                 /* Layer interfaces crossed between the previous sample and this one, each at
                  * its own sub-sample depth so the echo's phase follows the tissue. */
-                double zp = z - s->dz, pz_prev = p[2] - s->dz * w[2];
+                double zp = z - dz, pz_prev = p[2] - dz * w[2];
                 int lo = prev_layer < layer ? prev_layer + 1 : layer + 1;
                 int hi = prev_layer < layer ? layer : prev_layer;
                 for (int i = lo; i <= hi; i++) {
@@ -640,7 +795,7 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
                     double d1 = p[2] - node_val(nd, nd->h, r, z, i);
                     double f = (d0 != d1) ? d0 / (d0 - d1) : 0.5;
                     f = f < 0 ? 0 : (f > 1 ? 1 : f);
-                    double zc = zp + f * s->dz;
+                    double zc = zp + f * dz;
                     /* Interface z = h(x, y): normal (gx, gy, -1); incidence against the beam. */
                     double nx = node_val(nd, nd->gx, r, z, i), ny = node_val(nd, nd->gy, r, z, i);
                     double cn = (nx * w[0] + ny * w[1] - w[2]) / sqrt(nx * nx + ny * ny + 1.0);
@@ -652,29 +807,33 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
                 double z1 = s->z_mrayl[prev_t], z2 = s->z_mrayl[t];
                 double R = (z2 - z1) / (z2 + z1);
                 double nrm[3];
-                double mid[3] = {p[0] - 0.5 * s->dz * w[0], p[1] - 0.5 * s->dz * w[1], p[2] - 0.5 * s->dz * w[2]};
-                if (obj)
-                    object_normal(s, vessel, incl, mid, nrm);
-                else
-                    object_normal(s, prev_vessel, prev_incl, mid, nrm);
+                double mid[3] = {p[0] - 0.5 * dz * w[0], p[1] - 0.5 * dz * w[1], p[2] - 0.5 * dz * w[2]};
+                int which = obj != BM_OBJ_NONE ? obj : prev_obj;
+                object_normal(s, which >= 0 && which < BM_OBJ_INCL ? which : -1,
+                              which >= BM_OBJ_INCL ? which - BM_OBJ_INCL : -1, mid, nrm);
                 double cn = nrm[0] * w[0] + nrm[1] * w[1] + nrm[2] * w[2];
                 double a = BM_SPEC_GAIN * R * specular_lobe(cn, BM_SPEC_FLOOR) * lin * trans * s->spec_norm[r];
-                double zc = z - 0.5 * s->dz;
+                double zc = z - 0.5 * dz;
                 push_event(out, zc, a, 1.0);
                 if (fabs(R) > 0.5)
                     ringdown(out, zc, a, BM_GAS_RINGDOWN_MM);
                 trans *= 1.0 - R * R;
             }
         }
-        out->amp[r] = (float)(b * lin * trans);
-        out->tissue[r] = (uint8_t)t;
-        out->loss[r] = (float)(lin * trans);
-        lin *= s->att_step[t];
+
+        const double b = s->bs[t], step = s->att_step[t];
+        for (int q = r; q < rb; q++) {
+            float loss = (float)(lin * trans);
+            loss_out[q] = loss;
+            amp[q] = (float)b * loss;
+            lin *= step;
+        }
+        if (layer >= 0 && obj == BM_OBJ_NONE && (t == TISSUE_FAT || t == TISSUE_DEEP_FAT || t == TISSUE_MUSCLE))
+            texture_run(s, nd, o, layer, t, r, rb, out->htop[r], amp, &wall_layer, &wall_row, &wall);
         prev_t = t;
         prev_layer = layer;
         prev_obj = obj;
-        prev_vessel = vessel;
-        prev_incl = incl;
+        r = rb;
     }
 
     /* Point reflectors: a tent across the two nearest lines, the elevation profile, and the
@@ -687,9 +846,9 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
         double q[3];
         probe_phantom_to_image(&s->fr, c->c_mm, q);
         double dxl = fabs(q[0] - xl);
-        if (dxl >= s->dx || q[2] < 0 || q[2] >= rows * s->dz)
+        if (dxl >= s->dx || q[2] < 0 || q[2] >= rows * dz)
             continue;
-        int row = (int)(q[2] / s->dz);
+        int row = (int)(q[2] / dz);
         double a = c->amplitude * bm_elev_weight(s, row, q[1]) * out->loss[row];
         push_event(out, q[2], a, 1.0 - dxl / s->dx);
     }

@@ -23,6 +23,12 @@
 /* Elevation samples are taken one voxel apart, out to 2 sigma of the elevation profile
  * (beyond it less than 0.5 % of the profile's energy). */
 #define BM_ELEV_STEP_MM BM_VOX_XY_MM
+/* The voxel grid is shifted by an odd fraction of a voxel so that round positions (whole and
+ * half columns, whole mm, elevation samples at multiples of the voxel pitch) never sit exactly
+ * on a voxel edge, where float and double arithmetic could pick different voxels. Indices are offset to stay
+ * positive (|coordinate| / 0.02 mm < 16384 inside the 200 mm patch limit). */
+#define BM_VOX_BIAS 0.2371
+#define BM_VOX_OFFSET 16384
 #define BM_ELEV_SIGMAS 2.0
 /* Display: the envelope dB level drawn at full scale is 0; the model's unit-backscatter
  * (dermis) speckle sits ~20 dB below it at gain 0 (assumption, a display choice). */
@@ -93,10 +99,17 @@ void bm_setup_free(bm_setup *s);
 /* Elevation profile weight (amplitude, two-way) at elevation offset y for row r. */
 double bm_elev_weight(const bm_setup *s, int row, double y_mm);
 
+#define BM_OBJ_NONE (-1)
+#define BM_OBJ_UNSET (-2)
+#define BM_OBJ_INCL 1000
+
 typedef struct bm_line {
     uint8_t *tissue;  /* rows */
     float *amp;       /* rows: diffuse amplitude incl. two-way losses */
     float *loss;      /* rows: two-way attenuation x transmission down to the sample */
+    int8_t *layer;    /* rows: layer index, -1 above the skin */
+    float *htop;      /* rows: depth of that layer's top at the sample */
+    int16_t *objid;   /* rows: vessel index, BM_OBJ_INCL + inclusion, or BM_OBJ_NONE */
     bm_event *ev;
     int n_ev, cap_ev;
     struct shaft_hit *hits; /* scratch for needle-shaft samples */

@@ -7,15 +7,13 @@
 #include <string.h>
 
 #include "hash.h"
+#include "texture_math.h"
 
 #define PI 3.14159265358979323846
 
 struct phantom {
     phantom_def def;
-    double cos_fibre, sin_fibre;  /* muscle fibre direction in the skin plane */
-    double cos_pen, sin_pen;      /* pennation */
-    double inv_septa, septa_half_width;           /* texture constants, precomputed */
-    double inv_perimysium, perimysium_half_width;
+    phantom_texture_params tex;
 };
 
 phantom_def phantom_default_def(void)
@@ -166,14 +164,15 @@ phantom *phantom_create(const phantom_def *def, char *err, size_t err_len)
         return NULL;
     }
     ph->def = *def;
-    ph->cos_fibre = cos(def->muscle_fibre_angle_deg * PI / 180.0);
-    ph->sin_fibre = sin(def->muscle_fibre_angle_deg * PI / 180.0);
-    ph->cos_pen = cos(def->muscle_pennation_deg * PI / 180.0);
-    ph->sin_pen = sin(def->muscle_pennation_deg * PI / 180.0);
-    ph->inv_septa = 1.0 / def->septa_spacing_mm;
-    ph->septa_half_width = 0.035 / def->septa_spacing_mm;
-    ph->inv_perimysium = 1.0 / def->perimysium_spacing_mm;
-    ph->perimysium_half_width = 0.05 / def->perimysium_spacing_mm;
+    /* Septa ~0.07 mm and perimysium ~0.1 mm thick sheets (half widths below). */
+    ph->tex.cos_fibre = cos(def->muscle_fibre_angle_deg * PI / 180.0);
+    ph->tex.sin_fibre = sin(def->muscle_fibre_angle_deg * PI / 180.0);
+    ph->tex.cos_pen = cos(def->muscle_pennation_deg * PI / 180.0);
+    ph->tex.sin_pen = sin(def->muscle_pennation_deg * PI / 180.0);
+    ph->tex.inv_septa_mm = 1.0 / def->septa_spacing_mm;
+    ph->tex.septa_inv_half_width = def->septa_spacing_mm / 0.035;
+    ph->tex.inv_perimysium_mm = 1.0 / def->perimysium_spacing_mm;
+    ph->tex.perimysium_inv_half_width = def->perimysium_spacing_mm / 0.05;
     return ph;
 }
 
@@ -268,16 +267,11 @@ phantom_texture_cell phantom_texture_cell_at(const phantom *ph, double x, double
     return c;
 }
 
-/* floor() without the libm call (values here are far inside the int range). */
-static inline double fast_floor(double x)
-{
-    double f = (double)(long)x;
-    return f > x ? f - 1.0 : f;
-}
+phantom_texture_params phantom_get_texture_params(const phantom *ph) { return ph->tex; }
 
 int phantom_lobule_row(const phantom *ph, const phantom_texture_cell *c, double depth_in_layer)
 {
-    return (int)fast_floor(depth_in_layer * ph->inv_septa + c->septa_offset);
+    return (int)floor(depth_in_layer * ph->tex.inv_septa_mm + c->septa_offset);
 }
 
 double phantom_septa_wall(const phantom *ph, double x, double y, int row)
@@ -289,31 +283,17 @@ double phantom_septa_wall(const phantom *ph, double x, double y, int row)
     return a < 1.0 ? 1.0 - a * a : 0.0;
 }
 
-/* Bright thin sheet profile: 1 at the sheet, 0 beyond half_width (in periods). */
-static inline double sheet(double phase, double half_width)
-{
-    double f = phase - fast_floor(phase);
-    double dist = f < 0.5 ? f : 1.0 - f;
-    double a = dist / half_width;
-    return a < 1.0 ? 1.0 - a * a : 0.0;
-}
-
 double phantom_texture_eval(const phantom *ph, const phantom_texture_cell *c, tissue_id t,
                             const double p[3], double depth_in_layer, double wall)
 {
-    if (t == TISSUE_FAT || t == TISSUE_DEEP_FAT) {
-        /* Septa ~0.07 mm thick, roughly parallel to the skin, about 8x the lobule amplitude
-         * so they read as bright lines in dark fat (tissue.md 2c). */
-        double s = sheet(depth_in_layer * ph->inv_septa + c->septa_offset, ph->septa_half_width);
-        double m = s > wall ? s : wall;
-        return 1.0 + 7.0 * m;
-    }
+    const phantom_texture_params *x = &ph->tex;
+    if (t == TISSUE_FAT || t == TISSUE_DEEP_FAT)
+        return tex_multiplier(TEX_FAT_C0, TEX_FAT_C1, (float)(depth_in_layer * x->inv_septa_mm + c->septa_offset),
+                              (float)x->septa_inv_half_width, (float)wall);
     if (t == TISSUE_MUSCLE) {
-        /* Perimysium: bright sheets along the fibres, tilted by the pennation angle, give the
-         * striated long-axis look (Rumack ch. 23, tissue.md 2c). */
-        double along = p[0] * ph->cos_fibre + p[1] * ph->sin_fibre;
-        double phase = (depth_in_layer * ph->cos_pen + along * ph->sin_pen) * ph->inv_perimysium + c->fibre_offset;
-        return 0.8 + 1.8 * sheet(phase, ph->perimysium_half_width);
+        double along = p[0] * x->cos_fibre + p[1] * x->sin_fibre;
+        double phase = (depth_in_layer * x->cos_pen + along * x->sin_pen) * x->inv_perimysium_mm + c->fibre_offset;
+        return tex_multiplier(TEX_MUSCLE_C0, TEX_MUSCLE_C1, (float)phase, (float)x->perimysium_inv_half_width, 0.0f);
     }
     return 1.0;
 }

@@ -139,6 +139,14 @@ typedef struct phantom_texture_cell {
 } phantom_texture_cell;
 
 phantom_texture_cell phantom_texture_cell_at(const phantom *ph, double x_mm, double y_mm);
+
+/* Constants of the texture profiles, for code that evaluates many samples at once. */
+typedef struct phantom_texture_params {
+    double inv_septa_mm, septa_inv_half_width;         /* septa period and sheet width */
+    double inv_perimysium_mm, perimysium_inv_half_width;
+    double cos_fibre, sin_fibre, cos_pen, sin_pen;
+} phantom_texture_params;
+phantom_texture_params phantom_get_texture_params(const phantom *ph);
 /* Septa sheet index (lobule row) of a fat point depth_in_layer_mm below its layer top. */
 int phantom_lobule_row(const phantom *ph, const phantom_texture_cell *cell, double depth_in_layer_mm);
 /* 0..1: closeness of (x, y) to a vertical septum wall within that lobule row. */

@@ -1,0 +1,44 @@
+/* texture_math: the texture profiles of fat septa and muscle perimysium, as small inline float
+ * functions shared by phantom.c (exact queries) and the synthesis (a vectorised pass over a
+ * line), so both draw the same texture. Internal to sim/core. */
+#ifndef MESOSIM_TEXTURE_MATH_H
+#define MESOSIM_TEXTURE_MATH_H
+
+#include <math.h>
+
+/* Bright thin sheet: 1 on the sheet (integer phase), 0 beyond inv_half_width^-1 periods. */
+static inline float tex_sheet(float phase, float inv_half_width)
+{
+    float f = phase - floorf(phase);
+    float g = 1.0f - f;
+    float dist = f < g ? f : g;
+    float a = dist * inv_half_width;
+    float v = 1.0f - a * a;
+    return v > 0.0f ? v : 0.0f; /* plain compares, not fmaxf: they vectorise without libm */
+}
+
+/* Backscatter multiplier c0 + c1 * max(sheet, wall). Fat: septa ~8x the lobule amplitude so
+ * they read as bright lines in dark fat (tissue.md 2c); muscle: perimysium sheets give the
+ * striated long-axis look (Rumack ch. 23). */
+#define TEX_FAT_C0 1.0f
+#define TEX_FAT_C1 7.0f
+#define TEX_MUSCLE_C0 0.8f
+#define TEX_MUSCLE_C1 1.8f
+
+static inline float tex_multiplier(float c0, float c1, float phase, float inv_half_width, float wall)
+{
+    float s = tex_sheet(phase, inv_half_width);
+    return c0 + c1 * (s > wall ? s : wall);
+}
+
+static inline float tex_fat(float phase, float inv_half_width, float wall)
+{
+    return tex_multiplier(TEX_FAT_C0, TEX_FAT_C1, phase, inv_half_width, wall);
+}
+
+static inline float tex_muscle(float phase, float inv_half_width)
+{
+    return tex_multiplier(TEX_MUSCLE_C0, TEX_MUSCLE_C1, phase, inv_half_width, 0.0f);
+}
+
+#endif
