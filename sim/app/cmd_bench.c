@@ -17,7 +17,8 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: mesosim bench [--frames N] [--reference-frames N] [--threads N] [--scenario FILE] [--json]\n"
+    fprintf(f, "usage: mesosim bench [--frames N] [--reference-frames N] [--threads N] [--isa auto|base|avx2]\n"
+               "                     [--scenario FILE] [--json]\n"
                "Times B-mode synthesis of the standard frame (adult back, 18 MHz, 15 mm, 256 lines)\n"
                "with the probe moving every frame. Prints median and p95 ms per frame, frames per\n"
                "second, and the speedup over the plain reference implementation measured in the\n"
@@ -60,7 +61,7 @@ int cmd_bench(int argc, char **argv)
 {
     long frames = 200, ref_frames = 3, threads = 0;
     int json = 0;
-    const char *scen_path = NULL;
+    const char *scen_path = NULL, *isa = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -86,6 +87,9 @@ int cmd_bench(int argc, char **argv)
                 return 2;
             }
             i++;
+        } else if (!strcmp(a, "--isa") && v) {
+            isa = v;
+            i++;
         } else if (!strcmp(a, "--scenario") && v) {
             scen_path = v;
             i++;
@@ -110,7 +114,12 @@ int cmd_bench(int argc, char **argv)
     }
     bmode_def def = bmode_default_def();
     def.n_threads = (int)threads;
+    def.isa = isa;
     bmode *bm = bmode_create(&def);
+    if (!bm && isa) {
+        fprintf(stderr, "mesosim bench: this CPU cannot run --isa %s (use auto, base or avx2)\n", isa);
+        return 2;
+    }
     double *t = malloc(sizeof(double) * (size_t)frames);
     double *tr = malloc(sizeof(double) * (size_t)(ref_frames > 0 ? ref_frames : 1));
     if (!bm || !t || !tr) {
@@ -150,12 +159,13 @@ int cmd_bench(int argc, char **argv)
         double speed = ref_frames > 0 ? rmed / med : 0.0;
         if (json) {
             printf("{\"median_ms\":%.4f,\"p95_ms\":%.4f,\"fps\":%.2f,\"rows\":%d,\"cols\":%d,\"threads\":%d,"
-                   "\"frames\":%ld,\"reference_median_ms\":%.3f,\"reference_frames\":%ld,"
+                   "\"isa\":\"%s\",\"frames\":%ld,\"reference_median_ms\":%.3f,\"reference_frames\":%ld,"
                    "\"speedup_vs_reference\":%.2f}\n",
-                   med, p95, 1000.0 / med, img.rows, img.cols, bmode_threads(bm), frames, rmed, ref_frames, speed);
+                   med, p95, 1000.0 / med, img.rows, img.cols, bmode_threads(bm), bmode_isa(bm), frames, rmed,
+                   ref_frames, speed);
         } else {
-            printf("standard frame: %d rows x %d lines, 18 MHz, 15 mm, adult back, %d threads\n", img.rows,
-                   img.cols, bmode_threads(bm));
+            printf("standard frame: %d rows x %d lines, 18 MHz, 15 mm, adult back, %d threads, %s loops\n",
+                   img.rows, img.cols, bmode_threads(bm), bmode_isa(bm));
             printf("fast path:  median %.3f ms, p95 %.3f ms, %.1f fps over %ld frames\n", med, p95, 1000.0 / med,
                    frames);
             if (ref_frames > 0)

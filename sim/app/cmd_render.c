@@ -15,13 +15,14 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: mesosim render [--scenario FILE] [--probe x=MM,y=MM,rot=DEG,tilt=DEG,rock=DEG,pressure=N]\n"
             "                      [--freq MHZ] [--depth MM] [--gain DB] [--dynamic-range DB]\n"
-            "                      [--tgc on|off] [--seed N] [--threads N] [--reference]\n"
+            "                      [--tgc on|off] [--seed N] [--threads N] [--isa auto|base|avx2] [--reference]\n"
             "                      --out FILE.png [--labels FILE.png]\n"
             "Synthesises the B-mode image the probe sees and writes it as a grey PNG: one row per\n"
             "depth sample (top row at the skin), one column per image line. Prints one line of\n"
             "JSON with rows, cols, dz_mm, dx_mm, x0_mm, z0_mm, freq_mhz and, with --labels, the\n"
             "grey level of each tissue in the label image. Without --scenario the bundled adult\n"
-            "back case is used. --reference uses the plain (slow) implementation.\n");
+            "back case is used. --reference uses the plain (slow) implementation; --isa picks the\n"
+            "build of the hot loops (all give the same bytes).\n");
 }
 
 /* Label image grey level for a tissue id: spread over 0..255 so the picture is legible. */
@@ -29,7 +30,7 @@ static int label_level(int t) { return t * 17; }
 
 int cmd_render(int argc, char **argv)
 {
-    const char *scen_path = NULL, *out = NULL, *labels = NULL, *probe_opt = NULL;
+    const char *scen_path = NULL, *out = NULL, *labels = NULL, *probe_opt = NULL, *isa = NULL;
     double freq = 0, depth = 0, gain = 0, dr = 0;
     int have_freq = 0, have_depth = 0, have_gain = 0, have_dr = 0, tgc = -1, reference = 0;
     long seed = -1, threads = 0;
@@ -84,6 +85,9 @@ int cmd_render(int argc, char **argv)
                 fprintf(stderr, "mesosim render: --threads: 1..8\n");
                 return 2;
             }
+        } else if (!strcmp(a, "--isa")) {
+            NEED_VALUE();
+            isa = v;
         } else if (!strcmp(a, "--reference")) {
             reference = 1;
         } else {
@@ -135,8 +139,15 @@ int cmd_render(int argc, char **argv)
     } else {
         bmode_def def = bmode_default_def();
         def.n_threads = (int)threads;
+        def.isa = isa;
         bm = bmode_create(&def);
-        rc = bm ? bmode_render(bm, &scene, &img, err, sizeof err) : (snprintf(err, sizeof err, "out of memory"), -1);
+        if (bm)
+            rc = bmode_render(bm, &scene, &img, err, sizeof err);
+        else {
+            snprintf(err, sizeof err, isa ? "this CPU cannot run --isa %s (use auto, base or avx2)" : "out of memory",
+                     isa ? isa : "");
+            rc = -1;
+        }
     }
     int status = 0;
     if (rc != 0) {

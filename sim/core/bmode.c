@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bmode_kernels.h"
 #include "bmode_model.h"
 #include "hash.h"
 
@@ -40,6 +41,7 @@ struct bmode {
     int quit;
     int phase; /* 0: lines, 1: columns */
 
+    const bmk_ops *k; /* hot loops for this CPU */
     bm_setup s;
     int have_setup;
     const bmode_scene *scene;
@@ -112,6 +114,11 @@ bmode *bmode_create(const bmode_def *def)
     if (n > MAX_THREADS)
         n = MAX_THREADS;
     bm->n_threads = n;
+    bm->k = bmode_kernels_select(def ? def->isa : NULL);
+    if (!bm->k) {
+        free(bm);
+        return NULL;
+    }
     pthread_mutex_init(&bm->mu, NULL);
     pthread_cond_init(&bm->cv_start, NULL);
     pthread_cond_init(&bm->cv_done, NULL);
@@ -185,102 +192,7 @@ void bmode_destroy(bmode *bm)
 
 int bmode_threads(const bmode *bm) { return bm->n_threads; }
 
-/* The hot loop: one elevation plane's scatterers along a run of rows. Voxel coordinates are
- * linear in the row: an integer base plus a small float part (offset by FRAC_OFFSET to stay
- * positive so truncation is floor, and small so float keeps 1e-4 voxel precision), then the
- * integer hash, 8 rows per AVX2 step. */
-#define FRAC_OFFSET 1024
-__attribute__((target_clones("avx2", "default")))
-static void scatter_run(const float *restrict w, int r0, int r1, const int32_t base[3], const float frac[3],
-                        const float step[3], uint32_t seed, float *restrict re, float *restrict im)
-{
-    const int32_t bx = base[0] - FRAC_OFFSET, by = base[1] - FRAC_OFFSET, bz = base[2] - FRAC_OFFSET;
-    const float fx = frac[0], fy = frac[1], fz = frac[2], sx = step[0], sy = step[1], sz = step[2];
-    for (int r = r0; r < r1; r++) {
-        float fr = (float)r;
-        int32_t ix = bx + (int32_t)(fx + sx * fr);
-        int32_t iy = by + (int32_t)(fy + sy * fr);
-        int32_t iz = bz + (int32_t)(fz + sz * fr);
-        uint32_t h = hash_voxel(ix, iy, iz, seed);
-        float a = (float)((int32_t)(h << 16) >> 16);
-        float b = (float)((int32_t)h >> 16);
-        re[r] += w[r] * a;
-        im[r] += w[r] * b;
-    }
-}
-
-/* The same for a line straight down (no tilt or rock, the usual view): the lateral and
- * elevation voxel indices are constant along it and the depth index depends on the row only,
- * so its part of the hash comes from a per-line table. */
-__attribute__((target_clones("avx2", "default")))
-static void scatter_run_vertical(const float *restrict w, int r0, int r1, uint32_t hxy,
-                                 const uint32_t *restrict hz, float *restrict re, float *restrict im)
-{
-    for (int r = r0; r < r1; r++) {
-        uint32_t h = hash_mix32(hxy ^ hz[r]);
-        float a = (float)((int32_t)(h << 16) >> 16);
-        float b = (float)((int32_t)h >> 16);
-        re[r] += w[r] * a;
-        im[r] += w[r] * b;
-    }
-}
-
-__attribute__((target_clones("avx2", "default")))
-static void axial_conv(const float *restrict g, int ka, const float *restrict f, int rows,
-                       float *restrict out)
-{
-    for (int r = 0; r < rows; r++)
-        out[r] = 0.0f;
-    for (int k = 0; k <= 2 * ka; k++) {
-        const float gk = g[k];
-        const float *src = f + k; /* f is padded by ka on each side */
-        for (int r = 0; r < rows; r++)
-            out[r] += gk * src[r];
-    }
-}
-
-__attribute__((target_clones("avx2", "default")))
-static void lateral_acc(const float *restrict h, const float *restrict gre, const float *restrict gim,
-                        int rows, float *restrict are, float *restrict aim)
-{
-    for (int r = 0; r < rows; r++) {
-        are[r] += h[r] * gre[r];
-        aim[r] += h[r] * gim[r];
-    }
-}
-
-/* log2 for positive normal floats without libm, so the loop vectorises: exponent from the
- * bits, mantissa m in [0.75, 1.5), ln m = 2 atanh(t) with t = (m-1)/(m+1), |t| <= 1/5, by its
- * series to t^7 (truncation error < 2e-7, below float rounding). */
-static inline float fast_log2(float x)
-{
-    union { float f; uint32_t u; } v = {x};
-    float e = (float)((int32_t)((v.u >> 23) & 255) - 127);
-    v.u = (v.u & 0x007FFFFFU) | 0x3F800000U; /* m in [1, 2) */
-    float m = v.f;
-    int big = m > 1.5f; /* selects, not branches, so the loop stays vectorised */
-    m = big ? 0.5f * m : m;
-    e = big ? e + 1.0f : e;
-    float t = (m - 1.0f) / (m + 1.0f), t2 = t * t;
-    float ln = 2.0f * t * (1.0f + t2 * (1.0f / 3.0f + t2 * (1.0f / 5.0f + t2 * (1.0f / 7.0f))));
-    return e + ln * 1.44269504f;
-}
-
-__attribute__((target_clones("avx2", "default")))
-static void envelope_column(const float *restrict are, const float *restrict aim, int rows,
-                            const float *restrict gain_db, const float *restrict gain_lin,
-                            float dr_db, int cols, int c, uint8_t *restrict pix, float *restrict env)
-{
-    const float scale = 255.0f / dr_db;
-    for (int r = 0; r < rows; r++) {
-        float I = are[r] * are[r] + aim[r] * aim[r] + 1e-30f;
-        float db = 3.0102999566f * fast_log2(I) + gain_db[r];
-        float v = (db + dr_db) * scale + 0.5f;
-        v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
-        pix[(size_t)r * cols + c] = (uint8_t)v;
-        env[(size_t)r * cols + c] = sqrtf(I) * gain_lin[r];
-    }
-}
+const char *bmode_isa(const bmode *bm) { return bm->k->name; }
 
 static int ensure_scratch(worker_scratch *w, int rows, int ka)
 {
@@ -350,7 +262,7 @@ static void phase_lines(bmode *bm, int id)
             for (int k = 0; k < 3; k++) {
                 double fl = floor(q[k]);
                 base[k] = (int32_t)fl + BM_VOX_OFFSET;
-                frac[k] = (float)(q[k] - fl + FRAC_OFFSET);
+                frac[k] = (float)(q[k] - fl + BMK_FRAC_OFFSET);
             }
             uint32_t hxy = ((uint32_t)base[0] * 0x8da6b343U) ^ ((uint32_t)base[1] * 0xd8163841U) ^ seed;
             int pi = e + bm->E;
@@ -358,9 +270,9 @@ static void phase_lines(bmode *bm, int id)
             for (int k = 0; k < bm->n_runs[pi]; k++) {
                 const run *ru = &bm->runs[pi * bm->max_runs + k];
                 if (vertical)
-                    scatter_run_vertical(wrow, ru->r0, ru->r1, hxy, w->hz, fre, fim);
+                    bm->k->scatter_vertical(wrow, ru->r0, ru->r1, hxy, w->hz, fre, fim);
                 else
-                    scatter_run(wrow, ru->r0, ru->r1, base, frac, step, seed, fre, fim);
+                    bm->k->scatter(wrow, ru->r0, ru->r1, base, frac, step, seed, fre, fim);
             }
         }
         for (int r = 0; r < rows; r++) {
@@ -370,8 +282,8 @@ static void phase_lines(bmode *bm, int id)
         }
         for (int i = 0; i < w->line.n_ev; i++)
             bm_splat(s, &w->line.ev[i], fre, fim);
-        axial_conv(bm->g_ax_f, ka, w->f_re, rows, bm->G_re + (size_t)li * rows);
-        axial_conv(bm->g_ax_f, ka, w->f_im, rows, bm->G_im + (size_t)li * rows);
+        bm->k->axial_conv(bm->g_ax_f, ka, w->f_re, rows, bm->G_re + (size_t)li * rows);
+        bm->k->axial_conv(bm->g_ax_f, ka, w->f_im, rows, bm->G_im + (size_t)li * rows);
         int c = li - s->margin;
         if (c >= 0 && c < s->cols)
             for (int r = 0; r < rows; r++)
@@ -391,9 +303,9 @@ static void phase_columns(bmode *bm, int id)
         memset(w->a_re, 0, sizeof(float) * (size_t)rows);
         memset(w->a_im, 0, sizeof(float) * (size_t)rows);
         for (int k = -kl; k <= kl; k++)
-            lateral_acc(bm->h_lat_t + (size_t)(k + kl) * rows, bm->G_re + (size_t)(li + k) * rows,
+            bm->k->lateral_acc(bm->h_lat_t + (size_t)(k + kl) * rows, bm->G_re + (size_t)(li + k) * rows,
                         bm->G_im + (size_t)(li + k) * rows, rows, w->a_re, w->a_im);
-        envelope_column(w->a_re, w->a_im, rows, bm->gain_db_f, bm->gain_lin,
+        bm->k->envelope(w->a_re, w->a_im, rows, bm->gain_db_f, bm->gain_lin,
                         (float)s->p.dynamic_range_db, s->cols, c, bm->pixels, bm->env);
     }
 }

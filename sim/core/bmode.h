@@ -22,7 +22,9 @@
 #include "probe.h"
 
 typedef struct bmode_def {
-    int n_threads; /* worker threads; 0 = one per online core, capped at 8 */
+    int n_threads;   /* worker threads; 0 = one per online core, capped at 8 */
+    const char *isa; /* hot-loop build: NULL or "auto" = best this CPU runs, "base", "avx2";
+                        all give the same bytes */
 } bmode_def;
 
 typedef struct bmode_scene {
@@ -47,9 +49,12 @@ typedef struct bmode_image {
 typedef struct bmode bmode;
 
 bmode_def bmode_default_def(void);
+/* NULL when out of memory, or when def->isa names a build this CPU cannot run. */
 bmode *bmode_create(const bmode_def *def);
 void bmode_destroy(bmode *bm);
 int bmode_threads(const bmode *bm);
+/* Name of the hot-loop build in use ("base", "avx2"). */
+const char *bmode_isa(const bmode *bm);
 
 /* Image geometry for a probe, without rendering. */
 void bmode_geometry(const probe_def *p, int *rows, int *cols, double *dz_mm, double *dx_mm,

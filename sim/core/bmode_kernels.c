@@ -1,0 +1,126 @@
+/* bmode_kernels: see bmode_kernels.h. Compiled once per instruction set with BMK_SUFFIX naming
+ * the variant (base, avx2); only the base build defines bmode_kernels_select. Plain loops over
+ * arrays, written for the vectoriser. */
+#include "bmode_kernels.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "hash.h"
+
+#define BMK_CAT2(a, b) a##_##b
+#define BMK_CAT(a, b) BMK_CAT2(a, b)
+#define BMK(name) BMK_CAT(name, BMK_SUFFIX)
+
+static void BMK(scatter)(const float *restrict w, int r0, int r1, const int32_t base[3], const float frac[3],
+                         const float step[3], uint32_t seed, float *restrict re, float *restrict im)
+{
+    const int32_t bx = base[0] - BMK_FRAC_OFFSET, by = base[1] - BMK_FRAC_OFFSET, bz = base[2] - BMK_FRAC_OFFSET;
+    const float fx = frac[0], fy = frac[1], fz = frac[2], sx = step[0], sy = step[1], sz = step[2];
+    for (int r = r0; r < r1; r++) {
+        float fr = (float)r;
+        int32_t ix = bx + (int32_t)(fx + sx * fr);
+        int32_t iy = by + (int32_t)(fy + sy * fr);
+        int32_t iz = bz + (int32_t)(fz + sz * fr);
+        uint32_t h = hash_voxel(ix, iy, iz, seed);
+        float a = (float)((int32_t)(h << 16) >> 16);
+        float b = (float)((int32_t)h >> 16);
+        re[r] += w[r] * a;
+        im[r] += w[r] * b;
+    }
+}
+
+static void BMK(scatter_vertical)(const float *restrict w, int r0, int r1, uint32_t hxy,
+                                  const uint32_t *restrict hz, float *restrict re, float *restrict im)
+{
+    for (int r = r0; r < r1; r++) {
+        uint32_t h = hash_mix32(hxy ^ hz[r]);
+        float a = (float)((int32_t)(h << 16) >> 16);
+        float b = (float)((int32_t)h >> 16);
+        re[r] += w[r] * a;
+        im[r] += w[r] * b;
+    }
+}
+
+static void BMK(axial_conv)(const float *restrict g, int ka, const float *restrict f, int rows, float *restrict out)
+{
+    for (int r = 0; r < rows; r++)
+        out[r] = 0.0f;
+    for (int k = 0; k <= 2 * ka; k++) {
+        const float gk = g[k];
+        const float *src = f + k;
+        for (int r = 0; r < rows; r++)
+            out[r] += gk * src[r];
+    }
+}
+
+static void BMK(lateral_acc)(const float *restrict h, const float *restrict gre, const float *restrict gim,
+                             int rows, float *restrict are, float *restrict aim)
+{
+    for (int r = 0; r < rows; r++) {
+        are[r] += h[r] * gre[r];
+        aim[r] += h[r] * gim[r];
+    }
+}
+
+/* log2 for positive normal floats without libm, so the loop vectorises: exponent from the
+ * bits, mantissa m in [0.75, 1.5), ln m = 2 atanh(t) with t = (m-1)/(m+1), |t| <= 1/5, by its
+ * series to t^7 (truncation error < 2e-7, below float rounding). */
+static inline float fast_log2(float x)
+{
+    union { float f; uint32_t u; } v = {x};
+    float e = (float)((int32_t)((v.u >> 23) & 255) - 127);
+    v.u = (v.u & 0x007FFFFFU) | 0x3F800000U; /* m in [1, 2) */
+    float m = v.f;
+    float big = m > 1.5f ? 1.0f : 0.0f; /* arithmetic, not a branch */
+    m *= 1.0f - 0.5f * big;
+    e += big;
+    float t = (m - 1.0f) / (m + 1.0f), t2 = t * t;
+    float ln = 2.0f * t * (1.0f + t2 * (1.0f / 3.0f + t2 * (1.0f / 5.0f + t2 * (1.0f / 7.0f))));
+    return e + ln * 1.44269504f;
+}
+
+static void BMK(envelope)(const float *restrict are, const float *restrict aim, int rows,
+                          const float *restrict gain_db, const float *restrict gain_lin, float dr_db, int cols,
+                          int c, uint8_t *restrict pix, float *restrict env)
+{
+    const float scale = 255.0f / dr_db;
+    for (int r = 0; r < rows; r++) {
+        float I = are[r] * are[r] + aim[r] * aim[r] + 1e-30f;
+        float db = 3.0102999566f * fast_log2(I) + gain_db[r];
+        float v = (db + dr_db) * scale + 0.5f;
+        v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
+        pix[(size_t)r * cols + c] = (uint8_t)v;
+        env[(size_t)r * cols + c] = sqrtf(I) * gain_lin[r];
+    }
+}
+
+const bmk_ops BMK(bmk_ops) = {
+    .name = BMK_NAME,
+    .scatter = BMK(scatter),
+    .scatter_vertical = BMK(scatter_vertical),
+    .axial_conv = BMK(axial_conv),
+    .lateral_acc = BMK(lateral_acc),
+    .envelope = BMK(envelope),
+};
+
+#ifdef BMK_SELECT
+#if defined(MESOSIM_HAVE_AVX2_KERNELS)
+extern const bmk_ops bmk_ops_avx2;
+#endif
+
+const bmk_ops *bmode_kernels_select(const char *name)
+{
+    int want_auto = !name || strcmp(name, "auto") == 0;
+#if defined(MESOSIM_HAVE_AVX2_KERNELS)
+    __builtin_cpu_init();
+    int avx2 = __builtin_cpu_supports("avx2");
+    if ((want_auto && avx2) || (name && strcmp(name, "avx2") == 0))
+        return avx2 ? &bmk_ops_avx2 : NULL;
+#endif
+    if (want_auto || strcmp(name, "base") == 0)
+        return &BMK(bmk_ops);
+    return NULL;
+}
+#endif
