@@ -202,7 +202,7 @@ static void check_junction(const char *name)
     phantom *ph = pu_phantom(&s.phantom);
     bmode_image im;
     pu_render(g_bm, ph, &s.probe, &s.pose, &im);
-    probe_frame fr = probe_frame_make(ph, &s.pose);
+    probe_frame fr = probe_frame_make(ph, &s.probe, &s.pose);
     int fat = first_layer_of(&s.phantom, TISSUE_FAT);
     assert_true(fat > 0);
     double cell = probe_axial_fwhm_mm(&s.probe);

@@ -233,7 +233,7 @@ static void test_probe_frame_round_trip(void **state)
     phantom *ph = make(&d);
     probe_pose pose = {.x_mm = 1.5, .y_mm = -2.0, .rot_deg = 30.0, .tilt_deg = 12.0,
                        .rock_deg = -7.0, .pressure_n = 1.0};
-    probe_frame f = probe_frame_make(ph, &pose);
+    probe_frame f = probe_frame_make(ph, NULL, &pose);
     const double *ax[3] = {f.u, f.v, f.w};
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++) {
@@ -251,7 +251,7 @@ static void test_probe_frame_round_trip(void **state)
     }
     probe_pose flat_pose = probe_default_pose();
     flat_pose.x_mm = 1.0;
-    f = probe_frame_make(ph, &flat_pose);
+    f = probe_frame_make(ph, NULL, &flat_pose);
     double p[3];
     probe_image_to_phantom(&f, 0.5, 0.0, 3.0, p);
     assert_true(fabs(p[0] - 1.5) < 1e-12 && fabs(p[1]) < 1e-12);

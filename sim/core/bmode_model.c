@@ -58,7 +58,7 @@ int bm_setup_init(bm_setup *s, const bmode_scene *sc, char *err, size_t err_len)
     s->pose = sc->pose;
     s->dyn = sc->dyn;
     s->n_dyn = sc->n_dyn;
-    s->fr = probe_frame_make(sc->ph, &sc->pose);
+    s->fr = probe_frame_make(sc->ph, &sc->probe, &sc->pose);
     bmode_geometry(&s->p, &s->rows, &s->cols, &s->dz, &s->dx, &s->x0);
     s->k2 = 4.0 * PI / probe_wavelength_mm(&s->p);
 

@@ -277,9 +277,18 @@ int phantom_lobule_row(const phantom *ph, const phantom_texture_cell *c, double 
 double phantom_septa_wall(const phantom *ph, double x, double y, int row)
 {
     /* The zero set of a smooth noise field is a network of curves: a cheap stand-in for the
-     * walls between fat lobules a few mm across; each row of lobules has its own. */
-    double w = noise2(ph->def.seed ^ 0x3a11U ^ ((uint32_t)row * 0x9E3779B1U), x / 2.5, y / 2.5);
-    double a = fabs(w) / 0.06;
+     * walls between fat lobules a few mm across; each row of lobules has its own. The distance
+     * to the curve is |w| / |grad w| (first order), so the wall is as thin as the horizontal
+     * septa (0.035 mm half width) whatever the local slope of the noise. */
+    const double s = 1.0 / 2.5, e = 0.02;
+    uint32_t seed = ph->def.seed ^ 0x3a11U ^ ((uint32_t)row * 0x9E3779B1U);
+    double w = noise2(seed, x * s, y * s);
+    double gx = (noise2(seed, (x + e) * s, y * s) - noise2(seed, (x - e) * s, y * s)) / (2 * e);
+    double gy = (noise2(seed, x * s, (y + e) * s) - noise2(seed, x * s, (y - e) * s)) / (2 * e);
+    double g = sqrt(gx * gx + gy * gy);
+    if (g < 1e-6)
+        return 0.0;
+    double a = fabs(w) / g / 0.035;
     return a < 1.0 ? 1.0 - a * a : 0.0;
 }
 

@@ -82,7 +82,7 @@ const char *probe_check(const probe_def *p)
     return NULL;
 }
 
-probe_frame probe_frame_make(const phantom *ph, const probe_pose *pose)
+probe_frame probe_frame_make(const phantom *ph, const probe_def *p, const probe_pose *pose)
 {
     probe_frame f;
     double r = pose->rot_deg * PI / 180.0, t = pose->tilt_deg * PI / 180.0,
@@ -104,7 +104,20 @@ probe_frame probe_frame_make(const phantom *ph, const probe_pose *pose)
     }
     f.origin[0] = pose->x_mm;
     f.origin[1] = pose->y_mm;
-    f.origin[2] = ph ? phantom_surface_mm(ph, pose->x_mm, pose->y_mm) : 0.0;
+    f.origin[2] = 0.0;
+    if (ph) {
+        /* Highest skin point (smallest z) along the face, sampled every 0.1 mm. */
+        double half = p ? 0.5 * probe_fov_mm(p) : 0.0;
+        int n = (int)ceil(half / 0.1);
+        double top = phantom_surface_mm(ph, pose->x_mm, pose->y_mm);
+        for (int i = -n; i <= n; i++) {
+            double a = n ? half * i / n : 0.0;
+            double h = phantom_surface_mm(ph, pose->x_mm + a * u[0], pose->y_mm + a * u[1]);
+            if (h < top)
+                top = h;
+        }
+        f.origin[2] = top;
+    }
     return f;
 }
 

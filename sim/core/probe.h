@@ -59,7 +59,10 @@ probe_pose probe_default_pose(void);
 /* Returns NULL when valid, else a static message naming the bad field. */
 const char *probe_check(const probe_def *p);
 
-probe_frame probe_frame_make(const phantom *ph, const probe_pose *pose);
+/* The probe face is rigid and flat: it rests on the highest skin point under its long axis
+ * (the aperture of probe p; p NULL: the single point under its centre), and coupling gel
+ * fills the gaps where the skin falls away. Image depth 0 is the face. */
+probe_frame probe_frame_make(const phantom *ph, const probe_def *p, const probe_pose *pose);
 void probe_image_to_phantom(const probe_frame *f, double x_mm, double y_mm, double z_mm,
                             double out_mm[3]);
 /* Inverse: out = (lateral x, elevation y, depth z) in the image frame. */
