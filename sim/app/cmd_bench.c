@@ -18,11 +18,13 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: mesosim bench [--frames N] [--reference-frames N] [--threads N] [--isa auto|base|avx2]\n"
-               "                     [--scenario FILE] [--json]\n"
+               "                     [--with-analysis] [--scenario FILE] [--json]\n"
                "Times B-mode synthesis of the standard frame (adult back, 18 MHz, 15 mm, 256 lines)\n"
                "with the probe moving every frame. Prints median and p95 ms per frame, frames per\n"
                "second, and the speedup over the plain reference implementation measured in the\n"
-               "same run. Defaults: 200 frames, 3 reference frames, one thread per core.\n");
+               "same run. The fast path makes the 8-bit display image, as the trainer window does;\n"
+               "--with-analysis also makes the float envelope and the label image. Defaults: 200\n"
+               "frames, 3 reference frames, one thread per core.\n");
 }
 
 static double now_ms(void)
@@ -60,7 +62,7 @@ static probe_pose pose_at(int frame)
 int cmd_bench(int argc, char **argv)
 {
     long frames = 200, ref_frames = 3, threads = 0;
-    int json = 0;
+    int json = 0, display_only = 1;
     const char *scen_path = NULL, *isa = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -69,6 +71,8 @@ int cmd_bench(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--json")) {
             json = 1;
+        } else if (!strcmp(a, "--with-analysis")) {
+            display_only = 0;
         } else if (!strcmp(a, "--frames") && v) {
             if (!cli_parse_int(v, 1, 1000000, &frames)) {
                 fprintf(stderr, "mesosim bench: --frames: a count 1..1000000\n");
@@ -115,6 +119,7 @@ int cmd_bench(int argc, char **argv)
     bmode_def def = bmode_default_def();
     def.n_threads = (int)threads;
     def.isa = isa;
+    def.display_only = display_only;
     bmode *bm = bmode_create(&def);
     if (!bm && isa) {
         fprintf(stderr, "mesosim bench: this CPU cannot run --isa %s (use auto, base or avx2)\n", isa);
@@ -159,9 +164,10 @@ int cmd_bench(int argc, char **argv)
         double speed = ref_frames > 0 ? rmed / med : 0.0;
         if (json) {
             printf("{\"median_ms\":%.4f,\"p95_ms\":%.4f,\"fps\":%.2f,\"rows\":%d,\"cols\":%d,\"threads\":%d,"
-                   "\"isa\":\"%s\",\"frames\":%ld,\"reference_median_ms\":%.3f,\"reference_frames\":%ld,"
+                   "\"isa\":\"%s\",\"analysis_outputs\":%s,\"frames\":%ld,\"reference_median_ms\":%.3f,\"reference_frames\":%ld,"
                    "\"speedup_vs_reference\":%.2f}\n",
-                   med, p95, 1000.0 / med, img.rows, img.cols, bmode_threads(bm), bmode_isa(bm), frames, rmed,
+                   med, p95, 1000.0 / med, img.rows, img.cols, bmode_threads(bm), bmode_isa(bm),
+                   display_only ? "false" : "true", frames, rmed,
                    ref_frames, speed);
         } else {
             printf("standard frame: %d rows x %d lines, 18 MHz, 15 mm, adult back, %d threads, %s loops\n",

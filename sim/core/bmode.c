@@ -42,6 +42,7 @@ struct bmode {
     int phase; /* 0: lines, 1: columns */
 
     const bmk_ops *k; /* hot loops for this CPU */
+    bool display_only;
     bm_setup s;
     int have_setup;
     const bmode_scene *scene;
@@ -115,6 +116,7 @@ bmode *bmode_create(const bmode_def *def)
         n = MAX_THREADS;
     bm->n_threads = n;
     bm->k = bmode_kernels_select(def ? def->isa : NULL);
+    bm->display_only = def ? def->display_only : false;
     if (!bm->k) {
         free(bm);
         return NULL;
@@ -238,7 +240,7 @@ static void phase_lines(bmode *bm, int id)
         memset(w->f_im, 0, sizeof(float) * (size_t)(rows + 2 * ka));
         double p0[3];
         bm_line_point(s, li, 0.0, p0);
-        const double vx = BM_VOX_XY_MM, vz = BM_VOX_Z_MM;
+        const double kx = BM_VOX_PER_MM_XY, kz = BM_VOX_PER_MM_Z;
         const double *fw = s->fr.w, *fv = s->fr.v;
         const int vertical = fw[0] == 0.0 && fw[1] == 0.0;
         if (vertical) {
@@ -248,15 +250,15 @@ static void phase_lines(bmode *bm, int id)
             double c = top[2]; /* (origin + x u) + 0 v: adding 0 w is exact */
             for (int r = 0; r < rows; r++) {
                 double pz = c + (r * s->dz) * fw[2];
-                int32_t iz = (int32_t)(pz / vz + BM_VOX_BIAS + BM_VOX_OFFSET);
+                int32_t iz = (int32_t)(pz * kz + BM_VOX_BIAS + BM_VOX_OFFSET);
                 w->hz[r] = (uint32_t)iz * 0xcb1ab31fU;
             }
         }
-        const float step[3] = {(float)(s->dz * fw[0] / vx), (float)(s->dz * fw[1] / vx), (float)(s->dz * fw[2] / vz)};
+        const float step[3] = {(float)(s->dz * fw[0] * kx), (float)(s->dz * fw[1] * kx), (float)(s->dz * fw[2] * kz)};
         for (int e = -bm->E; e <= bm->E; e++) {
             double off = e * BM_ELEV_STEP_MM;
-            double q[3] = {(p0[0] + off * fv[0]) / vx + BM_VOX_BIAS, (p0[1] + off * fv[1]) / vx + BM_VOX_BIAS,
-                           (p0[2] + off * fv[2]) / vz + BM_VOX_BIAS};
+            double q[3] = {(p0[0] + off * fv[0]) * kx + BM_VOX_BIAS, (p0[1] + off * fv[1]) * kx + BM_VOX_BIAS,
+                           (p0[2] + off * fv[2]) * kz + BM_VOX_BIAS};
             int32_t base[3];
             float frac[3];
             for (int k = 0; k < 3; k++) {
@@ -285,7 +287,7 @@ static void phase_lines(bmode *bm, int id)
         bm->k->axial_conv(bm->g_ax_f, ka, w->f_re, rows, bm->G_re + (size_t)li * rows);
         bm->k->axial_conv(bm->g_ax_f, ka, w->f_im, rows, bm->G_im + (size_t)li * rows);
         int c = li - s->margin;
-        if (c >= 0 && c < s->cols)
+        if (!bm->display_only && c >= 0 && c < s->cols)
             for (int r = 0; r < rows; r++)
                 bm->labels[(size_t)r * s->cols + c] = w->line.tissue[r];
     }
@@ -306,7 +308,7 @@ static void phase_columns(bmode *bm, int id)
             bm->k->lateral_acc(bm->h_lat_t + (size_t)(k + kl) * rows, bm->G_re + (size_t)(li + k) * rows,
                         bm->G_im + (size_t)(li + k) * rows, rows, w->a_re, w->a_im);
         bm->k->envelope(w->a_re, w->a_im, rows, bm->gain_db_f, bm->gain_lin,
-                        (float)s->p.dynamic_range_db, s->cols, c, bm->pixels, bm->env);
+                        (float)s->p.dynamic_range_db, s->cols, c, bm->pixels, bm->display_only ? NULL : bm->env);
     }
 }
 
@@ -477,8 +479,8 @@ int bmode_render(bmode *bm, const bmode_scene *scene, bmode_image *out, char *er
     out->z0_mm = 0.0;
     out->freq_mhz = s->p.freq_mhz;
     out->pixels = bm->pixels;
-    out->envelope = bm->env;
-    out->labels = bm->labels;
+    out->envelope = bm->display_only ? NULL : bm->env;
+    out->labels = bm->display_only ? NULL : bm->labels;
     out->full_scale_db = 0.0;
     return 0;
 }

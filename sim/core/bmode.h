@@ -16,6 +16,7 @@
 #ifndef MESOSIM_BMODE_H
 #define MESOSIM_BMODE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "phantom.h"
@@ -25,6 +26,8 @@ typedef struct bmode_def {
     int n_threads;   /* worker threads; 0 = one per online core, capped at 8 */
     const char *isa; /* hot-loop build: NULL or "auto" = best this CPU runs, "base", "avx2";
                         all give the same bytes */
+    bool display_only; /* skip the analysis outputs (envelope, labels: left NULL) when only the
+                          8-bit image is wanted, as the trainer window does */
 } bmode_def;
 
 typedef struct bmode_scene {
@@ -41,8 +44,9 @@ typedef struct bmode_image {
     double x0_mm, z0_mm;     /* lateral position of column 0 from the probe centre; depth of row 0 */
     double freq_mhz;
     uint8_t *pixels;         /* rows*cols grey levels, row-major */
-    float *envelope;         /* rows*cols linear envelope after gain and TGC: 20log10 -> dB */
-    uint8_t *labels;         /* rows*cols tissue_id on the image plane */
+    float *envelope;         /* rows*cols linear envelope after gain and TGC: 20log10 -> dB
+                                (NULL with bmode_def.display_only) */
+    uint8_t *labels;         /* rows*cols tissue_id on the image plane (NULL likewise) */
     double full_scale_db;    /* envelope dB shown as 255 (255 * (dB - fs + DR) / DR) */
 } bmode_image;
 

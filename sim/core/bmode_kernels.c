@@ -81,18 +81,31 @@ static inline float fast_log2(float x)
     return e + ln * 1.44269504f;
 }
 
+static inline uint8_t to_grey(float I, float gain_db, float dr_db, float scale)
+{
+    float db = 3.0102999566f * fast_log2(I) + gain_db;
+    float v = (db + dr_db) * scale + 0.5f;
+    v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
+    return (uint8_t)v;
+}
+
+/* env may be NULL (display only): two loops rather than a test per row, so both vectorise. */
 static void BMK(envelope)(const float *restrict are, const float *restrict aim, int rows,
                           const float *restrict gain_db, const float *restrict gain_lin, float dr_db, int cols,
                           int c, uint8_t *restrict pix, float *restrict env)
 {
     const float scale = 255.0f / dr_db;
-    for (int r = 0; r < rows; r++) {
-        float I = are[r] * are[r] + aim[r] * aim[r] + 1e-30f;
-        float db = 3.0102999566f * fast_log2(I) + gain_db[r];
-        float v = (db + dr_db) * scale + 0.5f;
-        v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
-        pix[(size_t)r * cols + c] = (uint8_t)v;
-        env[(size_t)r * cols + c] = sqrtf(I) * gain_lin[r];
+    if (env) {
+        for (int r = 0; r < rows; r++) {
+            float I = are[r] * are[r] + aim[r] * aim[r] + 1e-30f;
+            pix[(size_t)r * cols + c] = to_grey(I, gain_db[r], dr_db, scale);
+            env[(size_t)r * cols + c] = sqrtf(I) * gain_lin[r];
+        }
+    } else {
+        for (int r = 0; r < rows; r++) {
+            float I = are[r] * are[r] + aim[r] * aim[r] + 1e-30f;
+            pix[(size_t)r * cols + c] = to_grey(I, gain_db[r], dr_db, scale);
+        }
     }
 }
 

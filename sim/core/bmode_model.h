@@ -20,6 +20,9 @@
  * so the envelope stays Rayleigh whatever the density (ultrasound.md section 4, item 1). */
 #define BM_VOX_XY_MM 0.1
 #define BM_VOX_Z_MM 0.02
+/* Voxels per mm, exact in binary, so both paths scale coordinates by multiplication. */
+#define BM_VOX_PER_MM_XY 10.0
+#define BM_VOX_PER_MM_Z 50.0
 /* Elevation samples are taken one voxel apart, out to 2 sigma of the elevation profile
  * (beyond it less than 0.5 % of the profile's energy). */
 #define BM_ELEV_STEP_MM BM_VOX_XY_MM

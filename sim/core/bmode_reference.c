@@ -82,9 +82,9 @@ int bmode_render_reference(const bmode_scene *scene, bmode_image *out, char *err
                 double w = exp(-0.5 * y * y / (sg * sg)) / sqrt(norm);
                 double q[3] = {p[0] + y * s.fr.v[0], p[1] + y * s.fr.v[1], p[2] + y * s.fr.v[2]};
                 /* Offset to positive, so truncation is floor. */
-                int32_t ix = (int32_t)(q[0] / BM_VOX_XY_MM + BM_VOX_BIAS + BM_VOX_OFFSET);
-                int32_t iy = (int32_t)(q[1] / BM_VOX_XY_MM + BM_VOX_BIAS + BM_VOX_OFFSET);
-                int32_t iz = (int32_t)(q[2] / BM_VOX_Z_MM + BM_VOX_BIAS + BM_VOX_OFFSET);
+                int32_t ix = (int32_t)(q[0] * BM_VOX_PER_MM_XY + BM_VOX_BIAS + BM_VOX_OFFSET);
+                int32_t iy = (int32_t)(q[1] * BM_VOX_PER_MM_XY + BM_VOX_BIAS + BM_VOX_OFFSET);
+                int32_t iz = (int32_t)(q[2] * BM_VOX_PER_MM_Z + BM_VOX_BIAS + BM_VOX_OFFSET);
                 uint32_t h = hash_voxel(ix, iy, iz, seed);
                 acc_re += w * (double)(int16_t)(h & 0xFFFFU);
                 acc_im += w * (double)(int16_t)(h >> 16);
