@@ -48,11 +48,15 @@ struct bmode {
     const bmode_scene *scene;
     worker_scratch ws[MAX_THREADS];
 
-    /* Elevation weights: plane e (-E..E) x rows, and the row runs where each plane counts. */
-    float *W;
+    /* Elevation weights by quantised voxel distance k (0..kmax, row kmax all zero) x rows, the
+     * row runs where each k counts, and for tilted lines the rows each plane can reach. */
+    float *Wq;
+    int kmax;
+    run *k_runs;
+    int *k_nruns;
     int E;
-    run *runs;
-    int *n_runs;
+    run *e_runs;
+    int *e_nruns;
     int max_runs;
     double w_key[5];
 
@@ -174,9 +178,11 @@ void bmode_destroy(bmode *bm)
     }
     if (bm->have_setup)
         bm_setup_free(&bm->s);
-    free(bm->W);
-    free(bm->runs);
-    free(bm->n_runs);
+    free(bm->Wq);
+    free(bm->k_runs);
+    free(bm->k_nruns);
+    free(bm->e_runs);
+    free(bm->e_nruns);
     free(bm->h_lat_t);
     free(bm->g_ax_f);
     free(bm->gain_lin);
@@ -255,6 +261,7 @@ static void phase_lines(bmode *bm, int id)
             }
         }
         const float step[3] = {(float)(s->dz * fw[0] * kx), (float)(s->dz * fw[1] * kx), (float)(s->dz * fw[2] * kz)};
+        const float dd[3] = {(float)(fv[0] / kx), (float)(fv[1] / kx), (float)(fv[2] / kz)};
         for (int e = -bm->E; e <= bm->E; e++) {
             double off = e * BM_ELEV_STEP_MM;
             double q[3] = {(p0[0] + off * fv[0]) * kx + BM_VOX_BIAS, (p0[1] + off * fv[1]) * kx + BM_VOX_BIAS,
@@ -266,15 +273,27 @@ static void phase_lines(bmode *bm, int id)
                 base[k] = (int32_t)fl + BM_VOX_OFFSET;
                 frac[k] = (float)(q[k] - fl + BMK_FRAC_OFFSET);
             }
-            uint32_t hxy = ((uint32_t)base[0] * 0x8da6b343U) ^ ((uint32_t)base[1] * 0xd8163841U) ^ seed;
-            int pi = e + bm->E;
-            const float *wrow = bm->W + (size_t)pi * rows;
-            for (int k = 0; k < bm->n_runs[pi]; k++) {
-                const run *ru = &bm->runs[pi * bm->max_runs + k];
-                if (vertical)
+            /* Distance of the plane's first voxel from the image plane (the reference's formula). */
+            double c[3];
+            bm_voxel_centre(base[0], base[1], base[2], c);
+            double d0 = (c[0] - p0[0]) * fv[0] + (c[1] - p0[1]) * fv[1] + (c[2] - p0[2]) * fv[2];
+            if (vertical) {
+                int k = bm_elev_k(d0);
+                if (k >= bm->kmax)
+                    continue;
+                uint32_t hxy = ((uint32_t)base[0] * 0x8da6b343U) ^ ((uint32_t)base[1] * 0xd8163841U) ^ seed;
+                const float *wrow = bm->Wq + (size_t)k * rows;
+                for (int j = 0; j < bm->k_nruns[k]; j++) {
+                    const run *ru = &bm->k_runs[(size_t)k * bm->max_runs + j];
                     bm->k->scatter_vertical(wrow, ru->r0, ru->r1, hxy, w->hz, fre, fim);
-                else
-                    bm->k->scatter(wrow, ru->r0, ru->r1, base, frac, step, seed, fre, fim);
+                }
+            } else {
+                int pi = e + bm->E;
+                for (int j = 0; j < bm->e_nruns[pi]; j++) {
+                    const run *ru = &bm->e_runs[(size_t)pi * bm->max_runs + j];
+                    bm->k->scatter(bm->Wq, rows, bm->kmax, (float)(1.0 / BM_ELEV_DQ_MM), ru->r0, ru->r1, base, frac,
+                                   step, (float)d0, dd, seed, fre, fim);
+                }
             }
         }
         for (int r = 0; r < rows; r++) {
@@ -335,60 +354,76 @@ static void dispatch(bmode *bm, int phase)
     pthread_mutex_unlock(&bm->mu);
 }
 
+/* Runs of rows where mask is set, at most max_runs (a further run merges into the last). */
+static int find_runs(const unsigned char *mask, int rows, run *out, int max_runs)
+{
+    int n = 0, r = 0;
+    while (r < rows) {
+        while (r < rows && !mask[r])
+            r++;
+        int r0 = r;
+        while (r < rows && mask[r])
+            r++;
+        if (r > r0) {
+            if (n == max_runs)
+                out[n - 1].r1 = r;
+            else
+                out[n++] = (run){r0, r};
+        }
+    }
+    return n;
+}
+
 /* Elevation weights depend only on the probe's beam settings: rebuilt when they change. */
 static int build_elevation(bmode *bm)
 {
     const bm_setup *s = &bm->s;
-    double key[5] = {s->p.freq_mhz, s->p.elev_focus_mm, s->p.elev_height_mm, s->p.depth_mm, (double)s->rows};
-    if (bm->W && memcmp(key, bm->w_key, sizeof key) == 0)
+    const int rows = s->rows;
+    double key[5] = {s->p.freq_mhz, s->p.elev_focus_mm, s->p.elev_height_mm, s->p.depth_mm, (double)rows};
+    if (bm->Wq && memcmp(key, bm->w_key, sizeof key) == 0)
         return 0;
     double smax = 0;
-    for (int r = 0; r < s->rows; r++)
+    for (int r = 0; r < rows; r++)
         if (s->sig_el[r] > smax)
             smax = s->sig_el[r];
-    int E = (int)floor(BM_ELEV_SIGMAS * smax / BM_ELEV_STEP_MM);
-    int np = 2 * E + 1;
-    free(bm->W);
-    free(bm->runs);
-    free(bm->n_runs);
+    int kmax = (int)ceil(BM_ELEV_SIGMAS * smax / BM_ELEV_DQ_MM) + 1;
+    int E = bm_elev_planes(s);
+    free(bm->Wq);
+    free(bm->k_runs);
+    free(bm->k_nruns);
+    free(bm->e_runs);
+    free(bm->e_nruns);
     bm->max_runs = 4;
-    bm->W = calloc((size_t)np * (size_t)s->rows, sizeof(float));
-    bm->runs = calloc((size_t)np * (size_t)bm->max_runs, sizeof(run));
-    bm->n_runs = calloc((size_t)np, sizeof(int));
-    if (!bm->W || !bm->runs || !bm->n_runs)
+    bm->Wq = calloc((size_t)(kmax + 1) * (size_t)rows, sizeof(float));
+    bm->k_runs = calloc((size_t)(kmax + 1) * (size_t)bm->max_runs, sizeof(run));
+    bm->k_nruns = calloc((size_t)(kmax + 1), sizeof(int));
+    bm->e_runs = calloc((size_t)(2 * E + 1) * (size_t)bm->max_runs, sizeof(run));
+    bm->e_nruns = calloc((size_t)(2 * E + 1), sizeof(int));
+    unsigned char *mask = malloc((size_t)rows);
+    if (!bm->Wq || !bm->k_runs || !bm->k_nruns || !bm->e_runs || !bm->e_nruns || !mask) {
+        free(mask);
+        free(bm->Wq);
+        bm->Wq = NULL;
         return -1;
+    }
+    bm->kmax = kmax;
     bm->E = E;
-    for (int r = 0; r < s->rows; r++) {
-        double sg = s->sig_el[r], norm = 0;
-        for (int e = -E; e <= E; e++) {
-            double y = e * BM_ELEV_STEP_MM;
-            if (fabs(y) <= BM_ELEV_SIGMAS * sg)
-                norm += exp(-y * y / (sg * sg));
+    for (int k = 0; k < kmax; k++) {
+        float *w = bm->Wq + (size_t)k * rows;
+        for (int r = 0; r < rows; r++) {
+            w[r] = (float)bm_elev_voxel_weight(s, r, k);
+            mask[r] = w[r] != 0.0f;
         }
-        for (int e = -E; e <= E; e++) {
-            double y = e * BM_ELEV_STEP_MM;
-            if (fabs(y) <= BM_ELEV_SIGMAS * sg)
-                bm->W[(size_t)(e + E) * s->rows + r] = (float)(exp(-0.5 * y * y / (sg * sg)) / sqrt(norm));
-        }
+        bm->k_nruns[k] = find_runs(mask, rows, bm->k_runs + (size_t)k * bm->max_runs, bm->max_runs);
     }
-    for (int pi = 0; pi < np; pi++) {
-        const float *w = bm->W + (size_t)pi * s->rows;
-        int r = 0;
-        while (r < s->rows) {
-            while (r < s->rows && w[r] == 0.0f)
-                r++;
-            int r0 = r;
-            while (r < s->rows && w[r] != 0.0f)
-                r++;
-            if (r > r0) {
-                if (bm->n_runs[pi] == bm->max_runs) { /* merge into the last run (zeros add nothing) */
-                    bm->runs[pi * bm->max_runs + bm->max_runs - 1].r1 = r;
-                } else {
-                    bm->runs[pi * bm->max_runs + bm->n_runs[pi]++] = (run){r0, r};
-                }
-            }
-        }
+    /* A plane's voxels lie within about a pitch of its nominal offset on a tilted line. */
+    for (int e = -E; e <= E; e++) {
+        double reach = fabs(e * BM_ELEV_STEP_MM) - BM_ELEV_STEP_MM;
+        for (int r = 0; r < rows; r++)
+            mask[r] = reach <= BM_ELEV_SIGMAS * s->sig_el[r];
+        bm->e_nruns[e + E] = find_runs(mask, rows, bm->e_runs + (size_t)(e + E) * bm->max_runs, bm->max_runs);
     }
+    free(mask);
     memcpy(bm->w_key, key, sizeof key);
     return 0;
 }

@@ -13,21 +13,26 @@
 #define BMK_CAT(a, b) BMK_CAT2(a, b)
 #define BMK(name) BMK_CAT(name, BMK_SUFFIX)
 
-static void BMK(scatter)(const float *restrict w, int r0, int r1, const int32_t base[3], const float frac[3],
-                         const float step[3], uint32_t seed, float *restrict re, float *restrict im)
+static void BMK(scatter)(const float *restrict wq, int rows, int kmax, float inv_dq, int r0, int r1,
+                         const int32_t base[3], const float frac[3], const float step[3], float d0,
+                         const float dd[3], uint32_t seed, float *restrict re, float *restrict im)
 {
-    const int32_t bx = base[0] - BMK_FRAC_OFFSET, by = base[1] - BMK_FRAC_OFFSET, bz = base[2] - BMK_FRAC_OFFSET;
     const float fx = frac[0], fy = frac[1], fz = frac[2], sx = step[0], sy = step[1], sz = step[2];
+    const float ddx = dd[0], ddy = dd[1], ddz = dd[2];
     for (int r = r0; r < r1; r++) {
         float fr = (float)r;
-        int32_t ix = bx + (int32_t)(fx + sx * fr);
-        int32_t iy = by + (int32_t)(fy + sy * fr);
-        int32_t iz = bz + (int32_t)(fz + sz * fr);
-        uint32_t h = hash_voxel(ix, iy, iz, seed);
+        int32_t rx = (int32_t)(fx + sx * fr) - BMK_FRAC_OFFSET;
+        int32_t ry = (int32_t)(fy + sy * fr) - BMK_FRAC_OFFSET;
+        int32_t rz = (int32_t)(fz + sz * fr) - BMK_FRAC_OFFSET;
+        float d = d0 + ddx * (float)rx + ddy * (float)ry + ddz * (float)rz;
+        int32_t k = (int32_t)((d < 0.0f ? -d : d) * inv_dq + 0.5f);
+        k = k < kmax ? k : kmax;
+        float w = wq[k * rows + r];
+        uint32_t h = hash_voxel(base[0] + rx, base[1] + ry, base[2] + rz, seed);
         float a = (float)((int32_t)(h << 16) >> 16);
         float b = (float)((int32_t)h >> 16);
-        re[r] += w[r] * a;
-        im[r] += w[r] * b;
+        re[r] += w * a;
+        im[r] += w * b;
     }
 }
 

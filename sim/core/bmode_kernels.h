@@ -10,9 +10,12 @@
 typedef struct bmk_ops {
     const char *name;
     /* One elevation plane's scatterers along rows [r0, r1): voxel index = base + floor(frac +
-     * step * row) per axis (frac offset by BMK_FRAC_OFFSET so it stays positive). */
-    void (*scatter)(const float *w, int r0, int r1, const int32_t base[3], const float frac[3],
-                    const float step[3], uint32_t seed, float *re, float *im);
+     * step * row) per axis (frac offset by BMK_FRAC_OFFSET so it stays positive); the voxel's
+     * distance from the image plane is d0 + dd . (index - base), its weight wq[k * rows + row]
+     * with k = round(|d| / dq) capped at kmax (a row of zeros). */
+    void (*scatter)(const float *wq, int rows, int kmax, float inv_dq, int r0, int r1, const int32_t base[3],
+                    const float frac[3], const float step[3], float d0, const float dd[3], uint32_t seed,
+                    float *re, float *im);
     /* The same on a line straight down: hash = mix(hxy ^ hz[row]). */
     void (*scatter_vertical)(const float *w, int r0, int r1, uint32_t hxy, const uint32_t *hz,
                              float *re, float *im);

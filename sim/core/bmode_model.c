@@ -77,9 +77,10 @@ int bm_setup_init(bm_setup *s, const bmode_scene *sc, char *err, size_t err_len)
     s->g_ax = malloc(sizeof(double) * (size_t)(2 * s->ka + 1));
     s->h_lat = malloc(sizeof(double) * (size_t)s->rows * (size_t)nl);
     s->sig_el = malloc(sizeof(double) * (size_t)s->rows);
+    s->elev_norm = malloc(sizeof(double) * (size_t)s->rows);
     s->spec_norm = malloc(sizeof(double) * (size_t)s->rows);
     s->gain_db = malloc(sizeof(double) * (size_t)s->rows);
-    if (!s->g_ax || !s->h_lat || !s->sig_el || !s->spec_norm || !s->gain_db) {
+    if (!s->g_ax || !s->h_lat || !s->sig_el || !s->elev_norm || !s->spec_norm || !s->gain_db) {
         bm_setup_free(s);
         if (err)
             snprintf(err, err_len, "out of memory");
@@ -109,6 +110,14 @@ int bm_setup_init(bm_setup *s, const bmode_scene *sc, char *err, size_t err_len)
             sum += h[k];
         }
         s->sig_el[r] = probe_elevation_fwhm_mm(&s->p, z) * FWHM_TO_SIGMA;
+        double sg = s->sig_el[r], energy = 0;
+        int ne = (int)floor(BM_ELEV_SIGMAS * sg / BM_ELEV_STEP_MM);
+        for (int ie = -ne; ie <= ne; ie++) {
+            double y = ie * BM_ELEV_STEP_MM;
+            if (fabs(y) <= BM_ELEV_SIGMAS * sg)
+                energy += exp(-y * y / (sg * sg));
+        }
+        s->elev_norm[r] = 1.0 / sqrt(energy);
         /* A full-line impulse of 1 ends as g0 * sum(h) after both convolutions. */
         s->spec_norm[r] = 1.0 / (s->g_ax[s->ka] * sum);
         s->gain_db[r] = s->p.gain_db + probe_tgc_db(&s->p, z) + BM_REF_LEVEL_DB;
@@ -142,10 +151,11 @@ void bm_setup_free(bm_setup *s)
     free(s->g_ax);
     free(s->h_lat);
     free(s->sig_el);
+    free(s->elev_norm);
     free(s->spec_norm);
     free(s->gain_db);
     s->g_ax = NULL;
-    s->h_lat = s->sig_el = s->spec_norm = s->gain_db = NULL;
+    s->h_lat = s->sig_el = s->elev_norm = s->spec_norm = s->gain_db = NULL;
 }
 
 double bm_elev_weight(const bm_setup *s, int row, double y)
@@ -156,6 +166,36 @@ double bm_elev_weight(const bm_setup *s, int row, double y)
         row = s->rows - 1;
     double sg = s->sig_el[row];
     return exp(-0.5 * y * y / (sg * sg));
+}
+
+int bm_elev_planes(const bm_setup *s)
+{
+    double smax = 0;
+    for (int r = 0; r < s->rows; r++)
+        if (s->sig_el[r] > smax)
+            smax = s->sig_el[r];
+    /* A voxel centre is within half a pitch of its sample: one more plane each side. */
+    return (int)floor((BM_ELEV_SIGMAS * smax + 0.5 * BM_ELEV_STEP_MM) / BM_ELEV_STEP_MM);
+}
+
+int bm_elev_k(double d)
+{
+    return (int)(fabs(d) / BM_ELEV_DQ_MM + 0.5);
+}
+
+double bm_elev_voxel_weight(const bm_setup *s, int row, int k)
+{
+    double d = k * BM_ELEV_DQ_MM, sg = s->sig_el[row];
+    if (d > BM_ELEV_SIGMAS * sg)
+        return 0.0;
+    return exp(-0.5 * d * d / (sg * sg)) * s->elev_norm[row];
+}
+
+void bm_voxel_centre(int32_t ix, int32_t iy, int32_t iz, double c[3])
+{
+    c[0] = ((ix - BM_VOX_OFFSET) + 0.5 - BM_VOX_BIAS) / BM_VOX_PER_MM_XY;
+    c[1] = ((iy - BM_VOX_OFFSET) + 0.5 - BM_VOX_BIAS) / BM_VOX_PER_MM_XY;
+    c[2] = ((iz - BM_VOX_OFFSET) + 0.5 - BM_VOX_BIAS) / BM_VOX_PER_MM_Z;
 }
 
 int bm_line_alloc(bm_line *l, int rows)

@@ -24,8 +24,11 @@
 #define BM_VOX_PER_MM_XY 10.0
 #define BM_VOX_PER_MM_Z 50.0
 /* Elevation samples are taken one voxel apart, out to 2 sigma of the elevation profile
- * (beyond it less than 0.5 % of the profile's energy). */
+ * (beyond it less than 0.5 % of the profile's energy). Each sampled voxel is weighted by the
+ * profile at its own centre's distance from the image plane (quantised to 5 um), not at the
+ * sample's, so speckle changes continuously as the probe moves in elevation. */
 #define BM_ELEV_STEP_MM BM_VOX_XY_MM
+#define BM_ELEV_DQ_MM 0.005
 /* The voxel grid is shifted by an odd fraction of a voxel so that round positions (whole and
  * half columns, whole mm, elevation samples at multiples of the voxel pitch) never sit exactly
  * on a voxel edge, where float and double arithmetic could pick different voxels. Indices are offset to stay
@@ -84,6 +87,7 @@ typedef struct bm_setup {
     int kl;                        /* lateral kernel half-width, columns */
     double *h_lat;                 /* rows x (2kl+1), unit energy per row */
     double *sig_el;                /* rows: elevation profile sigma, mm */
+    double *elev_norm;             /* rows: 1 / sqrt(energy of the nominal elevation weights) */
     double *spec_norm;             /* rows: scale for a full-line specular impulse */
     double *gain_db;               /* rows: gain + TGC + reference level */
     double att_db[TISSUE_COUNT];   /* one-way attenuation per sample, dB */
@@ -101,6 +105,16 @@ void bm_setup_free(bm_setup *s);
 
 /* Elevation profile weight (amplitude, two-way) at elevation offset y for row r. */
 double bm_elev_weight(const bm_setup *s, int row, double y_mm);
+
+/* The scatterer field's elevation sum: planes e = -n..n (n from bm_elev_planes) sampled at
+ * e * BM_ELEV_STEP_MM from the image plane; the voxel a sample falls in is weighted by
+ * bm_elev_voxel_weight(row, k) with k its centre's quantised distance from the plane
+ * (bm_elev_k). The weights have unit energy per row over the nominal planes. */
+int bm_elev_planes(const bm_setup *s);
+int bm_elev_k(double d_mm);
+double bm_elev_voxel_weight(const bm_setup *s, int row, int k);
+/* Centre of voxel (ix, iy, iz) (indices as hashed, offset included) in the phantom frame. */
+void bm_voxel_centre(int32_t ix, int32_t iy, int32_t iz, double c_mm[3]);
 
 #define BM_OBJ_NONE (-1)
 #define BM_OBJ_UNSET (-2)

@@ -52,11 +52,7 @@ int bmode_render_reference(const bmode_scene *scene, bmode_image *out, char *err
         return -1;
     }
     const uint32_t seed = hash_mix32(s.d->seed ^ 0x9e3779b9U);
-    double smax = 0;
-    for (int r = 0; r < rows; r++)
-        if (s.sig_el[r] > smax)
-            smax = s.sig_el[r];
-    int E = (int)floor(BM_ELEV_SIGMAS * smax / BM_ELEV_STEP_MM);
+    const int E = bm_elev_planes(&s);
 
     for (int li = 0; li < lines; li++) {
         if (bm_nodes_fill(&s, li, 1, &nodes) != 0) {
@@ -68,23 +64,22 @@ int bmode_render_reference(const bmode_scene *scene, bmode_image *out, char *err
         for (int r = 0; r < rows; r++) {
             double z = r * s.dz, p[3];
             bm_line_point(&s, li, z, p);
-            double sg = s.sig_el[r], norm = 0;
-            for (int e = -E; e <= E; e++) {
-                double y = e * BM_ELEV_STEP_MM;
-                if (fabs(y) <= BM_ELEV_SIGMAS * sg)
-                    norm += exp(-y * y / (sg * sg));
-            }
+            double o[3];
+            bm_line_point(&s, li, 0.0, o);
             double acc_re = 0, acc_im = 0;
             for (int e = -E; e <= E; e++) {
                 double y = e * BM_ELEV_STEP_MM;
-                if (fabs(y) > BM_ELEV_SIGMAS * sg)
-                    continue;
-                double w = exp(-0.5 * y * y / (sg * sg)) / sqrt(norm);
                 double q[3] = {p[0] + y * s.fr.v[0], p[1] + y * s.fr.v[1], p[2] + y * s.fr.v[2]};
                 /* Offset to positive, so truncation is floor. */
                 int32_t ix = (int32_t)(q[0] * BM_VOX_PER_MM_XY + BM_VOX_BIAS + BM_VOX_OFFSET);
                 int32_t iy = (int32_t)(q[1] * BM_VOX_PER_MM_XY + BM_VOX_BIAS + BM_VOX_OFFSET);
                 int32_t iz = (int32_t)(q[2] * BM_VOX_PER_MM_Z + BM_VOX_BIAS + BM_VOX_OFFSET);
+                double c[3];
+                bm_voxel_centre(ix, iy, iz, c);
+                double d = (c[0] - o[0]) * s.fr.v[0] + (c[1] - o[1]) * s.fr.v[1] + (c[2] - o[2]) * s.fr.v[2];
+                double w = bm_elev_voxel_weight(&s, r, bm_elev_k(d));
+                if (w == 0.0)
+                    continue;
                 uint32_t h = hash_voxel(ix, iy, iz, seed);
                 acc_re += w * (double)(int16_t)(h & 0xFFFFU);
                 acc_im += w * (double)(int16_t)(h >> 16);
