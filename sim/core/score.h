@@ -1,0 +1,141 @@
+/* score: verdicts per injection, session metrics and the weighted total, from world state.
+ *
+ * The session (session.h) fills one score_injection per injection with what was true when
+ * the plunger moved (tip layer, depth, margin, slice) and where the drug went, and the
+ * session-wide counts (passes, redirects, steps, marks). score_compute turns those into parts
+ * in 0..1, weights them to a total 0..100 and applies the pass mark. Rules and thresholds
+ * come from the scenario's "plan" and "scoring" sections (defaults below, sources in score.c
+ * and docs/scoring.md). Plain data, no allocation. */
+#ifndef MESOSIM_SCORE_H
+#define MESOSIM_SCORE_H
+
+#include <stdbool.h>
+
+#include "tissue.h"
+
+#define SCORE_MAX_PLAN_POINTS 16
+#define SCORE_MAX_INJECTIONS 64
+
+typedef enum score_verdict {
+    VERDICT_OUTSIDE = 0, /* tip not in the skin: the drug ran onto the surface */
+    VERDICT_EPIDERMAL,
+    VERDICT_INTRADERMAL,
+    VERDICT_SUBCUTANEOUS,
+    VERDICT_INTRAMUSCULAR,
+    VERDICT_INTRAVASCULAR,
+    VERDICT_COUNT
+} score_verdict;
+
+const char *score_verdict_name(score_verdict v);
+/* Verdict for the tissue at the tip (vessel lumen: intravascular). */
+score_verdict score_verdict_of(tissue_id t);
+
+/* The procedure steps of the case report, in order. */
+typedef enum score_step {
+    STEP_POSITIONING = 0,
+    STEP_DISINFECTION,   /* with the skin checked for lesions */
+    STEP_STERILE_FIELD,
+    STEP_ASSESSMENT,     /* initial ultrasound assessment: mark_dermis */
+    STEP_INJECTION,      /* out-of-plane guided injection with the tip in view */
+    STEP_SPREAD_CHECK,   /* the spread seen in the image when an injection ends */
+    STEP_DRESSING,
+    STEP_COUNT
+} score_step;
+
+const char *score_step_name(score_step s);
+
+typedef enum score_part {
+    PART_PLACEMENT = 0, /* intradermal verdicts and dermis fraction */
+    PART_VISIBILITY,    /* tip inside the slice when injecting */
+    PART_SAFETY,        /* adverse events */
+    PART_PROCEDURE,     /* the case report's steps, in order */
+    PART_ASSESSMENT,    /* marked dermis boundaries against the truth */
+    PART_TECHNIQUE,     /* passes, redirects, time, depth consistency, spacing */
+    PART_COUNT
+} score_part;
+
+const char *score_part_name(score_part p);
+
+typedef struct score_plan {
+    double points_mm[SCORE_MAX_PLAN_POINTS][2]; /* planned injection points (x, y) */
+    int n_points;
+    double spacing_mm;   /* wanted distance between neighbouring injections */
+    double angle_deg;    /* recommended needle angle (shown, not scored) */
+} score_plan;
+
+typedef struct score_rules {
+    double weights[PART_COUNT];
+    double pass_mark;            /* 0..100 */
+    double assessment_tol_mm;    /* mean mark error that scores 0 */
+    double depth_sd_tol_mm;      /* depth SD across points that scores 0 */
+    double spacing_tol_mm;       /* mean plan point distance that scores 0 */
+    double time_limit_s;         /* beyond it the time score falls, 0 at twice it */
+    double superficial_margin_mm;/* intradermal with less margin than this to the top:
+                                    too superficial (steroid atrophy risk) */
+} score_rules;
+
+score_plan score_default_plan(void);
+score_rules score_default_rules(void);
+/* NULL when valid, else a static message naming the bad field. */
+const char *score_check(const score_rules *r);
+
+typedef struct score_injection {
+    double t_s, end_s;
+    double volume_ml;
+    int drug;                 /* drug_kind */
+    score_verdict verdict;
+    tissue_id tissue;
+    int layer;
+    double tip_mm[3];         /* tissue coordinates */
+    double tip_depth_mm;      /* below the local skin surface */
+    double margin_mm;         /* to the nearest dermis boundary: > 0 inside, < 0 outside */
+    bool tip_in_slice;
+    double tip_to_plane_mm;
+    bool out_of_plane;        /* needle axis crossing the image plane (> 45 deg to it) */
+    double dermis_fraction;
+    bool wheal;
+    double bleb_mm;
+    bool vessel_punctured;    /* on this pass */
+    bool spread_seen;         /* deposit inside the slice when the injection ended */
+    bool done;                /* delivery finished */
+} score_injection;
+
+typedef struct score_event {
+    double t_s;
+    char kind[24];            /* "haematoma", "intravascular", "too_superficial", "too_deep" */
+    double p_mm[3];
+    int injection;            /* index or -1 */
+} score_event;
+
+#define SCORE_MAX_EVENTS 64
+
+typedef struct score_session {
+    score_injection inj[SCORE_MAX_INJECTIONS];
+    int n_inj;
+    score_event events[SCORE_MAX_EVENTS];
+    int n_events;
+    int passes, redirects, pops, hub_stops, vessel_punctures;
+    double time_s;
+    bool step_done[STEP_COUNT];
+    double step_t_s[STEP_COUNT];
+    bool skin_checked;
+    bool marked;
+    double mark_top_mm, mark_bottom_mm, true_top_mm, true_bottom_mm;
+} score_session;
+
+typedef struct score_result {
+    double part[PART_COUNT];      /* 0..1 */
+    double points[PART_COUNT];    /* part * weight, scaled so the weights sum to 100 */
+    double total;                 /* 0..100 */
+    bool pass;
+    bool critical;                /* an intravascular injection: fails whatever the total */
+    bool step_in_order[STEP_COUNT];
+    double depth_mean_mm, depth_sd_mm;
+    double spacing_error_mm;      /* mean distance from plan points (or spacing) */
+    double assessment_error_mm;
+    double time_score, passes_score, redirect_score, depth_score, spacing_score;
+} score_result;
+
+score_result score_compute(const score_rules *r, const score_plan *plan, const score_session *s);
+
+#endif
