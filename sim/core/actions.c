@@ -1,0 +1,469 @@
+/* actions: JSON Lines action log, parsed line by line with jansson, written canonically. */
+#include "actions.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+/* A session is minutes long; a day bounds t against typos like 1e9. */
+#define MAX_T_S 86400.0
+#define MAX_FILE_BYTES (16u * 1024u * 1024u)
+
+typedef struct key_row {
+    const char *name;
+    double lo, hi;
+    bool lo_exclusive;
+    const char *unit;
+} key_row;
+
+/* Ranges: the phantom patch (-100..100 mm as scenario positions), probe pose and settings as
+ * probe_check and scenario.c, needle angle 1..90 deg, advance per action up to a 13 mm
+ * needle plus margin, volume up to 5 mL per point (gas included). */
+static const key_row k_keys[AK_COUNT] = {
+    [AK_X] = {"x_mm", -100, 100, false, "mm"},
+    [AK_Y] = {"y_mm", -100, 100, false, "mm"},
+    [AK_ROT] = {"rot_deg", -360, 360, false, "deg"},
+    [AK_TILT] = {"tilt_deg", -45, 45, false, "deg"},
+    [AK_ROCK] = {"rock_deg", -45, 45, false, "deg"},
+    [AK_PRESSURE] = {"pressure_n", 0, 50, false, "N"},
+    [AK_FREQ] = {"freq_mhz", 10, 22, false, "MHz"},
+    [AK_DEPTH] = {"depth_mm", 5, 40, false, "mm"},
+    [AK_GAIN] = {"gain_db", -40, 60, false, "dB"},
+    [AK_DR] = {"dynamic_range_db", 20, 100, false, "dB"},
+    [AK_ANGLE] = {"angle_deg", 1, 90, false, "deg"},
+    [AK_AZIMUTH] = {"azimuth_deg", -360, 360, false, "deg"},
+    [AK_MM] = {"mm", 0, 20, true, "mm"},
+    [AK_ML] = {"ml", 0, 5, true, "mL"},
+    [AK_RATE] = {"rate_ml_s", 0.001, 1, false, "mL/s"},
+    [AK_TOP] = {"top_mm", 0, 20, false, "mm"},
+    [AK_BOTTOM] = {"bottom_mm", 0, 20, false, "mm"},
+};
+
+#define B(k) (1u << (k))
+typedef struct verb_row {
+    const char *name;
+    uint32_t allowed, required;
+    bool name_key; /* takes "name" (and "skin_check") */
+} verb_row;
+
+static const verb_row k_verbs[ACT_VERB_COUNT] = {
+    [ACT_PROBE] = {"probe", B(AK_X) | B(AK_Y) | B(AK_ROT) | B(AK_TILT) | B(AK_ROCK) |
+                   B(AK_PRESSURE) | B(AK_FREQ) | B(AK_DEPTH) | B(AK_GAIN) | B(AK_DR), 0, false},
+    [ACT_NEEDLE_ENTRY] = {"needle_entry", B(AK_X) | B(AK_Y) | B(AK_ANGLE) | B(AK_AZIMUTH),
+                          B(AK_X) | B(AK_Y) | B(AK_ANGLE) | B(AK_AZIMUTH), false},
+    [ACT_ADVANCE] = {"advance", B(AK_MM), B(AK_MM), false},
+    [ACT_RETRACT] = {"retract", B(AK_MM), B(AK_MM), false},
+    [ACT_WITHDRAW] = {"withdraw", 0, 0, false},
+    [ACT_REDIRECT] = {"redirect", B(AK_ANGLE) | B(AK_AZIMUTH), B(AK_ANGLE) | B(AK_AZIMUTH), false},
+    [ACT_INJECT] = {"inject", B(AK_ML) | B(AK_RATE), B(AK_ML), false},
+    [ACT_STEP] = {"step", 0, 0, true},
+    [ACT_MARK_DERMIS] = {"mark_dermis", B(AK_TOP) | B(AK_BOTTOM), B(AK_TOP) | B(AK_BOTTOM), false},
+    [ACT_WAIT] = {"wait", 0, 0, false},
+    [ACT_END] = {"end", 0, 0, false},
+};
+
+/* The case report's steps a trainee declares; the assessment, the guided injection and the
+ * spread check are scored from what the trainee did (mark_dermis, the image), not declared. */
+static const char *const k_steps[] = {"positioning", "disinfection", "sterile_field", "dressing"};
+#define N_STEPS ((int)(sizeof k_steps / sizeof k_steps[0]))
+
+const char *action_verb_name(action_verb v)
+{
+    return (int)v >= 0 && v < ACT_VERB_COUNT ? k_verbs[v].name : "unknown";
+}
+
+const char *action_key_name(action_key k)
+{
+    return (int)k >= 0 && k < AK_COUNT ? k_keys[k].name : "unknown";
+}
+
+int action_step_count(void) { return N_STEPS; }
+
+const char *action_step_name(int i) { return i >= 0 && i < N_STEPS ? k_steps[i] : NULL; }
+
+static int lev(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (na > 40 || nb > 40)
+        return 1000;
+    int row[41];
+    for (size_t j = 0; j <= nb; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= na; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= nb; j++) {
+            int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[nb];
+}
+
+/* " (did you mean "x"?)" for the closest name within a third of its length. */
+static void hint(char *out, size_t cap, const char *word, const char *const *names, int n)
+{
+    const char *best = NULL;
+    int bd = 1000;
+    for (int i = 0; i < n; i++) {
+        int d = lev(word, names[i]);
+        size_t l = strlen(word) > strlen(names[i]) ? strlen(word) : strlen(names[i]);
+        if ((size_t)d * 3 <= l && d < bd)
+            best = names[i], bd = d;
+    }
+    if (best)
+        snprintf(out, cap, " (did you mean \"%s\"?)", best);
+    else
+        out[0] = '\0';
+}
+
+/* A key or value quoted for a message, short and free of control characters. */
+static void clean(char *out, size_t cap, const char *s)
+{
+    size_t o = 0;
+    for (; *s && o + 4 < cap; s++)
+        out[o++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
+    if (*s)
+        out[o++] = '.', out[o++] = '.', out[o++] = '.';
+    out[o] = '\0';
+}
+
+static const char *type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    default: return "null";
+    }
+}
+
+static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t n)
+{
+    char q[64], h[96];
+    json_t *t = json_object_get(root, "t"), *verb = json_object_get(root, "do");
+    if (!t) {
+        snprintf(err, n, "missing key \"t\" (seconds since the session began)");
+        return false;
+    }
+    if (!json_is_number(t)) {
+        snprintf(err, n, "\"t\": expected a number (s), got %s", type_name(t));
+        return false;
+    }
+    double tv = json_number_value(t);
+    if (!(tv >= 0.0 && tv <= MAX_T_S)) {
+        snprintf(err, n, "\"t\": must be within 0..%g s, got %.10g", MAX_T_S, tv);
+        return false;
+    }
+    if (prev_t >= 0.0 && tv < prev_t) {
+        snprintf(err, n, "\"t\": %.10g s goes back in time (previous action at %.10g s)", tv,
+                 prev_t);
+        return false;
+    }
+    if (!verb) {
+        snprintf(err, n, "missing key \"do\" (the verb)");
+        return false;
+    }
+    if (!json_is_string(verb)) {
+        snprintf(err, n, "\"do\": expected a verb string, got %s", type_name(verb));
+        return false;
+    }
+    const char *vs = json_string_value(verb);
+    int vi = -1;
+    const char *vnames[ACT_VERB_COUNT];
+    for (int i = 0; i < ACT_VERB_COUNT; i++) {
+        vnames[i] = k_verbs[i].name;
+        if (strcmp(vs, vnames[i]) == 0)
+            vi = i;
+    }
+    if (vi < 0) {
+        clean(q, sizeof q, vs);
+        hint(h, sizeof h, vs, vnames, ACT_VERB_COUNT);
+        snprintf(err, n, "unknown verb \"%s\"%s", q, h);
+        return false;
+    }
+    const verb_row *vr = &k_verbs[vi];
+    memset(a, 0, sizeof *a);
+    a->t_s = tv;
+    a->verb = (action_verb)vi;
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v) {
+        if (!strcmp(key, "t") || !strcmp(key, "do"))
+            continue;
+        int ki = -1;
+        for (int k = 0; k < AK_COUNT; k++)
+            if (!strcmp(key, k_keys[k].name))
+                ki = k;
+        clean(q, sizeof q, key);
+        if (vr->name_key && (!strcmp(key, "name") || !strcmp(key, "skin_check"))) {
+            if (!strcmp(key, "name")) {
+                if (!json_is_string(v)) {
+                    snprintf(err, n, "\"name\": expected a step name string, got %s", type_name(v));
+                    return false;
+                }
+                const char *s = json_string_value(v);
+                int si = -1;
+                for (int i = 0; i < N_STEPS; i++)
+                    if (!strcmp(s, k_steps[i]))
+                        si = i;
+                if (si < 0) {
+                    char sq[64];
+                    clean(sq, sizeof sq, s);
+                    hint(h, sizeof h, s, k_steps, N_STEPS);
+                    snprintf(err, n, "unknown step \"%s\"%s; expected positioning, disinfection, "
+                             "sterile_field or dressing", sq, h);
+                    return false;
+                }
+                snprintf(a->name, sizeof a->name, "%s", k_steps[si]);
+            } else {
+                if (!json_is_boolean(v)) {
+                    snprintf(err, n, "\"skin_check\": expected true or false, got %s", type_name(v));
+                    return false;
+                }
+                a->skin_check = json_is_true(v);
+                a->has_skin_check = true;
+            }
+            continue;
+        }
+        if (ki < 0 || !(vr->allowed & B(ki))) {
+            const char *cands[AK_COUNT + 2];
+            int nc = 0;
+            for (int k = 0; k < AK_COUNT; k++)
+                if (vr->allowed & B(k))
+                    cands[nc++] = k_keys[k].name;
+            if (vr->name_key)
+                cands[nc++] = "name", cands[nc++] = "skin_check";
+            hint(h, sizeof h, key, cands, nc);
+            if (ki >= 0)
+                snprintf(err, n, "key \"%s\" does not apply to \"%s\"%s", q, vr->name, h);
+            else
+                snprintf(err, n, "unknown key \"%s\" for \"%s\"%s", q, vr->name, h);
+            return false;
+        }
+        const key_row *kr = &k_keys[ki];
+        if (!json_is_number(v)) {
+            snprintf(err, n, "\"%s\": expected a number (%s), got %s", kr->name, kr->unit,
+                     type_name(v));
+            return false;
+        }
+        double x = json_number_value(v);
+        bool low = kr->lo_exclusive ? !(x > kr->lo) : !(x >= kr->lo);
+        if (low || !(x <= kr->hi)) {
+            snprintf(err, n, "\"%s\": must be %s %g and <= %g %s, got %.10g", kr->name,
+                     kr->lo_exclusive ? ">" : ">=", kr->lo, kr->hi, kr->unit, x);
+            return false;
+        }
+        a->v[ki] = x;
+        a->has |= B(ki);
+    }
+    uint32_t missing = vr->required & ~a->has;
+    if (missing) {
+        for (int k = 0; k < AK_COUNT; k++)
+            if (missing & B(k)) {
+                snprintf(err, n, "\"%s\" needs key \"%s\" (%s)", vr->name, k_keys[k].name,
+                         k_keys[k].unit);
+                return false;
+            }
+    }
+    if (vr->name_key && !a->name[0]) {
+        snprintf(err, n, "\"step\" needs key \"name\"");
+        return false;
+    }
+    if (a->has_skin_check && strcmp(a->name, "disinfection") != 0) {
+        snprintf(err, n, "\"skin_check\" applies to the step \"disinfection\" only");
+        return false;
+    }
+    if (a->verb == ACT_MARK_DERMIS && !(a->v[AK_BOTTOM] > a->v[AK_TOP])) {
+        snprintf(err, n, "\"bottom_mm\" (%g) must be deeper than \"top_mm\" (%g)",
+                 a->v[AK_BOTTOM], a->v[AK_TOP]);
+        return false;
+    }
+    return true;
+}
+
+bool action_parse_line(const char *line, size_t len, double prev_t, action *out, char *err,
+                       size_t err_len)
+{
+    err[0] = '\0';
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+        i++;
+    if (i == len || line[i] == '#')
+        return false;
+    if (len > ACTIONS_MAX_LINE) {
+        snprintf(err, err_len, "line too long: %zu bytes, at most %d", len, ACTIONS_MAX_LINE);
+        return false;
+    }
+    if (memchr(line, '\0', len)) {
+        snprintf(err, err_len, "contains a NUL byte: not a text line");
+        return false;
+    }
+    json_error_t je;
+    json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, err_len, "invalid JSON at column %d: %s", je.column, je.text);
+        return false;
+    }
+    bool ok;
+    action a;
+    if (!json_is_object(root)) {
+        snprintf(err, err_len, "an action is a JSON object, got %s", type_name(root));
+        ok = false;
+    } else {
+        ok = parse_obj(root, prev_t, &a, err, err_len);
+    }
+    json_decref(root);
+    if (ok)
+        *out = a;
+    return ok;
+}
+
+static void add_error(action_list *l, int line, const char *msg)
+{
+    l->total_errors++;
+    if (l->n_errors < ACTIONS_MAX_ERRORS) {
+        action_error *e = &l->errors[l->n_errors++];
+        e->line = line;
+        snprintf(e->message, sizeof e->message, "%s", msg);
+    }
+}
+
+bool actions_load_string(const char *text, size_t len, action_list *out)
+{
+    memset(out, 0, sizeof *out);
+    int cap = 0, line = 0;
+    double prev_t = -1.0;
+    size_t pos = 0;
+    bool ended = false;
+    while (pos < len) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        line++;
+        action a;
+        char err[200];
+        if (action_parse_line(text + pos, end - pos, prev_t, &a, err, sizeof err)) {
+            a.line = line;
+            if (ended) {
+                add_error(out, line, "action after \"end\"");
+            } else {
+                if (out->count == cap) {
+                    int nc = cap ? cap * 2 : 64;
+                    action *items = realloc(out->items, (size_t)nc * sizeof *items);
+                    if (!items) {
+                        add_error(out, line, "out of memory");
+                        break;
+                    }
+                    out->items = items;
+                    cap = nc;
+                }
+                out->items[out->count++] = a;
+                prev_t = a.t_s;
+                ended = a.verb == ACT_END;
+            }
+        } else if (err[0]) {
+            add_error(out, line, err);
+        }
+        pos = end + 1;
+    }
+    return out->total_errors == 0;
+}
+
+bool actions_load_file(const char *path, action_list *out)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    char msg[200];
+    if (!f) {
+        snprintf(msg, sizeof msg, "cannot open: %s", strerror(errno));
+        add_error(out, 0, msg);
+        return false;
+    }
+    size_t cap = 64 * 1024, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n == cap) {
+            if (cap > MAX_FILE_BYTES)
+                break;
+            char *b = realloc(buf, cap * 2);
+            if (!b) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = b;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    bool rerr = ferror(f) != 0;
+    fclose(f);
+    if (!buf || rerr || n > MAX_FILE_BYTES) {
+        free(buf);
+        add_error(out, 0, !buf ? "cannot read: out of memory"
+                          : rerr ? "cannot read the file" : "too large: over 16 MiB");
+        return false;
+    }
+    bool ok = actions_load_string(buf, n, out);
+    free(buf);
+    return ok;
+}
+
+void actions_free(action_list *l)
+{
+    if (!l)
+        return;
+    free(l->items);
+    l->items = NULL;
+    l->count = 0;
+}
+
+/* Shortest %g form that reads back to the same double. */
+static void fmt_num(char *out, size_t cap, double x)
+{
+    for (int p = 6; p <= 17; p++) {
+        snprintf(out, cap, "%.*g", p, x);
+        if (strtod(out, NULL) == x)
+            return;
+    }
+}
+
+int action_format(const action *a, char *buf, size_t cap)
+{
+    char num[40];
+    fmt_num(num, sizeof num, a->t_s);
+    int n = snprintf(buf, cap, "{\"t\":%s,\"do\":\"%s\"", num, action_verb_name(a->verb));
+    for (int k = 0; k < AK_COUNT; k++) {
+        if (!action_has(a, (action_key)k))
+            continue;
+        fmt_num(num, sizeof num, a->v[k]);
+        n += snprintf(buf + (n < (int)cap ? n : (int)cap), cap > (size_t)n ? cap - (size_t)n : 0,
+                      ",\"%s\":%s", k_keys[k].name, num);
+    }
+    if (a->verb == ACT_STEP) {
+        n += snprintf(buf + (n < (int)cap ? n : (int)cap), cap > (size_t)n ? cap - (size_t)n : 0,
+                      ",\"name\":\"%s\"", a->name);
+        if (a->has_skin_check)
+            n += snprintf(buf + (n < (int)cap ? n : (int)cap),
+                          cap > (size_t)n ? cap - (size_t)n : 0, ",\"skin_check\":%s",
+                          a->skin_check ? "true" : "false");
+    }
+    n += snprintf(buf + (n < (int)cap ? n : (int)cap), cap > (size_t)n ? cap - (size_t)n : 0, "}");
+    return n;
+}

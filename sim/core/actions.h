@@ -1,0 +1,93 @@
+/* actions: the session action log, JSON Lines, one timed action per line.
+ *
+ * The one format the window, the controllers and replay record and `mesosim run` reads:
+ *   {"t":1.5,"do":"advance","mm":0.5}
+ * `t` is seconds since the session began (non-decreasing), `do` the verb, the other keys its
+ * arguments with their units in their names. Blank lines and lines starting with '#' are
+ * skipped. Each verb takes its own keys; unknown or misplaced keys, missing required keys,
+ * out-of-range numbers and wrong types are refused with the line number and the reason.
+ * docs/actions.md lists every verb and key.
+ *
+ * action_format writes an action back in canonical form (keys in table order, numbers in
+ * the shortest form that reads back to the same double), so a recorded log replays exactly.
+ * actions_load returns an array the caller frees with actions_free. */
+#ifndef MESOSIM_ACTIONS_H
+#define MESOSIM_ACTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ACTIONS_MAX_LINE 4096
+#define ACTIONS_MAX_ERRORS 100
+
+typedef enum action_verb {
+    ACT_PROBE = 0,
+    ACT_NEEDLE_ENTRY,
+    ACT_ADVANCE,
+    ACT_RETRACT,
+    ACT_WITHDRAW,
+    ACT_REDIRECT,
+    ACT_INJECT,
+    ACT_STEP,
+    ACT_MARK_DERMIS,
+    ACT_WAIT,
+    ACT_END,
+    ACT_VERB_COUNT
+} action_verb;
+
+/* Numeric keys; an action stores those it was given (has bit set). */
+typedef enum action_key {
+    AK_X = 0, AK_Y, AK_ROT, AK_TILT, AK_ROCK, AK_PRESSURE,
+    AK_FREQ, AK_DEPTH, AK_GAIN, AK_DR,
+    AK_ANGLE, AK_AZIMUTH, AK_MM, AK_ML, AK_RATE, AK_TOP, AK_BOTTOM,
+    AK_COUNT
+} action_key;
+
+typedef struct action {
+    double t_s;
+    action_verb verb;
+    uint32_t has;            /* bit k: key k given */
+    double v[AK_COUNT];
+    char name[32];           /* step name */
+    bool skin_check;         /* step "disinfection": the skin was checked for lesions */
+    bool has_skin_check;
+    int line;                /* line in the file it came from, 0 when built in code */
+} action;
+
+typedef struct action_error {
+    int line;
+    char message[200];
+} action_error;
+
+typedef struct action_list {
+    action *items;
+    int count;
+    action_error errors[ACTIONS_MAX_ERRORS];
+    int n_errors;            /* listed */
+    int total_errors;        /* all, listed or not */
+} action_list;
+
+const char *action_verb_name(action_verb v);
+const char *action_key_name(action_key k);
+/* Step names the "step" verb accepts. */
+int action_step_count(void);
+const char *action_step_name(int i);
+
+static inline bool action_has(const action *a, action_key k) { return (a->has >> k) & 1u; }
+
+/* Parses one line (len bytes, no newline needed). prev_t is the previous action's time
+ * (t must not go back), -1 for the first. Returns true and fills out, or false with the
+ * reason in err. A blank or comment line returns false with err "" (skip it). */
+bool action_parse_line(const char *line, size_t len, double prev_t, action *out, char *err,
+                       size_t err_len);
+/* Parses a whole text; every bad line is listed (up to ACTIONS_MAX_ERRORS). Returns true when
+ * there was no error. out->items is malloc'ed (also on failure); free with actions_free. */
+bool actions_load_string(const char *text, size_t len, action_list *out);
+bool actions_load_file(const char *path, action_list *out);
+void actions_free(action_list *l);
+
+/* Canonical JSON line without the newline; returns the length snprintf would. */
+int action_format(const action *a, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,760 @@
+/* session: world state, clock, actions, score figures, state hash and the report. */
+#include "session.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#define PI 3.14159265358979323846
+#define MAX_NEEDLE_EVENTS 64
+
+struct session {
+    scenario sc;
+    phantom *anat, *disp;
+    bool disp_dirty;
+    probe_def probe;
+    probe_pose pose;
+    needle *nd;
+    drug_deposit dep[SESSION_MAX_DEPOSITS];
+    int n_dep;
+    int active;           /* deposit being delivered, -1 when none */
+    double target_ml, rate_ml_s;
+    drug_bleed bleed[SESSION_MAX_BLEEDS];
+    int n_bleed;
+    unsigned pass_vessels; /* vessels bled on this pass (bit per vessel) */
+    bool pass_vessel_hit;
+    score_session m;
+    double t;
+    bool ended;
+};
+
+session *session_create(const scenario *sc, char *err, size_t err_len)
+{
+    const char *e = needle_check(&sc->needle);
+    if (!e)
+        e = drug_check(&sc->drug);
+    if (!e)
+        e = score_check(&sc->scoring);
+    if (e) {
+        snprintf(err, err_len, "%s", e);
+        return NULL;
+    }
+    session *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    s->sc = *sc;
+    s->probe = sc->probe;
+    s->pose = sc->pose;
+    s->active = -1;
+    s->anat = phantom_create(&sc->phantom, err, err_len);
+    s->nd = needle_create(&sc->needle);
+    if (!s->anat || !s->nd) {
+        if (s->anat && !s->nd)
+            snprintf(err, err_len, "out of memory");
+        session_destroy(s);
+        return NULL;
+    }
+    s->disp_dirty = true;
+    return s;
+}
+
+void session_destroy(session *s)
+{
+    if (!s)
+        return;
+    phantom_destroy(s->anat);
+    phantom_destroy(s->disp);
+    needle_destroy(s->nd);
+    free(s);
+}
+
+double session_time_s(const session *s) { return s->t; }
+bool session_ended(const session *s) { return s->ended; }
+const phantom *session_anatomy(const session *s) { return s->anat; }
+const needle *session_needle(const session *s) { return s->nd; }
+const score_session *session_metrics(const session *s) { return &s->m; }
+int session_deposit_count(const session *s) { return s->n_dep; }
+int session_bleed_count(const session *s) { return s->n_bleed; }
+probe_pose session_pose(const session *s) { return s->pose; }
+probe_def session_probe(const session *s) { return s->probe; }
+
+const drug_deposit *session_deposit(const session *s, int i)
+{
+    return i >= 0 && i < s->n_dep ? &s->dep[i] : NULL;
+}
+
+bool session_injecting(const session *s, double *end_s)
+{
+    if (s->active < 0)
+        return false;
+    if (end_s)
+        *end_s = s->dep[s->active].t_start_s + s->target_ml / s->rate_ml_s;
+    return true;
+}
+
+static void add_event(session *s, const char *kind, const double p[3], int inj)
+{
+    if (s->m.n_events >= SCORE_MAX_EVENTS)
+        return;
+    score_event *e = &s->m.events[s->m.n_events++];
+    memset(e, 0, sizeof *e);
+    e->t_s = s->t;
+    snprintf(e->kind, sizeof e->kind, "%s", kind);
+    memcpy(e->p_mm, p, sizeof e->p_mm);
+    e->injection = inj;
+}
+
+static void mark_step(session *s, score_step k)
+{
+    if (!s->m.step_done[k]) {
+        s->m.step_done[k] = true;
+        s->m.step_t_s[k] = s->t;
+    }
+}
+
+/* ---- display phantom ----------------------------------------------------------------------- */
+
+static void refresh_display(session *s)
+{
+    if (!s->disp_dirty && s->disp)
+        return;
+    phantom_def d = s->sc.phantom;
+    /* Wheals of the most recent blebs, as many as the feature table has room for. */
+    for (int i = s->n_dep - 1; i >= 0 && d.n_features < PHANTOM_MAX_FEATURES; i--) {
+        double h, sig;
+        if (!drug_wheal(&s->sc.drug, &s->dep[i], &h, &sig))
+            continue;
+        phantom_feature_def *f = &d.features[d.n_features++];
+        memset(f, 0, sizeof *f);
+        f->kind = PHANTOM_PROMINENCE;
+        f->x_mm = s->dep[i].c_mm[0];
+        f->y_mm = s->dep[i].c_mm[1];
+        f->height_mm = h < 20.0 ? h : 20.0;
+        f->width_mm = sig;
+    }
+    phantom *p = phantom_create(&d, NULL, 0);
+    if (p) {
+        phantom_destroy(s->disp);
+        s->disp = p;
+    }
+    s->disp_dirty = false;
+}
+
+/* Display shift of a tissue point: the raised skin carries what lies under it. */
+static void to_display(const session *s, const double p[3], double out[3])
+{
+    double dz = phantom_surface_mm(s->disp, p[0], p[1]) - phantom_surface_mm(s->anat, p[0], p[1]);
+    out[0] = p[0];
+    out[1] = p[1];
+    out[2] = p[2] + dz;
+}
+
+static probe_frame display_frame(session *s)
+{
+    refresh_display(s);
+    return probe_frame_make(s->disp, &s->probe, &s->pose);
+}
+
+bool session_tip_image(session *s, double img[3])
+{
+    if (!needle_placed(s->nd))
+        return false;
+    probe_frame f = display_frame(s);
+    double tip[3], d[3];
+    needle_tip_mm(s->nd, tip);
+    to_display(s, tip, d);
+    probe_phantom_to_image(&f, d, img);
+    return true;
+}
+
+/* Whether image point img lies in the imaged slice: in the field of view and depth, and
+ * within half the elevation beam width (plus extra_mm for a body's own size). */
+static bool in_slice(const session *s, const double img[3], double extra_mm)
+{
+    double half_fov = 0.5 * probe_fov_mm(&s->probe);
+    double half_el = 0.5 * probe_elevation_fwhm_mm(&s->probe, img[2] > 0 ? img[2] : 0.0);
+    return fabs(img[0]) <= half_fov + extra_mm && img[2] >= -extra_mm &&
+           img[2] <= s->probe.depth_mm + extra_mm && fabs(img[1]) <= half_el + extra_mm;
+}
+
+void session_scene(session *s, bmode_scene *scene, phantom_inclusion *dyn)
+{
+    refresh_display(s);
+    int n = 0;
+    phantom_inclusion sh;
+    if (needle_shaft(s->nd, &sh)) {
+        double a[3], b[3];
+        to_display(s, sh.a_mm, a);
+        to_display(s, sh.b_mm, b);
+        memcpy(sh.a_mm, a, sizeof a);
+        memcpy(sh.b_mm, b, sizeof b);
+        dyn[n++] = sh;
+    }
+    for (int i = 0; i < s->n_bleed && n < PHANTOM_MAX_INCLUSIONS; i++) {
+        double r = drug_bleed_radius_mm(&s->bleed[i], s->sc.needle.haematoma_radius_mm,
+                                        s->sc.needle.haematoma_growth_s, s->t);
+        if (r < 0.02)
+            continue;
+        phantom_inclusion *h = &dyn[n++];
+        memset(h, 0, sizeof *h);
+        h->kind = PHANTOM_ELLIPSOID;
+        h->tissue = TISSUE_HAEMATOMA;
+        to_display(s, s->bleed[i].c_mm, h->c_mm);
+        /* Blood tracks along the tissue planes: flatter than wide. */
+        h->radii_mm[0] = h->radii_mm[1] = r;
+        h->radii_mm[2] = 0.6 * r;
+        h->amplitude = 1.0;
+    }
+    for (int i = s->n_dep - 1; i >= 0 && n < PHANTOM_MAX_INCLUSIONS; i--) {
+        phantom_inclusion shapes[DRUG_MAX_SHAPES];
+        int k = drug_shapes(&s->sc.drug, &s->dep[i], s->t, shapes, DRUG_MAX_SHAPES);
+        for (int j = 0; j < k && n < PHANTOM_MAX_INCLUSIONS; j++) {
+            to_display(s, shapes[j].c_mm, shapes[j].c_mm);
+            dyn[n++] = shapes[j];
+        }
+    }
+    scene->ph = s->disp;
+    scene->probe = s->probe;
+    scene->pose = s->pose;
+    scene->dyn = dyn;
+    scene->n_dyn = n;
+}
+
+/* ---- clock --------------------------------------------------------------------------------- */
+
+static void finish_injection(session *s, double t_end)
+{
+    drug_deposit *d = &s->dep[s->active];
+    score_injection *j = &s->m.inj[s->active];
+    d->volume_ml = s->target_ml;
+    d->t_end_s = t_end;
+    j->end_s = t_end;
+    j->volume_ml = d->volume_ml;
+    j->done = true;
+    j->dermis_fraction = drug_dermis_fraction(&s->sc.drug, d, s->anat, s->pose.pressure_n);
+    double h, sig;
+    j->wheal = drug_wheal(&s->sc.drug, d, &h, &sig);
+    j->bleb_mm = drug_bleb_diameter_mm(&s->sc.drug, d);
+    s->disp_dirty = true;
+    /* Real-time check of the spread: the deposit in the slice when delivery ends. */
+    double t_now = s->t;
+    s->t = t_end;
+    probe_frame f = display_frame(s);
+    phantom_inclusion sh[DRUG_MAX_SHAPES];
+    int k = drug_shapes(&s->sc.drug, d, t_end, sh, DRUG_MAX_SHAPES);
+    for (int i = 0; i < k && !j->spread_seen; i++) {
+        double p[3], img[3];
+        to_display(s, sh[i].c_mm, p);
+        probe_phantom_to_image(&f, p, img);
+        double r = fmax(sh[i].radii_mm[0], sh[i].radii_mm[1]);
+        j->spread_seen = in_slice(s, img, r);
+    }
+    if (j->spread_seen)
+        mark_step(s, STEP_SPREAD_CHECK);
+    s->t = t_now;
+    s->active = -1;
+}
+
+/* Stops an injection early (the needle moved): what was delivered stays. */
+static void stop_injection(session *s)
+{
+    if (s->active < 0)
+        return;
+    double delivered = s->dep[s->active].volume_ml;
+    s->target_ml = delivered > 1e-9 ? delivered : 1e-9;
+    finish_injection(s, s->t);
+}
+
+void session_advance_to(session *s, double t_s)
+{
+    if (!(t_s > s->t))
+        return;
+    if (s->active >= 0) {
+        drug_deposit *d = &s->dep[s->active];
+        double end = d->t_start_s + s->target_ml / s->rate_ml_s;
+        if (end <= t_s) {
+            s->t = end;
+            finish_injection(s, end);
+        } else {
+            d->volume_ml = s->rate_ml_s * (t_s - d->t_start_s);
+            s->disp_dirty = true;
+        }
+    }
+    s->t = t_s;
+    s->m.time_s = s->t;
+}
+
+void session_finish(session *s)
+{
+    double end;
+    if (session_injecting(s, &end))
+        session_advance_to(s, end);
+    s->ended = true;
+}
+
+/* ---- actions ------------------------------------------------------------------------------- */
+
+static void handle_needle_events(session *s, const needle_event *ev, int n)
+{
+    for (int i = 0; i < n && i < MAX_NEEDLE_EVENTS; i++) {
+        if (ev[i].kind == NEEDLE_EV_POP)
+            s->m.pops++;
+        else if (ev[i].kind == NEEDLE_EV_HUB)
+            s->m.hub_stops++;
+        else if (ev[i].kind == NEEDLE_EV_VESSEL && ev[i].vessel >= 0) {
+            s->m.vessel_punctures++;
+            s->pass_vessel_hit = true;
+            unsigned bit = 1u << (ev[i].vessel & 31);
+            if (!(s->pass_vessels & bit) && s->n_bleed < SESSION_MAX_BLEEDS) {
+                s->pass_vessels |= bit;
+                drug_bleed *b = &s->bleed[s->n_bleed++];
+                memcpy(b->c_mm, ev[i].p_mm, sizeof b->c_mm);
+                b->t_start_s = s->t;
+                b->vessel = ev[i].vessel;
+                add_event(s, "haematoma", ev[i].p_mm, -1);
+            }
+        }
+    }
+}
+
+/* Margin to the nearest dermis boundary (vertical, mm): > 0 inside, < 0 outside; *from_top
+ * gets the depth below the dermis top. */
+static double dermis_margin(const session *s, const double p[3], double *from_top)
+{
+    *from_top = 0.0;
+    double h[PHANTOM_MAX_LAYERS];
+    int n = phantom_interfaces(s->anat, p[0], p[1], s->pose.pressure_n, h);
+    const phantom_def *d = phantom_get_def(s->anat);
+    for (int k = 0; k + 1 < n; k++) {
+        if (d->layers[k].tissue != TISSUE_DERMIS)
+            continue;
+        double top = h[k], bot = h[k + 1];
+        *from_top = p[2] - top;
+        if (p[2] < top)
+            return p[2] - top;
+        if (p[2] > bot)
+            return bot - p[2];
+        return fmin(p[2] - top, bot - p[2]);
+    }
+    return 0.0;
+}
+
+static bool start_injection(session *s, const action *a, char *err, size_t n)
+{
+    if (s->n_dep >= SESSION_MAX_DEPOSITS) {
+        snprintf(err, n, "too many injections: at most %d per session", SESSION_MAX_DEPOSITS);
+        return false;
+    }
+    if (!needle_placed(s->nd)) {
+        snprintf(err, n, "inject needs the needle on the skin (needle_entry first)");
+        return false;
+    }
+    int i = s->n_dep++;
+    drug_deposit *d = &s->dep[i];
+    score_injection *j = &s->m.inj[i];
+    s->m.n_inj = s->n_dep;
+    memset(d, 0, sizeof *d);
+    memset(j, 0, sizeof *j);
+    double tip[3];
+    needle_tip_mm(s->nd, tip);
+    phantom_sample ps = phantom_at(s->anat, tip, s->pose.pressure_n, NULL, 0);
+    tissue_id t = needle_in_skin(s->nd) ? ps.tissue : TISSUE_GEL;
+    d->kind = s->sc.drug.kind;
+    d->site = drug_site_of(t);
+    memcpy(d->c_mm, tip, sizeof tip);
+    d->t_start_s = s->t;
+    d->t_end_s = s->t;
+    d->fibre_deg = phantom_get_def(s->anat)->muscle_fibre_angle_deg;
+    j->t_s = s->t;
+    j->drug = d->kind;
+    j->tissue = t;
+    j->layer = needle_in_skin(s->nd) ? ps.layer : -1;
+    j->verdict = score_verdict_of(t);
+    memcpy(j->tip_mm, tip, sizeof tip);
+    j->tip_depth_mm = needle_in_skin(s->nd) ? ps.depth_mm : 0.0;
+    double from_top;
+    j->margin_mm = dermis_margin(s, tip, &from_top);
+    j->vessel_punctured = s->pass_vessel_hit;
+    double img[3];
+    session_tip_image(s, img);
+    j->tip_to_plane_mm = fabs(img[1]);
+    j->tip_in_slice = needle_in_skin(s->nd) && in_slice(s, img, 0.0);
+    /* Approach: the needle's course in the skin plane against the probe's long axis. */
+    probe_frame f = display_frame(s);
+    double dir[3];
+    needle_dir(s->nd, dir);
+    double dh = hypot(dir[0], dir[1]), uh = hypot(f.u[0], f.u[1]);
+    double c = dh > 1e-9 && uh > 1e-9 ? fabs(dir[0] * f.u[0] + dir[1] * f.u[1]) / (dh * uh) : 0.0;
+    j->out_of_plane = c < cos(45.0 * PI / 180.0);
+    if (j->out_of_plane && j->tip_in_slice && j->verdict != VERDICT_OUTSIDE)
+        mark_step(s, STEP_INJECTION);
+    switch (j->verdict) {
+    case VERDICT_EPIDERMAL: add_event(s, "too_superficial", tip, i); break;
+    case VERDICT_SUBCUTANEOUS:
+    case VERDICT_INTRAMUSCULAR: add_event(s, "too_deep", tip, i); break;
+    case VERDICT_INTRAVASCULAR: add_event(s, "intravascular", tip, i); break;
+    case VERDICT_INTRADERMAL:
+        if (from_top < s->sc.scoring.superficial_margin_mm)
+            add_event(s, "too_superficial", tip, i);
+        break;
+    default: break;
+    }
+    s->active = i;
+    s->target_ml = a->v[AK_ML];
+    s->rate_ml_s = action_has(a, AK_RATE) ? a->v[AK_RATE] : s->sc.drug.rate_ml_s;
+    s->disp_dirty = true;
+    return true;
+}
+
+static bool apply_probe(session *s, const action *a, char *err, size_t n)
+{
+    probe_pose p = s->pose;
+    probe_def d = s->probe;
+    double *pose_f[] = {&p.x_mm, &p.y_mm, &p.rot_deg, &p.tilt_deg, &p.rock_deg, &p.pressure_n};
+    double *set_f[] = {&d.freq_mhz, &d.depth_mm, &d.gain_db, &d.dynamic_range_db};
+    for (int k = AK_X; k <= AK_PRESSURE; k++)
+        if (action_has(a, (action_key)k))
+            *pose_f[k - AK_X] = a->v[k];
+    for (int k = AK_FREQ; k <= AK_DR; k++)
+        if (action_has(a, (action_key)k))
+            *set_f[k - AK_FREQ] = a->v[k];
+    const phantom_def *pd = phantom_get_def(s->anat);
+    if (fabs(p.x_mm) > 0.5 * pd->width_mm || fabs(p.y_mm) > 0.5 * pd->length_mm) {
+        snprintf(err, n, "probe at (%g, %g) mm is off the %g x %g mm patch", p.x_mm, p.y_mm,
+                 pd->width_mm, pd->length_mm);
+        return false;
+    }
+    const char *pe = probe_check(&d);
+    if (pe) {
+        snprintf(err, n, "probe settings: %s", pe);
+        return false;
+    }
+    bool pressed = p.pressure_n != s->pose.pressure_n;
+    s->pose = p;
+    s->probe = d;
+    if (pressed)
+        needle_retrack(s->nd, s->anat, p.pressure_n);
+    return true;
+}
+
+bool session_apply(session *s, const action *a, char *err, size_t n)
+{
+    err[0] = '\0';
+    if (s->ended) {
+        snprintf(err, n, "the session has ended");
+        return false;
+    }
+    session_advance_to(s, a->t_s);
+    needle_event ev[MAX_NEEDLE_EVENTS];
+    const phantom_def *pd = phantom_get_def(s->anat);
+    switch (a->verb) {
+    case ACT_PROBE:
+        return apply_probe(s, a, err, n);
+    case ACT_NEEDLE_ENTRY:
+        if (fabs(a->v[AK_X]) > 0.5 * pd->width_mm || fabs(a->v[AK_Y]) > 0.5 * pd->length_mm) {
+            snprintf(err, n, "entry (%g, %g) mm is off the %g x %g mm patch", a->v[AK_X],
+                     a->v[AK_Y], pd->width_mm, pd->length_mm);
+            return false;
+        }
+        stop_injection(s);
+        if (!needle_enter(s->nd, s->anat, s->pose.pressure_n, a->v[AK_X], a->v[AK_Y],
+                          a->v[AK_ANGLE], a->v[AK_AZIMUTH], err, n))
+            return false;
+        s->m.passes++;
+        s->pass_vessels = 0;
+        s->pass_vessel_hit = false;
+        return true;
+    case ACT_ADVANCE: {
+        if (!needle_placed(s->nd)) {
+            snprintf(err, n, "advance needs the needle on the skin (needle_entry first)");
+            return false;
+        }
+        stop_injection(s);
+        int k = needle_advance(s->nd, a->v[AK_MM], ev, MAX_NEEDLE_EVENTS);
+        handle_needle_events(s, ev, k);
+        return true;
+    }
+    case ACT_RETRACT:
+        if (!needle_placed(s->nd)) {
+            snprintf(err, n, "retract needs the needle on the skin");
+            return false;
+        }
+        stop_injection(s);
+        needle_retract(s->nd, a->v[AK_MM]);
+        return true;
+    case ACT_WITHDRAW:
+        stop_injection(s);
+        needle_withdraw(s->nd);
+        return true;
+    case ACT_REDIRECT:
+        stop_injection(s);
+        if (!needle_redirect(s->nd, s->anat, s->pose.pressure_n, a->v[AK_ANGLE],
+                             a->v[AK_AZIMUTH], err, n))
+            return false;
+        s->m.redirects++;
+        return true;
+    case ACT_INJECT:
+        stop_injection(s);
+        return start_injection(s, a, err, n);
+    case ACT_STEP:
+        if (!strcmp(a->name, "positioning"))
+            mark_step(s, STEP_POSITIONING);
+        else if (!strcmp(a->name, "sterile_field"))
+            mark_step(s, STEP_STERILE_FIELD);
+        else if (!strcmp(a->name, "dressing"))
+            mark_step(s, STEP_DRESSING);
+        else if (!strcmp(a->name, "disinfection")) {
+            /* The case report's step 2 is disinfection "ensuring no skin lesions were
+             * present": without the skin check it does not count. */
+            s->m.skin_checked = s->m.skin_checked || a->skin_check;
+            if (a->skin_check)
+                mark_step(s, STEP_DISINFECTION);
+        }
+        return true;
+    case ACT_MARK_DERMIS: {
+        /* The truth in the image's own depths: the dermis boundaries under the probe centre
+         * (depth 0 is the probe face, which may sit on gel over a dip). */
+        probe_frame f = display_frame(s);
+        double c[3], img[3], h[PHANTOM_MAX_LAYERS];
+        probe_image_to_phantom(&f, 0.0, 0.0, 0.0, c);
+        int nl = phantom_interfaces(s->disp, c[0], c[1], s->pose.pressure_n, h);
+        for (int k = 0; k + 1 < nl; k++) {
+            if (pd->layers[k].tissue == TISSUE_DERMIS) {
+                double p[3] = {c[0], c[1], h[k]};
+                probe_phantom_to_image(&f, p, img);
+                s->m.true_top_mm = img[2];
+                p[2] = h[k + 1];
+                probe_phantom_to_image(&f, p, img);
+                s->m.true_bottom_mm = img[2];
+                break;
+            }
+        }
+        s->m.marked = true;
+        s->m.mark_top_mm = a->v[AK_TOP];
+        s->m.mark_bottom_mm = a->v[AK_BOTTOM];
+        mark_step(s, STEP_ASSESSMENT);
+        return true;
+    }
+    case ACT_WAIT:
+        return true;
+    case ACT_END:
+        session_finish(s);
+        return true;
+    default:
+        snprintf(err, n, "unknown action");
+        return false;
+    }
+}
+
+score_result session_score(const session *s)
+{
+    return score_compute(&s->sc.scoring, &s->sc.plan, &s->m);
+}
+
+/* ---- state hash ---------------------------------------------------------------------------- */
+
+typedef struct fnv {
+    uint64_t h;
+} fnv;
+
+static void h_bytes(fnv *f, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        f->h ^= b[i];
+        f->h *= 1099511628211ULL;
+    }
+}
+
+static void h_d(fnv *f, double x)
+{
+    if (x == 0.0)
+        x = 0.0; /* -0 and +0 are the same state */
+    h_bytes(f, &x, sizeof x);
+}
+
+static void h_i(fnv *f, long long x) { h_bytes(f, &x, sizeof x); }
+
+uint64_t session_hash(const session *s)
+{
+    fnv f = {1469598103934665603ULL};
+    h_d(&f, s->t);
+    h_i(&f, s->ended);
+    double p[3];
+    h_i(&f, needle_placed(s->nd));
+    h_i(&f, needle_in_skin(s->nd));
+    h_d(&f, needle_travel_mm(s->nd));
+    h_d(&f, needle_inserted_mm(s->nd));
+    h_d(&f, needle_dimple_mm(s->nd));
+    h_d(&f, needle_load_mm(s->nd));
+    needle_entry_mm(s->nd, p);
+    for (int k = 0; k < 3; k++)
+        h_d(&f, p[k]);
+    needle_dir(s->nd, p);
+    for (int k = 0; k < 3; k++)
+        h_d(&f, p[k]);
+    h_d(&f, s->pose.x_mm), h_d(&f, s->pose.y_mm), h_d(&f, s->pose.rot_deg);
+    h_d(&f, s->pose.tilt_deg), h_d(&f, s->pose.rock_deg), h_d(&f, s->pose.pressure_n);
+    h_d(&f, s->probe.freq_mhz), h_d(&f, s->probe.depth_mm), h_d(&f, s->probe.gain_db);
+    h_d(&f, s->probe.dynamic_range_db);
+    for (int i = 0; i < s->n_dep; i++) {
+        const drug_deposit *d = &s->dep[i];
+        h_i(&f, d->kind), h_i(&f, d->site);
+        for (int k = 0; k < 3; k++)
+            h_d(&f, d->c_mm[k]);
+        h_d(&f, d->volume_ml), h_d(&f, d->t_start_s), h_d(&f, d->t_end_s);
+        const score_injection *j = &s->m.inj[i];
+        h_i(&f, j->verdict), h_d(&f, j->tip_depth_mm), h_d(&f, j->margin_mm);
+        h_d(&f, j->dermis_fraction), h_i(&f, j->tip_in_slice), h_i(&f, j->spread_seen);
+    }
+    for (int i = 0; i < s->n_bleed; i++) {
+        for (int k = 0; k < 3; k++)
+            h_d(&f, s->bleed[i].c_mm[k]);
+        h_d(&f, s->bleed[i].t_start_s);
+    }
+    h_i(&f, s->active), h_d(&f, s->target_ml), h_d(&f, s->rate_ml_s);
+    h_i(&f, s->m.passes), h_i(&f, s->m.redirects), h_i(&f, s->m.pops);
+    h_i(&f, s->m.hub_stops), h_i(&f, s->m.vessel_punctures), h_i(&f, s->m.n_events);
+    for (int k = 0; k < STEP_COUNT; k++)
+        h_i(&f, s->m.step_done[k]), h_d(&f, s->m.step_t_s[k]);
+    h_i(&f, s->m.marked), h_d(&f, s->m.mark_top_mm), h_d(&f, s->m.mark_bottom_mm);
+    return f.h;
+}
+
+/* ---- report -------------------------------------------------------------------------------- */
+
+/* Figures are rounded to 1 um / 1e-6 so the report reads well and stays byte-stable. */
+static json_t *num(double x)
+{
+    double r = round(x * 1e6) / 1e6;
+    if (r == 0.0)
+        r = 0.0;
+    return json_real(r);
+}
+
+static json_t *vec3(const double p[3])
+{
+    json_t *a = json_array();
+    for (int k = 0; k < 3; k++)
+        json_array_append_new(a, num(p[k]));
+    return a;
+}
+
+char *session_report_json(const session *s)
+{
+    score_result r = session_score(s);
+    const score_session *m = &s->m;
+    json_t *root = json_object();
+    json_object_set_new(root, "mesosim_report", json_integer(1));
+    json_object_set_new(root, "scenario", json_string(s->sc.name));
+    char hx[24];
+    snprintf(hx, sizeof hx, "%016llx", (unsigned long long)session_hash(s));
+    json_object_set_new(root, "state_hash", json_string(hx));
+    json_t *nd = json_object();
+    json_object_set_new(nd, "gauge", json_integer(s->sc.needle.gauge));
+    json_object_set_new(nd, "length_mm", num(s->sc.needle.length_mm));
+    json_object_set_new(nd, "od_mm", num(needle_gauge_od_mm(s->sc.needle.gauge)));
+    json_object_set_new(root, "needle", nd);
+    json_object_set_new(root, "drug", json_string(drug_kind_name(s->sc.drug.kind)));
+
+    json_t *inj = json_array();
+    for (int i = 0; i < m->n_inj; i++) {
+        const score_injection *j = &m->inj[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "t_s", num(j->t_s));
+        json_object_set_new(o, "end_s", num(j->end_s));
+        json_object_set_new(o, "volume_ml", num(j->volume_ml));
+        json_object_set_new(o, "verdict", json_string(score_verdict_name(j->verdict)));
+        json_object_set_new(o, "layer", json_string(tissue_name(j->tissue)));
+        json_object_set_new(o, "tip_mm", vec3(j->tip_mm));
+        json_object_set_new(o, "tip_depth_mm", num(j->tip_depth_mm));
+        json_object_set_new(o, "margin_mm", num(j->margin_mm));
+        json_object_set_new(o, "tip_in_slice", json_boolean(j->tip_in_slice));
+        json_object_set_new(o, "tip_to_plane_mm", num(j->tip_to_plane_mm));
+        json_object_set_new(o, "approach", json_string(j->out_of_plane ? "out_of_plane" : "in_plane"));
+        json_object_set_new(o, "dermis_fraction", num(j->dermis_fraction));
+        json_object_set_new(o, "wheal", json_boolean(j->wheal));
+        json_object_set_new(o, "bleb_mm", num(j->bleb_mm));
+        json_object_set_new(o, "vessel_punctured", json_boolean(j->vessel_punctured));
+        json_object_set_new(o, "spread_seen", json_boolean(j->spread_seen));
+        json_array_append_new(inj, o);
+    }
+    json_object_set_new(root, "injections", inj);
+
+    json_t *ses = json_object();
+    json_object_set_new(ses, "time_s", num(m->time_s));
+    json_object_set_new(ses, "passes", json_integer(m->passes));
+    json_object_set_new(ses, "redirects", json_integer(m->redirects));
+    json_object_set_new(ses, "pops", json_integer(m->pops));
+    json_object_set_new(ses, "hub_stops", json_integer(m->hub_stops));
+    json_object_set_new(ses, "vessel_punctures", json_integer(m->vessel_punctures));
+    json_object_set_new(ses, "depth_mean_mm", num(r.depth_mean_mm));
+    json_object_set_new(ses, "depth_sd_mm", num(r.depth_sd_mm));
+    json_object_set_new(ses, "spacing_error_mm", num(r.spacing_error_mm));
+    json_object_set_new(ses, "plan_points", json_integer(s->sc.plan.n_points));
+    json_t *ev = json_array();
+    for (int i = 0; i < m->n_events; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "kind", json_string(m->events[i].kind));
+        json_object_set_new(o, "t_s", num(m->events[i].t_s));
+        json_object_set_new(o, "p_mm", vec3(m->events[i].p_mm));
+        json_object_set_new(o, "injection", json_integer(m->events[i].injection));
+        json_array_append_new(ev, o);
+    }
+    json_object_set_new(ses, "adverse_events", ev);
+    json_t *steps = json_object();
+    for (int k = 0; k < STEP_COUNT; k++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "done", json_boolean(m->step_done[k]));
+        if (m->step_done[k])
+            json_object_set_new(o, "t_s", num(m->step_t_s[k]));
+        json_object_set_new(o, "in_order", json_boolean(r.step_in_order[k]));
+        json_object_set_new(steps, score_step_name((score_step)k), o);
+    }
+    json_object_set_new(ses, "steps", steps);
+    json_t *as = json_object();
+    json_object_set_new(as, "marked", json_boolean(m->marked));
+    if (m->marked) {
+        json_object_set_new(as, "top_mm", num(m->mark_top_mm));
+        json_object_set_new(as, "bottom_mm", num(m->mark_bottom_mm));
+        json_object_set_new(as, "true_top_mm", num(m->true_top_mm));
+        json_object_set_new(as, "true_bottom_mm", num(m->true_bottom_mm));
+        json_object_set_new(as, "error_mm", num(r.assessment_error_mm));
+    }
+    json_object_set_new(ses, "assessment", as);
+    json_object_set_new(root, "session", ses);
+
+    json_t *sc = json_object();
+    json_object_set_new(sc, "total", num(r.total));
+    json_object_set_new(sc, "pass", json_boolean(r.pass));
+    json_object_set_new(sc, "pass_mark", num(s->sc.scoring.pass_mark));
+    json_object_set_new(sc, "critical", json_boolean(r.critical));
+    json_t *parts = json_object();
+    double wsum = 0.0;
+    for (int k = 0; k < PART_COUNT; k++)
+        wsum += s->sc.scoring.weights[k];
+    for (int k = 0; k < PART_COUNT; k++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "weight", num(100.0 * s->sc.scoring.weights[k] / wsum));
+        json_object_set_new(o, "value", num(r.part[k]));
+        json_object_set_new(o, "points", num(r.points[k]));
+        json_object_set_new(parts, score_part_name((score_part)k), o);
+    }
+    json_t *tech = json_object_get(parts, "technique");
+    json_object_set_new(tech, "passes", num(r.passes_score));
+    json_object_set_new(tech, "redirects", num(r.redirect_score));
+    json_object_set_new(tech, "time", num(r.time_score));
+    json_object_set_new(tech, "depth_consistency", num(r.depth_score));
+    json_object_set_new(tech, "spacing", num(r.spacing_score));
+    json_object_set_new(sc, "parts", parts);
+    json_object_set_new(root, "score", sc);
+
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+    json_decref(root);
+    return text;
+}
