@@ -152,7 +152,9 @@ static void test_fields_are_read(void **state)
         "   \"mechanics\": {\"vein_collapse_n\": 3}, \"texture\": {\"septa_spacing_mm\": 2}},\n"
         " \"probe\": {\"freq_mhz\": 20, \"n_lines\": 128, \"tgc\": \"off\",\n"
         "   \"tgc_db\": [1,2,3,4,5,6,7,8], \"pose\": {\"x_mm\": 3, \"pressure_n\": 1.5}},\n"
-        " \"needle\": {\"anything\": [1]}, \"drug\": {}, \"plan\": {}, \"scoring\": {}}";
+        " \"needle\": {\"gauge\": 27, \"tissues\": {\"dermis\": {\"puncture_n\": 0.2}}},\n"
+        " \"drug\": {\"kind\": \"saline\"}, \"plan\": {\"points\": [{\"x_mm\": 1, \"y_mm\": 2}]},\n"
+        " \"scoring\": {\"pass_mark\": 60, \"weights\": {\"safety\": 20}}}";
     scenario s;
     scenario_diags d = {0};
     bool ok = scenario_load_string(text, &s, &d);
@@ -163,6 +165,13 @@ static void test_fields_are_read(void **state)
     assert_int_equal(s.phantom.seed, 77);
     assert_string_equal(s.patient.sex, "female");
     assert_string_equal(s.patient.skin, "thin");
+    assert_int_equal(s.needle.gauge, 27);
+    assert_true(s.needle.mech[TISSUE_DERMIS].puncture_n == 0.2);
+    assert_int_equal(s.drug.kind, DRUG_SALINE);
+    assert_int_equal(s.plan.n_points, 1);
+    assert_true(s.plan.points_mm[0][1] == 2);
+    assert_true(s.scoring.pass_mark == 60);
+    assert_true(s.scoring.weights[PART_SAFETY] == 20);
     assert_true(s.phantom.width_mm == 50);
     assert_int_equal(s.phantom.n_layers, 2);
     assert_int_equal(s.phantom.layers[0].tissue, TISSUE_GEL);
@@ -314,8 +323,18 @@ static const broken_case k_broken[] = {
      "{\"version\": 1, \"phantom\": {\"inclusions\": [\n{\"kind\": \"ellipsoid\", \"tissue\": \"fluid\","
      " \"c_mm\": [0,0,3]}]}}",
      "phantom.inclusions[0]", 2, "missing required key \"radii_mm\""},
-    {"reserved section not an object", "{\"version\": 1,\n \"needle\": [27]}", "needle", 2,
+    {"needle section not an object", "{\"version\": 1,\n \"needle\": [27]}", "needle", 2,
      "expected an object, got an array"},
+    {"needle gauge not made", "{\"version\": 1, \"needle\": {\n \"gauge\": 29}}", "needle.gauge", 2,
+     "must be 27, 30 or 32"},
+    {"needle key typo", "{\"version\": 1, \"needle\": {\n \"lenght_mm\": 4}}", "needle.lenght_mm", 2,
+     "did you mean \"length_mm\""},
+    {"drug kind unknown", "{\"version\": 1, \"drug\": {\n \"kind\": \"ozone\"}}", "drug.kind", 2,
+     "unknown value"},
+    {"plan point off the patch", "{\"version\": 1, \"plan\": {\"points\": [\n{\"x_mm\": 30, \"y_mm\": 0}]}}",
+     "plan.points[0]", 2, "outside the 40 x 40 mm patch"},
+    {"weights out of range", "{\"version\": 1, \"scoring\": {\"weights\": {\n \"safety\": 101}}}",
+     "scoring.weights.safety", 2, "must be within 0..100"},
     {"section not an object", "{\"version\": 1,\n \"probe\": 18}", "probe", 2,
      "expected an object, got a number"},
     {"whole number expected", "{\"version\": 1, \"probe\": {\n \"n_elements\": 127.5}}",

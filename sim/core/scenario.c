@@ -38,7 +38,13 @@
 enum field_store { ST_NONE, ST_DOUBLE, ST_INT, ST_U32 };
 /* Which struct a stored field's offset is relative to. */
 enum field_base { B_SCENARIO, B_PATIENT, B_PHANTOM, B_LAYER, B_FEATURE, B_VESSEL, B_INCLUSION,
-                  B_TISSUE, B_PROBE, B_POSE };
+                  B_TISSUE, B_PROBE, B_POSE, B_NEEDLE, B_MECH, B_DRUG, B_PLAN, B_PLAN_POINT,
+                  B_RULES };
+
+/* One planned injection point as the file holds it. */
+typedef struct plan_point {
+    double x_mm, y_mm;
+} plan_point;
 
 typedef struct field {
     scenario_range r;
@@ -130,6 +136,48 @@ static const field k_fields[] = {
     NUM("probe.pose.tilt_deg", -45, 45, "deg", B_POSE, probe_pose, tilt_deg),
     NUM("probe.pose.rock_deg", -45, 45, "deg", B_POSE, probe_pose, rock_deg),
     NUM("probe.pose.pressure_n", 0, 50, "N", B_POSE, probe_pose, pressure_n),
+
+    /* Needle: gauges 27/30/32 and lengths 4/6/13 mm (tissue.md 4, 4b; needle_check names the
+     * allowed values). Puncture forces up to the 19.2 N top of the literature range
+     * (tissue.md 4); the rest bound typos, not physiology. */
+    INT("needle.gauge", 27, 32, B_NEEDLE, needle_def, gauge),
+    NUM("needle.length_mm", 4, 13, "mm", B_NEEDLE, needle_def, length_mm),
+    NUM("needle.dimple_residual_frac", 0, 1, "", B_NEEDLE, needle_def, dimple_residual_frac),
+    SIZE("needle.haematoma_radius_mm", 10, "mm", B_NEEDLE, needle_def, haematoma_radius_mm),
+    SIZE("needle.haematoma_growth_s", 600, "s", B_NEEDLE, needle_def, haematoma_growth_s),
+    NUM("needle.tissues.*.puncture_n", 0, 20, "N", B_MECH, needle_tissue_mech, puncture_n),
+    SIZE("needle.tissues.*.stiffness_n_mm", 100, "N/mm", B_MECH, needle_tissue_mech,
+         stiffness_n_mm),
+    NUM("needle.tissues.*.friction_n_mm", 0, 5, "N/mm", B_MECH, needle_tissue_mech,
+        friction_n_mm),
+    NUM("needle.tissues.*.cutting_n", 0, 10, "N", B_MECH, needle_tissue_mech, cutting_n),
+    /* Drug: up to 5 mL per point (gas included), plunger 0.001-1 mL/s. */
+    SIZE("drug.volume_ml", 5, "mL", B_DRUG, drug_def, volume_ml),
+    NUM("drug.rate_ml_s", 0.001, 1, "mL/s", B_DRUG, drug_def, rate_ml_s),
+    SIZE("drug.bleb_ref_ml", 1, "mL", B_DRUG, drug_def, bleb_ref_ml),
+    SIZE("drug.bleb_ref_mm", 30, "mm", B_DRUG, drug_def, bleb_ref_mm),
+    NUM("drug.wheal_frac", 0, 1, "", B_DRUG, drug_def, wheal_frac),
+    SIZE("drug.fat_sheet_mm", 5, "mm", B_DRUG, drug_def, fat_sheet_mm),
+    NUM("drug.gas_fill", 0.05, 1, "", B_DRUG, drug_def, gas_fill),
+    SIZE("drug.gas_fade_s", 36000, "s", B_DRUG, drug_def, gas_fade_s),
+    NUM("plan.points[].x_mm", -100, 100, "mm", B_PLAN_POINT, plan_point, x_mm),
+    NUM("plan.points[].y_mm", -100, 100, "mm", B_PLAN_POINT, plan_point, y_mm),
+    SIZE("plan.spacing_mm", 100, "mm", B_PLAN, score_plan, spacing_mm),
+    NUM("plan.angle_deg", 1, 90, "deg", B_PLAN, score_plan, angle_deg),
+    NUM("scoring.pass_mark", 0, 100, "", B_RULES, score_rules, pass_mark),
+    SIZE("scoring.assessment_tol_mm", 10, "mm", B_RULES, score_rules, assessment_tol_mm),
+    SIZE("scoring.depth_sd_tol_mm", 10, "mm", B_RULES, score_rules, depth_sd_tol_mm),
+    SIZE("scoring.spacing_tol_mm", 100, "mm", B_RULES, score_rules, spacing_tol_mm),
+    SIZE("scoring.time_limit_s", 86400, "s", B_RULES, score_rules, time_limit_s),
+    NUM("scoring.superficial_margin_mm", 0, 2, "mm", B_RULES, score_rules,
+        superficial_margin_mm),
+    NUM("scoring.weights.placement", 0, 100, "", B_RULES, score_rules, weights[PART_PLACEMENT]),
+    NUM("scoring.weights.visibility", 0, 100, "", B_RULES, score_rules, weights[PART_VISIBILITY]),
+    NUM("scoring.weights.safety", 0, 100, "", B_RULES, score_rules, weights[PART_SAFETY]),
+    NUM("scoring.weights.procedure", 0, 100, "", B_RULES, score_rules, weights[PART_PROCEDURE]),
+    NUM("scoring.weights.assessment", 0, 100, "", B_RULES, score_rules,
+        weights[PART_ASSESSMENT]),
+    NUM("scoring.weights.technique", 0, 100, "", B_RULES, score_rules, weights[PART_TECHNIQUE]),
 };
 #define N_FIELDS ((int)(sizeof k_fields / sizeof k_fields[0]))
 
@@ -1263,14 +1311,96 @@ static void read_probe(ctx *c, json_t *v, probe_def *pr, probe_pose *pose)
         read_section(c, x, "probe.pose", "probe.pose", pose, NULL);
 }
 
+static void read_needle(ctx *c, json_t *v, needle_def *nd)
+{
+    static const char *const extra[] = {"bevel", "tissues", NULL};
+    static const char *const bevels[] = {"up", "down"};
+    if (!read_section(c, v, "needle", "needle", nd, extra))
+        return;
+    json_t *x;
+    int k;
+    if ((x = json_object_get(v, "bevel")) && read_enum(c, x, "needle.bevel", bevels, 2, &k))
+        nd->bevel_up = k == 0;
+    if (!(x = json_object_get(v, "tissues")))
+        return;
+    if (!json_is_object(x)) {
+        report(c, "needle.tissues", "expected an object, got %s", type_name(x));
+        return;
+    }
+    const char *names[TISSUE_COUNT];
+    for (int i = 0; i < TISSUE_COUNT; i++)
+        names[i] = tissue_name((tissue_id)i);
+    const char *key;
+    json_t *tv;
+    char p[PATH_CAP];
+    json_object_foreach(x, key, tv) {
+        tissue_id t;
+        path_key(p, "needle.tissues", key);
+        if (!tissue_from_name(key, &t)) {
+            report_key(c, p, "unknown tissue %s%s", quote(key).s,
+                       suggest(key, names, TISSUE_COUNT).s);
+            continue;
+        }
+        read_section(c, tv, p, "needle.tissues.*", &nd->mech[t], NULL);
+    }
+}
+
+static void read_drug(ctx *c, json_t *v, drug_def *d)
+{
+    static const char *const extra[] = {"kind", NULL};
+    if (!read_section(c, v, "drug", "drug", d, extra))
+        return;
+    const char *names[DRUG_KIND_COUNT];
+    for (int i = 0; i < DRUG_KIND_COUNT; i++)
+        names[i] = drug_kind_name((drug_kind)i);
+    json_t *x;
+    int k;
+    if ((x = json_object_get(v, "kind")) &&
+        read_enum(c, x, "drug.kind", names, DRUG_KIND_COUNT, &k))
+        d->kind = (drug_kind)k;
+}
+
+static void read_plan(ctx *c, json_t *v, score_plan *pl)
+{
+    static const char *const extra[] = {"points", NULL};
+    if (!read_section(c, v, "plan", "plan", pl, extra))
+        return;
+    json_t *arr = json_object_get(v, "points");
+    if (!arr)
+        return;
+    int n = read_array(c, arr, "plan.points", SCORE_MAX_PLAN_POINTS, "plan points");
+    if (n < 0)
+        return;
+    char p[PATH_CAP];
+    for (int i = 0; i < n; i++) {
+        json_t *e = json_array_get(arr, (size_t)i);
+        path_elem(p, "plan.points", (size_t)i);
+        plan_point pt = {0.0, 0.0};
+        if (read_section(c, e, p, "plan.points[]", &pt, NULL)) {
+            require(c, e, p, "x_mm");
+            require(c, e, p, "y_mm");
+        }
+        pl->points_mm[i][0] = pt.x_mm;
+        pl->points_mm[i][1] = pt.y_mm;
+    }
+    pl->n_points = n;
+}
+
+static void read_scoring(ctx *c, json_t *v, score_rules *r)
+{
+    static const char *const extra[] = {"weights", NULL};
+    if (!read_section(c, v, "scoring", "scoring", r, extra))
+        return;
+    json_t *x;
+    if ((x = json_object_get(v, "weights")))
+        read_section(c, x, "scoring.weights", "scoring.weights", r, NULL);
+}
+
 static void read_scenario(ctx *c, json_t *root, scenario *s)
 {
-    /* "$schema" lets editors find scenario.schema.json. needle, drug, plan and scoring are
-     * reserved for the procedure settings of version 1; their contents are read by the
-     * modules that own them. */
+    /* "$schema" lets editors find scenario.schema.json. */
     static const char *const extra[] = {"$schema", "name", "description", "patient", "phantom",
                                         "probe", "needle", "drug", "plan", "scoring", NULL};
-    static const char *const reserved[] = {"needle", "drug", "plan", "scoring"};
     if (!json_is_object(root)) {
         report(c, "", "a scenario is a JSON object, got %s", type_name(root));
         return;
@@ -1308,9 +1438,14 @@ static void read_scenario(ctx *c, json_t *root, scenario *s)
         read_phantom(c, x, &s->phantom);
     if ((x = json_object_get(root, "probe")))
         read_probe(c, x, &s->probe, &s->pose);
-    for (int i = 0; i < 4; i++)
-        if ((x = json_object_get(root, reserved[i])) && !json_is_object(x))
-            report(c, reserved[i], "expected an object, got %s", type_name(x));
+    if ((x = json_object_get(root, "needle")))
+        read_needle(c, x, &s->needle);
+    if ((x = json_object_get(root, "drug")))
+        read_drug(c, x, &s->drug);
+    if ((x = json_object_get(root, "plan")))
+        read_plan(c, x, &s->plan);
+    if ((x = json_object_get(root, "scoring")))
+        read_scoring(c, x, &s->scoring);
     s->phantom.seed = s->seed;
 }
 
@@ -1342,6 +1477,22 @@ static void check_whole(ctx *c, const scenario *s)
         phantom_destroy(ph);
     else
         report_checker(c, "phantom.", err);
+    const char *e;
+    if ((e = needle_check(&s->needle)))
+        report_checker(c, "needle.", e);
+    if ((e = drug_check(&s->drug)))
+        report_checker(c, "drug.", e);
+    if ((e = score_check(&s->scoring)))
+        report_checker(c, "scoring.", e);
+    for (int i = 0; i < s->plan.n_points; i++) {
+        if (fabs(s->plan.points_mm[i][0]) > 0.5 * s->phantom.width_mm ||
+            fabs(s->plan.points_mm[i][1]) > 0.5 * s->phantom.length_mm) {
+            char p[64];
+            snprintf(p, sizeof p, "plan.points[%d]", i);
+            report(c, p, "(%g, %g) mm is outside the %g x %g mm patch", s->plan.points_mm[i][0],
+                   s->plan.points_mm[i][1], s->phantom.width_mm, s->phantom.length_mm);
+        }
+    }
     if (fabs(s->pose.x_mm) > 0.5 * s->phantom.width_mm)
         report(c, "probe.pose.x_mm", "%g mm is outside the %g mm wide patch (phantom.width_mm)",
                s->pose.x_mm, s->phantom.width_mm);
@@ -1369,6 +1520,10 @@ scenario scenario_default(void)
     s.pose = probe_default_pose();
     s.seed = 1;
     s.phantom.seed = s.seed;
+    s.needle = needle_default_def();
+    s.drug = drug_default_def();
+    s.plan = score_default_plan();
+    s.scoring = score_default_rules();
     return s;
 }
 
@@ -1550,11 +1705,14 @@ bool scenario_load_file(const char *path, scenario *out, scenario_diags *diags)
 
 bool scenario_number(const scenario *s, const char *path, double *out)
 {
-    static const char tissues[] = "phantom.tissues.";
+    static const char ph_tissues[] = "phantom.tissues.", nd_tissues[] = "needle.tissues.";
     char pattern[PATH_CAP];
-    const void *tissue_base = NULL;
-    if (strncmp(path, tissues, sizeof tissues - 1) == 0) {
-        const char *name = path + sizeof tissues - 1;
+    const void *tissue_base = NULL, *mech_base = NULL;
+    bool is_ph = strncmp(path, ph_tissues, sizeof ph_tissues - 1) == 0;
+    bool is_nd = strncmp(path, nd_tissues, sizeof nd_tissues - 1) == 0;
+    if (is_ph || is_nd) {
+        const char *tissues = is_ph ? ph_tissues : nd_tissues;
+        const char *name = path + strlen(tissues);
         const char *dot = strchr(name, '.');
         char buf[64];
         tissue_id t;
@@ -1563,7 +1721,10 @@ bool scenario_number(const scenario *s, const char *path, double *out)
         snprintf(buf, sizeof buf, "%.*s", (int)(dot - name), name);
         if (!tissue_from_name(buf, &t))
             return false;
-        tissue_base = &s->phantom.tissues.t[t];
+        if (is_ph)
+            tissue_base = &s->phantom.tissues.t[t];
+        else
+            mech_base = &s->needle.mech[t];
         snprintf(pattern, sizeof pattern, "%s*%s", tissues, dot);
     } else {
         snprintf(pattern, sizeof pattern, "%s", path);
@@ -1580,6 +1741,11 @@ bool scenario_number(const scenario *s, const char *path, double *out)
         case B_PROBE: base = &s->probe; break;
         case B_POSE: base = &s->pose; break;
         case B_TISSUE: base = tissue_base; break;
+        case B_NEEDLE: base = &s->needle; break;
+        case B_MECH: base = mech_base; break;
+        case B_DRUG: base = &s->drug; break;
+        case B_PLAN: base = &s->plan; break;
+        case B_RULES: base = &s->scoring; break;
         default: base = NULL; break; /* array elements have no single value */
         }
         if (!base)

@@ -14,8 +14,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "drug.h"
+#include "needle.h"
 #include "phantom.h"
 #include "probe.h"
+#include "score.h"
 
 #define SCENARIO_VERSION 1
 
@@ -35,6 +38,11 @@ typedef struct scenario {
     probe_def probe;
     probe_pose pose;
     uint32_t seed;
+    /* The procedure (docs/scenarios.md "needle", "drug", "plan", "scoring"). */
+    needle_def needle;
+    drug_def drug;
+    score_plan plan;
+    score_rules scoring;
 } scenario;
 
 typedef struct scenario_diag {
@@ -48,7 +56,8 @@ typedef struct scenario_diags {
     int count, cap;
 } scenario_diags;
 
-/* Defaults: adult back phantom, default probe and pose, seed 1. */
+/* Defaults: adult back phantom, default probe and pose, seed 1, the default needle, drug,
+ * plan and scoring rules. */
 scenario scenario_default(void);
 
 /* Parses text. On success fills *out and returns true; on failure leaves *out untouched,
