@@ -1,6 +1,6 @@
 /* commands: the subcommands of the mesosim program, one file each (cmd_*.c).
  *
- * Each takes the arguments from its own name on (argv[0] is "render", "bench", "validate"),
+ * Each takes the arguments from its own name on (argv[0] is "render", "bench", "validate", "run"),
  * prints what it does to stdout, errors to stderr, and returns the process exit status. */
 #ifndef MESOSIM_COMMANDS_H
 #define MESOSIM_COMMANDS_H
@@ -8,5 +8,6 @@
 int cmd_render(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

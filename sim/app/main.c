@@ -12,6 +12,7 @@ static void usage(FILE *f)
                "commands:\n"
                "  render    synthesise a B-mode image of a scenario to a PNG\n"
                "  validate  check scenario files\n"
+               "  run       play a session's action log on a scenario and write its report\n"
                "  bench     time frame synthesis on the standard frame\n\n"
                "With no command, renders the default scenario (adult back) to mesosim-default.png.\n"
                "'mesosim COMMAND --help' describes each command.\n",
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
         return cmd_render(argc - 1, argv + 1);
     if (!strcmp(cmd, "validate"))
         return cmd_validate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))
         return cmd_bench(argc - 1, argv + 1);
     fprintf(stderr, "mesosim: unknown command '%s'\n", cmd);
