@@ -109,7 +109,8 @@ static int lev(const char *a, const char *b)
     return row[nb];
 }
 
-/* " (did you mean "x"?)" for the closest name within a third of its length. */
+/* " (did you mean "x"?)" for the closest name within a third of its length, or the name the
+ * word is with its unit suffix left off ("x" for "x_mm"). */
 static void hint(char *out, size_t cap, const char *word, const char *const *names, int n)
 {
     const char *best = NULL;
@@ -117,7 +118,10 @@ static void hint(char *out, size_t cap, const char *word, const char *const *nam
     for (int i = 0; i < n; i++) {
         int d = lev(word, names[i]);
         size_t l = strlen(word) > strlen(names[i]) ? strlen(word) : strlen(names[i]);
-        if ((size_t)d * 3 <= l && d < bd)
+        size_t wn = strlen(word);
+        bool prefix = wn >= 1 && wn < strlen(names[i]) && strncmp(word, names[i], wn) == 0 &&
+                      names[i][wn] == '_';
+        if ((prefix || (size_t)d * 3 <= l) && d < bd)
             best = names[i], bd = d;
     }
     if (best)
