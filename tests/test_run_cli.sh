@@ -1,0 +1,52 @@
+#!/bin/sh
+# mesosim run from the outside: the demo session scores a pass, the report is written, frames
+# are written per injection, a broken action file is refused with FILE:LINE: reason, bad usage
+# exits 2, and two runs give the same report bytes.
+# usage: test_run_cli.sh MESOSIM_BINARY SOURCE_DIR
+set -u
+bin=$1
+src=$2
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/mesosim_run.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() {
+    echo "FAIL: $*"
+    fails=$((fails + 1))
+}
+scen=$src/scenarios/adult_back.json
+demo=$src/scenarios/sessions/adult_back_demo.jsonl
+
+"$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/r1.json" --frames "$tmp/frames" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 0 ] || fail "demo: exit $rc: $(cat "$tmp/err")"
+grep -q '"pass":true' "$tmp/out" || fail "demo: stdout says no pass: $(cat "$tmp/out")"
+grep -q '"verdict": "intradermal"' "$tmp/r1.json" || fail "demo: no intradermal verdict in the report"
+grep -q '"pass": true' "$tmp/r1.json" || fail "demo: report says no pass"
+for f in injection_01_start injection_01_end injection_02_start injection_02_end; do
+    [ -s "$tmp/frames/$f.png" ] || fail "demo: no frame $f.png"
+done
+ls "$tmp" | grep -q tmp && fail "a temporary report file was left behind"
+
+"$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/r2.json" >/dev/null 2>&1
+cmp -s "$tmp/r1.json" "$tmp/r2.json" || fail "two runs of the demo differ"
+
+printf '{"t":0,"do":"step","name":"positioning"}\n\n{"t":1,"do":"advance"}\n' >"$tmp/bad.jsonl"
+"$bin" run --scenario "$scen" --actions "$tmp/bad.jsonl" --report "$tmp/r3.json" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "bad line: exit $rc, expected 1"
+grep -qF "$tmp/bad.jsonl:3: \"advance\" needs key \"mm\"" "$tmp/err" || fail "bad line: stderr: $(cat "$tmp/err")"
+[ -e "$tmp/r3.json" ] && fail "bad line: a report was written"
+
+printf '{"t":0,"do":"advance","mm":1}\n' >"$tmp/late.jsonl"
+"$bin" run --scenario "$scen" --actions "$tmp/late.jsonl" --report "$tmp/r4.json" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "advance before entry: exit $rc, expected 1"
+grep -qF "late.jsonl:1: advance needs the needle on the skin" "$tmp/err" || fail "advance before entry: stderr: $(cat "$tmp/err")"
+
+"$bin" run --scenario "$scen" >/dev/null 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || fail "missing options: exit $rc, expected 2"
+"$bin" run --help | grep -q "usage: mesosim run" || fail "--help prints no usage"
+
+[ "$fails" -eq 0 ] && echo "test_run_cli: all passed"
+[ "$fails" -eq 0 ]
