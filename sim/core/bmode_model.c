@@ -1,5 +1,6 @@
 /* bmode_model: frame set-up and line classification shared by the fast and reference paths. */
 #include "bmode_model.h"
+#include "hash.h"
 #include "texture_math.h"
 
 #include <math.h>
@@ -229,7 +230,7 @@ void bm_line_free(bm_line *l)
     memset(l, 0, sizeof *l);
 }
 
-static void push_event(bm_line *l, double z, double amp, double weight)
+static void push_event_phase(bm_line *l, double z, double amp, double weight, double phase)
 {
     if (l->n_ev == l->cap_ev) {
         int cap = l->cap_ev * 2;
@@ -239,7 +240,12 @@ static void push_event(bm_line *l, double z, double amp, double weight)
         l->ev = ev;
         l->cap_ev = cap;
     }
-    l->ev[l->n_ev++] = (bm_event){z, amp, weight};
+    l->ev[l->n_ev++] = (bm_event){z, amp, weight, phase};
+}
+
+static void push_event(bm_line *l, double z, double amp, double weight)
+{
+    push_event_phase(l, z, amp, weight, 0.0);
 }
 
 void bm_line_point(const bm_setup *s, int li, double z, double out[3])
@@ -260,10 +266,13 @@ static double specular_lobe(double cos_theta, double floor_v)
 /* Pending needle-shaft echoes and shadows on this line, sorted by depth. */
 typedef struct shaft_hit {
     double z;        /* top surface of the shaft along the beam */
-    double echo;     /* amplitude before losses (0: shadow only) */
-    double shadow;   /* fraction of the beam energy the shaft intercepts here */
+    double echo;     /* specular amplitude before losses (0: shadow only) */
+    double diffuse;  /* off-specular amplitude before losses */
+    double phase;    /* phase of the diffuse part, fixed to this point of the shaft */
+    double shadow;   /* fraction of the beam energy this shaft has blocked down to here */
     double step;     /* ring-down spacing (shaft diameter) */
     int steel_label; /* mark the label image */
+    int cap;         /* which shaft */
 } shaft_hit;
 
 static int cmp_hit(const void *a, const void *b)
@@ -272,59 +281,120 @@ static int cmp_hit(const void *a, const void *b)
     return d < 0 ? -1 : (d > 0 ? 1 : 0);
 }
 
-/* Needle shafts: partial-volume echo from every shaft point inside the elevation beam. */
+/* Rows of t in [0, 1] where the shaft's lateral coordinate is within reach of the line. */
+static int shaft_t_range(const bm_capsule *k, double xl, double reach, double *t0, double *t1)
+{
+    double ax = k->a[0], bx = k->b[0];
+    if (fabs(bx - ax) < 1e-12) {
+        if (fabs(ax - xl) >= reach)
+            return 0;
+        *t0 = 0.0;
+        *t1 = 1.0;
+        return 1;
+    }
+    double ta = (xl - reach - ax) / (bx - ax), tb = (xl + reach - ax) / (bx - ax);
+    *t0 = ta < tb ? ta : tb;
+    *t1 = ta < tb ? tb : ta;
+    if (*t0 < 0.0)
+        *t0 = 0.0;
+    if (*t1 > 1.0)
+        *t1 = 1.0;
+    return *t0 < *t1;
+}
+
+static shaft_hit *push_hit(shaft_hit **out, int *cap, int *n)
+{
+    if (*n == *cap) {
+        int nc = *cap ? *cap * 2 : 256;
+        shaft_hit *h = realloc(*out, sizeof(shaft_hit) * (size_t)nc);
+        if (!h)
+            return NULL; /* out of memory: drop the echo rather than crash */
+        *out = h;
+        *cap = nc;
+    }
+    return &(*out)[(*n)++];
+}
+
+/* Needle shafts on line li: a partial-volume echo from every shaft point near the line inside
+ * the elevation beam (each point splatted at its own depth and phase, so the coherent sum
+ * along the shaft is the model's), and one shadow where the shaft crosses the line. */
 static int shaft_hits(const bm_setup *s, int li, shaft_hit **out, int *cap)
 {
     double xl = s->x0 + (li - s->margin) * s->dx;
     int n = 0;
     for (int c = 0; c < s->n_caps; c++) {
         const bm_capsule *k = &s->caps[c];
-        int ns = (int)ceil(k->len / BM_SHAFT_STEP_MM);
-        if (ns < 1)
-            ns = 1;
-        double step = k->len / ns;
-        double dir[3] = {(k->b[0] - k->a[0]) / (k->len > 0 ? k->len : 1), (k->b[1] - k->a[1]) / (k->len > 0 ? k->len : 1),
-                         (k->b[2] - k->a[2]) / (k->len > 0 ? k->len : 1)};
+        double len = k->len > 0 ? k->len : 1.0;
+        double dir[3] = {(k->b[0] - k->a[0]) / len, (k->b[1] - k->a[1]) / len, (k->b[2] - k->a[2]) / len};
         /* Specular lobe of a cylinder: some surface normal faces the beam only when the beam
          * is perpendicular to the axis; the beam is +z in image coordinates. */
-        double cos_theta = sqrt(1.0 - dir[2] * dir[2]);
-        double lobe = specular_lobe(cos_theta, BM_STEEL_FLOOR);
-        for (int i = 0; i <= ns; i++) {
-            double t = (double)i / ns;
-            double x = k->a[0] + t * (k->b[0] - k->a[0]);
-            double y = k->a[1] + t * (k->b[1] - k->a[1]);
-            double z = k->a[2] + t * (k->b[2] - k->a[2]) - k->radius;
-            double dxl = fabs(x - xl);
-            if (dxl >= s->dx && dxl >= k->radius)
-                continue;
-            if (z < 0 || z >= s->rows * s->dz)
-                continue;
-            int row = (int)(z / s->dz);
-            double we = bm_elev_weight(s, row, y);
-            if (we < 1e-3)
-                continue;
-            if (n == *cap) {
-                int nc = *cap ? *cap * 2 : 256;
-                shaft_hit *h = realloc(*out, sizeof(shaft_hit) * (size_t)nc);
+        double lobe = specular_lobe(sqrt(1.0 - dir[2] * dir[2]), 0.0);
+        double t0, t1;
+        if (shaft_t_range(k, xl, s->dx, &t0, &t1)) {
+            /* Sample i sits i steps from the tip: t = 1 - i * step / len. */
+            double step = BM_SHAFT_STEP_MM;
+            int i0 = (int)floor((1.0 - t1) * len / step), i1 = (int)ceil((1.0 - t0) * len / step);
+            if (i0 < 0)
+                i0 = 0;
+            for (int i = i0; i <= i1; i++) {
+                double t = 1.0 - i * step / len;
+                if (t < 0.0)
+                    break;
+                double x = k->a[0] + t * (k->b[0] - k->a[0]);
+                double y = k->a[1] + t * (k->b[1] - k->a[1]);
+                double z = k->a[2] + t * (k->b[2] - k->a[2]) - k->radius;
+                double dxl = fabs(x - xl);
+                if (dxl >= s->dx || z < 0 || z >= s->rows * s->dz)
+                    continue;
+                int row = (int)(z / s->dz);
+                double we = bm_elev_weight(s, row, y);
+                if (we < 1e-3)
+                    continue;
+                double tent = 1.0 - dxl / s->dx;
+                shaft_hit *h = push_hit(out, cap, &n);
                 if (!h)
                     break;
-                *out = h;
-                *cap = nc;
+                /* Each sample stands for `step` mm of shaft; dividing by the column pitch keeps a
+                 * shaft lying in the plane as bright per column whatever the sampling. */
+                double a = BM_SPEC_GAIN * we * tent * (step / s->dx);
+                double ph = 2.0 * PI * (hash_mix32((uint32_t)i * 0x9E3779B1U ^ (uint32_t)c * 0x85EBCA77U) >> 8) / 16777216.0;
+                *h = (shaft_hit){z, a * lobe, a * BM_STEEL_DIFFUSE, ph, 0.0, 2.0 * k->radius,
+                                 we > 0.5 && tent > 0.5, c};
             }
-            double tent = dxl < s->dx ? 1.0 - dxl / s->dx : 0.0;
-            /* Each sample stands for `step` mm of shaft; dividing by the column pitch keeps a
-             * shaft lying in the plane as bright per column whatever the sampling. */
-            double echo = BM_SPEC_GAIN * lobe * we * tent * (step / s->dx);
-            /* Energy the shaft takes out of this line's beam: elevation profile energy over the
-             * shaft's width, capped at all of it. */
-            double shadow = 0.0;
-            if (dxl < k->radius) {
-                double sg = s->sig_el[row];
-                shadow = we * we * (2.0 * k->radius) / (sqrt(PI) * sg);
-                if (shadow > 1.0)
-                    shadow = 1.0;
+        }
+        /* Shadow: the beam below the shaft loses the part of the elevation profile's energy
+         * (profile squared, integral sqrt(pi) sigma) that the shaft has crossed above that
+         * depth. An oblique shaft sweeps elevation as it descends, so the shadow deepens
+         * piece by piece: each piece adds the new elevation it covers (the first also the
+         * radius either side) at its depth. shadow holds the running total. */
+        if (shaft_t_range(k, xl, k->radius, &t0, &t1)) {
+            const int pieces = 32;
+            double ymin = 0, ymax = 0, cover = 0;
+            const int down = k->b[2] >= k->a[2]; /* walk the pieces from the top down */
+            for (int i = 0; i <= pieces; i++) {
+                double f = (double)i / pieces;
+                double t = down ? t0 + (t1 - t0) * f : t1 - (t1 - t0) * f;
+                double y = k->a[1] + t * (k->b[1] - k->a[1]);
+                double z = k->a[2] + t * (k->b[2] - k->a[2]) - k->radius;
+                if (i == 0) {
+                    ymin = y - k->radius;
+                    ymax = y + k->radius;
+                } else {
+                    ymin = y - k->radius < ymin ? y - k->radius : ymin;
+                    ymax = y + k->radius > ymax ? y + k->radius : ymax;
+                }
+                if (z < 0 || z >= s->rows * s->dz)
+                    continue;
+                double sg = s->sig_el[(int)(z / s->dz)];
+                double cv = 0.5 * (erf(ymax / sg) - erf(ymin / sg));
+                if (cv > cover + 1e-4) {
+                    cover = cv;
+                    shaft_hit *h = push_hit(out, cap, &n);
+                    if (!h)
+                        break;
+                    *h = (shaft_hit){z, 0.0, 0.0, 0.0, cover, 0.0, 0, c};
+                }
             }
-            (*out)[n++] = (shaft_hit){z, echo, shadow, 2.0 * k->radius, we > 0.5 && tent > 0.5};
         }
     }
     qsort(*out, (size_t)n, sizeof(shaft_hit), cmp_hit);
@@ -583,11 +653,11 @@ static inline phantom_texture_cell node_cell(const bm_nodes *nd, int row, double
     return c;
 }
 
-static void ringdown(bm_line *out, double z, double a, double step)
+static void ringdown(bm_line *out, double z, double a, double step, double phase)
 {
     for (int k = 1; k <= BM_RINGDOWN_COPIES; k++) {
         a *= BM_RINGDOWN_DECAY;
-        push_event(out, z + k * step, a, 1.0);
+        push_event_phase(out, z + k * step, a, 1.0, phase);
     }
 }
 
@@ -771,6 +841,7 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
     out->hits = hits;
     out->cap_hits = cap_hits;
     int next_hit = 0;
+    double shaft_cover[PHANTOM_MAX_INCLUSIONS] = {0};
 
     /* Walk the line in runs of rows with one tissue, layer and object: echo events where a
      * run starts, losses and texture along it. */
@@ -800,14 +871,22 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
             double zt = s->z_mrayl[prev_t], zs = s->z_mrayl[TISSUE_STEEL];
             double R = (zs - zt) / (zs + zt);
             int row = (int)(hh->z / dz);
-            if (hh->echo > 0) {
-                double a = hh->echo * R * lin * trans * s->spec_norm[row];
-                push_event(out, hh->z, a, 1.0);
-                ringdown(out, hh->z, a, hh->step);
+            if (hh->echo > 0 || hh->diffuse > 0) {
+                /* The shaft's own shadow lies at other elevations than the echoing point:
+                 * leave it out of the echo's losses. */
+                double own = 1.0 - shaft_cover[hh->cap] * R * R;
+                double loss = R * lin * trans / own * s->spec_norm[row];
+                push_event(out, hh->z, hh->echo * loss, 1.0);
+                push_event_phase(out, hh->z, hh->diffuse * loss, 1.0, hh->phase);
+                ringdown(out, hh->z, hh->echo * loss, hh->step, 0.0);
+                ringdown(out, hh->z, hh->diffuse * loss, hh->step, hh->phase);
             }
             if (hh->steel_label && row >= 0 && row < r)
                 out->tissue[row] = TISSUE_STEEL;
-            trans *= 1.0 - hh->shadow * R * R;
+            if (hh->shadow > shaft_cover[hh->cap]) {
+                trans *= (1.0 - hh->shadow * R * R) / (1.0 - shaft_cover[hh->cap] * R * R);
+                shaft_cover[hh->cap] = hh->shadow;
+            }
         }
         /* A run ends before the row that follows the next shaft hit, so it is applied in order. */
         if (next_hit < n_hits) {
@@ -856,7 +935,7 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
                 double zc = z - 0.5 * dz;
                 push_event(out, zc, a, 1.0);
                 if (fabs(R) > 0.5)
-                    ringdown(out, zc, a, BM_GAS_RINGDOWN_MM);
+                    ringdown(out, zc, a, BM_GAS_RINGDOWN_MM, 0.0);
                 trans *= 1.0 - R * R;
             }
         }
@@ -899,7 +978,7 @@ void bm_splat(const bm_setup *s, const bm_event *e, float *re, float *im)
     double pos = e->z_mm / s->dz;
     int r0 = (int)floor(pos);
     double f = pos - r0;
-    double ph = -s->k2 * e->z_mm;
+    double ph = -s->k2 * e->z_mm + e->phase_rad;
     double a = e->amp * e->weight;
     double cr = a * cos(ph), ci = a * sin(ph);
     if (r0 >= 0 && r0 < s->rows) {

@@ -48,20 +48,29 @@
  * floor keeps oblique interfaces faintly visible. Steel scatters more off-specular. */
 #define BM_SPEC_THETA0_DEG 10.0
 #define BM_SPEC_FLOOR 0.1
-#define BM_STEEL_FLOOR 0.3
+/* Steel's off-specular (rough-surface) echo per unit length, relative to its specular echo at
+ * normal incidence. Assumption, set so an oblique shaft reads about 10 dB over dermis and an
+ * out-of-plane dot about 20 dB, clearly hyperechoic as needles are in clinical images
+ * (tissue.md section 3, needle rows); an in-plane shaft near perpendicular to the beam adds
+ * its specular echo on top. */
+#define BM_STEEL_DIFFUSE 2.0
 /* Strong reflectors (|R| > 0.5: gas, steel) ring down: copies below the echo. Hollow-needle
  * reverberation repeats at the shaft diameter (Toronto PIE); gas ring-down spacing 0.2 mm and
  * the decay 0.45 per copy are assumptions. */
 #define BM_RINGDOWN_COPIES 6
 #define BM_RINGDOWN_DECAY 0.45
 #define BM_GAS_RINGDOWN_MM 0.2
-/* Needle shaft sampled every 0.01 mm along its axis. */
+/* Needle shaft sampled every 0.01 mm along its axis, from the tip (capsule end b), so the
+ * samples move with the needle. Each sample echoes specularly (coherent, phase from its depth,
+ * the cylinder's specular lobe) and diffusely (steel's off-specular scattering, a phase fixed
+ * to that point of the shaft, adding incoherently): a steep shaft is seen by the diffuse part. */
 #define BM_SHAFT_STEP_MM 0.01
 
 typedef struct bm_event {
     double z_mm;       /* depth along the line */
     double amp;        /* signed real amplitude in field units (phase added at splat time) */
     double weight;     /* lateral weight for this line (tent), 1 for full-line echoes */
+    double phase_rad;  /* extra phase (rough-surface scattering), 0 for specular echoes */
 } bm_event;
 
 typedef struct bm_capsule {
