@@ -397,7 +397,8 @@ static int shaft_hits(const bm_setup *s, int li, shaft_hit **out, int *cap)
             }
         }
     }
-    qsort(*out, (size_t)n, sizeof(shaft_hit), cmp_hit);
+    if (n > 1)
+        qsort(*out, (size_t)n, sizeof(shaft_hit), cmp_hit);
     return n;
 }
 

@@ -14,6 +14,7 @@
 struct phantom {
     phantom_def def;
     phantom_texture_params tex;
+    int has_wheals;
 };
 
 phantom_def phantom_default_def(void)
@@ -164,6 +165,9 @@ phantom *phantom_create(const phantom_def *def, char *err, size_t err_len)
         return NULL;
     }
     ph->def = *def;
+    for (int i = 0; i < def->n_features; i++)
+        if (def->features[i].kind == PHANTOM_WHEAL)
+            ph->has_wheals = 1;
     /* Septa ~0.07 mm and perimysium ~0.1 mm thick sheets (half widths below). */
     ph->tex.cos_fibre = cos(def->muscle_fibre_angle_deg * PI / 180.0);
     ph->tex.sin_fibre = sin(def->muscle_fibre_angle_deg * PI / 180.0);
@@ -197,11 +201,14 @@ static double noise2(uint32_t seed, double x, double y)
     return a + (b - a) * ty;
 }
 
-double phantom_surface_mm(const phantom *ph, double x, double y)
+/* Surface displacement (+z down) of the features of one class at (x, y): wheals or the rest. */
+static double features_mm(const phantom *ph, double x, double y, int wheals)
 {
     double h = 0.0;
     for (int i = 0; i < ph->def.n_features; i++) {
         const phantom_feature_def *f = &ph->def.features[i];
+        if ((f->kind == PHANTOM_WHEAL) != wheals)
+            continue;
         double dx = x - f->x_mm, dy = y - f->y_mm;
         double d2;
         if (f->kind == PHANTOM_FOLD) {
@@ -212,10 +219,20 @@ double phantom_surface_mm(const phantom *ph, double x, double y)
             d2 = dx * dx + dy * dy;
         }
         double g = f->height_mm * exp(-0.5 * d2 / (f->width_mm * f->width_mm));
-        /* +z is into the body: a prominence raises the surface (negative z). */
-        h += (f->kind == PHANTOM_PROMINENCE) ? -g : g;
+        /* +z is into the body: a prominence or a wheal raises the surface (negative z). */
+        h += (f->kind == PHANTOM_PROMINENCE || f->kind == PHANTOM_WHEAL) ? -g : g;
     }
     return h;
+}
+
+double phantom_surface_mm(const phantom *ph, double x, double y)
+{
+    return features_mm(ph, x, y, 0) + features_mm(ph, x, y, 1);
+}
+
+static int is_skin_tissue(tissue_id t)
+{
+    return t == TISSUE_STRATUM_CORNEUM || t == TISSUE_EPIDERMIS || t == TISSUE_DERMIS;
 }
 
 void phantom_surface_normal(const phantom *ph, double x, double y, double n_out[3])
@@ -240,7 +257,8 @@ int phantom_interfaces(const phantom *ph, double x, double y, double pressure_n,
 {
     const phantom_def *d = &ph->def;
     double strain = fat_strain(ph, pressure_n);
-    double h = phantom_surface_mm(ph, x, y);
+    double wheal = ph->has_wheals ? features_mm(ph, x, y, 1) : 0.0;
+    double h = features_mm(ph, x, y, 0) + wheal;
     out[0] = h;
     for (int i = 0; i + 1 < d->n_layers; i++) {
         const phantom_layer_def *l = &d->layers[i];
@@ -252,6 +270,11 @@ int phantom_interfaces(const phantom *ph, double x, double y, double pressure_n,
         if (l->tissue == TISSUE_FAT || l->tissue == TISSUE_DEEP_FAT)
             t *= 1.0 - strain;
         h += t;
+        /* Below the skin layers the wheal's lift ends: the fluid thickened the dermis. */
+        if (wheal != 0.0 && is_skin_tissue(l->tissue) && !is_skin_tissue(d->layers[i + 1].tissue)) {
+            h -= wheal;
+            wheal = 0.0;
+        }
         out[i + 1] = h;
     }
     return d->n_layers;

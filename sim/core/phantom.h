@@ -37,7 +37,9 @@ typedef struct phantom_layer_def {
 typedef enum phantom_feature_kind {
     PHANTOM_PROMINENCE = 0, /* bony prominence: a smooth bump that raises the surface */
     PHANTOM_DEPRESSION,     /* a smooth dip */
-    PHANTOM_FOLD            /* a crease along a line through (x, y) at angle_deg from +x */
+    PHANTOM_FOLD,           /* a crease along a line through (x, y) at angle_deg from +x */
+    PHANTOM_WHEAL           /* a bump raised by fluid in the skin: lifts the skin layers only,
+                               the dermis thickens and the layers below stay put */
 } phantom_feature_kind;
 
 typedef struct phantom_feature_def {

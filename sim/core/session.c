@@ -131,7 +131,7 @@ static void refresh_display(session *s)
             continue;
         phantom_feature_def *f = &d.features[d.n_features++];
         memset(f, 0, sizeof *f);
-        f->kind = PHANTOM_PROMINENCE;
+        f->kind = PHANTOM_WHEAL;
         f->x_mm = s->dep[i].c_mm[0];
         f->y_mm = s->dep[i].c_mm[1];
         f->height_mm = h < 20.0 ? h : 20.0;
