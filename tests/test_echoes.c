@@ -149,8 +149,10 @@ static double below_minus_beside_db(const bmode_image *im, double z0, double z1,
 }
 
 /* A 0.5 mm gas bubble at 4 mm in the adult back's fat: 1-4 mm below it the image is at least
- * 20 dB darker than beside it, and its top is a bright echo, at least 15 dB over the fat at
- * that depth beside it. */
+ * 20 dB darker than beside it, and its top is a bright echo, at least 10 dB over the fat at
+ * that depth beside it. (The bubble is seen by partial volume: its curved crown enters the
+ * ~0.9 mm thick slice over several rows whose echoes partly cancel, as the Fresnel zones of a
+ * small sphere do, so it is bright but not a flat mirror's +30 dB.) */
 static void test_gas_bubble_shadows(void **state)
 {
     (void)state;
@@ -169,8 +171,55 @@ static void test_gas_bubble_shadows(void **state)
     printf("gas bubble r 0.5 mm at 4 mm: region 1-4 mm below %+.1f dB against beside; top echo "
            "%+.1f dB over the fat beside\n", shadow, top - beside.db_mean);
     assert_true(shadow <= -20.0);
-    assert_true(top - beside.db_mean >= 15.0);
+    assert_true(top - beside.db_mean >= 10.0);
     phantom_destroy(ph);
+}
+
+/* Mean echo power (dB) in a box, for the difference a bubble makes to the same speckle. */
+static double box_power_db(const bmode_image *im, double z0, double z1, double x0, double x1)
+{
+    double sum = 0;
+    int n = 0;
+    for (int r = pu_row(im, z0); r <= pu_row(im, z1); r++)
+        for (int c = pu_col(im, x0); c <= pu_col(im, x1); c++, n++)
+            sum += (double)im->envelope[(size_t)r * im->cols + c] * im->envelope[(size_t)r * im->cols + c];
+    return 10.0 * log10(sum / n + 1e-300);
+}
+
+/* Partial volume: a 0.3 mm gas bubble at 4 mm is seen while it lies inside the slice (about
+ * 0.9 mm thick there), centred or 0.3 mm off the plane, weaker off it, and shadows the tissue
+ * below it in proportion; 2 mm off the plane it is gone, echo and shadow. Each figure is the
+ * bubble's scene against the same scene without it (same speckle), as mean power in a box
+ * over its crown (0.3 mm deep, 0.2 mm wide) and over 3 mm below it. */
+static void test_gas_bubble_partial_volume(void **state)
+{
+    (void)state;
+    phantom *with = with_sphere(TISSUE_GAS, 0.3, 4.0);
+    phantom_def d = phantom_default_def();
+    phantom *without = pu_phantom(&d);
+    probe_def p = pu_probe(128, 9.0);
+    const double offsets[3] = {0.0, 0.3, 2.0};
+    double echo[3], shadow[3];
+    for (int k = 0; k < 3; k++) {
+        probe_pose pose = probe_default_pose();
+        pose.y_mm = offsets[k];
+        bmode_image a, b;
+        pu_render(g_bm, without, &p, &pose, &b);
+        double crown_b = box_power_db(&b, 3.6, 3.9, -0.1, 0.1), below_b = box_power_db(&b, 5.0, 8.0, -0.1, 0.1);
+        pu_render(g_bm, with, &p, &pose, &a);
+        echo[k] = box_power_db(&a, 3.6, 3.9, -0.1, 0.1) - crown_b;
+        shadow[k] = box_power_db(&a, 5.0, 8.0, -0.1, 0.1) - below_b;
+        printf("gas bubble r 0.3 mm, %.1f mm off the plane: crown %+.1f dB, region below %+.1f dB against no bubble\n",
+               offsets[k], echo[k], shadow[k]);
+    }
+    assert_true(echo[0] >= 6.0);
+    assert_true(echo[1] >= 1.0 && echo[1] < echo[0]);
+    assert_true(shadow[0] <= -6.0);
+    assert_true(shadow[1] < -1.0 && shadow[1] > shadow[0]);
+    assert_true(fabs(echo[2]) < 1.0);
+    assert_true(fabs(shadow[2]) < 1.0);
+    phantom_destroy(with);
+    phantom_destroy(without);
 }
 
 /* A 1 mm fluid cyst at 4 mm in fat: its content is anechoic (at least 15 dB under the fat
@@ -199,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_specular_echo_weaker_when_oblique),
         cmocka_unit_test(test_dermis_fat_line_dims_when_oblique),
         cmocka_unit_test(test_gas_bubble_shadows),
+        cmocka_unit_test(test_gas_bubble_partial_volume),
         cmocka_unit_test(test_cyst_posterior_enhancement),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -119,6 +119,8 @@ int bm_setup_init(bm_setup *s, const bmode_scene *sc, char *err, size_t err_len)
                 energy += exp(-y * y / (sg * sg));
         }
         s->elev_norm[r] = 1.0 / sqrt(energy);
+        if (sg > s->sig_el_max)
+            s->sig_el_max = sg;
         /* A full-line impulse of 1 ends as g0 * sum(h) after both convolutions. */
         s->spec_norm[r] = 1.0 / (s->g_ax[s->ka] * sum);
         s->gain_db[r] = s->p.gain_db + probe_tgc_db(&s->p, z) + BM_REF_LEVEL_DB;
@@ -126,6 +128,7 @@ int bm_setup_init(bm_setup *s, const bmode_scene *sc, char *err, size_t err_len)
     for (int t = 0; t < TISSUE_COUNT; t++) {
         s->att_db[t] = tissue_atten_db_mm(&s->d->tissues.t[t], s->p.freq_mhz) * s->dz;
         s->att_step[t] = pow(10.0, -s->att_db[t] / 10.0); /* 20 log10 of it is -2 att_db */
+        s->att_ln[t] = log(s->att_step[t]);
         s->z_mrayl[t] = tissue_impedance_mrayl(&s->d->tissues.t[t]);
         s->bs[t] = s->d->tissues.t[t].backscatter;
     }
@@ -208,9 +211,10 @@ int bm_line_alloc(bm_line *l, int rows)
     l->htop = malloc(sizeof(float) * (size_t)rows);
     l->layer = malloc((size_t)rows);
     l->objid = malloc(sizeof(int16_t) * (size_t)rows);
+    l->frac = malloc(sizeof(float) * (size_t)rows);
     l->cap_ev = 64;
     l->ev = malloc(sizeof(bm_event) * (size_t)l->cap_ev);
-    if (!l->tissue || !l->amp || !l->loss || !l->ev || !l->htop || !l->layer || !l->objid) {
+    if (!l->tissue || !l->amp || !l->loss || !l->ev || !l->htop || !l->layer || !l->objid || !l->frac) {
         bm_line_free(l);
         return -1;
     }
@@ -225,6 +229,7 @@ void bm_line_free(bm_line *l)
     free(l->htop);
     free(l->layer);
     free(l->objid);
+    free(l->frac);
     free(l->ev);
     free(l->hits);
     memset(l, 0, sizeof *l);
@@ -418,9 +423,15 @@ static void object_normal(const bm_setup *s, int vessel, int incl, const double 
     } else if (incl >= 0) {
         const phantom_inclusion *c =
             incl < s->d->n_inclusions ? &s->d->inclusions[incl] : &s->dyn[incl - s->d->n_inclusions];
-        if (c->kind == PHANTOM_ELLIPSOID)
+        if (c->kind == PHANTOM_ELLIPSOID) {
+            /* The beam spans the elevation: the surface that sends the specular echo back is
+             * the one facing the probe across that span, taken where the elevation line through
+             * p passes closest to the centre (for an object off the plane, its crown). */
+            const double *v = s->fr.v;
+            double t = (c->c_mm[0] - p[0]) * v[0] + (c->c_mm[1] - p[1]) * v[1] + (c->c_mm[2] - p[2]) * v[2];
             for (int k = 0; k < 3; k++)
-                n[k] = (p[k] - c->c_mm[k]) / (c->radii_mm[k] * c->radii_mm[k]);
+                n[k] = (p[k] + t * v[k] - c->c_mm[k]) / (c->radii_mm[k] * c->radii_mm[k]);
+        }
     }
     double l = sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
     if (l < 1e-12) {
@@ -504,11 +515,13 @@ static int object_ranges(const bm_setup *s, const double o[3], obj_range *out)
         const phantom_inclusion *c = i < d->n_inclusions ? &d->inclusions[i] : &s->dyn[i - d->n_inclusions];
         if (c->kind != PHANTOM_ELLIPSOID)
             continue;
-        /* Ray against the unit sphere in the ellipsoid's scaled coordinates. */
+        /* Ray against the ellipsoid grown by the elevation beam's reach (it is seen by partial
+         * volume from that far), as a unit sphere in scaled coordinates. */
+        double reach = BM_ELEV_SIGMAS * s->sig_el_max;
         double A[3], B[3];
         for (int k = 0; k < 3; k++) {
-            A[k] = (o[k] - c->c_mm[k]) / c->radii_mm[k];
-            B[k] = w[k] / c->radii_mm[k];
+            A[k] = (o[k] - c->c_mm[k]) / (c->radii_mm[k] + reach);
+            B[k] = w[k] / (c->radii_mm[k] + reach);
         }
         double qa = B[0] * B[0] + B[1] * B[1] + B[2] * B[2];
         double qb = 2 * (A[0] * B[0] + A[1] * B[1] + A[2] * B[2]);
@@ -525,36 +538,75 @@ static int object_ranges(const bm_setup *s, const double o[3], obj_range *out)
     return n;
 }
 
-/* Vessel or volume inclusion at p (overrides the layer); returns the tissue or -1. Later
- * inclusions win over earlier ones and over vessels, as in phantom_at. */
-static int object_at(const bm_setup *s, int r, const double p[3], const obj_range *rg, int n_rg,
-                     int *vessel, int *incl)
+/* Share of the elevation profile's energy (profile squared, integral sqrt(pi) sigma) that lies
+ * inside ellipsoid c along the elevation line through p: the chord [y1, y2] from a quadratic. */
+static double ellipsoid_fraction(const phantom_inclusion *c, const double p[3], const double v[3], double sg)
 {
-    int t = -1;
-    *vessel = -1;
-    *incl = -1;
+    double A[3], B[3];
+    for (int k = 0; k < 3; k++) {
+        A[k] = (p[k] - c->c_mm[k]) / c->radii_mm[k];
+        B[k] = v[k] / c->radii_mm[k];
+    }
+    double qa = B[0] * B[0] + B[1] * B[1] + B[2] * B[2];
+    double qb = 2 * (A[0] * B[0] + A[1] * B[1] + A[2] * B[2]);
+    double qc = A[0] * A[0] + A[1] * A[1] + A[2] * A[2] - 1.0;
+    double disc = qb * qb - 4 * qa * qc;
+    if (disc <= 0)
+        return 0.0;
+    double sq = sqrt(disc);
+    double y1 = (-qb - sq) / (2 * qa), y2 = (-qb + sq) / (2 * qa);
+    return 0.5 * (erf(y2 / sg) - erf(y1 / sg));
+}
+
+/* Vessel or volume inclusion at row r (point p) and the share of the beam it fills: vessels
+ * are taken on the slice-centre plane (all or nothing), inclusions by partial volume. The
+ * object filling most of the beam wins; on a tie the later one, as in phantom_at. Returns
+ * the object id (BM_OBJ_NONE when none). */
+static int object_fraction(const bm_setup *s, int r, const double p[3], const obj_range *rg, int n_rg, double *frac)
+{
+    int id = BM_OBJ_NONE;
+    double best = 0.0;
     for (int k = 0; k < n_rg; k++) {
         if (r < rg[k].r0 || r >= rg[k].r1)
             continue;
+        double f;
+        int cand;
         if (rg[k].vessel >= 0) {
-            if (*vessel >= 0 || *incl >= 0)
-                continue;
             int reg = phantom_vessel_region(s->ph, rg[k].vessel, p, s->pose.pressure_n);
-            if (reg) {
-                t = reg == 2 ? TISSUE_BLOOD : TISSUE_VESSEL_WALL;
-                *vessel = rg[k].vessel;
-            }
+            if (!reg)
+                continue;
+            f = 1.0;
+            cand = 2 * rg[k].vessel + (reg == 2);
         } else {
             int i = rg[k].incl;
             const phantom_inclusion *c = i < s->d->n_inclusions ? &s->d->inclusions[i] : &s->dyn[i - s->d->n_inclusions];
-            if (phantom_inclusion_contains(c, p)) {
-                t = (int)c->tissue;
-                *incl = i;
-                *vessel = -1;
-            }
+            f = ellipsoid_fraction(c, p, s->fr.v, s->sig_el[r]);
+            cand = BM_OBJ_INCL + i;
+        }
+        if (f > 1e-3 && f >= best) {
+            best = f;
+            id = cand;
         }
     }
-    return t;
+    *frac = id == BM_OBJ_NONE ? 0.0 : best;
+    return id;
+}
+
+/* One object boundary crossed between two rows: the share of the beam df that goes from
+ * tissue `from` into tissue `to`. */
+typedef struct obj_step {
+    int id;
+    double df;
+    tissue_id from, to;
+} obj_step;
+
+static tissue_id object_tissue(const bm_setup *s, int id)
+{
+    if (id >= BM_OBJ_INCL) {
+        int i = id - BM_OBJ_INCL;
+        return (i < s->d->n_inclusions ? &s->d->inclusions[i] : &s->dyn[i - s->d->n_inclusions])->tissue;
+    }
+    return (id & 1) ? TISSUE_BLOOD : TISSUE_VESSEL_WALL;
 }
 
 void bm_nodes_free(bm_nodes *nd)
@@ -709,6 +761,8 @@ static void line_layers(const bm_setup *s, const bm_nodes *nd, const double o[3]
 }
 
 /* Pass 2: vessels and volume inclusions override the layer tissue within their row ranges. */
+/* Pass 2: vessels and volume inclusions within their row ranges; the label is the object's
+ * tissue where it fills at least half the beam. */
 static void line_objects(const bm_setup *s, const double o[3], const obj_range *rg, int n_rg, bm_line *out)
 {
     const double *w = s->fr.w;
@@ -718,16 +772,75 @@ static void line_objects(const bm_setup *s, const double o[3], const obj_range *
                 continue;
             double z = r * s->dz;
             double p[3] = {o[0] + z * w[0], o[1] + z * w[1], o[2] + z * w[2]};
-            int vessel, incl;
-            int t = object_at(s, r, p, rg, n_rg, &vessel, &incl);
-            if (t >= 0) {
-                out->tissue[r] = (uint8_t)t;
-                out->objid[r] = (int16_t)(vessel >= 0 ? vessel : BM_OBJ_INCL + incl);
-            } else {
-                out->objid[r] = BM_OBJ_NONE;
-            }
+            double f;
+            int id = object_fraction(s, r, p, rg, n_rg, &f);
+            out->objid[r] = (int16_t)id;
+            out->frac[r] = (float)f;
+            if (id != BM_OBJ_NONE && f >= 0.5)
+                out->tissue[r] = (uint8_t)object_tissue(s, id);
         }
     }
+}
+
+/* Where the line enters and leaves each object, for its boundary echoes. An object seen by
+ * partial volume fills at most f_max of the beam on this line; its surfaces are placed where
+ * the share first reaches, and last keeps, half of that, and echo with R times f_max: a small
+ * bubble off the plane echoes weakly, a bleb across the plane fully, and a curved crown does
+ * not cancel itself out row by row. */
+typedef struct obj_cross {
+    int row;      /* the boundary lies between row - 1 and row */
+    int id;
+    int entering;
+    double fmax;
+} obj_cross;
+
+static int cmp_cross(const void *a, const void *b)
+{
+    const obj_cross *x = a, *y = b;
+    if (x->row != y->row)
+        return x->row < y->row ? -1 : 1;
+    return x->entering - y->entering; /* leave before entering at the same row */
+}
+
+static int line_crossings(const bm_setup *s, const bm_line *l, obj_cross *out, int cap)
+{
+    int ids[2 * (PHANTOM_MAX_VESSELS + 2 * PHANTOM_MAX_INCLUSIONS)];
+    double fmax[2 * (PHANTOM_MAX_VESSELS + 2 * PHANTOM_MAX_INCLUSIONS)];
+    int n_ids = 0;
+    for (int r = 0; r < s->rows; r++) {
+        int id = l->objid[r];
+        if (id < 0)
+            continue;
+        int k = 0;
+        while (k < n_ids && ids[k] != id)
+            k++;
+        if (k == n_ids) {
+            if (n_ids == (int)(sizeof ids / sizeof ids[0]))
+                continue;
+            ids[n_ids] = id;
+            fmax[n_ids++] = 0.0;
+        }
+        if (l->frac[r] > fmax[k])
+            fmax[k] = l->frac[r];
+    }
+    int n = 0;
+    for (int k = 0; k < n_ids && n + 2 <= cap; k++) {
+        int first = -1, last = -1;
+        for (int r = 0; r < s->rows; r++)
+            if (l->objid[r] == ids[k] && l->frac[r] >= 0.5 * fmax[k]) {
+                if (first < 0)
+                    first = r;
+                last = r;
+            }
+        if (first < 0)
+            continue;
+        out[n++] = (obj_cross){first, ids[k], 1, fmax[k]};
+        if (last + 1 < s->rows)
+            out[n++] = (obj_cross){last + 1, ids[k], 0, fmax[k]};
+    }
+    if (n > 1)
+        qsort(out, (size_t)n, sizeof(obj_cross), cmp_cross);
+    return n;
 }
 
 /* Texture of one run of rows of a single textured layer (no vessel or inclusion), applied to
@@ -827,9 +940,11 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
         const int8_t *lay = out->layer;
         uint8_t *tis = out->tissue;
         int16_t *oid = out->objid;
+        float *fr = out->frac;
         for (int r = 0; r < rows; r++) {
             tis[r] = lt[lay[r] + 1];
             oid[r] = BM_OBJ_UNSET;
+            fr[r] = 0.0f;
         }
     }
     obj_range rg[PHANTOM_MAX_VESSELS + 2 * PHANTOM_MAX_INCLUSIONS];
@@ -843,26 +958,31 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
     out->cap_hits = cap_hits;
     int next_hit = 0;
     double shaft_cover[PHANTOM_MAX_INCLUSIONS] = {0};
+    obj_cross cross[4 * (PHANTOM_MAX_VESSELS + 2 * PHANTOM_MAX_INCLUSIONS)];
+    int n_cross = line_crossings(s, out, cross, (int)(sizeof cross / sizeof cross[0])), next_cross = 0;
 
-    /* Walk the line in runs of rows with one tissue, layer and object: echo events where a
-     * run starts, losses and texture along it. */
-    const uint8_t *tis = out->tissue;
+    /* Walk the line in runs of rows with one layer, object and object share: echo events where
+     * a run starts, losses and texture along it. */
     const int8_t *lay = out->layer;
     const int16_t *oid = out->objid;
+    const float *frac = out->frac;
     float *amp = out->amp, *loss_out = out->loss;
     double lin = 1.0;   /* two-way attenuation, amplitude */
     double trans = 1.0; /* two-way transmission through crossed interfaces, amplitude */
-    tissue_id prev_t = TISSUE_GEL;
-    int prev_layer = -1, prev_obj = BM_OBJ_NONE;
+    tissue_id prev_t = TISSUE_GEL; /* label tissue of the previous run, for the needle's echo */
+    int prev_layer = -1;
     int wall_layer = -2, wall_row = 0;
     double wall = 0.0;
     int r = 0;
     while (r < rows) {
-        tissue_id t = (tissue_id)tis[r];
         int layer = lay[r];
         int obj = oid[r] >= 0 ? oid[r] : BM_OBJ_NONE;
+        float fo = obj == BM_OBJ_NONE ? 0.0f : frac[r];
+        tissue_id lt = layer < 0 ? TISSUE_GEL : s->layer_tissue[layer];
+        tissue_id ot = obj == BM_OBJ_NONE ? lt : object_tissue(s, obj);
         int rb = r + 1;
-        while (rb < rows && tis[rb] == t && lay[rb] == layer && (oid[rb] >= 0 ? oid[rb] : BM_OBJ_NONE) == obj)
+        while (rb < rows && lay[rb] == layer && (oid[rb] >= 0 ? oid[rb] : BM_OBJ_NONE) == obj &&
+               (obj == BM_OBJ_NONE || frac[rb] == fo))
             rb++;
         double z = r * dz;
 
@@ -889,22 +1009,31 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
                 shaft_cover[hh->cap] = hh->shadow;
             }
         }
-        /* A run ends before the row that follows the next shaft hit, so it is applied in order. */
+        /* A run ends before the row that follows the next shaft hit, so it is applied in order,
+         * and before an object boundary. */
         if (next_hit < n_hits) {
             int hr = (int)(hits[next_hit].z / dz) + 1;
             if (hr > r && hr < rb)
                 rb = hr;
         }
+        for (int k = next_cross; k < n_cross; k++)
+            if (cross[k].row > r) {
+                if (cross[k].row < rb)
+                    rb = cross[k].row;
+                break;
+            }
 
-        if (r > 0 && (t != prev_t || layer != prev_layer || obj != prev_obj)) {
+        if (r > 0) {
             double p[3] = {o[0] + z * w[0], o[1] + z * w[1], o[2] + z * w[2]};
-            if (obj == BM_OBJ_NONE && prev_obj == BM_OBJ_NONE && layer != prev_layer) {
+            if (layer != prev_layer) {
                 /* Layer interfaces crossed between the previous sample and this one, each at
-                 * its own sub-sample depth so the echo's phase follows the tissue. */
+                 * its own sub-sample depth so the echo's phase follows the tissue, seen by the
+                 * part of the beam no object fills. */
+                double open = 1.0 - fo;
                 double zp = z - dz, pz_prev = p[2] - dz * w[2];
                 int lo = prev_layer < layer ? prev_layer + 1 : layer + 1;
                 int hi = prev_layer < layer ? layer : prev_layer;
-                for (int i = lo; i <= hi; i++) {
+                for (int i = lo; i <= hi && open > 0.0; i++) {
                     tissue_id above = i == 0 ? TISSUE_GEL : s->layer_tissue[i - 1];
                     tissue_id below = s->layer_tissue[i];
                     double z1 = s->z_mrayl[above], z2 = s->z_mrayl[below];
@@ -919,40 +1048,56 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
                     /* Interface z = h(x, y): normal (gx, gy, -1); incidence against the beam. */
                     double nx = node_val(nd, nd->gx, r, z, i), ny = node_val(nd, nd->gy, r, z, i);
                     double cn = (nx * w[0] + ny * w[1] - w[2]) / sqrt(nx * nx + ny * ny + 1.0);
-                    double a = BM_SPEC_GAIN * R * specular_lobe(cn, BM_SPEC_FLOOR) * lin * trans * s->spec_norm[r];
+                    double a = BM_SPEC_GAIN * R * open * specular_lobe(cn, BM_SPEC_FLOOR) * lin * trans * s->spec_norm[r];
                     push_event(out, zc, a, 1.0);
-                    trans *= 1.0 - R * R;
+                    trans *= 1.0 - R * R * open;
                 }
-            } else if (t != prev_t) {
-                double z1 = s->z_mrayl[prev_t], z2 = s->z_mrayl[t];
-                double R = (z2 - z1) / (z2 + z1);
-                double nrm[3];
-                double mid[3] = {p[0] - 0.5 * dz * w[0], p[1] - 0.5 * dz * w[1], p[2] - 0.5 * dz * w[2]};
-                int which = obj != BM_OBJ_NONE ? obj : prev_obj;
-                object_normal(s, which >= 0 && which < BM_OBJ_INCL ? which : -1,
-                              which >= BM_OBJ_INCL ? which - BM_OBJ_INCL : -1, mid, nrm);
-                double cn = nrm[0] * w[0] + nrm[1] * w[1] + nrm[2] * w[2];
-                double a = BM_SPEC_GAIN * R * specular_lobe(cn, BM_SPEC_FLOOR) * lin * trans * s->spec_norm[r];
-                double zc = z - 0.5 * dz;
-                push_event(out, zc, a, 1.0);
-                if (fabs(R) > 0.5)
-                    ringdown(out, zc, a, BM_GAS_RINGDOWN_MM, 0.0);
-                trans *= 1.0 - R * R;
             }
         }
+        /* Object boundaries at this row: R between what surrounds the object (the layer, or
+         * for a vessel lumen its wall) and its content, times the share of the beam it fills. */
+        while (next_cross < n_cross && cross[next_cross].row <= r) {
+            const obj_cross *oc = &cross[next_cross++];
+            if (oc->row < r)
+                continue;
+            tissue_id inside = object_tissue(s, oc->id);
+            tissue_id around = (oc->id < BM_OBJ_INCL && (oc->id & 1)) ? TISSUE_VESSEL_WALL : lt;
+            tissue_id from = oc->entering ? around : inside, to = oc->entering ? inside : around;
+            double z1 = s->z_mrayl[from], z2 = s->z_mrayl[to];
+            double R = (z2 - z1) / (z2 + z1);
+            double p[3] = {o[0] + z * w[0], o[1] + z * w[1], o[2] + z * w[2]};
+            double mid[3] = {p[0] - 0.5 * dz * w[0], p[1] - 0.5 * dz * w[1], p[2] - 0.5 * dz * w[2]};
+            double nrm[3];
+            object_normal(s, oc->id < BM_OBJ_INCL ? oc->id / 2 : -1, oc->id >= BM_OBJ_INCL ? oc->id - BM_OBJ_INCL : -1,
+                          mid, nrm);
+            double cn = nrm[0] * w[0] + nrm[1] * w[1] + nrm[2] * w[2];
+            double a = BM_SPEC_GAIN * R * oc->fmax * specular_lobe(cn, BM_SPEC_FLOOR) * lin * trans * s->spec_norm[r];
+            double zc = z - 0.5 * dz;
+            push_event(out, zc, a, 1.0);
+            if (fabs(R) > 0.5)
+                ringdown(out, zc, a, BM_GAS_RINGDOWN_MM, 0.0);
+            trans *= 1.0 - R * R * oc->fmax;
+        }
 
-        const double b = s->bs[t], step = s->att_step[t];
+        /* Diffuse echo: the layer (with its texture) in the part of the beam no object fills,
+         * the object in the rest; attenuation mixed the same way. */
+        const double bl = s->bs[lt] * (1.0 - fo), bo = s->bs[ot] * fo;
+        const double stepv = fo == 0.0f ? s->att_step[lt]
+                                        : (fo == 1.0f ? s->att_step[ot]
+                                                      : exp((1.0 - fo) * s->att_ln[lt] + fo * s->att_ln[ot]));
         for (int q = r; q < rb; q++) {
             float loss = (float)(lin * trans);
             loss_out[q] = loss;
-            amp[q] = (float)b * loss;
-            lin *= step;
+            amp[q] = (float)bl * loss;
+            lin *= stepv;
         }
-        if (layer >= 0 && obj == BM_OBJ_NONE && (t == TISSUE_FAT || t == TISSUE_DEEP_FAT || t == TISSUE_MUSCLE))
-            texture_run(s, nd, o, layer, t, r, rb, out->htop[r], amp, &wall_layer, &wall_row, &wall);
-        prev_t = t;
+        if (layer >= 0 && fo < 1.0f && (lt == TISSUE_FAT || lt == TISSUE_DEEP_FAT || lt == TISSUE_MUSCLE))
+            texture_run(s, nd, o, layer, lt, r, rb, out->htop[r], amp, &wall_layer, &wall_row, &wall);
+        if (bo > 0.0)
+            for (int q = r; q < rb; q++)
+                amp[q] += (float)bo * loss_out[q];
+        prev_t = (tissue_id)out->tissue[rb - 1];
         prev_layer = layer;
-        prev_obj = obj;
         r = rb;
     }
 

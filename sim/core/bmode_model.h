@@ -101,6 +101,8 @@ typedef struct bm_setup {
     double *gain_db;               /* rows: gain + TGC + reference level */
     double att_db[TISSUE_COUNT];   /* one-way attenuation per sample, dB */
     double att_step[TISSUE_COUNT]; /* two-way amplitude factor per sample */
+    double att_ln[TISSUE_COUNT];   /* its logarithm, to mix tissues in one sample */
+    double sig_el_max;             /* widest elevation sigma over the image, mm */
     double z_mrayl[TISSUE_COUNT];
     double bs[TISSUE_COUNT];
     int n_layers;
@@ -135,7 +137,9 @@ typedef struct bm_line {
     float *loss;      /* rows: two-way attenuation x transmission down to the sample */
     int8_t *layer;    /* rows: layer index, -1 above the skin */
     float *htop;      /* rows: depth of that layer's top at the sample */
-    int16_t *objid;   /* rows: vessel index, BM_OBJ_INCL + inclusion, or BM_OBJ_NONE */
+    int16_t *objid;   /* rows: 2 vessel + (1 lumen, 0 wall), BM_OBJ_INCL + inclusion, or
+                         BM_OBJ_NONE */
+    float *frac;      /* rows: share of the elevation beam's energy inside that object */
     bm_event *ev;
     int n_ev, cap_ev;
     struct shaft_hit *hits; /* scratch for needle-shaft samples */
