@@ -1,5 +1,6 @@
 /* actions: JSON Lines action log, parsed line by line with jansson, written canonically. */
 #include "actions.h"
+#include "suggest.h"
 
 #include <errno.h>
 #include <math.h>
@@ -85,45 +86,10 @@ int action_step_count(void) { return N_STEPS; }
 
 const char *action_step_name(int i) { return i >= 0 && i < N_STEPS ? k_steps[i] : NULL; }
 
-static int lev(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    if (na > 40 || nb > 40)
-        return 1000;
-    int row[41];
-    for (size_t j = 0; j <= nb; j++)
-        row[j] = (int)j;
-    for (size_t i = 1; i <= na; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= nb; j++) {
-            int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[nb];
-}
-
-/* " (did you mean "x"?)" for the closest name within a third of its length, or the name the
- * word is with its unit suffix left off ("x" for "x_mm"). */
+/* " (did you mean "x"?)" for the name the word plausibly meant (suggest.h), or "". */
 static void hint(char *out, size_t cap, const char *word, const char *const *names, int n)
 {
-    const char *best = NULL;
-    int bd = 1000;
-    for (int i = 0; i < n; i++) {
-        int d = lev(word, names[i]);
-        size_t l = strlen(word) > strlen(names[i]) ? strlen(word) : strlen(names[i]);
-        size_t wn = strlen(word);
-        bool prefix = wn >= 1 && wn < strlen(names[i]) && strncmp(word, names[i], wn) == 0 &&
-                      names[i][wn] == '_';
-        if ((prefix || (size_t)d * 3 <= l) && d < bd)
-            best = names[i], bd = d;
-    }
+    const char *best = suggest_closest(word, names, n);
     if (best)
         snprintf(out, cap, " (did you mean \"%s\"?)", best);
     else

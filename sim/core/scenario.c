@@ -9,6 +9,7 @@
  * Only when no problem was found is the copy checked once more by phantom_create and
  * probe_check and handed to the caller. */
 #include "scenario.h"
+#include "suggest.h"
 
 #include <errno.h>
 #include <math.h>
@@ -773,53 +774,6 @@ static const char *type_name(const json_t *v)
     }
 }
 
-/* Edit distance, for "did you mean". Long keys are never typos of short ones. */
-static int levenshtein(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    if (na > 64 || nb > 64)
-        return 1000;
-    int row[65];
-    for (size_t j = 0; j <= nb; j++)
-        row[j] = (int)j;
-    for (size_t i = 1; i <= na; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= nb; j++) {
-            int up = row[j];
-            int best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[nb];
-}
-
-/* The closest candidate when it is plausibly what was meant: within a third of the longer
- * word's length, or the word with its unit suffix left off ("freq" for "freq_mhz"). */
-static const char *closest(const char *word, const char *const *cands, int n)
-{
-    const char *best = NULL;
-    int best_d = 1000;
-    size_t wn = strlen(word);
-    for (int i = 0; i < n; i++) {
-        int d = levenshtein(word, cands[i]);
-        size_t cn = strlen(cands[i]);
-        size_t longer = wn > cn ? wn : cn;
-        bool prefix = wn >= 3 && wn < cn && strncmp(word, cands[i], wn) == 0 &&
-                      cands[i][wn] == '_';
-        if ((prefix || (size_t)d * 3 <= longer) && d < best_d) {
-            best = cands[i];
-            best_d = d;
-        }
-    }
-    return best;
-}
-
 /* " (did you mean "x"?)" or "". */
 typedef struct hint {
     char s[96];
@@ -828,7 +782,7 @@ typedef struct hint {
 static hint suggest(const char *word, const char *const *cands, int n)
 {
     hint h = {""};
-    const char *best = closest(word, cands, n);
+    const char *best = suggest_closest(word, cands, n);
     if (best)
         snprintf(h.s, sizeof h.s, " (did you mean \"%s\"?)", best);
     return h;
