@@ -37,7 +37,7 @@ const char *suggest_closest(const char *word, const char *const *cands, int n)
         int d = suggest_distance(word, cands[i]);
         size_t cn = strlen(cands[i]);
         size_t longer = wn > cn ? wn : cn;
-        bool prefix = wn >= 3 && wn < cn && strncmp(word, cands[i], wn) == 0 && cands[i][wn] == '_';
+        bool prefix = wn >= 1 && wn < cn && strncmp(word, cands[i], wn) == 0 && cands[i][wn] == '_';
         if ((prefix || (size_t)d * 3 <= longer) && d < best_d) {
             best = cands[i];
             best_d = d;
