@@ -1,5 +1,5 @@
-/* mesosim: the command-line entry point. Dispatches to the subcommands (commands.h). Until the
- * trainer window exists, running it with no arguments renders the default case to a PNG. */
+/* mesosim: the command-line entry point. Dispatches to the subcommands (commands.h); with no
+ * command (no arguments, or only options such as --scenario) it opens the trainer window. */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,26 +8,28 @@
 static void usage(FILE *f)
 {
     fprintf(f, "mesosim %s - ultrasound-guided mesotherapy simulator\n\n"
-               "usage: mesosim [COMMAND] [OPTIONS]\n\n"
+               "usage: mesosim [--scenario FILE] [--bench-frames N [--json]]\n"
+               "       mesosim COMMAND [OPTIONS]\n\n"
                "commands:\n"
                "  render    synthesise a B-mode image of a scenario to a PNG\n"
                "  validate  check scenario files\n"
                "  run       play a session's action log on a scenario and write its report\n"
                "  bench     time frame synthesis on the standard frame\n\n"
-               "With no command, renders the default scenario (adult back) to mesosim-default.png.\n"
+               "With no command, opens the trainer window (a case picker, or the --scenario case);\n"
+               "'mesosim --help-window' describes its options.\n"
                "'mesosim COMMAND --help' describes each command.\n",
             MESOSIM_VERSION);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        char *args[] = {"render", "--out", "mesosim-default.png", "--labels", "mesosim-default-labels.png", NULL};
-        int rc = cmd_render(5, args);
-        if (rc == 0)
-            fprintf(stderr, "mesosim: wrote the default case's B-mode image to mesosim-default.png "
-                            "(tissue labels: mesosim-default-labels.png)\n");
-        return rc;
+    if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "-h") && strcmp(argv[1], "--help") &&
+                     strcmp(argv[1], "--version"))) {
+        if (argc >= 2 && !strcmp(argv[1], "--help-window")) {
+            char *help[] = {"mesosim", "--help", NULL};
+            return cmd_window(2, help);
+        }
+        return cmd_window(argc, argv);
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {

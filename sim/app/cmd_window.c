@@ -1,0 +1,151 @@
+/* mesosim (no command): the trainer window; --bench-frames times it on a scripted session. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <SDL.h>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "trainer.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: mesosim [--scenario FILE] [--size WxH]\n"
+            "       mesosim --bench-frames N [--json] [--scenario FILE] [--size WxH]\n"
+            "Opens the trainer window: choose a case, scan, place the needle, inject, read the\n"
+            "debrief. --scenario starts on that case's briefing. Each session's actions are\n"
+            "logged to $XDG_DATA_HOME/mesosim/sessions/ (replay with mesosim run).\n"
+            "--bench-frames N plays a scripted session (probe sliding every frame, needle entry,\n"
+            "advance, injection) for N frames without vsync and prints the frame times: median,\n"
+            "95th percentile and max in ms (--json: median_ms, p95_ms, max_ms, frames, width,\n"
+            "height). Needs a display: without one, use Xvfb or SDL_VIDEODRIVER=offscreen.\n");
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The benchmark's session: the probe slides a little every frame so synthesis never reuses
+ * a frame; the needle enters at a fifth, advances to half-way, then the drug goes in. */
+static void scripted_controls(int i, int n, controls *c)
+{
+    memset(c, 0, sizeof *c);
+    c->zoom_factor = 1.0f;
+    c->probe_dx_mm = 0.02 * sin(i * 0.05);
+    c->orbit_dyaw_deg = 0.2f;
+    if (i == n / 5)
+        c->pressed[BTN_NEEDLE_ENTRY] = true;
+    if (i > n / 5 && i < n / 2)
+        c->needle_speed_mm_s = 0.8;
+    if (i == n / 2)
+        c->pressed[BTN_INJECT] = true;
+}
+
+static int bench(trainer *t, const char *scen, long frames, bool json)
+{
+    char err[2048];
+    if (!trainer_open_case(t, scen, err, sizeof err) || !trainer_begin_scan(t, err, sizeof err)) {
+        fprintf(stderr, "mesosim --bench-frames: %s\n", err);
+        return 1;
+    }
+    const int warmup = 5;
+    double *ms = malloc(sizeof(double) * (size_t)frames);
+    if (!ms) {
+        fprintf(stderr, "mesosim --bench-frames: out of memory\n");
+        return 1;
+    }
+    Uint64 freq = SDL_GetPerformanceFrequency(), prev = 0;
+    for (long i = -warmup; i < frames; i++) {
+        SDL_Event e;
+        while (SDL_PollEvent(&e)) {
+        }
+        controls c;
+        scripted_controls((int)(i + warmup), (int)(frames + warmup), &c);
+        trainer_frame(t, (double)(i + warmup) / 60.0, &c);
+        trainer_swap(t);
+        Uint64 now = SDL_GetPerformanceCounter();
+        if (i >= 0)
+            ms[i] = 1000.0 * (double)(now - prev) / (double)freq;
+        prev = now;
+    }
+    int gl_err = trainer_gl_errors(t, err, sizeof err);
+    qsort(ms, (size_t)frames, sizeof *ms, cmp_double);
+    double med = ms[frames / 2], p95 = ms[(size_t)ceil(0.95 * (double)frames) - 1], mx = ms[frames - 1];
+    int w, h;
+    trainer_drawable_size(t, &w, &h);
+    if (json)
+        printf("{\"median_ms\":%.3f,\"p95_ms\":%.3f,\"max_ms\":%.3f,\"frames\":%ld,\"width\":%d,\"height\":%d,"
+               "\"fps_median\":%.1f,\"gl_errors\":%d}\n",
+               med, p95, mx, frames, w, h, 1000.0 / med, gl_err);
+    else
+        printf("%ld frames at %dx%d: median %.2f ms (%.0f fps), p95 %.2f ms, max %.2f ms%s%s\n", frames, w, h,
+               med, 1000.0 / med, p95, mx, gl_err ? ", GL errors: " : "", gl_err ? err : "");
+    free(ms);
+    return gl_err ? 1 : 0;
+}
+
+int cmd_window(int argc, char **argv)
+{
+    const char *scen = NULL;
+    long frames = 0, width = 1280, height = 800;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--json")) {
+            json = true;
+        } else if (!v) {
+            fprintf(stderr, "mesosim: %s needs a value (or is unknown)\n", a);
+            usage(stderr);
+            return 2;
+        } else if (!strcmp(a, "--scenario")) {
+            scen = argv[++i];
+        } else if (!strcmp(a, "--bench-frames")) {
+            if (!cli_parse_int(argv[++i], 1, 1000000, &frames)) {
+                fprintf(stderr, "mesosim: --bench-frames: a frame count 1..1000000\n");
+                return 2;
+            }
+        } else if (!strcmp(a, "--size")) {
+            if (sscanf(argv[++i], "%ldx%ld", &width, &height) != 2 || width < 320 || height < 200 ||
+                width > 16384 || height > 16384) {
+                fprintf(stderr, "mesosim: --size: WIDTHxHEIGHT, at least 320x200\n");
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "mesosim: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (json && !frames) {
+        fprintf(stderr, "mesosim: --json goes with --bench-frames\n");
+        return 2;
+    }
+    if (frames && !scen && !(scen = cli_default_scenario_path())) {
+        fprintf(stderr, "mesosim: the default scenario (scenarios/adult_back.json) is not installed\n");
+        return 1;
+    }
+    trainer_def def = trainer_default_def();
+    def.width = (int)width;
+    def.height = (int)height;
+    if (frames) {
+        def.vsync = false;
+        def.log_dir = "";
+    }
+    char err[1024];
+    trainer *t = trainer_create(&def, err, sizeof err);
+    if (!t) {
+        fprintf(stderr, "mesosim: %s\n", err);
+        return 1;
+    }
+    int rc = frames ? bench(t, scen, frames, json) : trainer_run(t, scen);
+    trainer_destroy(t);
+    return rc;
+}

@@ -1,0 +1,96 @@
+/* trainer: the trainee's window. One SDL2 window with an OpenGL 3.3 core context, and the
+ * screens of a session: case picker, briefing, scanning and injecting, debrief.
+ *
+ * The world is a core session (sim/core/session.h). Everything the trainee does becomes an
+ * action (sim/core/actions.h) that goes through trainer_do: applied to the session and, when
+ * it succeeds, appended to the session's action log as a JSON Lines record and flushed at
+ * once, so `mesosim run` replays a crashed or finished session to the same report. Logs go
+ * to $XDG_DATA_HOME/mesosim/sessions/ (default ~/.local/share/mesosim/sessions/).
+ *
+ * Each frame: input (sim/input) -> actions -> session clock -> B-mode synthesis of the
+ * session's scene (display-only) -> draw (sim/render) -> swap. Input read at the start of a
+ * frame reaches the screen at that frame's swap: one frame of latency.
+ *
+ * Scripted use (tests, --bench-frames): trainer_open_case, trainer_begin_scan, then per frame
+ * trainer_frame with a time and a controls value, trainer_read_pixels before trainer_swap.
+ *
+ * Units: seconds since the session began, mm, degrees. A trainer owns the window, the GL
+ * context and everything drawn; create and destroy on the same thread. */
+#ifndef MESOSIM_TRAINER_H
+#define MESOSIM_TRAINER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "actions.h"
+#include "controls.h"
+#include "session.h"
+
+typedef struct trainer_def {
+    int width, height;          /* window size in window coordinates (points) */
+    const char *bindings_path;  /* NULL: $XDG_CONFIG_HOME/mesosim/bindings.conf */
+    const char *log_dir;        /* NULL: the XDG data dir; "" writes no log */
+    const char *font_path;      /* NULL: ui_default_font_path() */
+    bool vsync;                 /* interactive use; benchmarks and tests run unsynced */
+} trainer_def;
+
+typedef enum trainer_screen {
+    SCREEN_PICKER = 0,
+    SCREEN_BRIEFING,
+    SCREEN_SCAN,
+    SCREEN_DEBRIEF
+} trainer_screen;
+
+typedef struct trainer trainer;
+
+trainer_def trainer_default_def(void);
+
+/* Opens the window. NULL with a message in err when no display or no GL 3.3 context can be
+ * had, or the font or shaders fail. */
+trainer *trainer_create(const trainer_def *def, char *err, size_t err_len);
+void trainer_destroy(trainer *t);
+
+/* The interactive loop until the window closes; start_scenario (may be NULL) opens that
+ * case's briefing instead of the picker. Returns the process exit status. */
+int trainer_run(trainer *t, const char *start_scenario);
+
+/* Loads a case and shows its briefing. False with every problem in err. */
+bool trainer_open_case(trainer *t, const char *path, char *err, size_t err_len);
+/* Starts the session of the open case (clock at 0, a new action log) on the scan screen. */
+bool trainer_begin_scan(trainer *t, char *err, size_t err_len);
+/* Applies an action at its time and logs it. False (and nothing logged) when the session
+ * refuses it, with the reason in err. */
+bool trainer_do(trainer *t, const action *a, char *err, size_t err_len);
+/* Ends the session (an "end" action at t_s) and shows the debrief. */
+void trainer_end_session(trainer *t, double t_s);
+
+/* One frame at session time t_s with these controls (NULL: none): handles them, synthesises
+ * and draws. Does not swap. */
+void trainer_frame(trainer *t, double t_s, const controls *c);
+void trainer_swap(trainer *t);
+/* The drawn frame as RGBA, row 0 at the bottom (glReadPixels); call before trainer_swap.
+ * buf holds w*h*4 bytes of trainer_drawable_size. */
+void trainer_read_pixels(trainer *t, uint8_t *buf);
+void trainer_drawable_size(const trainer *t, int *w, int *h);
+
+/* Where the B-mode image is on screen (framebuffer px, origin top left) and its geometry. */
+typedef struct trainer_image_rect {
+    float x, y, w, h;
+    int rows, cols;
+    double dz_mm, dx_mm, x0_mm, z0_mm;
+} trainer_image_rect;
+void trainer_image_rect_get(const trainer *t, trainer_image_rect *out);
+/* The outside view's rectangle (w 0 when hidden). */
+void trainer_view_rect(const trainer *t, float out[4]);
+
+trainer_screen trainer_get_screen(const trainer *t);
+session *trainer_session(trainer *t);      /* NULL outside a session */
+const char *trainer_log_path(const trainer *t); /* "" when not logging */
+/* GL errors seen since the last call. */
+int trainer_gl_errors(trainer *t, char *err, size_t err_len);
+/* Toggles of the scan screen, for tests and scripted sessions. */
+void trainer_show_outside_view(trainer *t, bool on);
+void trainer_show_help(trainer *t, bool on);
+
+#endif

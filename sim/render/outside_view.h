@@ -1,0 +1,54 @@
+/* outside_view: the 3-D view from outside the patient, a teaching aid a real scanner lacks.
+ *
+ * Shows the skin patch as a block whose sides are cut to show the layers (coloured by
+ * tissue), the skin surface with any wheal, the probe resting on it with its imaging plane
+ * drawn faintly, the needle with its hub, and the deposits (bleb, gas, haematoma) seen
+ * through the skin as ghosts. The trainee orbits it (yaw, pitch) and zooms (distance).
+ *
+ * It reads world state given as plain data and changes none. The mesh is rebuilt every
+ * frame from the phantom's height fields (a few thousand surface queries). World frame: the
+ * phantom frame turned so that +y is up, out of the body: (x, y, z)_phantom -> (x, -z, y).
+ *
+ * Units: mm, degrees. An outside_view owns its GL objects and vertex array; it needs the GL
+ * context it was created with, and a depth buffer in the default framebuffer. */
+#ifndef MESOSIM_OUTSIDE_VIEW_H
+#define MESOSIM_OUTSIDE_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "phantom.h"
+#include "probe.h"
+
+typedef struct outside_scene {
+    const phantom *ph;              /* display phantom (skin with wheals) */
+    probe_def probe;
+    probe_pose pose;
+    probe_frame frame;              /* image plane of the probe in the phantom frame */
+    const phantom_inclusion *dyn;   /* needle shaft, deposits, bleeds (may be NULL) */
+    int n_dyn;
+    bool needle_shown;              /* needle placed: draw it from tip back to its hub */
+    double tip_mm[3], dir[3];       /* tip and unit direction (towards the tip) */
+    double needle_length_mm, needle_od_mm;
+} outside_scene;
+
+typedef struct outside_camera {
+    float yaw_deg, pitch_deg, dist_mm;
+} outside_camera;
+
+outside_camera outside_default_camera(void);
+/* Turns and zooms the camera, keeping pitch and distance in useful ranges. */
+void outside_camera_orbit(outside_camera *c, float dyaw_deg, float dpitch_deg, float zoom_factor);
+
+typedef struct outside_view outside_view;
+
+outside_view *outside_view_create(char *err, size_t err_len);
+void outside_view_destroy(outside_view *v);
+
+/* Draws into the pixel rectangle (x, y, w, h), origin top left, of an fb_w x fb_h
+ * framebuffer; clears that rectangle first. Leaves the viewport set to the whole
+ * framebuffer. */
+void outside_view_draw(outside_view *v, const outside_scene *s, const outside_camera *cam,
+                       int x, int y, int w, int h, int fb_w, int fb_h);
+
+#endif
