@@ -796,8 +796,11 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
     }
     glViewport(0, 0, t->fb_w, t->fb_h);
     glClearColor(0.06f, 0.07f, 0.09f, 1.0f);
-    glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+    /* Only the outside view tests depth, and it clears its own rectangle: no full-screen
+     * depth clear (a whole pass on a software rasteriser). */
+    glClear(GL_COLOR_BUFFER_BIT);
     screens_draw(t);
+
     char err[160];
     int n = gl_errors("frame", err, sizeof err);
     if (n && !t->gl_errors)

@@ -11,8 +11,11 @@
 
 #include "gl_util.h"
 
-#define GRID 48        /* skin surface quads per side: smooth wheals at 40 mm / 48 = 0.8 mm */
-#define EDGE 48        /* samples along each cut side */
+/* Mesh density: llvmpipe bins every triangle on the calling thread, so the block is kept to
+ * about two thousand triangles. 24 quads over a 40 mm patch still round a 5 mm wheal. */
+#define GRID 24        /* skin surface quads per side */
+#define EDGE 16        /* segments along each cut side (the layers vary slowly) */
+#define MIN_BAND_MM 0.05 /* thinner layers (stratum corneum, epidermis) are invisible here */
 #define DEG (3.14159265358979 / 180.0)
 
 typedef struct vtx {
@@ -21,10 +24,14 @@ typedef struct vtx {
 } vtx;
 
 struct outside_view {
-    GLuint prog, vao, vbo;
+    GLuint prog, vao, vbo, block_vbo;
     GLint u_mvp, u_light, u_alpha;
     vtx *v;
     int n, cap;
+    /* The skin block changes only when a wheal grows or the probe presses: its mesh stays
+     * in block_vbo until the phantom definition or the pressure differ (a hash of both). */
+    uint64_t block_key;
+    int n_block;
 };
 
 typedef struct rgba {
@@ -54,7 +61,7 @@ static rgba tissue_rgba(tissue_id t)
 
 outside_camera outside_default_camera(void)
 {
-    return (outside_camera){.yaw_deg = -35.0f, .pitch_deg = 32.0f, .dist_mm = 95.0f};
+    return (outside_camera){.yaw_deg = -35.0f, .pitch_deg = 35.0f, .dist_mm = 75.0f};
 }
 
 void outside_camera_orbit(outside_camera *c, float dyaw_deg, float dpitch_deg, float zoom_factor)
@@ -80,16 +87,29 @@ outside_view *outside_view_create(char *err, size_t err_len)
     v->u_alpha = glGetUniformLocation(v->prog, "u_alpha");
     glGenVertexArrays(1, &v->vao);
     glGenBuffers(1, &v->vbo);
+    glGenBuffers(1, &v->block_vbo);
     glBindVertexArray(v->vao);
-    glBindBuffer(GL_ARRAY_BUFFER, v->vbo);
-    glVertexAttribPointer(0, 3, GL_FLOAT, GL_FALSE, sizeof(vtx), (void *)offsetof(vtx, p));
-    glVertexAttribPointer(1, 3, GL_FLOAT, GL_FALSE, sizeof(vtx), (void *)offsetof(vtx, n));
-    glVertexAttribPointer(2, 4, GL_UNSIGNED_BYTE, GL_TRUE, sizeof(vtx), (void *)offsetof(vtx, c));
     glEnableVertexAttribArray(0);
     glEnableVertexAttribArray(1);
     glEnableVertexAttribArray(2);
     glBindVertexArray(0);
     return v;
+}
+
+static void use_buffer(GLuint vbo)
+{
+    glBindBuffer(GL_ARRAY_BUFFER, vbo);
+    glVertexAttribPointer(0, 3, GL_FLOAT, GL_FALSE, sizeof(vtx), (void *)offsetof(vtx, p));
+    glVertexAttribPointer(1, 3, GL_FLOAT, GL_FALSE, sizeof(vtx), (void *)offsetof(vtx, n));
+    glVertexAttribPointer(2, 4, GL_UNSIGNED_BYTE, GL_TRUE, sizeof(vtx), (void *)offsetof(vtx, c));
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
 }
 
 void outside_view_destroy(outside_view *v)
@@ -98,6 +118,7 @@ void outside_view_destroy(outside_view *v)
         return;
     glDeleteProgram(v->prog);
     glDeleteBuffers(1, &v->vbo);
+    glDeleteBuffers(1, &v->block_vbo);
     glDeleteVertexArrays(1, &v->vao);
     free(v->v);
     free(v);
@@ -186,7 +207,8 @@ static void cut_side(outside_view *v, const phantom *ph, double xa, double ya, d
             for (int i = 0; i < nl; i++) {
                 double top0 = prev[i], bot0 = fmax(prev[i + 1], top0);
                 double top1 = cur[i], bot1 = fmax(cur[i + 1], top1);
-                if (top0 >= bottom_mm && top1 >= bottom_mm)
+                if ((top0 >= bottom_mm && top1 >= bottom_mm) ||
+                    (bot0 - top0 < MIN_BAND_MM && bot1 - top1 < MIN_BAND_MM))
                     continue;
                 double pa[3] = {xp, yp, top0}, pb[3] = {x, y, top1};
                 double pc[3] = {x, y, fmin(bot1, bottom_mm)}, pd[3] = {xp, yp, fmin(bot0, bottom_mm)};
@@ -269,12 +291,20 @@ void outside_view_draw(outside_view *v, const outside_scene *s, const outside_ca
     int nl = phantom_interfaces(s->ph, 0, 0, 0, ifc);
     bottom = fmin(ifc[nl - 1] + 6.0, 30.0);
 
+    uint64_t key = fnv(fnv(1469598103934665603ull, def, sizeof *def), &s->pose.pressure_n, sizeof(double));
+    if (key != v->block_key || !v->n_block) {
+        v->n = 0;
+        skin_surface(v, s->ph, half_w, half_l);
+        cut_side(v, s->ph, -half_w, -half_l, half_w, -half_l, bottom, s->pose.pressure_n);
+        cut_side(v, s->ph, half_w, -half_l, half_w, half_l, bottom, s->pose.pressure_n);
+        cut_side(v, s->ph, half_w, half_l, -half_w, half_l, bottom, s->pose.pressure_n);
+        cut_side(v, s->ph, -half_w, half_l, -half_w, -half_l, bottom, s->pose.pressure_n);
+        glBindBuffer(GL_ARRAY_BUFFER, v->block_vbo);
+        glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)((size_t)v->n * sizeof(vtx)), v->v, GL_STATIC_DRAW);
+        v->n_block = v->n;
+        v->block_key = key;
+    }
     v->n = 0;
-    skin_surface(v, s->ph, half_w, half_l);
-    cut_side(v, s->ph, -half_w, -half_l, half_w, -half_l, bottom, s->pose.pressure_n);
-    cut_side(v, s->ph, half_w, -half_l, half_w, half_l, bottom, s->pose.pressure_n);
-    cut_side(v, s->ph, half_w, half_l, -half_w, half_l, bottom, s->pose.pressure_n);
-    cut_side(v, s->ph, -half_w, half_l, -half_w, -half_l, bottom, s->pose.pressure_n);
     double half_fov = 0.5 * probe_fov_mm(&s->probe);
     frame_box(v, &s->frame, -half_fov - 1.5, half_fov + 1.5, -3.0, 3.0, -14.0, 0.0,
               (rgba){95, 110, 140, 255});
@@ -337,14 +367,15 @@ void outside_view_draw(outside_view *v, const outside_scene *s, const outside_ca
     glUniformMatrix4fv(v->u_mvp, 1, GL_FALSE, (float *)mvp);
     glUniform3fv(v->u_light, 1, light);
     glBindVertexArray(v->vao);
-    glBindBuffer(GL_ARRAY_BUFFER, v->vbo);
-    glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)((size_t)v->n * sizeof(vtx)), v->v, GL_STREAM_DRAW);
-
     glEnable(GL_DEPTH_TEST);
     glDepthFunc(GL_LESS);
     glDepthMask(GL_TRUE);
     glDisable(GL_BLEND);
     glUniform1f(v->u_alpha, 1.0f);
+    use_buffer(v->block_vbo);
+    glDrawArrays(GL_TRIANGLES, 0, v->n_block);
+    use_buffer(v->vbo);
+    glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)((size_t)v->n * sizeof(vtx)), v->v, GL_STREAM_DRAW);
     glDrawArrays(GL_TRIANGLES, 0, n_opaque);
     glEnable(GL_BLEND);
     glBlendFunc(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA);
