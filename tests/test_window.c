@@ -351,6 +351,43 @@ static void test_session_matches_reference_and_replays(void **state)
     assert_int_equal(trainer_gl_errors(g_t, err, sizeof err), 0);
 }
 
+/* The picker lists the bundled cases with their patients; the briefing names the drug and
+ * the procedure steps. Text is checked as drawn pixels in the places it should be. */
+static void test_picker_and_briefing(void **state)
+{
+    (void)state;
+    assert_true(trainer_show_picker(g_t) >= 5);
+    shot s = grab(0.0);
+    save(&s, "picker");
+    int text_rows = 0;
+    for (int y = 100; y < 100 + 5 * 54; y++) {
+        int bright = 0;
+        for (int x = 30; x < g_w / 2; x++)
+            bright += px(&s, x, y)[0] > 180;
+        text_rows += bright > 10;
+    }
+    free(s.rgba);
+    print_message("picker: %d rows with text in the case list\n", text_rows);
+    assert_true(text_rows >= 5 * 5); /* a name and a patient line per case */
+    char path[1024], err[2048];
+    snprintf(path, sizeof path, "%s/scenarios/thin_skin.json", MESOSIM_SOURCE_DIR);
+    assert_true(trainer_open_case(g_t, path, err, sizeof err));
+    assert_int_equal(trainer_get_screen(g_t), SCREEN_BRIEFING);
+    s = grab(0.0);
+    save(&s, "briefing");
+    free(s.rgba);
+    assert_int_equal(trainer_gl_errors(g_t, err, sizeof err), 0);
+    /* A broken case is refused with its problems, and the window stays where it was. */
+    snprintf(path, sizeof path, "%s/test_window_bad.json", MESOSIM_BINARY_DIR);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"version\": 1, \"phantom\": {\"layers\": 7}}\n", f);
+    fclose(f);
+    assert_false(trainer_open_case(g_t, path, err, sizeof err));
+    assert_non_null(strstr(err, "test_window_bad.json:1:"));
+    assert_int_equal(trainer_get_screen(g_t), SCREEN_BRIEFING);
+}
+
 int main(void)
 {
     char err[1024];
@@ -367,6 +404,7 @@ int main(void)
     g_driver = drv && *drv ? drv : "x11";
     trainer_drawable_size(g_t, &g_w, &g_h);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_picker_and_briefing),
         cmocka_unit_test(test_every_case_shows_its_layers),
         cmocka_unit_test(test_needle_dot_and_overlays),
         cmocka_unit_test(test_session_matches_reference_and_replays),

@@ -217,7 +217,7 @@ static void draw_side_panel(trainer *t)
     } else {
         ui_textf(u, UI_BODY, x, y, C_TEXT, "%s: inserted %.2f mm at %.0f\xc2\xb0, force %.2f N",
                  needle_in_skin(nd) ? "In the skin" : "On the skin", needle_inserted_mm(nd),
-                 needle_angle_deg(nd), needle_force_n(nd, 0.0));
+                 needle_angle_deg(nd), needle_force_n(nd, t->needle_speed_mm_s));
     }
     y += lh + S(t, 8);
     ui_textf(u, UI_BODY, x, y, C_ACCENT, "Drug: %s %.2f mL per point", drug_kind_name(t->sc.drug.kind),
@@ -245,11 +245,13 @@ static void draw_help(trainer *t)
 {
     ui *u = t->ui;
     float W = (float)t->fb_w, H = (float)t->fb_h;
-    float w = S(t, 760), h = S(t, 600), x = 0.5f * (W - w), y = 0.5f * (H - h);
+    float lh = ui_line_height(u, UI_SMALL);
+    int rows = BTN_COUNT > 6 + AXIS_COUNT ? BTN_COUNT : 6 + AXIS_COUNT;
+    float w = S(t, 760), h = S(t, 90) + rows * lh, x = 0.5f * (W - w), y = 0.5f * (H - h);
     ui_rect(u, x, y, w, h, 0x0c0f14f0);
     ui_frame(u, x, y, w, h, S(t, 1), C_ACCENT);
     ui_text(u, UI_TITLE, x + S(t, 16), y + S(t, 10), C_TEXT, "Controls");
-    float lh = ui_line_height(u, UI_SMALL), cy = y + S(t, 48), col = x + S(t, 16);
+    float cy = y + S(t, 48), col = x + S(t, 16);
     char keys[128];
     const char *mouse[] = {"drag on image: slide probe", "Ctrl+drag: rotate probe",
                            "Shift+drag: tilt (vertical) / rock (horizontal)", "wheel: image depth",

@@ -285,6 +285,14 @@ static void scan_cases(trainer *t)
             t->sel = i;
 }
 
+int trainer_show_picker(trainer *t)
+{
+    close_session(t);
+    scan_cases(t);
+    t->screen = SCREEN_PICKER;
+    return t->n_cases;
+}
+
 bool trainer_open_case(trainer *t, const char *path, char *err, size_t n)
 {
     scenario *sc = malloc(sizeof *sc);
@@ -598,6 +606,7 @@ static void needle_controls(trainer *t, const controls *c, double dt)
     }
     if (!placed && (c->pressed[BTN_ENTRY_NEARER] || c->pressed[BTN_ENTRY_FARTHER]))
         t->aim_dist_mm = clampd(t->aim_dist_mm + (c->pressed[BTN_ENTRY_FARTHER] ? 0.5 : -0.5), 0.5, 10);
+    t->needle_speed_mm_s = c->needle_speed_mm_s;
     double mm = c->needle_speed_mm_s * dt;
     if (placed && fabs(mm) > 1e-6) {
         action a = make_action(mm > 0 ? ACT_ADVANCE : ACT_RETRACT, t->t);

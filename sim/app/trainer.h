@@ -55,6 +55,9 @@ void trainer_destroy(trainer *t);
  * case's briefing instead of the picker. Returns the process exit status. */
 int trainer_run(trainer *t, const char *start_scenario);
 
+/* Lists the bundled cases and shows the picker (what trainer_run starts with). Returns how
+ * many case files were found. */
+int trainer_show_picker(trainer *t);
 /* Loads a case and shows its briefing. False with every problem in err. */
 bool trainer_open_case(trainer *t, const char *path, char *err, size_t err_len);
 /* Starts the session of the open case (clock at 0, a new action log) on the scan screen. */

@@ -66,6 +66,7 @@ struct trainer {
     outside_camera cam;
     bool show_view, show_help;
 
+    double needle_speed_mm_s;          /* hand speed this frame: the force shown depends on it */
     double aim_angle_deg, aim_dist_mm; /* needle entry: angle to the skin, distance from the plane */
     int mark_stage;                    /* 0 off, 1 waiting for the top click, 2 the bottom */
     double mark_top_mm;
