@@ -388,6 +388,91 @@ static void test_picker_and_briefing(void **state)
     assert_int_equal(trainer_get_screen(g_t), SCREEN_BRIEFING);
 }
 
+/* The scan screen's controls, as the input layer delivers them, become the right actions:
+ * ticked steps, a dermis mark from two clicks, a probe slide, an out-of-plane entry on the
+ * probe's near side, an advance at the held speed, an injection, the end; and the log of
+ * them replays to the same report. */
+static void test_controls_drive_a_session(void **state)
+{
+    (void)state;
+    open_scan("adult_back.json");
+    double t = 0;
+    controls c;
+#define FRAME(setup)                    \
+    do {                                \
+        memset(&c, 0, sizeof c);        \
+        c.zoom_factor = 1.0f;           \
+        setup;                          \
+        t += 1.0 / 60.0;                \
+        trainer_frame(g_t, t, &c);      \
+        trainer_swap(g_t);              \
+    } while (0)
+    for (int i = 0; i < 3; i++)
+        FRAME(c.pressed[BTN_STEP] = true);
+    session *ss = trainer_session(g_t);
+    const score_session *m = session_metrics(ss);
+    assert_true(m->step_done[STEP_POSITIONING] && m->step_done[STEP_DISINFECTION] &&
+                m->step_done[STEP_STERILE_FIELD] && m->skin_checked);
+    trainer_image_rect r;
+    trainer_image_rect_get(g_t, &r);
+    double px_mm = r.h / (r.rows * r.dz_mm);
+    FRAME(c.pressed[BTN_MARK_DERMIS] = true);
+    FRAME(c.clicked = true; c.click_x = r.x + r.w / 2; c.click_y = r.y + (float)(0.3 * px_mm));
+    FRAME(c.clicked = true; c.click_x = r.x + r.w / 2; c.click_y = r.y + (float)(2.6 * px_mm));
+    assert_true(m->marked);
+    assert_true(fabs(m->mark_top_mm - 0.3) < 2 / px_mm && fabs(m->mark_bottom_mm - 2.6) < 2 / px_mm);
+    FRAME(c.probe_dx_mm = 1.0);
+    assert_true(fabs(session_pose(ss).x_mm - 1.0) < 1e-9);
+    FRAME(c.pressed[BTN_NEEDLE_ENTRY] = true);
+    const needle *nd = session_needle(ss);
+    assert_true(needle_placed(nd));
+    double entry[3];
+    needle_entry_mm(nd, entry);
+    assert_true(fabs(entry[0] - 1.0) < 1e-9 && fabs(entry[1] + 3.0) < 1e-9);
+    for (int i = 0; i < 120; i++)
+        FRAME(c.needle_speed_mm_s = 1.75);
+    print_message("after 2 s at 1.75 mm/s: travel %.2f mm, inserted %.2f mm\n", needle_travel_mm(nd),
+                  needle_inserted_mm(nd));
+    assert_true(needle_travel_mm(nd) > 3.0 && needle_in_skin(nd));
+    FRAME(c.pressed[BTN_INJECT] = true);
+    assert_int_equal(m->n_inj, 1);
+    for (int i = 0; i < 30; i++)
+        FRAME((void)0);
+    FRAME(c.pressed[BTN_END_SESSION] = true);
+#undef FRAME
+    assert_int_equal(trainer_get_screen(g_t), SCREEN_DEBRIEF);
+    char *live = session_report_json(ss);
+    action_list al;
+    assert_true(actions_load_file(trainer_log_path(g_t), &al));
+    int verbs[ACT_VERB_COUNT] = {0};
+    for (int i = 0; i < al.count; i++)
+        verbs[al.items[i].verb]++;
+    assert_int_equal(verbs[ACT_STEP], 3);
+    assert_int_equal(verbs[ACT_MARK_DERMIS], 1);
+    assert_int_equal(verbs[ACT_PROBE], 1);
+    assert_int_equal(verbs[ACT_NEEDLE_ENTRY], 1);
+    assert_true(verbs[ACT_ADVANCE] >= 100);
+    assert_int_equal(verbs[ACT_INJECT], 1);
+    assert_int_equal(verbs[ACT_END], 1);
+    char path[1024], err[256];
+    snprintf(path, sizeof path, "%s/scenarios/adult_back.json", MESOSIM_SOURCE_DIR);
+    scenario sc;
+    scenario_diags d = {0};
+    assert_true(scenario_load_file(path, &sc, &d));
+    scenario_diags_free(&d);
+    session *rs = session_create(&sc, err, sizeof err);
+    for (int i = 0; i < al.count; i++)
+        if (!session_apply(rs, &al.items[i], err, sizeof err))
+            fail_msg("replay line %d: %s", al.items[i].line, err);
+    session_finish(rs);
+    char *replay = session_report_json(rs);
+    assert_string_equal(replay, live);
+    free(replay);
+    free(live);
+    session_destroy(rs);
+    actions_free(&al);
+}
+
 int main(void)
 {
     char err[1024];
@@ -408,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_every_case_shows_its_layers),
         cmocka_unit_test(test_needle_dot_and_overlays),
         cmocka_unit_test(test_session_matches_reference_and_replays),
+        cmocka_unit_test(test_controls_drive_a_session),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     trainer_destroy(g_t);
