@@ -484,14 +484,13 @@ static int prepare_buffers(bmode *bm)
 
 int bmode_render(bmode *bm, const bmode_scene *scene, bmode_image *out, char *err, size_t err_len)
 {
-    if (bm->have_setup) {
-        bm_setup_free(&bm->s);
+    bool probe_changed;
+    if (bm_setup_update(&bm->s, bm->have_setup, scene, &probe_changed, err, err_len) != 0) {
         bm->have_setup = 0;
-    }
-    if (bm_setup_init(&bm->s, scene, err, err_len) != 0)
         return -1;
+    }
     bm->have_setup = 1;
-    if (build_elevation(bm) != 0 || prepare_buffers(bm) != 0) {
+    if (build_elevation(bm) != 0 || (probe_changed && prepare_buffers(bm) != 0)) {
         if (err)
             snprintf(err, err_len, "out of memory");
         return -1;

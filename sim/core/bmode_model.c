@@ -34,32 +34,10 @@ static void to_image(const probe_frame *f, const double p[3], double out[3])
     probe_phantom_to_image(f, p, out);
 }
 
-int bm_setup_init(bm_setup *s, const bmode_scene *sc, char *err, size_t err_len)
+/* The per-row tables that depend only on the probe and its settings. */
+static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_len)
 {
-    memset(s, 0, sizeof *s);
-    if (!sc || !sc->ph) {
-        if (err)
-            snprintf(err, err_len, "no phantom");
-        return -1;
-    }
-    const char *perr = probe_check(&sc->probe);
-    if (perr) {
-        if (err)
-            snprintf(err, err_len, "%s", perr);
-        return -1;
-    }
-    if (sc->n_dyn < 0 || sc->n_dyn > PHANTOM_MAX_INCLUSIONS || (sc->n_dyn > 0 && !sc->dyn)) {
-        if (err)
-            snprintf(err, err_len, "dynamic inclusions: 0..%d expected", PHANTOM_MAX_INCLUSIONS);
-        return -1;
-    }
-    s->ph = sc->ph;
-    s->d = phantom_get_def(sc->ph);
-    s->p = sc->probe;
-    s->pose = sc->pose;
-    s->dyn = sc->dyn;
-    s->n_dyn = sc->n_dyn;
-    s->fr = probe_frame_make(sc->ph, &sc->probe, &sc->pose);
+    s->p = *p;
     bmode_geometry(&s->p, &s->rows, &s->cols, &s->dz, &s->dx, &s->x0);
     s->k2 = 4.0 * PI / probe_wavelength_mm(&s->p);
 
@@ -96,6 +74,7 @@ int bm_setup_init(bm_setup *s, const bmode_scene *sc, char *err, size_t err_len)
     }
     for (int k = 0; k <= 2 * s->ka; k++)
         s->g_ax[k] /= sqrt(e);
+    s->sig_el_max = 0.0;
     for (int r = 0; r < s->rows; r++) {
         double z = r * s->dz;
         double sl = probe_lateral_fwhm_mm(&s->p, z) * FWHM_TO_SIGMA / s->dx;
@@ -125,6 +104,23 @@ int bm_setup_init(bm_setup *s, const bmode_scene *sc, char *err, size_t err_len)
         s->spec_norm[r] = 1.0 / (s->g_ax[s->ka] * sum);
         s->gain_db[r] = s->p.gain_db + probe_tgc_db(&s->p, z) + BM_REF_LEVEL_DB;
     }
+    return 0;
+}
+
+/* What depends on the scene: phantom, pose, world objects. */
+static int setup_scene(bm_setup *s, const bmode_scene *sc, char *err, size_t err_len)
+{
+    if (sc->n_dyn < 0 || sc->n_dyn > PHANTOM_MAX_INCLUSIONS || (sc->n_dyn > 0 && !sc->dyn)) {
+        if (err)
+            snprintf(err, err_len, "dynamic inclusions: 0..%d expected", PHANTOM_MAX_INCLUSIONS);
+        return -1;
+    }
+    s->ph = sc->ph;
+    s->d = phantom_get_def(sc->ph);
+    s->pose = sc->pose;
+    s->dyn = sc->dyn;
+    s->n_dyn = sc->n_dyn;
+    s->fr = probe_frame_make(sc->ph, &s->p, &sc->pose);
     for (int t = 0; t < TISSUE_COUNT; t++) {
         s->att_db[t] = tissue_atten_db_mm(&s->d->tissues.t[t], s->p.freq_mhz) * s->dz;
         s->att_step[t] = pow(10.0, -s->att_db[t] / 10.0); /* 20 log10 of it is -2 att_db */
@@ -135,6 +131,7 @@ int bm_setup_init(bm_setup *s, const bmode_scene *sc, char *err, size_t err_len)
     s->n_layers = s->d->n_layers;
     for (int i = 0; i < s->n_layers; i++)
         s->layer_tissue[i] = s->d->layers[i].tissue;
+    s->n_caps = 0;
     for (int i = 0; i < s->d->n_inclusions + s->n_dyn; i++) {
         const phantom_inclusion *c =
             i < s->d->n_inclusions ? &s->d->inclusions[i] : &s->dyn[i - s->d->n_inclusions];
@@ -146,6 +143,68 @@ int bm_setup_init(bm_setup *s, const bmode_scene *sc, char *err, size_t err_len)
         k->radius = c->radius_mm;
         k->len = sqrt((k->b[0] - k->a[0]) * (k->b[0] - k->a[0]) + (k->b[1] - k->a[1]) * (k->b[1] - k->a[1]) +
                       (k->b[2] - k->a[2]) * (k->b[2] - k->a[2]));
+    }
+    return 0;
+}
+
+static int check_scene(const bmode_scene *sc, char *err, size_t err_len)
+{
+    if (!sc || !sc->ph) {
+        if (err)
+            snprintf(err, err_len, "no phantom");
+        return -1;
+    }
+    const char *perr = probe_check(&sc->probe);
+    if (perr) {
+        if (err)
+            snprintf(err, err_len, "%s", perr);
+        return -1;
+    }
+    return 0;
+}
+
+int bm_setup_init(bm_setup *s, const bmode_scene *sc, char *err, size_t err_len)
+{
+    memset(s, 0, sizeof *s);
+    if (check_scene(sc, err, err_len) != 0 || setup_probe(s, &sc->probe, err, err_len) != 0)
+        return -1;
+    if (setup_scene(s, sc, err, err_len) != 0) {
+        bm_setup_free(s);
+        return -1;
+    }
+    return 0;
+}
+
+/* Field by field: padding bytes make memcmp on structs unreliable. */
+static bool probe_same(const probe_def *a, const probe_def *b)
+{
+    if (a->freq_mhz != b->freq_mhz || a->bandwidth_frac != b->bandwidth_frac || a->pitch_mm != b->pitch_mm ||
+        a->n_elements != b->n_elements || a->n_lines != b->n_lines || a->rx_fnumber != b->rx_fnumber ||
+        a->tx_focus_mm != b->tx_focus_mm || a->elev_focus_mm != b->elev_focus_mm ||
+        a->elev_height_mm != b->elev_height_mm || a->depth_mm != b->depth_mm || a->gain_db != b->gain_db ||
+        a->dynamic_range_db != b->dynamic_range_db || a->tgc_on != b->tgc_on || a->tgc_db_cm_mhz != b->tgc_db_cm_mhz)
+        return false;
+    for (int i = 0; i < PROBE_TGC_ZONES; i++)
+        if (a->tgc_db[i] != b->tgc_db[i])
+            return false;
+    return true;
+}
+
+int bm_setup_update(bm_setup *s, int have, const bmode_scene *sc, bool *probe_changed, char *err, size_t err_len)
+{
+    if (check_scene(sc, err, err_len) != 0)
+        return -1;
+    *probe_changed = !have || !probe_same(&s->p, &sc->probe);
+    if (*probe_changed) {
+        if (have)
+            bm_setup_free(s);
+        memset(s, 0, sizeof *s);
+        if (setup_probe(s, &sc->probe, err, err_len) != 0)
+            return -1;
+    }
+    if (setup_scene(s, sc, err, err_len) != 0) {
+        bm_setup_free(s);
+        return -1;
     }
     return 0;
 }

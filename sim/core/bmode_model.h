@@ -8,6 +8,7 @@
 #ifndef MESOSIM_BMODE_MODEL_H
 #define MESOSIM_BMODE_MODEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -112,6 +113,11 @@ typedef struct bm_setup {
 } bm_setup;
 
 int bm_setup_init(bm_setup *s, const bmode_scene *scene, char *err, size_t err_len);
+/* For a context that renders frame after frame: keeps the probe's per-row tables when the
+ * probe and its settings are unchanged (*probe_changed false), and always redoes the scene's
+ * part. have: s holds a set-up from an earlier call. On failure s is freed. */
+int bm_setup_update(bm_setup *s, int have, const bmode_scene *scene, bool *probe_changed, char *err,
+                    size_t err_len);
 void bm_setup_free(bm_setup *s);
 
 /* Elevation profile weight (amplitude, two-way) at elevation offset y for row r. */

@@ -185,20 +185,31 @@ void phantom_destroy(phantom *ph) { free(ph); }
 const phantom_def *phantom_get_def(const phantom *ph) { return &ph->def; }
 
 /* Smooth value noise in [-1, 1]: hashed lattice values, smoothstep interpolation. */
-static double noise2(uint32_t seed, double x, double y)
+/* Smooth value noise in [-1, 1] and its gradient (per unit of x and y): hashed lattice
+ * values, smoothstep interpolation. grad may be NULL. */
+static double noise2_grad(uint32_t seed, double x, double y, double grad[2])
 {
     double fx = floor(x), fy = floor(y);
     int32_t ix = (int32_t)fx, iy = (int32_t)fy;
-    double tx = x - fx, ty = y - fy;
-    tx = tx * tx * (3.0 - 2.0 * tx);
-    ty = ty * ty * (3.0 - 2.0 * ty);
+    double ux = x - fx, uy = y - fy;
+    double tx = ux * ux * (3.0 - 2.0 * ux), ty = uy * uy * (3.0 - 2.0 * uy);
     double v00 = hash_unit(hash_voxel(ix, iy, 0, seed));
     double v10 = hash_unit(hash_voxel(ix + 1, iy, 0, seed));
     double v01 = hash_unit(hash_voxel(ix, iy + 1, 0, seed));
     double v11 = hash_unit(hash_voxel(ix + 1, iy + 1, 0, seed));
     double a = v00 + (v10 - v00) * tx;
     double b = v01 + (v11 - v01) * tx;
+    if (grad) {
+        double dtx = 6.0 * ux * (1.0 - ux), dty = 6.0 * uy * (1.0 - uy);
+        grad[0] = ((v10 - v00) + ((v11 - v01) - (v10 - v00)) * ty) * dtx;
+        grad[1] = (b - a) * dty;
+    }
     return a + (b - a) * ty;
+}
+
+static double noise2(uint32_t seed, double x, double y)
+{
+    return noise2_grad(seed, x, y, NULL);
 }
 
 /* Surface displacement (+z down) of the features of one class at (x, y): wheals or the rest. */
@@ -303,12 +314,11 @@ double phantom_septa_wall(const phantom *ph, double x, double y, int row)
      * walls between fat lobules a few mm across; each row of lobules has its own. The distance
      * to the curve is |w| / |grad w| (first order), so the wall is as thin as the horizontal
      * septa (0.035 mm half width) whatever the local slope of the noise. */
-    const double s = 1.0 / 2.5, e = 0.02;
+    const double s = 1.0 / 2.5;
     uint32_t seed = ph->def.seed ^ 0x3a11U ^ ((uint32_t)row * 0x9E3779B1U);
-    double w = noise2(seed, x * s, y * s);
-    double gx = (noise2(seed, (x + e) * s, y * s) - noise2(seed, (x - e) * s, y * s)) / (2 * e);
-    double gy = (noise2(seed, x * s, (y + e) * s) - noise2(seed, x * s, (y - e) * s)) / (2 * e);
-    double g = sqrt(gx * gx + gy * gy);
+    double grad[2];
+    double w = noise2_grad(seed, x * s, y * s, grad);
+    double g = s * sqrt(grad[0] * grad[0] + grad[1] * grad[1]); /* per mm */
     if (g < 1e-6)
         return 0.0;
     double a = fabs(w) / g / 0.035;
