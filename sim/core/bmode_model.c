@@ -861,12 +861,12 @@ static int cmp_cross(const void *a, const void *b)
     return x->entering - y->entering; /* leave before entering at the same row */
 }
 
-static int line_crossings(const bm_setup *s, const bm_line *l, obj_cross *out, int cap)
+static int line_crossings(const bm_setup *s, const bm_line *l, int r_lo, int r_hi, obj_cross *out, int cap)
 {
     int ids[2 * (PHANTOM_MAX_VESSELS + 2 * PHANTOM_MAX_INCLUSIONS)];
     double fmax[2 * (PHANTOM_MAX_VESSELS + 2 * PHANTOM_MAX_INCLUSIONS)];
     int n_ids = 0;
-    for (int r = 0; r < s->rows; r++) {
+    for (int r = r_lo; r < r_hi; r++) {
         int id = l->objid[r];
         if (id < 0)
             continue;
@@ -885,7 +885,7 @@ static int line_crossings(const bm_setup *s, const bm_line *l, obj_cross *out, i
     int n = 0;
     for (int k = 0; k < n_ids && n + 2 <= cap; k++) {
         int first = -1, last = -1;
-        for (int r = 0; r < s->rows; r++)
+        for (int r = r_lo; r < r_hi; r++)
             if (l->objid[r] == ids[k] && l->frac[r] >= 0.5 * fmax[k]) {
                 if (first < 0)
                     first = r;
@@ -1018,7 +1018,14 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
     int next_hit = 0;
     double shaft_cover[PHANTOM_MAX_INCLUSIONS] = {0};
     obj_cross cross[4 * (PHANTOM_MAX_VESSELS + 2 * PHANTOM_MAX_INCLUSIONS)];
-    int n_cross = line_crossings(s, out, cross, (int)(sizeof cross / sizeof cross[0])), next_cross = 0;
+    /* Objects can only be in the rows of their ranges. */
+    int r_lo = rows, r_hi = 0;
+    for (int k = 0; k < n_rg; k++) {
+        r_lo = rg[k].r0 < r_lo ? rg[k].r0 : r_lo;
+        r_hi = rg[k].r1 > r_hi ? rg[k].r1 : r_hi;
+    }
+    int n_cross = r_lo < r_hi ? line_crossings(s, out, r_lo, r_hi, cross, (int)(sizeof cross / sizeof cross[0])) : 0;
+    int next_cross = 0;
 
     /* Walk the line in runs of rows with one layer, object and object share: echo events where
      * a run starts, losses and texture along it. */
