@@ -107,19 +107,6 @@ static void clean(char *out, size_t cap, const char *s)
     out[o] = '\0';
 }
 
-static const char *type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    default: return "null";
-    }
-}
 
 static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t n)
 {
@@ -130,7 +117,7 @@ static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t 
         return false;
     }
     if (!json_is_number(t)) {
-        snprintf(err, n, "\"t\": expected a number (s), got %s", type_name(t));
+        snprintf(err, n, "\"t\": expected a number (s), got %s", suggest_json_type(t));
         return false;
     }
     double tv = json_number_value(t);
@@ -148,7 +135,7 @@ static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t 
         return false;
     }
     if (!json_is_string(verb)) {
-        snprintf(err, n, "\"do\": expected a verb string, got %s", type_name(verb));
+        snprintf(err, n, "\"do\": expected a verb string, got %s", suggest_json_type(verb));
         return false;
     }
     const char *vs = json_string_value(verb);
@@ -182,7 +169,7 @@ static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t 
         if (vr->name_key && (!strcmp(key, "name") || !strcmp(key, "skin_check"))) {
             if (!strcmp(key, "name")) {
                 if (!json_is_string(v)) {
-                    snprintf(err, n, "\"name\": expected a step name string, got %s", type_name(v));
+                    snprintf(err, n, "\"name\": expected a step name string, got %s", suggest_json_type(v));
                     return false;
                 }
                 const char *s = json_string_value(v);
@@ -201,7 +188,7 @@ static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t 
                 snprintf(a->name, sizeof a->name, "%s", k_steps[si]);
             } else {
                 if (!json_is_boolean(v)) {
-                    snprintf(err, n, "\"skin_check\": expected true or false, got %s", type_name(v));
+                    snprintf(err, n, "\"skin_check\": expected true or false, got %s", suggest_json_type(v));
                     return false;
                 }
                 a->skin_check = json_is_true(v);
@@ -227,7 +214,7 @@ static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t 
         const key_row *kr = &k_keys[ki];
         if (!json_is_number(v)) {
             snprintf(err, n, "\"%s\": expected a number (%s), got %s", kr->name, kr->unit,
-                     type_name(v));
+                     suggest_json_type(v));
             return false;
         }
         double x = json_number_value(v);
@@ -291,7 +278,7 @@ bool action_parse_line(const char *line, size_t len, double prev_t, action *out,
     bool ok;
     action a;
     if (!json_is_object(root)) {
-        snprintf(err, err_len, "an action is a JSON object, got %s", type_name(root));
+        snprintf(err, err_len, "an action is a JSON object, got %s", suggest_json_type(root));
         ok = false;
     } else {
         ok = parse_obj(root, prev_t, &a, err, err_len);

@@ -760,19 +760,6 @@ static void path_elem(char *out, const char *parent, size_t i)
     path_cat(out, len, idx);
 }
 
-static const char *type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    default: return "null";
-    }
-}
 
 /* " (did you mean "x"?)" or "". */
 typedef struct hint {
@@ -797,9 +784,9 @@ static bool read_number(ctx *c, const json_t *v, const char *path, const scenari
     const char *unit = r->unit[0] ? " " : "";
     if (!json_is_number(v)) {
         if (r->unit[0])
-            report(c, path, "expected a number (%s), got %s", r->unit, type_name(v));
+            report(c, path, "expected a number (%s), got %s", r->unit, suggest_json_type(v));
         else
-            report(c, path, "expected a number, got %s", type_name(v));
+            report(c, path, "expected a number, got %s", suggest_json_type(v));
         return false;
     }
     double x = json_is_integer(v) ? (double)json_integer_value(v) : json_real_value(v);
@@ -884,7 +871,7 @@ static bool read_section(ctx *c, json_t *v, const char *path, const char *patter
                          const char *const *extra)
 {
     if (!json_is_object(v)) {
-        report(c, path, "expected an object, got %s", type_name(v));
+        report(c, path, "expected an object, got %s", suggest_json_type(v));
         return false;
     }
     const char *keys[MAX_SECTION_KEYS];
@@ -903,7 +890,7 @@ static void read_string(ctx *c, json_t *obj, const char *path, const char *key, 
         return;
     path_key(p, path, key);
     if (!json_is_string(v)) {
-        report(c, p, "expected a string, got %s", type_name(v));
+        report(c, p, "expected a string, got %s", suggest_json_type(v));
         return;
     }
     size_t n = json_string_length(v);
@@ -919,7 +906,7 @@ static bool read_enum(ctx *c, const json_t *v, const char *path, const char *con
                       int n, int *out)
 {
     if (!json_is_string(v)) {
-        report(c, path, "expected a string, got %s", type_name(v));
+        report(c, path, "expected a string, got %s", suggest_json_type(v));
         return false;
     }
     const char *s = json_string_value(v);
@@ -945,7 +932,7 @@ static bool read_tissue(ctx *c, const json_t *v, const char *path, tissue_id *ou
     for (int i = 0; i < TISSUE_COUNT; i++)
         names[i] = tissue_name((tissue_id)i);
     if (!json_is_string(v)) {
-        report(c, path, "expected a tissue name, got %s", type_name(v));
+        report(c, path, "expected a tissue name, got %s", suggest_json_type(v));
         return false;
     }
     const char *s = json_string_value(v);
@@ -967,7 +954,7 @@ static bool read_vec(ctx *c, const json_t *v, const char *path, const char *patt
         if (json_is_array(v))
             report(c, path, "expected an array of %d numbers, got %zu", n, json_array_size(v));
         else
-            report(c, path, "expected an array of %d numbers, got %s", n, type_name(v));
+            report(c, path, "expected an array of %d numbers, got %s", n, suggest_json_type(v));
         return false;
     }
     bool ok = true;
@@ -984,7 +971,7 @@ static bool read_vec(ctx *c, const json_t *v, const char *path, const char *patt
 static int read_array(ctx *c, const json_t *v, const char *path, int max, const char *what)
 {
     if (!json_is_array(v)) {
-        report(c, path, "expected an array, got %s", type_name(v));
+        report(c, path, "expected an array, got %s", suggest_json_type(v));
         return -1;
     }
     size_t n = json_array_size(v);
@@ -1044,7 +1031,7 @@ static void read_layers(ctx *c, const json_t *arr, phantom_def *ph)
             json_t *src = json_object_get(e, "source");
             path_key(q, p, "source");
             if (src && !json_is_string(src))
-                report(c, q, "expected a string (the citation), got %s", type_name(src));
+                report(c, q, "expected a string (the citation), got %s", suggest_json_type(src));
             if (!json_object_get(e, "thickness_mm") && (size_t)i != last)
                 report(c, p, "missing required key \"thickness_mm\" (only the bottom layer "
                              "may leave it out)");
@@ -1128,7 +1115,7 @@ static void read_inclusion(ctx *c, json_t *e, const char *p, phantom_inclusion *
                                       "radii_mm"};
     char q[PATH_CAP];
     if (!json_is_object(e)) {
-        report(c, p, "expected an object, got %s", type_name(e));
+        report(c, p, "expected an object, got %s", suggest_json_type(e));
         return;
     }
     json_t *kind = require(c, e, p, "kind");
@@ -1205,7 +1192,7 @@ static void read_inclusions(ctx *c, const json_t *arr, phantom_def *ph)
 static void read_tissues(ctx *c, json_t *obj, phantom_def *ph)
 {
     if (!json_is_object(obj)) {
-        report(c, "phantom.tissues", "expected an object, got %s", type_name(obj));
+        report(c, "phantom.tissues", "expected an object, got %s", suggest_json_type(obj));
         return;
     }
     const char *names[TISSUE_COUNT];
@@ -1278,7 +1265,7 @@ static void read_needle(ctx *c, json_t *v, needle_def *nd)
     if (!(x = json_object_get(v, "tissues")))
         return;
     if (!json_is_object(x)) {
-        report(c, "needle.tissues", "expected an object, got %s", type_name(x));
+        report(c, "needle.tissues", "expected an object, got %s", suggest_json_type(x));
         return;
     }
     const char *names[TISSUE_COUNT];
@@ -1356,7 +1343,7 @@ static void read_scenario(ctx *c, json_t *root, scenario *s)
     static const char *const extra[] = {"$schema", "name", "description", "patient", "phantom",
                                         "probe", "needle", "drug", "plan", "scoring", NULL};
     if (!json_is_object(root)) {
-        report(c, "", "a scenario is a JSON object, got %s", type_name(root));
+        report(c, "", "a scenario is a JSON object, got %s", suggest_json_type(root));
         return;
     }
     json_t *ver = json_object_get(root, "version");
@@ -1373,7 +1360,7 @@ static void read_scenario(ctx *c, json_t *root, scenario *s)
                    json_number_value(ver));
         else
             report(c, "version", "expected the integer %d, got %s", SCENARIO_VERSION,
-                   type_name(ver));
+                   suggest_json_type(ver));
         return;
     }
     const char *keys[MAX_SECTION_KEYS];
@@ -1383,7 +1370,7 @@ static void read_scenario(ctx *c, json_t *root, scenario *s)
 
     json_t *x;
     if ((x = json_object_get(root, "$schema")) && !json_is_string(x))
-        report(c, "$schema", "expected a string, got %s", type_name(x));
+        report(c, "$schema", "expected a string, got %s", suggest_json_type(x));
     read_string(c, root, "", "name", s->name, sizeof s->name);
     read_string(c, root, "", "description", s->description, sizeof s->description);
     if ((x = json_object_get(root, "patient")))

@@ -3,6 +3,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include <jansson.h>
+
 int suggest_distance(const char *a, const char *b)
 {
     size_t na = strlen(a), nb = strlen(b);
@@ -44,4 +46,18 @@ const char *suggest_closest(const char *word, const char *const *cands, int n)
         }
     }
     return best;
+}
+
+const char *suggest_json_type(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    default: return "null";
+    }
 }
