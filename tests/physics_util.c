@@ -12,6 +12,23 @@
 
 #include <cmocka.h>
 
+bmode *pu_bm;
+
+int pu_group_setup(void **state)
+{
+    (void)state;
+    pu_bm = bmode_create(&(bmode_def){.n_threads = 2});
+    return pu_bm ? 0 : -1;
+}
+
+int pu_group_teardown(void **state)
+{
+    (void)state;
+    bmode_destroy(pu_bm);
+    pu_bm = NULL;
+    return 0;
+}
+
 phantom_def pu_uniform_def(tissue_id t, uint32_t seed)
 {
     phantom_def d = phantom_default_def();

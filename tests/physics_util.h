@@ -18,6 +18,12 @@
 #include "probe.h"
 #include "tissue.h"
 
+/* The B-mode context of a test program (two threads), made and freed by the cmocka group
+ * set-up and tear-down. */
+extern bmode *pu_bm;
+int pu_group_setup(void **state);
+int pu_group_teardown(void **state);
+
 /* A rectangle of the image in millimetres: depth z0..z1, lateral x0..x1 (both inclusive of
  * the pixels whose centres fall inside). */
 typedef struct pu_region {

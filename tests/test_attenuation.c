@@ -16,28 +16,12 @@
 
 #include "physics_util.h"
 
-static bmode *g_bm;
-
-static int setup(void **state)
-{
-    (void)state;
-    g_bm = bmode_create(&(bmode_def){.n_threads = 2});
-    return g_bm ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    bmode_destroy(g_bm);
-    return 0;
-}
-
 /* Slope (dB/mm) of the column-averaged dB profile between 1 mm and depth - 0.5 mm. */
 static double level_slope(const phantom *ph, const probe_def *p)
 {
     probe_pose pose = probe_default_pose();
     bmode_image im;
-    pu_render(g_bm, ph, p, &pose, &im);
+    pu_render(pu_bm, ph, p, &pose, &im);
     double *prof = malloc(sizeof(double) * (size_t)im.rows);
     double *z = malloc(sizeof(double) * (size_t)im.rows);
     assert_non_null(prof);
@@ -117,5 +101,5 @@ int main(void)
         cmocka_unit_test(test_attenuation_slope_follows_table),
         cmocka_unit_test(test_tgc_flattens_matched_tissue),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, pu_group_setup, pu_group_teardown);
 }

@@ -19,22 +19,6 @@
 
 #include "physics_util.h"
 
-static bmode *g_bm;
-
-static int setup(void **state)
-{
-    (void)state;
-    g_bm = bmode_create(&(bmode_def){.n_threads = 2});
-    return g_bm ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    bmode_destroy(g_bm);
-    return 0;
-}
-
 /* Two layers: top (2 mm) over bottom. */
 static phantom_def two_layer_def(tissue_id top, tissue_id bottom)
 {
@@ -69,7 +53,7 @@ static double interface_peak_db(const phantom *ph, double tilt_deg, double rock_
     pose.tilt_deg = tilt_deg;
     pose.rock_deg = rock_deg;
     bmode_image im;
-    pu_render(g_bm, ph, &p, &pose, &im);
+    pu_render(pu_bm, ph, &p, &pose, &im);
     const double deg = 3.14159265358979323846 / 180.0;
     double ct = cos(tilt_deg * deg), sk = sin(rock_deg * deg), ck = cos(rock_deg * deg);
     double sum = 0;
@@ -116,10 +100,10 @@ static void test_dermis_fat_line_dims_when_oblique(void **state)
     probe_def p = pu_probe(64, 5.0);
     probe_pose pose = probe_default_pose();
     bmode_image im;
-    pu_render(g_bm, ph, &p, &pose, &im);
+    pu_render(pu_bm, ph, &p, &pose, &im);
     double normal = profile_peak_db(&im, 1.6, 2.6);
     pose.tilt_deg = 15.0;
-    pu_render(g_bm, ph, &p, &pose, &im);
+    pu_render(pu_bm, ph, &p, &pose, &im);
     double tilt = profile_peak_db(&im, 1.6, 2.6);
     printf("dermis/fat junction line: %+.1f dB at tilt 15 deg against normal incidence\n",
            tilt - normal);
@@ -160,7 +144,7 @@ static void test_gas_bubble_shadows(void **state)
     probe_def p = pu_probe(128, 9.0);
     probe_pose pose = probe_default_pose();
     bmode_image im;
-    pu_render(g_bm, ph, &p, &pose, &im);
+    pu_render(pu_bm, ph, &p, &pose, &im);
     double shadow = below_minus_beside_db(&im, 5.5, 8.5, 0.25);
     /* Top echo: the brightest pixel over the bubble's crown against the mean beside it. */
     double top = -1e9;
@@ -204,9 +188,9 @@ static void test_gas_bubble_partial_volume(void **state)
         probe_pose pose = probe_default_pose();
         pose.y_mm = offsets[k];
         bmode_image a, b;
-        pu_render(g_bm, without, &p, &pose, &b);
+        pu_render(pu_bm, without, &p, &pose, &b);
         double crown_b = box_power_db(&b, 3.6, 3.9, -0.1, 0.1), below_b = box_power_db(&b, 5.0, 8.0, -0.1, 0.1);
-        pu_render(g_bm, with, &p, &pose, &a);
+        pu_render(pu_bm, with, &p, &pose, &a);
         echo[k] = box_power_db(&a, 3.6, 3.9, -0.1, 0.1) - crown_b;
         shadow[k] = box_power_db(&a, 5.0, 8.0, -0.1, 0.1) - below_b;
         printf("gas bubble r 0.3 mm, %.1f mm off the plane: crown %+.1f dB, region below %+.1f dB against no bubble\n",
@@ -232,7 +216,7 @@ static void test_cyst_posterior_enhancement(void **state)
     probe_def p = pu_probe(128, 9.0);
     probe_pose pose = probe_default_pose();
     bmode_image im;
-    pu_render(g_bm, ph, &p, &pose, &im);
+    pu_render(pu_bm, ph, &p, &pose, &im);
     double inside = below_minus_beside_db(&im, 3.6, 4.4, 0.4);
     double below = below_minus_beside_db(&im, 5.5, 8.0, 0.5);
     printf("fluid cyst r 1 mm at 4 mm: content %+.1f dB against the fat beside; region 0.5-3 mm "
@@ -251,5 +235,5 @@ int main(void)
         cmocka_unit_test(test_gas_bubble_partial_volume),
         cmocka_unit_test(test_cyst_posterior_enhancement),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, pu_group_setup, pu_group_teardown);
 }

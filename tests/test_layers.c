@@ -20,22 +20,6 @@
 #include "physics_util.h"
 #include "scenario.h"
 
-static bmode *g_bm;
-
-static int setup(void **state)
-{
-    (void)state;
-    g_bm = bmode_create(&(bmode_def){.n_threads = 2});
-    return g_bm ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    bmode_destroy(g_bm);
-    return 0;
-}
-
 static scenario load_preset(const char *name)
 {
     char path[512];
@@ -101,7 +85,7 @@ static void test_adult_layer_echogenicity(void **state)
     scenario s = load_preset("adult_back");
     phantom *ph = pu_phantom(&s.phantom);
     bmode_image im;
-    pu_render(g_bm, ph, &s.probe, &s.pose, &im);
+    pu_render(pu_bm, ph, &s.probe, &s.pose, &im);
     pu_stats dermis = tissue_stats(&im, TISSUE_DERMIS, 8);
     pu_stats fat = tissue_stats(&im, TISSUE_FAT, 8);
     pu_stats deep_fat = tissue_stats(&im, TISSUE_DEEP_FAT, 8);
@@ -201,7 +185,7 @@ static void check_junction(const char *name)
     scenario s = load_preset(name);
     phantom *ph = pu_phantom(&s.phantom);
     bmode_image im;
-    pu_render(g_bm, ph, &s.probe, &s.pose, &im);
+    pu_render(pu_bm, ph, &s.probe, &s.pose, &im);
     probe_frame fr = probe_frame_make(ph, &s.probe, &s.pose);
     int fat = first_layer_of(&s.phantom, TISSUE_FAT);
     assert_true(fat > 0);
@@ -291,5 +275,5 @@ int main(void)
         cmocka_unit_test(test_junction_thin_skin),
         cmocka_unit_test(test_junction_excess_adipose),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, pu_group_setup, pu_group_teardown);
 }

@@ -19,22 +19,6 @@
 #define REF_AXIAL_MM 0.130
 #define REF_LATERAL_MM 0.154
 
-static bmode *g_bm;
-
-static int setup(void **state)
-{
-    (void)state;
-    g_bm = bmode_create(&(bmode_def){.n_threads = 2});
-    return g_bm ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    bmode_destroy(g_bm);
-    return 0;
-}
-
 /* Dermis with no backscatter (so no speckle, no interfaces) holding one point reflector. */
 static phantom *point_phantom(double x, double y, double z)
 {
@@ -71,7 +55,7 @@ static void test_point_target_widths(void **state)
     phantom *ph = point_phantom(x_line, 0.0, POINT_DEPTH_MM);
     probe_pose pose = probe_default_pose();
     bmode_image im;
-    pu_render(g_bm, ph, &p, &pose, &im);
+    pu_render(pu_bm, ph, &p, &pose, &im);
     int pr = 0, pc = 0;
     peak(&im, &pr, &pc);
     assert_int_equal(pc, 127);
@@ -106,11 +90,11 @@ static void test_point_elevation_half_width_halves_echo(void **state)
     bmode_image im;
     int pr = 0, pc = 0;
     phantom *ph = point_phantom(0.05, 0.0, POINT_DEPTH_MM);
-    pu_render(g_bm, ph, &p, &pose, &im);
+    pu_render(pu_bm, ph, &p, &pose, &im);
     double a0 = peak(&im, &pr, &pc);
     phantom_destroy(ph);
     ph = point_phantom(0.05, half, POINT_DEPTH_MM);
-    pu_render(g_bm, ph, &p, &pose, &im);
+    pu_render(pu_bm, ph, &p, &pose, &im);
     double a1 = peak(&im, &pr, &pc);
     phantom_destroy(ph);
     printf("point %.3f mm off the slice centre (half the %.3f mm slice at %.1f mm): echo ratio "
@@ -124,5 +108,5 @@ int main(void)
         cmocka_unit_test(test_point_target_widths),
         cmocka_unit_test(test_point_elevation_half_width_halves_echo),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, pu_group_setup, pu_group_teardown);
 }

@@ -23,22 +23,6 @@
 #define RAYLEIGH_SNR 1.913 /* sqrt(pi / (4 - pi)) */
 #define SNR_TOL 0.15
 
-static bmode *g_bm;
-
-static int setup(void **state)
-{
-    (void)state;
-    g_bm = bmode_create(&(bmode_def){.n_threads = 2});
-    return g_bm ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    bmode_destroy(g_bm);
-    return 0;
-}
-
 /* Homogeneous dermis (no texture, no interfaces), TGC slope set to dermis attenuation so the
  * mean level is flat with depth: every window away from the skin shows Rayleigh speckle. */
 static void test_envelope_snr_homogeneous(void **state)
@@ -50,7 +34,7 @@ static void test_envelope_snr_homogeneous(void **state)
     p.tgc_db_cm_mhz = d.tissues.t[TISSUE_DERMIS].atten_db_cm_mhz;
     probe_pose pose = probe_default_pose();
     bmode_image im;
-    pu_render(g_bm, ph, &p, &pose, &im);
+    pu_render(pu_bm, ph, &p, &pose, &im);
     const double z0[] = {1.0, 3.0, 5.5};
     for (int i = 0; i < 3; i++) {
         pu_region g = {z0[i], z0[i] + 1.5, -5.5, 5.5};
@@ -73,7 +57,7 @@ static void test_envelope_snr_adult_dermis(void **state)
     probe_def p = probe_default_def();
     probe_pose pose = probe_default_pose();
     bmode_image im;
-    pu_render(g_bm, ph, &p, &pose, &im);
+    pu_render(pu_bm, ph, &p, &pose, &im);
     uint8_t *mask = pu_label_mask(&im, TISSUE_DERMIS, 10, 2);
     pu_region g = {0.5, 2.1, -6.0, 6.0};
     pu_stats st = pu_region_stats(&im, g, mask);
@@ -105,7 +89,7 @@ static void test_speckle_grain_shrinks_with_frequency(void **state)
         p.tgc_db_cm_mhz = d.tissues.t[TISSUE_DERMIS].atten_db_cm_mhz;
         probe_pose pose = probe_default_pose();
         bmode_image im;
-        pu_render(g_bm, ph, &p, &pose, &im);
+        pu_render(pu_bm, ph, &p, &pose, &im);
         pu_region g = {1.0, 4.5, -5.5, 5.5};
         ax[i] = pu_acf_fwhm_axial_mm(&im, g);
         lat[i] = pu_acf_fwhm_lateral_mm(&im, g);
@@ -130,19 +114,19 @@ static void test_still_probe_same_bytes(void **state)
     probe_def p = pu_probe(128, 8.0);
     probe_pose pose = probe_default_pose();
     bmode_image im;
-    pu_render(g_bm, ph, &p, &pose, &im);
+    pu_render(pu_bm, ph, &p, &pose, &im);
     size_t n = (size_t)im.rows * im.cols;
     uint8_t *first = malloc(n);
     assert_non_null(first);
     memcpy(first, im.pixels, n);
-    pu_render(g_bm, ph, &p, &pose, &im);
+    pu_render(pu_bm, ph, &p, &pose, &im);
     assert_memory_equal(first, im.pixels, n);
     probe_pose moved = pose;
     moved.y_mm = 1.0;
     moved.tilt_deg = 5.0;
-    pu_render(g_bm, ph, &p, &moved, &im);
+    pu_render(pu_bm, ph, &p, &moved, &im);
     assert_memory_not_equal(first, im.pixels, n);
-    pu_render(g_bm, ph, &p, &pose, &im);
+    pu_render(pu_bm, ph, &p, &pose, &im);
     assert_memory_equal(first, im.pixels, n);
     free(first);
     phantom_destroy(ph);
@@ -160,7 +144,7 @@ static void test_speckle_slides_with_probe(void **state)
     probe_def p = pu_probe(256, 5.0);
     probe_pose pose = probe_default_pose();
     bmode_image im;
-    pu_render(g_bm, ph, &p, &pose, &im);
+    pu_render(pu_bm, ph, &p, &pose, &im);
     size_t n = (size_t)im.rows * im.cols;
     bmode_image a = im;
     a.envelope = malloc(sizeof(float) * n);
@@ -170,7 +154,7 @@ static void test_speckle_slides_with_probe(void **state)
     probe_pose slid = pose;
     slid.x_mm = k * im.dx_mm;
     bmode_image b;
-    pu_render(g_bm, ph, &p, &slid, &b);
+    pu_render(pu_bm, ph, &p, &slid, &b);
     pu_region g = {0.4, 2.3, -5.5, 5.0};
     double with = pu_correlation(&b, &a, g, k, false);
     double without = pu_correlation(&b, &a, g, 0, false);
@@ -188,7 +172,7 @@ static double decorrelation_distance(const phantom *ph, const probe_def *p, pu_r
 {
     probe_pose pose = probe_default_pose();
     bmode_image im;
-    pu_render(g_bm, ph, p, &pose, &im);
+    pu_render(pu_bm, ph, p, &pose, &im);
     size_t n = (size_t)im.rows * im.cols;
     bmode_image a = im;
     a.envelope = malloc(sizeof(float) * n);
@@ -199,7 +183,7 @@ static double decorrelation_distance(const phantom *ph, const probe_def *p, pu_r
     for (int i = 1; i <= 40 && d50 < 0; i++) {
         pose.y_mm = 0.05 * i;
         bmode_image b;
-        pu_render(g_bm, ph, p, &pose, &b);
+        pu_render(pu_bm, ph, p, &pose, &b);
         double c = pu_correlation(&a, &b, g, 0, true);
         printf(" %.2f:%.2f", pose.y_mm, c);
         if (c < 0.5)
@@ -249,5 +233,5 @@ int main(void)
         cmocka_unit_test(test_speckle_slides_with_probe),
         cmocka_unit_test(test_elevation_decorrelation),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, pu_group_setup, pu_group_teardown);
 }
