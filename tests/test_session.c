@@ -416,6 +416,32 @@ static void test_haematoma(void **state)
     bmode_destroy(bm);
 }
 
+/* Guidance hints fade with each intradermal injection in view: off when the case allows none,
+ * 1 before the first good injection, down by a third after each of three, and an injection
+ * outside the dermis or out of view does not count. */
+static void test_hint_strength(void **state)
+{
+    (void)state;
+    score_session m;
+    memset(&m, 0, sizeof m);
+    assert_true(score_hint_strength(&m, 0) == 0.0);
+    assert_true(score_hint_strength(&m, 3) == 1.0);
+    m.inj[m.n_inj++] = (score_injection){.verdict = VERDICT_INTRADERMAL, .tip_in_slice = true};
+    assert_true(fabs(score_hint_strength(&m, 3) - 2.0 / 3.0) < 1e-12);
+    m.inj[m.n_inj++] = (score_injection){.verdict = VERDICT_SUBCUTANEOUS, .tip_in_slice = true};
+    m.inj[m.n_inj++] = (score_injection){.verdict = VERDICT_INTRADERMAL, .tip_in_slice = false};
+    assert_true(fabs(score_hint_strength(&m, 3) - 2.0 / 3.0) < 1e-12);
+    for (int i = 0; i < 3; i++)
+        m.inj[m.n_inj++] = (score_injection){.verdict = VERDICT_INTRADERMAL, .tip_in_slice = true};
+    assert_true(score_hint_strength(&m, 3) == 0.0);
+    /* The adult back case allows hints over three injections (scenarios/adult_back.json). */
+    scenario sc;
+    scenario_diags d = {0};
+    assert_true(scenario_load_file(MESOSIM_SOURCE_DIR "/scenarios/adult_back.json", &sc, &d));
+    assert_int_equal(sc.guidance.hint_injections, 3);
+    scenario_diags_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -425,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_bleb_size),
         cmocka_unit_test(test_gas_shadow),
         cmocka_unit_test(test_haematoma),
+        cmocka_unit_test(test_hint_strength),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

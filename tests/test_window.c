@@ -232,6 +232,18 @@ static void test_needle_dot_and_overlays(void **state)
     print_message("outside view: %d skin pixels, %d probe pixels\n", skin, steel);
     assert_true(skin > 2000);
     assert_true(steel > 100);
+    /* The adult back allows guidance hints: once the tip is in the skin the side panel shows
+     * its depth and layer in amber (scenario guidance.hint_injections), not before. */
+    int amber_before = 0, amber_after = 0;
+    for (int y = (int)(v[1] + v[3]); y < g_h; y++)
+        for (int x = (int)v[0]; x < g_w; x++) {
+            const uint8_t *a = px(&after, x, y), *b = px(&before, x, y);
+            amber_after += a[0] > 180 && a[1] > 140 && a[2] < 150 && a[1] < a[0] && a[2] + 40 < a[1];
+            amber_before += b[0] > 180 && b[1] > 140 && b[2] < 150 && b[1] < b[0] && b[2] + 40 < b[1];
+        }
+    print_message("guidance hint: %d amber pixels with the tip in, %d before\n", amber_after, amber_before);
+    assert_true(amber_after > 60);
+    assert_true(amber_before < 10);
     free(before.rgba);
     free(after.rgba);
     char err[160];

@@ -219,7 +219,21 @@ static void draw_side_panel(trainer *t)
                  needle_in_skin(nd) ? "In the skin" : "On the skin", needle_inserted_mm(nd),
                  needle_angle_deg(nd), needle_force_n(nd, t->needle_speed_mm_s));
     }
-    y += lh + S(t, 8);
+    y += lh;
+    /* Guidance hints, only where the case allows them (scenario "guidance"), fading with each
+     * injection the trainee places intradermally in view: the tip's depth and layer, read
+     * from the anatomy, which the B-mode image never labels. */
+    double hint = score_hint_strength(m, t->sc.guidance.hint_injections);
+    if (hint > 0.0 && needle_in_skin(nd)) {
+        double tip[3];
+        needle_tip_mm(nd, tip);
+        phantom_sample ps = phantom_at(session_anatomy(t->s), tip, session_pose(t->s).pressure_n, NULL, 0);
+        ui_color c = (C_WARN & 0xffffff00u) | (ui_color)(40 + 215 * hint);
+        ui_textf(u, UI_BODY, x, y, c, "Hint: tip %.2f mm below the skin, in the %s", ps.depth_mm,
+                 tissue_name(ps.tissue));
+        y += lh;
+    }
+    y += S(t, 8);
     ui_textf(u, UI_BODY, x, y, C_ACCENT, "Drug: %s %.2f mL per point", drug_kind_name(t->sc.drug.kind),
              t->sc.drug.volume_ml);
     y += lh;

@@ -40,7 +40,7 @@ enum field_store { ST_NONE, ST_DOUBLE, ST_INT, ST_U32 };
 /* Which struct a stored field's offset is relative to. */
 enum field_base { B_SCENARIO, B_PATIENT, B_PHANTOM, B_LAYER, B_FEATURE, B_VESSEL, B_INCLUSION,
                   B_TISSUE, B_PROBE, B_POSE, B_NEEDLE, B_MECH, B_DRUG, B_PLAN, B_PLAN_POINT,
-                  B_RULES };
+                  B_RULES, B_GUIDANCE };
 
 /* One planned injection point as the file holds it. */
 typedef struct plan_point {
@@ -179,6 +179,7 @@ static const field k_fields[] = {
     NUM("scoring.weights.assessment", 0, 100, "", B_RULES, score_rules,
         weights[PART_ASSESSMENT]),
     NUM("scoring.weights.technique", 0, 100, "", B_RULES, score_rules, weights[PART_TECHNIQUE]),
+    INT("guidance.hint_injections", 0, 50, B_GUIDANCE, scenario_guidance, hint_injections),
 };
 #define N_FIELDS ((int)(sizeof k_fields / sizeof k_fields[0]))
 
@@ -1337,11 +1338,17 @@ static void read_scoring(ctx *c, json_t *v, score_rules *r)
         read_section(c, x, "scoring.weights", "scoring.weights", r, NULL);
 }
 
+static void read_guidance(ctx *c, json_t *v, scenario_guidance *g)
+{
+    read_section(c, v, "guidance", "guidance", g, NULL);
+}
+
 static void read_scenario(ctx *c, json_t *root, scenario *s)
 {
     /* "$schema" lets editors find scenario.schema.json. */
     static const char *const extra[] = {"$schema", "name", "description", "patient", "phantom",
-                                        "probe", "needle", "drug", "plan", "scoring", NULL};
+                                        "probe", "needle", "drug", "plan", "scoring", "guidance",
+                                        NULL};
     if (!json_is_object(root)) {
         report(c, "", "a scenario is a JSON object, got %s", suggest_json_type(root));
         return;
@@ -1387,6 +1394,8 @@ static void read_scenario(ctx *c, json_t *root, scenario *s)
         read_plan(c, x, &s->plan);
     if ((x = json_object_get(root, "scoring")))
         read_scoring(c, x, &s->scoring);
+    if ((x = json_object_get(root, "guidance")))
+        read_guidance(c, x, &s->guidance);
     s->phantom.seed = s->seed;
 }
 
@@ -1465,6 +1474,7 @@ scenario scenario_default(void)
     s.drug = drug_default_def();
     s.plan = score_default_plan();
     s.scoring = score_default_rules();
+    s.guidance.hint_injections = 0; /* hints are the instructor's choice, per case */
     return s;
 }
 
@@ -1687,6 +1697,7 @@ bool scenario_number(const scenario *s, const char *path, double *out)
         case B_DRUG: base = &s->drug; break;
         case B_PLAN: base = &s->plan; break;
         case B_RULES: base = &s->scoring; break;
+        case B_GUIDANCE: base = &s->guidance; break;
         default: base = NULL; break; /* array elements have no single value */
         }
         if (!base)

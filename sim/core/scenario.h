@@ -29,6 +29,12 @@ typedef struct scenario_patient {
     char skin[64];         /* e.g. "normal", "hyperkeratosis", "thin", "excess_adipose" */
 } scenario_patient;
 
+/* Teaching aids the instructor allows for this case. */
+typedef struct scenario_guidance {
+    int hint_injections; /* 0: no hints; N: the window shows the tip's depth and layer, fading
+                            out over the first N injections placed intradermally in view */
+} scenario_guidance;
+
 typedef struct scenario {
     int version;
     char name[128];
@@ -43,6 +49,7 @@ typedef struct scenario {
     drug_def drug;
     score_plan plan;
     score_rules scoring;
+    scenario_guidance guidance;
 } scenario;
 
 typedef struct scenario_diag {

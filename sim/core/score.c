@@ -209,3 +209,15 @@ score_result score_compute(const score_rules *r, const score_plan *plan, const s
     o.pass = n > 0 && !o.critical && o.total >= r->pass_mark;
     return o;
 }
+
+double score_hint_strength(const score_session *s, int hint_injections)
+{
+    if (hint_injections <= 0)
+        return 0.0;
+    int good = 0;
+    for (int i = 0; i < s->n_inj; i++)
+        if (s->inj[i].verdict == VERDICT_INTRADERMAL && s->inj[i].tip_in_slice)
+            good++;
+    double k = 1.0 - (double)good / hint_injections;
+    return k > 0.0 ? k : 0.0;
+}

@@ -138,4 +138,9 @@ typedef struct score_result {
 
 score_result score_compute(const score_rules *r, const score_plan *plan, const score_session *s);
 
+/* How strongly guidance hints show (0..1): 1 before the first good injection (intradermal,
+ * tip in view), less by 1/hint_injections after each, 0 from the hint_injections-th on, and
+ * always 0 when hint_injections is 0 (hints off). */
+double score_hint_strength(const score_session *s, int hint_injections);
+
 #endif
