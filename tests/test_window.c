@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <SDL.h>
 #include <stb_image.h>
 #include <stb_image_write.h>
 
@@ -485,6 +486,52 @@ static void test_controls_drive_a_session(void **state)
     actions_free(&al);
 }
 
+/* Resizing: the window shrinks to 900 x 600 and back; each time the layout follows the new
+ * drawable (the image inside it, the B-mode still drawn), and GL reports no error. Under X11
+ * the drawable must take the new size; SDL's offscreen driver may keep its surface, and there
+ * the test checks the same layout and errors on whatever size it reports. */
+static void test_resize(void **state)
+{
+    (void)state;
+    open_scan("thin_skin.json");
+    SDL_Window *win = SDL_GL_GetCurrentWindow();
+    assert_non_null(win);
+    const int sizes[2][2] = {{900, 600}, {g_w, g_h}};
+    for (int k = 0; k < 2; k++) {
+        SDL_SetWindowSize(win, sizes[k][0], sizes[k][1]);
+        SDL_PumpEvents();
+        controls c;
+        memset(&c, 0, sizeof c);
+        c.zoom_factor = 1.0f;
+        c.resized = true;
+        trainer_frame(g_t, 1.0 + k, &c);
+        int fw, fh;
+        trainer_drawable_size(g_t, &fw, &fh);
+        if (!strcmp(g_driver, "x11")) {
+            assert_int_equal(fw, sizes[k][0]);
+            assert_int_equal(fh, sizes[k][1]);
+        }
+        trainer_image_rect r;
+        trainer_image_rect_get(g_t, &r);
+        print_message("resized to %dx%d: image %.0fx%.0f at (%.0f, %.0f)\n", fw, fh, r.w, r.h, r.x, r.y);
+        assert_true(r.x >= 0 && r.y >= 0 && r.w > 100 && r.h > 100);
+        assert_true(r.x + r.w <= fw && r.y + r.h <= fh);
+        uint8_t *buf = malloc((size_t)fw * fh * 4);
+        assert_non_null(buf);
+        trainer_read_pixels(g_t, buf);
+        trainer_swap(g_t);
+        double sum = 0;
+        int n = 0;
+        for (int y = (int)(r.y + r.h / 4); y < (int)(r.y + 3 * r.h / 4); y += 3)
+            for (int x = (int)(r.x + r.w / 4); x < (int)(r.x + 3 * r.w / 4); x += 3, n++)
+                sum += buf[((size_t)(fh - 1 - y) * fw + x) * 4];
+        free(buf);
+        assert_true(sum / n > 30.0); /* the B-mode is drawn, not a blank frame */
+        char err[160];
+        assert_int_equal(trainer_gl_errors(g_t, err, sizeof err), 0);
+    }
+}
+
 int main(void)
 {
     char err[1024];
@@ -506,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_needle_dot_and_overlays),
         cmocka_unit_test(test_session_matches_reference_and_replays),
         cmocka_unit_test(test_controls_drive_a_session),
+        cmocka_unit_test(test_resize),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     trainer_destroy(g_t);

@@ -787,6 +787,8 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
     static const controls k_none = {.zoom_factor = 1.0f};
     if (!c)
         c = &k_none;
+    if (c->resized)
+        update_sizes(t);
     if (c->pressed[BTN_HELP])
         t->show_help = !t->show_help;
     if (t->screen == SCREEN_SCAN && t->s) {
@@ -896,8 +898,6 @@ int trainer_run(trainer *t, const char *start_scenario)
                             "up to now (replay it with mesosim run)\n", t->log_path[0] ? t->log_path : "(none)");
             return 1;
         }
-        if (c.resized)
-            update_sizes(t);
         if (c.minimized) {
             /* Nothing to draw; keep the session clock running but sleep. */
             SDL_Delay(50);
