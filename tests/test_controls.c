@@ -85,8 +85,11 @@ static void test_events_to_intents(void **state)
     controls_event(cs, &e, &c);
     e = key(SDL_SCANCODE_EQUALS, true);
     controls_event(cs, &e, &c);
+    e = key(SDL_SCANCODE_T, true);
+    controls_event(cs, &e, &c);
     assert_false(c.pressed[BTN_INJECT]);
     assert_true(c.pressed[BTN_GAIN_UP]);
+    assert_true(c.pressed[BTN_TGC_UP]);
 
     /* Drag on the image: 50 px right, 25 px up = 1 mm along x, 0.5 mm forward. */
     controls_begin(cs, &c);

@@ -132,6 +132,7 @@ static void test_parser_refuses(void **state)
         {"{\"t\":1,\"do\":\"advance\",\"mm\":\"2\"}", "expected a number (mm), got a string"},
         {"{\"t\":1,\"do\":\"advance\",\"ml\":1}", "does not apply to \"advance\""},
         {"{\"t\":1,\"do\":\"probe\",\"x\":1}", "did you mean \"x_mm\""},
+        {"{\"t\":1,\"do\":\"probe\",\"tgc_db_cm_mhz\":6}", "must be >= 0 and <= 5 dB/cm/MHz"},
         {"{\"do\":\"end\"}", "missing key \"t\""},
         {"{\"t\":-1,\"do\":\"end\"}", "must be within 0..86400"},
         {"{\"t\":1}", "missing key \"do\""},
@@ -442,6 +443,27 @@ static void test_hint_strength(void **state)
     scenario_diags_free(&d);
 }
 
+/* A probe action sets the TGC slope the image is drawn with (test_attenuation measures what the
+ * slope does to the image); keys it leaves out keep their value. */
+static void test_probe_tgc_action(void **state)
+{
+    (void)state;
+    scenario sc;
+    scenario_diags d = {0};
+    assert_true(scenario_load_file(MESOSIM_SOURCE_DIR "/scenarios/adult_back.json", &sc, &d));
+    scenario_diags_free(&d);
+    char err[200];
+    session *s = session_create(&sc, err, sizeof err);
+    assert_non_null(s);
+    action a;
+    const char *line = "{\"t\":1,\"do\":\"probe\",\"tgc_db_cm_mhz\":0}";
+    assert_true(action_parse_line(line, strlen(line), -1, &a, err, sizeof err));
+    assert_true(session_apply(s, &a, err, sizeof err));
+    assert_true(session_probe(s).tgc_db_cm_mhz == 0.0);
+    assert_true(session_probe(s).freq_mhz == sc.probe.freq_mhz); /* keys left out keep their value */
+    session_destroy(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_gas_shadow),
         cmocka_unit_test(test_haematoma),
         cmocka_unit_test(test_hint_strength),
+        cmocka_unit_test(test_probe_tgc_action),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

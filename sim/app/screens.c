@@ -122,9 +122,14 @@ static void draw_bmode(trainer *t)
     ui *u = t->ui;
     ui_frame(u, r->x - 1, r->y - 1, r->w + 2, r->h + 2, 1, 0x3a4450ff);
     /* Settings line above the image, as a scanner shows them. */
+    char tgc[32];
+    if (p.tgc_on && p.tgc_db_cm_mhz > 0.0)
+        snprintf(tgc, sizeof tgc, "%.1f dB/cm/MHz", p.tgc_db_cm_mhz);
+    else
+        snprintf(tgc, sizeof tgc, "off");
     ui_textf(u, UI_BODY, r->x, r->y - S(t, 26), C_TEXT,
              "%.0f MHz   Depth %.0f mm   Gain %+.0f dB   DR %.0f dB   TGC %s   Focus %.1f mm",
-             p.freq_mhz, p.depth_mm, p.gain_db, p.dynamic_range_db, p.tgc_on ? "on" : "off",
+             p.freq_mhz, p.depth_mm, p.gain_db, p.dynamic_range_db, tgc,
              p.tx_focus_mm);
     /* Depth scale: a tick per mm (per 5 mm beyond 20 mm deep), labels every 5 (or 2) mm. */
     double depth = r->rows * r->dz_mm, px_mm = r->h / depth;

@@ -549,6 +549,9 @@ static void probe_controls(trainer *t, const controls *c)
         set_key(&a, AK_GAIN, clampd(d.gain_db + (c->pressed[BTN_GAIN_UP] ? 2 : -2), -40, 60));
     if (c->pressed[BTN_DR_UP] || c->pressed[BTN_DR_DOWN])
         set_key(&a, AK_DR, clampd(d.dynamic_range_db + (c->pressed[BTN_DR_UP] ? 5 : -5), 20, 100));
+    /* TGC: the slope of depth gain, in steps of 0.1 dB/cm/MHz (0: none, raw attenuation). */
+    if (c->pressed[BTN_TGC_UP] || c->pressed[BTN_TGC_DOWN])
+        set_key(&a, AK_TGC, clampd(round(10.0 * d.tgc_db_cm_mhz + (c->pressed[BTN_TGC_UP] ? 1 : -1)) / 10.0, 0, 5));
     /* Only what changed goes into the log; an unchanged clamp is no action at all. */
     bool changed = false;
     for (int k = 0; k < AK_COUNT; k++) {
@@ -557,7 +560,8 @@ static void probe_controls(trainer *t, const controls *c)
         double old = k == AK_X ? p.x_mm : k == AK_Y ? p.y_mm : k == AK_ROT ? p.rot_deg
                    : k == AK_TILT ? p.tilt_deg : k == AK_ROCK ? p.rock_deg
                    : k == AK_PRESSURE ? p.pressure_n : k == AK_DEPTH ? d.depth_mm
-                   : k == AK_FREQ ? d.freq_mhz : k == AK_GAIN ? d.gain_db : d.dynamic_range_db;
+                   : k == AK_FREQ ? d.freq_mhz : k == AK_GAIN ? d.gain_db
+                   : k == AK_TGC ? d.tgc_db_cm_mhz : d.dynamic_range_db;
         if (a.v[k] != old)
             changed = true;
         else

@@ -35,6 +35,7 @@ static const key_row k_keys[AK_COUNT] = {
     [AK_DEPTH] = {"depth_mm", 5, 40, false, "mm"},
     [AK_GAIN] = {"gain_db", -40, 60, false, "dB"},
     [AK_DR] = {"dynamic_range_db", 20, 100, false, "dB"},
+    [AK_TGC] = {"tgc_db_cm_mhz", 0, 5, false, "dB/cm/MHz"},
     [AK_ANGLE] = {"angle_deg", 1, 90, false, "deg"},
     [AK_AZIMUTH] = {"azimuth_deg", -360, 360, false, "deg"},
     [AK_MM] = {"mm", 0, 20, true, "mm"},
@@ -53,7 +54,8 @@ typedef struct verb_row {
 
 static const verb_row k_verbs[ACT_VERB_COUNT] = {
     [ACT_PROBE] = {"probe", B(AK_X) | B(AK_Y) | B(AK_ROT) | B(AK_TILT) | B(AK_ROCK) |
-                   B(AK_PRESSURE) | B(AK_FREQ) | B(AK_DEPTH) | B(AK_GAIN) | B(AK_DR), 0, false},
+                   B(AK_PRESSURE) | B(AK_FREQ) | B(AK_DEPTH) | B(AK_GAIN) | B(AK_DR) |
+                   B(AK_TGC), 0, false},
     [ACT_NEEDLE_ENTRY] = {"needle_entry", B(AK_X) | B(AK_Y) | B(AK_ANGLE) | B(AK_AZIMUTH),
                           B(AK_X) | B(AK_Y) | B(AK_ANGLE) | B(AK_AZIMUTH), false},
     [ACT_ADVANCE] = {"advance", B(AK_MM), B(AK_MM), false},

@@ -39,7 +39,7 @@ typedef enum action_verb {
 /* Numeric keys; an action stores those it was given (has bit set). */
 typedef enum action_key {
     AK_X = 0, AK_Y, AK_ROT, AK_TILT, AK_ROCK, AK_PRESSURE,
-    AK_FREQ, AK_DEPTH, AK_GAIN, AK_DR,
+    AK_FREQ, AK_DEPTH, AK_GAIN, AK_DR, AK_TGC,
     AK_ANGLE, AK_AZIMUTH, AK_MM, AK_ML, AK_RATE, AK_TOP, AK_BOTTOM,
     AK_COUNT
 } action_key;

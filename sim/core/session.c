@@ -416,11 +416,11 @@ static bool apply_probe(session *s, const action *a, char *err, size_t n)
     probe_pose p = s->pose;
     probe_def d = s->probe;
     double *pose_f[] = {&p.x_mm, &p.y_mm, &p.rot_deg, &p.tilt_deg, &p.rock_deg, &p.pressure_n};
-    double *set_f[] = {&d.freq_mhz, &d.depth_mm, &d.gain_db, &d.dynamic_range_db};
+    double *set_f[] = {&d.freq_mhz, &d.depth_mm, &d.gain_db, &d.dynamic_range_db, &d.tgc_db_cm_mhz};
     for (int k = AK_X; k <= AK_PRESSURE; k++)
         if (action_has(a, (action_key)k))
             *pose_f[k - AK_X] = a->v[k];
-    for (int k = AK_FREQ; k <= AK_DR; k++)
+    for (int k = AK_FREQ; k <= AK_TGC; k++)
         if (action_has(a, (action_key)k))
             *set_f[k - AK_FREQ] = a->v[k];
     const phantom_def *pd = phantom_get_def(s->anat);

@@ -48,6 +48,8 @@ static const binding_row k_buttons[BTN_COUNT] = {
     [BTN_GAIN_DOWN] = {"gain_down", "-, Keypad -"},
     [BTN_DR_UP] = {"dynamic_range_up", "0"},
     [BTN_DR_DOWN] = {"dynamic_range_down", "9"},
+    [BTN_TGC_UP] = {"tgc_up", "T"},
+    [BTN_TGC_DOWN] = {"tgc_down", "G"},
     [BTN_TOGGLE_3D] = {"toggle_outside_view", "V"},
     [BTN_HELP] = {"help", "F1, H"},
     [BTN_CONFIRM] = {"confirm", "Return, Keypad Enter"},
@@ -62,7 +64,7 @@ static const bool k_repeats[BTN_COUNT] = {
     [BTN_ANGLE_UP] = true, [BTN_ANGLE_DOWN] = true, [BTN_ENTRY_NEARER] = true,
     [BTN_ENTRY_FARTHER] = true, [BTN_FREQ_UP] = true, [BTN_FREQ_DOWN] = true,
     [BTN_DEPTH_UP] = true, [BTN_DEPTH_DOWN] = true, [BTN_GAIN_UP] = true,
-    [BTN_GAIN_DOWN] = true, [BTN_DR_UP] = true, [BTN_DR_DOWN] = true,
+    [BTN_GAIN_DOWN] = true, [BTN_DR_UP] = true, [BTN_DR_DOWN] = true, [BTN_TGC_UP] = true, [BTN_TGC_DOWN] = true,
     [BTN_MENU_UP] = true, [BTN_MENU_DOWN] = true,
 };
 
