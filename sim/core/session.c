@@ -601,7 +601,7 @@ uint64_t session_hash(const session *s)
     h_d(&f, s->pose.x_mm), h_d(&f, s->pose.y_mm), h_d(&f, s->pose.rot_deg);
     h_d(&f, s->pose.tilt_deg), h_d(&f, s->pose.rock_deg), h_d(&f, s->pose.pressure_n);
     h_d(&f, s->probe.freq_mhz), h_d(&f, s->probe.depth_mm), h_d(&f, s->probe.gain_db);
-    h_d(&f, s->probe.dynamic_range_db);
+    h_d(&f, s->probe.dynamic_range_db), h_d(&f, s->probe.tgc_db_cm_mhz);
     for (int i = 0; i < s->n_dep; i++) {
         const drug_deposit *d = &s->dep[i];
         h_i(&f, d->kind), h_i(&f, d->site);
