@@ -1,6 +1,7 @@
 /* actions: JSON Lines action log, parsed line by line with jansson, written canonically. */
 #include "actions.h"
 #include "suggest.h"
+#include "textfile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -344,44 +345,22 @@ bool actions_load_string(const char *text, size_t len, action_list *out)
 bool actions_load_file(const char *path, action_list *out)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    char msg[200];
-    if (!f) {
-        snprintf(msg, sizeof msg, "cannot open: %s", strerror(errno));
-        add_error(out, 0, msg);
-        return false;
-    }
-    size_t cap = 64 * 1024, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            if (cap > MAX_FILE_BYTES)
-                break;
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    bool rerr = ferror(f) != 0;
-    fclose(f);
-    if (!buf || rerr || n > MAX_FILE_BYTES) {
+    char *buf, msg[200];
+    size_t n;
+    int e;
+    switch (textfile_read(path, MAX_FILE_BYTES, &buf, &n, &e)) {
+    case TEXTFILE_OK: {
+        bool ok = actions_load_string(buf, n, out);
         free(buf);
-        add_error(out, 0, !buf ? "cannot read: out of memory"
-                          : rerr ? "cannot read the file" : "too large: over 16 MiB");
-        return false;
+        return ok;
     }
-    bool ok = actions_load_string(buf, n, out);
-    free(buf);
-    return ok;
+    case TEXTFILE_OPEN: snprintf(msg, sizeof msg, "cannot open: %s", strerror(e)); break;
+    case TEXTFILE_READ: snprintf(msg, sizeof msg, "cannot read the file"); break;
+    case TEXTFILE_NOMEM: snprintf(msg, sizeof msg, "cannot read: out of memory"); break;
+    default: snprintf(msg, sizeof msg, "too large: over 16 MiB"); break;
+    }
+    add_error(out, 0, msg);
+    return false;
 }
 
 void actions_free(action_list *l)

@@ -10,6 +10,7 @@
  * probe_check and handed to the caller. */
 #include "scenario.h"
 #include "suggest.h"
+#include "textfile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -1608,50 +1609,24 @@ bool scenario_load_string(const char *text, scenario *out, scenario_diags *diags
 
 bool scenario_load_file(const char *path, scenario *out, scenario_diags *diags)
 {
-    FILE *f = fopen(path, "rb");
-    char msg[256];
-    if (!f) {
-        snprintf(msg, sizeof msg, "cannot open: %s", strerror(errno));
-        diag_push(diags, (text_pos){0, 0}, "", msg);
-        return false;
-    }
-    size_t cap = 64 * 1024, n = 0;
-    char *buf = malloc(cap);
-    bool ok = buf != NULL;
-    while (ok) {
-        if (n == cap) {
-            if (cap > MAX_FILE_BYTES)
-                break;
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                ok = false;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int err = ferror(f) ? errno : 0;
-    fclose(f);
-    if (!ok)
-        snprintf(msg, sizeof msg, "cannot read: out of memory");
-    else if (err)
-        snprintf(msg, sizeof msg, "cannot read: %s", strerror(err));
-    else if (n > MAX_FILE_BYTES)
-        snprintf(msg, sizeof msg, "too large: over %u bytes (4 MiB); a scenario is a few kB",
-                 MAX_FILE_BYTES);
-    if (!ok || err || n > MAX_FILE_BYTES) {
+    char *buf, msg[256];
+    size_t n;
+    int e;
+    switch (textfile_read(path, MAX_FILE_BYTES, &buf, &n, &e)) {
+    case TEXTFILE_OK: {
+        bool loaded = load_text(buf, n, out, diags);
         free(buf);
-        diag_push(diags, (text_pos){0, 0}, "", msg);
-        return false;
+        return loaded;
     }
-    bool loaded = load_text(buf, n, out, diags);
-    free(buf);
-    return loaded;
+    case TEXTFILE_OPEN: snprintf(msg, sizeof msg, "cannot open: %s", strerror(e)); break;
+    case TEXTFILE_READ: snprintf(msg, sizeof msg, "cannot read: %s", strerror(e)); break;
+    case TEXTFILE_NOMEM: snprintf(msg, sizeof msg, "cannot read: out of memory"); break;
+    default:
+        snprintf(msg, sizeof msg, "too large: over %u bytes (4 MiB); a scenario is a few kB", MAX_FILE_BYTES);
+        break;
+    }
+    diag_push(diags, (text_pos){0, 0}, "", msg);
+    return false;
 }
 
 bool scenario_number(const scenario *s, const char *path, double *out)
