@@ -21,6 +21,21 @@ int pu_group_setup(void **state)
     return pu_bm ? 0 : -1;
 }
 
+scenario pu_load_preset(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/scenarios/%s.json", MESOSIM_SOURCE_DIR, name);
+    scenario s;
+    scenario_diags diags = {0};
+    bool ok = scenario_load_file(path, &s, &diags);
+    for (int i = 0; i < diags.count; i++)
+        printf("  %s:%d:%d: %s: %s\n", name, diags.items[i].line, diags.items[i].col,
+               diags.items[i].path, diags.items[i].message);
+    scenario_diags_free(&diags);
+    assert_true(ok);
+    return s;
+}
+
 int pu_group_teardown(void **state)
 {
     (void)state;

@@ -16,6 +16,7 @@
 #include "bmode.h"
 #include "phantom.h"
 #include "probe.h"
+#include "scenario.h"
 #include "tissue.h"
 
 /* The B-mode context of a test program (two threads), made and freed by the cmocka group
@@ -23,6 +24,10 @@
 extern bmode *pu_bm;
 int pu_group_setup(void **state);
 int pu_group_teardown(void **state);
+
+/* A bundled scenario (scenarios/NAME.json); prints its problems and fails the test when it
+ * does not load. */
+scenario pu_load_preset(const char *name);
 
 /* A rectangle of the image in millimetres: depth z0..z1, lateral x0..x1 (both inclusive of
  * the pixels whose centres fall inside). */

@@ -20,21 +20,6 @@
 #include "physics_util.h"
 #include "scenario.h"
 
-static scenario load_preset(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/scenarios/%s.json", MESOSIM_SOURCE_DIR, name);
-    scenario s;
-    scenario_diags diags = {0};
-    bool ok = scenario_load_file(path, &s, &diags);
-    for (int i = 0; i < diags.count; i++)
-        printf("  %s:%d:%d: %s: %s\n", name, diags.items[i].line, diags.items[i].col,
-               diags.items[i].path, diags.items[i].message);
-    scenario_diags_free(&diags);
-    assert_true(ok);
-    return s;
-}
-
 /* Mean dB of the pixels labelled t, eroded by er rows and 2 columns. */
 static pu_stats tissue_stats(const bmode_image *im, tissue_id t, int er)
 {
@@ -82,7 +67,7 @@ static void lumen_against_surroundings(const bmode_image *im, double x0, double 
 static void test_adult_layer_echogenicity(void **state)
 {
     (void)state;
-    scenario s = load_preset("adult_back");
+    scenario s = pu_load_preset("adult_back");
     phantom *ph = pu_phantom(&s.phantom);
     bmode_image im;
     pu_render(pu_bm, ph, &s.probe, &s.pose, &im);
@@ -182,7 +167,7 @@ static double two_level_midpoint(const double *v, int r0, int r1)
 
 static void check_junction(const char *name)
 {
-    scenario s = load_preset(name);
+    scenario s = pu_load_preset(name);
     phantom *ph = pu_phantom(&s.phantom);
     bmode_image im;
     pu_render(pu_bm, ph, &s.probe, &s.pose, &im);

@@ -13,6 +13,7 @@
 
 #include "needle.h"
 #include "phantom.h"
+#include "physics_util.h"
 #include "scenario.h"
 #include "score.h"
 #include "session.h"
@@ -22,18 +23,6 @@
 static const char *const k_presets[] = {"adult_back", "adolescent_back", "hyperkeratosis",
                                         "thin_skin", "excess_adipose"};
 #define N_PRESETS 5
-
-static scenario load_preset(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/scenarios/%s.json", MESOSIM_SOURCE_DIR, name);
-    scenario s;
-    scenario_diags d = {0};
-    if (!scenario_load_file(path, &s, &d))
-        fail_msg("cannot load %s", path);
-    scenario_diags_free(&d);
-    return s;
-}
 
 /* Verdict of the session's injection with the needle entered at (x, y) at angle, pushed
  * travel_mm. */
@@ -81,7 +70,7 @@ static void test_verdict_grid(void **state)
     /* Skin dent left after the pop: residual 0.5 of a 1 mm dent (0.5 N / 0.5 N/mm). */
     const double residual = 0.5;
     for (int p = 0; p < N_PRESETS; p++) {
-        scenario sc = load_preset(k_presets[p]);
+        scenario sc = pu_load_preset(k_presets[p]);
         int counts[VERDICT_COUNT] = {0};
         for (size_t ia = 0; ia < sizeof angles / sizeof angles[0]; ia++)
             for (size_t it = 0; it < sizeof travels / sizeof travels[0]; it++) {
@@ -111,8 +100,8 @@ static void test_verdict_grid(void **state)
 static void test_wrong_layer_cases(void **state)
 {
     (void)state;
-    scenario adult = load_preset("adult_back"), thin = load_preset("thin_skin");
-    scenario hyper = load_preset("hyperkeratosis");
+    scenario adult = pu_load_preset("adult_back"), thin = pu_load_preset("thin_skin");
+    scenario hyper = pu_load_preset("hyperkeratosis");
     /* Pushed to the hub at 30 deg: 2 mm deep, dermis in the adult, fat in thin skin. */
     score_injection a = inject_at(&adult, -16, 12, 30, 0, 6);
     score_injection t = inject_at(&thin, -16, 12, 30, 0, 6);
@@ -135,7 +124,7 @@ static void test_wrong_layer_cases(void **state)
 
 static phantom *adult_phantom(scenario *sc)
 {
-    *sc = load_preset("adult_back");
+    *sc = pu_load_preset("adult_back");
     char err[256];
     phantom *ph = phantom_create(&sc->phantom, err, sizeof err);
     assert_non_null(ph);

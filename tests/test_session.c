@@ -19,18 +19,6 @@
 #include "scenario.h"
 #include "session.h"
 
-static scenario load_preset(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/scenarios/%s.json", MESOSIM_SOURCE_DIR, name);
-    scenario s;
-    scenario_diags d = {0};
-    if (!scenario_load_file(path, &s, &d))
-        fail_msg("cannot load %s", path);
-    scenario_diags_free(&d);
-    return s;
-}
-
 static char *demo_path(void)
 {
     static char p[512];
@@ -58,7 +46,7 @@ static char *play(const scenario *sc, const action_list *al, uint64_t *hash)
 static void test_demo_passes_and_replays(void **state)
 {
     (void)state;
-    scenario sc = load_preset("adult_back");
+    scenario sc = pu_load_preset("adult_back");
     action_list al;
     if (!actions_load_file(demo_path(), &al))
         fail_msg("demo: line %d: %s", al.errors[0].line, al.errors[0].message);
@@ -193,7 +181,7 @@ static void test_parser_fuzz(void **state)
     size_t n = fread(src, 1, sizeof src - 1, f);
     fclose(f);
     src[n] = '\0';
-    scenario sc = load_preset("adult_back");
+    scenario sc = pu_load_preset("adult_back");
     static const char alphabet[] = "{}[]\":,.-0123456789etrufalsn\\ \n#xyz_";
     uint64_t seed = 0x9e3779b97f4a7c15ULL;
     int valid = 0, played_errors = 0;
@@ -280,7 +268,7 @@ static double fluid_width_mm(const bmode_image *im, double z)
 static void test_bleb_size(void **state)
 {
     (void)state;
-    scenario sc = load_preset("adult_back");
+    scenario sc = pu_load_preset("adult_back");
     sc.probe.n_lines = 192;
     bmode_def bd = bmode_default_def();
     bd.n_threads = 2;
@@ -329,7 +317,7 @@ static void test_bleb_size(void **state)
 static void test_gas_shadow(void **state)
 {
     (void)state;
-    scenario sc = load_preset("adult_back");
+    scenario sc = pu_load_preset("adult_back");
     sc.drug.kind = DRUG_OXYGEN_OZONE;
     sc.probe.n_lines = 192;
     bmode_def bd = bmode_default_def();
@@ -369,7 +357,7 @@ static void test_gas_shadow(void **state)
 static void test_haematoma(void **state)
 {
     (void)state;
-    scenario sc = load_preset("adult_back");
+    scenario sc = pu_load_preset("adult_back");
     sc.needle.length_mm = 13;
     sc.probe.n_lines = 192;
     char err[256];
