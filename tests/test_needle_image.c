@@ -50,7 +50,7 @@ static dot render_dot(bmode *bm, double length_mm, double travel, double *tip_de
     assert_true(session_tip_image(s, img));
     *tip_depth = img[2];
     *tip_to_plane = img[1];
-    phantom_inclusion dyn[PHANTOM_MAX_INCLUSIONS];
+    phantom_inclusion dyn[BMODE_MAX_DYN];
     bmode_scene scene;
     session_scene(s, &scene, dyn);
     bmode_image im;

@@ -37,7 +37,7 @@ static char *play(const scenario *sc, const action_list *al, uint64_t *hash)
             fail_msg("line %d: %s", al->items[i].line, err);
     session_finish(s);
     *hash = session_hash(s);
-    char *r = session_report_json(s);
+    char *r = session_report_json(s, NULL);
     assert_non_null(r);
     session_destroy(s);
     return r;
@@ -378,10 +378,10 @@ static void test_haematoma(void **state)
         assert_true(session_apply(s, &a[i], err, sizeof err));
     const score_session *m = session_metrics(s);
     print_message("vessel punctures %d, bleeds %d, events %d (%s)\n", m->vessel_punctures,
-                  session_bleed_count(s), m->n_events, m->n_events ? m->events[0].kind : "-");
+                  session_bleed_count(s), m->n_events, m->n_events ? score_adverse_name(m->events[0].kind) : "-");
     assert_true(m->vessel_punctures >= 1);
     assert_int_equal(session_bleed_count(s), 1);
-    assert_string_equal(m->events[0].kind, "haematoma");
+    assert_int_equal(m->events[0].kind, ADVERSE_HAEMATOMA);
     bmode_def bd = bmode_default_def();
     bd.n_threads = 2;
     bmode *bm = bmode_create(&bd);
@@ -415,14 +415,15 @@ static void test_hint_strength(void **state)
     memset(&m, 0, sizeof m);
     assert_true(score_hint_strength(&m, 0) == 0.0);
     assert_true(score_hint_strength(&m, 3) == 1.0);
-    m.inj[m.n_inj++] = (score_injection){.verdict = VERDICT_INTRADERMAL, .tip_in_slice = true};
+    *score_session_add_injection(&m) = (score_injection){.verdict = VERDICT_INTRADERMAL, .tip_in_slice = true};
     assert_true(fabs(score_hint_strength(&m, 3) - 2.0 / 3.0) < 1e-12);
-    m.inj[m.n_inj++] = (score_injection){.verdict = VERDICT_SUBCUTANEOUS, .tip_in_slice = true};
-    m.inj[m.n_inj++] = (score_injection){.verdict = VERDICT_INTRADERMAL, .tip_in_slice = false};
+    *score_session_add_injection(&m) = (score_injection){.verdict = VERDICT_SUBCUTANEOUS, .tip_in_slice = true};
+    *score_session_add_injection(&m) = (score_injection){.verdict = VERDICT_INTRADERMAL, .tip_in_slice = false};
     assert_true(fabs(score_hint_strength(&m, 3) - 2.0 / 3.0) < 1e-12);
     for (int i = 0; i < 3; i++)
-        m.inj[m.n_inj++] = (score_injection){.verdict = VERDICT_INTRADERMAL, .tip_in_slice = true};
+        *score_session_add_injection(&m) = (score_injection){.verdict = VERDICT_INTRADERMAL, .tip_in_slice = true};
     assert_true(score_hint_strength(&m, 3) == 0.0);
+    score_session_free(&m);
     /* The adult back case allows hints over three injections (scenarios/adult_back.json). */
     scenario sc;
     scenario_diags d = {0};

@@ -327,7 +327,7 @@ static void test_session_matches_reference_and_replays(void **state)
     uint64_t live_hash;
     trainer_end_session(g_t, 12.0);
     live_hash = session_hash(ss);
-    char *live_report = session_report_json(ss);
+    char *live_report = session_report_json(ss, NULL);
     assert_int_equal(trainer_get_screen(g_t), SCREEN_DEBRIEF);
     s = grab(12.5);
     save(&s, "debrief");
@@ -354,7 +354,7 @@ static void test_session_matches_reference_and_replays(void **state)
         if (!session_apply(rs, &al.items[i], err, sizeof err))
             fail_msg("replay line %d: %s", al.items[i].line, err);
     session_finish(rs);
-    char *replay_report = session_report_json(rs);
+    char *replay_report = session_report_json(rs, NULL);
     assert_true(session_hash(rs) == live_hash);
     assert_string_equal(replay_report, live_report);
     free(replay_report);
@@ -454,7 +454,7 @@ static void test_controls_drive_a_session(void **state)
     FRAME(c.pressed[BTN_END_SESSION] = true);
 #undef FRAME
     assert_int_equal(trainer_get_screen(g_t), SCREEN_DEBRIEF);
-    char *live = session_report_json(ss);
+    char *live = session_report_json(ss, NULL);
     action_list al;
     assert_true(actions_load_file(trainer_log_path(g_t), &al));
     int verbs[ACT_VERB_COUNT] = {0};
@@ -478,7 +478,7 @@ static void test_controls_drive_a_session(void **state)
         if (!session_apply(rs, &al.items[i], err, sizeof err))
             fail_msg("replay line %d: %s", al.items[i].line, err);
     session_finish(rs);
-    char *replay = session_report_json(rs);
+    char *replay = session_report_json(rs, NULL);
     assert_string_equal(replay, live);
     free(replay);
     free(live);

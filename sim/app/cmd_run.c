@@ -60,7 +60,7 @@ static int write_atomic(const char *path, const char *text, char *err, size_t n)
 
 static int write_frame(session *s, bmode *bm, const char *dir, int inj, const char *when)
 {
-    phantom_inclusion dyn[PHANTOM_MAX_INCLUSIONS];
+    phantom_inclusion dyn[BMODE_MAX_DYN];
     bmode_scene scene;
     session_scene(s, &scene, dyn);
     bmode_image img;
@@ -185,7 +185,7 @@ int cmd_run(int argc, char **argv)
             status = 1;
     }
     if (status == 0) {
-        char *text = session_report_json(s);
+        char *text = session_report_json(s, NULL);
         if (!text || write_atomic(report, text, err, sizeof err) != 0) {
             fprintf(stderr, "mesosim run: %s\n", text ? err : "out of memory");
             status = 1;

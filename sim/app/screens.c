@@ -300,7 +300,7 @@ static void draw_scan(trainer *t)
     snprintf(right, sizeof right, "t %.1f s    F1 help    End: finish", t->t);
     if (t->view[2] > 0) {
         outside_scene os = {.ph = NULL};
-        phantom_inclusion dyn[PHANTOM_MAX_INCLUSIONS];
+        phantom_inclusion dyn[BMODE_MAX_DYN];
         bmode_scene scene;
         session_scene(t->s, &scene, dyn);
         os.ph = scene.ph;

@@ -415,7 +415,7 @@ bool trainer_begin_scan(trainer *t, char *err, size_t n)
  * shows what the trainee saw against the truth. One extra synthesis per injection. */
 static void snapshot(trainer *t, trainer_snapshot *s)
 {
-    phantom_inclusion dyn[PHANTOM_MAX_INCLUSIONS];
+    phantom_inclusion dyn[BMODE_MAX_DYN];
     bmode_scene scene;
     session_scene(t->s, &scene, dyn);
     bmode_image img;
@@ -450,7 +450,7 @@ bool trainer_do(trainer *t, const action *a, char *err, size_t n)
         fprintf(t->log, "%s\n", line);
         fflush(t->log);
     }
-    if (b.verb == ACT_INJECT && t->n_snaps < SCORE_MAX_INJECTIONS)
+    if (b.verb == ACT_INJECT && t->n_snaps < SESSION_MAX_INJECTIONS)
         snapshot(t, &t->snaps[t->n_snaps++]);
     return true;
 }
@@ -485,7 +485,7 @@ void trainer_end_session(trainer *t, double t_s)
         t->log = NULL;
     }
     if (t->report_path[0]) {
-        char *text = session_report_json(t->s);
+        char *text = session_report_json(t->s, NULL);
         FILE *f = text ? fopen(t->report_path, "w") : NULL;
         if (f) {
             fprintf(f, "%s\n", text);
@@ -702,7 +702,7 @@ static void feedback(trainer *t)
                     in->tip_depth_mm, in->tip_in_slice ? "" : ", tip NOT in the image slice");
     }
     for (int i = t->seen_events; i < m->n_events; i++)
-        trainer_say(t, 0xff8080ff, "Adverse event: %s", m->events[i].kind);
+        trainer_say(t, 0xff8080ff, "Adverse event: %s", score_adverse_name(m->events[i].kind));
     t->seen_pops = m->pops;
     t->seen_hubs = m->hub_stops;
     t->seen_done = m->n_inj;
@@ -774,7 +774,7 @@ static void menu_controls(trainer *t, const controls *c)
 
 static void synthesise(trainer *t)
 {
-    phantom_inclusion dyn[PHANTOM_MAX_INCLUSIONS];
+    phantom_inclusion dyn[BMODE_MAX_DYN];
     bmode_scene scene;
     session_scene(t->s, &scene, dyn);
     char err[256];

@@ -76,7 +76,7 @@ struct trainer {
     ui_color msg_color;
     int seen_pops, seen_events, seen_hubs, seen_done;
 
-    trainer_snapshot snaps[SCORE_MAX_INJECTIONS];
+    trainer_snapshot snaps[SESSION_MAX_INJECTIONS];
     int n_snaps;
 
     score_result result;

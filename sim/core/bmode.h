@@ -30,6 +30,11 @@ typedef struct bmode_def {
                           8-bit image is wanted, as the trainer window does */
 } bmode_def;
 
+/* Dynamic objects one frame renders. A session holds any number; the scene it hands out
+ * keeps those that reach the imaged slab, nearest the image plane first, so this bounds only
+ * what can be seen at once (96 shapes: 32 gas injections at one spot, each 3 foci). */
+#define BMODE_MAX_DYN 96
+
 typedef struct bmode_scene {
     const phantom *ph;
     probe_def probe;

@@ -110,9 +110,9 @@ static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_le
 /* What depends on the scene: phantom, pose, world objects. */
 static int setup_scene(bm_setup *s, const bmode_scene *sc, char *err, size_t err_len)
 {
-    if (sc->n_dyn < 0 || sc->n_dyn > PHANTOM_MAX_INCLUSIONS || (sc->n_dyn > 0 && !sc->dyn)) {
+    if (sc->n_dyn < 0 || sc->n_dyn > BMODE_MAX_DYN || (sc->n_dyn > 0 && !sc->dyn)) {
         if (err)
-            snprintf(err, err_len, "dynamic inclusions: 0..%d expected", PHANTOM_MAX_INCLUSIONS);
+            snprintf(err, err_len, "dynamic inclusions: 0..%d expected", BMODE_MAX_DYN);
         return -1;
     }
     s->ph = sc->ph;
@@ -135,7 +135,7 @@ static int setup_scene(bm_setup *s, const bmode_scene *sc, char *err, size_t err
     for (int i = 0; i < s->d->n_inclusions + s->n_dyn; i++) {
         const phantom_inclusion *c =
             i < s->d->n_inclusions ? &s->d->inclusions[i] : &s->dyn[i - s->d->n_inclusions];
-        if (c->kind != PHANTOM_CAPSULE || s->n_caps >= PHANTOM_MAX_INCLUSIONS)
+        if (c->kind != PHANTOM_CAPSULE || s->n_caps >= BM_MAX_CAPSULES)
             continue;
         bm_capsule *k = &s->caps[s->n_caps++];
         to_image(&s->fr, c->a_mm, k->a);
@@ -863,8 +863,8 @@ static int cmp_cross(const void *a, const void *b)
 
 static int line_crossings(const bm_setup *s, const bm_line *l, int r_lo, int r_hi, obj_cross *out, int cap)
 {
-    int ids[2 * (PHANTOM_MAX_VESSELS + 2 * PHANTOM_MAX_INCLUSIONS)];
-    double fmax[2 * (PHANTOM_MAX_VESSELS + 2 * PHANTOM_MAX_INCLUSIONS)];
+    int ids[2 * BM_MAX_OBJECTS];
+    double fmax[2 * BM_MAX_OBJECTS];
     int n_ids = 0;
     for (int r = r_lo; r < r_hi; r++) {
         int id = l->objid[r];
@@ -1006,7 +1006,7 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
             fr[r] = 0.0f;
         }
     }
-    obj_range rg[PHANTOM_MAX_VESSELS + 2 * PHANTOM_MAX_INCLUSIONS];
+    obj_range rg[BM_MAX_OBJECTS];
     int n_rg = object_ranges(s, o, rg);
     line_objects(s, o, rg, n_rg, out);
 
@@ -1016,8 +1016,8 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
     out->hits = hits;
     out->cap_hits = cap_hits;
     int next_hit = 0;
-    double shaft_cover[PHANTOM_MAX_INCLUSIONS] = {0};
-    obj_cross cross[4 * (PHANTOM_MAX_VESSELS + 2 * PHANTOM_MAX_INCLUSIONS)];
+    double shaft_cover[BM_MAX_CAPSULES] = {0};
+    obj_cross cross[4 * BM_MAX_OBJECTS];
     /* Objects can only be in the rows of their ranges. */
     int r_lo = rows, r_hi = 0;
     for (int k = 0; k < n_rg; k++) {

@@ -19,6 +19,10 @@
 /* Scatterer voxel pitch in the tissue frame. Axially ~lambda/4 at 18 MHz; 0.1 mm across so
  * that the elevation sum stays affordable. Scatterer amplitudes are complex and independent,
  * so the envelope stays Rayleigh whatever the density (ultrasound.md section 4, item 1). */
+/* Objects one line can meet: vessels, the scenario's inclusions, the world's dynamic ones. */
+#define BM_MAX_OBJECTS (PHANTOM_MAX_VESSELS + PHANTOM_MAX_INCLUSIONS + BMODE_MAX_DYN)
+#define BM_MAX_CAPSULES (PHANTOM_MAX_INCLUSIONS + BMODE_MAX_DYN)
+
 #define BM_VOX_XY_MM 0.1
 #define BM_VOX_Z_MM 0.02
 /* Voxels per mm, exact in binary, so both paths scale coordinates by multiplication. */
@@ -108,7 +112,7 @@ typedef struct bm_setup {
     double bs[TISSUE_COUNT];
     int n_layers;
     tissue_id layer_tissue[PHANTOM_MAX_LAYERS];
-    bm_capsule caps[PHANTOM_MAX_INCLUSIONS];
+    bm_capsule caps[BM_MAX_CAPSULES];
     int n_caps;
 } bm_setup;
 

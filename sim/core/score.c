@@ -2,6 +2,7 @@
 #include "score.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const k_verdicts[VERDICT_COUNT] = {"outside", "epidermal", "intradermal",
@@ -103,6 +104,82 @@ const char *score_check(const score_rules *r)
     return NULL;
 }
 
+const char *score_adverse_name(score_adverse k)
+{
+    static const char *const k_names[ADVERSE_COUNT] = {"haematoma", "intravascular",
+                                                       "too_superficial", "too_deep"};
+    return (unsigned)k < ADVERSE_COUNT ? k_names[k] : "unknown";
+}
+
+double score_adverse_harm(score_adverse k)
+{
+    /* A bleed or an intravascular dose counts double a misplaced deposit. */
+    return k == ADVERSE_HAEMATOMA || k == ADVERSE_INTRAVASCULAR ? 0.5 : 0.25;
+}
+
+/* Grows an array of elem-sized items to hold one more; doubling keeps appends O(1). */
+static bool grow(void **items, int *cap, int need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    int c = *cap ? *cap : 16;
+    while (c < need)
+        c *= 2;
+    void *p = realloc(*items, (size_t)c * elem);
+    if (!p)
+        return false;
+    *items = p;
+    *cap = c;
+    return true;
+}
+
+score_injection *score_session_add_injection(score_session *s)
+{
+    if (!grow((void **)&s->inj, &s->cap_inj, s->n_inj + 1, sizeof *s->inj))
+        return NULL;
+    score_injection *j = &s->inj[s->n_inj++];
+    memset(j, 0, sizeof *j);
+    return j;
+}
+
+score_event *score_session_add_event(score_session *s)
+{
+    if (!grow((void **)&s->events, &s->cap_events, s->n_events + 1, sizeof *s->events))
+        return NULL;
+    score_event *e = &s->events[s->n_events++];
+    memset(e, 0, sizeof *e);
+    return e;
+}
+
+bool score_session_copy(score_session *dst, const score_session *src)
+{
+    score_injection *inj = dst->inj;
+    score_event *ev = dst->events;
+    int ci = dst->cap_inj, ce = dst->cap_events;
+    *dst = *src;
+    dst->inj = inj, dst->cap_inj = ci;
+    dst->events = ev, dst->cap_events = ce;
+    if (!grow((void **)&dst->inj, &dst->cap_inj, src->n_inj, sizeof *src->inj) ||
+        !grow((void **)&dst->events, &dst->cap_events, src->n_events, sizeof *src->events)) {
+        dst->n_inj = dst->n_events = 0;
+        return false;
+    }
+    if (src->n_inj)
+        memcpy(dst->inj, src->inj, (size_t)src->n_inj * sizeof *src->inj);
+    if (src->n_events)
+        memcpy(dst->events, src->events, (size_t)src->n_events * sizeof *src->events);
+    return true;
+}
+
+void score_session_free(score_session *s)
+{
+    free(s->inj);
+    free(s->events);
+    s->inj = NULL;
+    s->events = NULL;
+    s->n_inj = s->cap_inj = s->n_events = s->cap_events = 0;
+}
+
 static double clamp01(double x) { return x < 0.0 ? 0.0 : (x > 1.0 ? 1.0 : x); }
 
 score_result score_compute(const score_rules *r, const score_plan *plan, const score_session *s)
@@ -128,10 +205,8 @@ score_result score_compute(const score_rules *r, const score_plan *plan, const s
     /* Safety: each adverse event takes a share; a bleed or an intravascular dose counts
      * double a misplaced deposit. */
     double harm = 0.0;
-    for (int i = 0; i < s->n_events; i++) {
-        const char *k = s->events[i].kind;
-        harm += (!strcmp(k, "haematoma") || !strcmp(k, "intravascular")) ? 0.5 : 0.25;
-    }
+    for (int i = 0; i < s->n_events; i++)
+        harm += score_adverse_harm(s->events[i].kind);
     o.part[PART_SAFETY] = clamp01(1.0 - harm);
 
     /* Procedure: a step done counts 1 when every earlier step was done before it, else 0.5. */

@@ -14,7 +14,6 @@
 #include "tissue.h"
 
 #define SCORE_MAX_PLAN_POINTS 16
-#define SCORE_MAX_INJECTIONS 64
 
 typedef enum score_verdict {
     VERDICT_OUTSIDE = 0, /* tip not in the skin: the drug ran onto the surface */
@@ -100,20 +99,34 @@ typedef struct score_injection {
     bool done;                /* delivery finished */
 } score_injection;
 
+/* Adverse events: what harmed, or would harm, the patient. The report writes their names. */
+typedef enum score_adverse {
+    ADVERSE_HAEMATOMA = 0,    /* a vessel punctured: a bleed grows */
+    ADVERSE_INTRAVASCULAR,    /* the drug went into a vessel */
+    ADVERSE_TOO_SUPERFICIAL,  /* epidermal, or intradermal with too little margin to the top */
+    ADVERSE_TOO_DEEP,         /* subcutaneous or intramuscular: the drug missed the dermis */
+    ADVERSE_COUNT
+} score_adverse;
+
+/* "haematoma", "intravascular", "too_superficial", "too_deep". */
+const char *score_adverse_name(score_adverse k);
+/* Share of the safety part one event of this kind takes. */
+double score_adverse_harm(score_adverse k);
+
 typedef struct score_event {
     double t_s;
-    char kind[24];            /* "haematoma", "intravascular", "too_superficial", "too_deep" */
+    score_adverse kind;
     double p_mm[3];
     int injection;            /* index or -1 */
 } score_event;
 
-#define SCORE_MAX_EVENTS 64
-
+/* Session figures. inj and events grow with the session (the session owns them); a copy
+ * made with score_session_copy owns its own arrays (score_session_free). */
 typedef struct score_session {
-    score_injection inj[SCORE_MAX_INJECTIONS];
-    int n_inj;
-    score_event events[SCORE_MAX_EVENTS];
-    int n_events;
+    score_injection *inj;
+    int n_inj, cap_inj;
+    score_event *events;
+    int n_events, cap_events;
     int passes, redirects, pops, hub_stops, vessel_punctures;
     double time_s;
     bool step_done[STEP_COUNT];
@@ -135,6 +148,14 @@ typedef struct score_result {
     double assessment_error_mm;
     double time_score, passes_score, redirect_score, depth_score, spacing_score;
 } score_result;
+
+/* Deep copy of src into dst (dst's old arrays are reused or freed). False when out of memory
+ * (dst then holds no injections or events). */
+bool score_session_copy(score_session *dst, const score_session *src);
+void score_session_free(score_session *s);
+/* Appends one zeroed injection / event; NULL when out of memory. */
+score_injection *score_session_add_injection(score_session *s);
+score_event *score_session_add_event(score_session *s);
 
 score_result score_compute(const score_rules *r, const score_plan *plan, const score_session *s);
 

@@ -15,21 +15,75 @@ struct session {
     scenario sc;
     phantom *anat, *disp;
     bool disp_dirty;
+    int wheals_hidden;
     probe_def probe;
     probe_pose pose;
     needle *nd;
-    drug_deposit dep[SESSION_MAX_DEPOSITS];
-    int n_dep;
+    drug_deposit *dep;    /* parallel to m.inj */
+    int n_dep, cap_dep;
     int active;           /* deposit being delivered, -1 when none */
     double target_ml, rate_ml_s;
-    drug_bleed bleed[SESSION_MAX_BLEEDS];
-    int n_bleed;
-    unsigned pass_vessels; /* vessels bled on this pass (bit per vessel) */
+    drug_bleed *bleed;
+    int n_bleed, cap_bleed;
+    unsigned pass_vessels; /* vessels bled on this pass (bit per vessel; PHANTOM_MAX_VESSELS <= 32) */
     bool pass_vessel_hit;
+    bool pass_dented;      /* SKIN_DENTED told on this pass */
     score_session m;
+    session_event *ev;
+    int n_ev, cap_ev;
     double t;
     bool ended;
 };
+
+static bool refresh_display(session *s);
+
+/* Grows an array to hold need items of elem bytes (doubling). */
+static bool grow(void **items, int *cap, int need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    int c = *cap ? *cap : 16;
+    while (c < need)
+        c *= 2;
+    void *p = realloc(*items, (size_t)c * elem);
+    if (!p)
+        return false;
+    *items = p;
+    *cap = c;
+    return true;
+}
+
+const char *session_event_name(session_event_kind k)
+{
+    static const char *const k_names[SEV_COUNT] = {
+        "action_refused", "probe_off_patch", "needle_placed", "skin_dented", "skin_popped",
+        "layer_entered", "vessel_entered", "hub_on_skin", "needle_out", "redirected",
+        "injection_started", "injection_ended", "adverse", "step_done", "dermis_marked",
+        "session_ended"};
+    return (unsigned)k < SEV_COUNT ? k_names[k] : "unknown";
+}
+
+/* Appends an event at the session's time; the fields not given are "none". An event that
+ * cannot be stored (out of memory) is dropped: the world itself is unaffected. */
+static session_event *emit(session *s, session_event_kind kind)
+{
+    if (!grow((void **)&s->ev, &s->cap_ev, s->n_ev + 1, sizeof *s->ev))
+        return NULL;
+    session_event *e = &s->ev[s->n_ev++];
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    e->t_s = s->t;
+    e->injection = e->layer = e->vessel = -1;
+    return e;
+}
+
+const session_event *session_events(const session *s, int *count)
+{
+    *count = s->n_ev;
+    return s->ev;
+}
+
+void session_clear_events(session *s) { s->n_ev = 0; }
 
 session *session_create(const scenario *sc, char *err, size_t err_len)
 {
@@ -60,6 +114,11 @@ session *session_create(const scenario *sc, char *err, size_t err_len)
         return NULL;
     }
     s->disp_dirty = true;
+    if (!refresh_display(s)) {
+        snprintf(err, err_len, "out of memory");
+        session_destroy(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -70,10 +129,22 @@ void session_destroy(session *s)
     phantom_destroy(s->anat);
     phantom_destroy(s->disp);
     needle_destroy(s->nd);
+    free(s->dep);
+    free(s->bleed);
+    free(s->ev);
+    score_session_free(&s->m);
     free(s);
 }
 
+const scenario *session_scenario(const session *s) { return &s->sc; }
 double session_time_s(const session *s) { return s->t; }
+const phantom *session_display(const session *s) { return s->disp; }
+int session_wheals_hidden(const session *s) { return s->wheals_hidden; }
+
+const drug_bleed *session_bleed(const session *s, int i)
+{
+    return i >= 0 && i < s->n_bleed ? &s->bleed[i] : NULL;
+}
 bool session_ended(const session *s) { return s->ended; }
 const phantom *session_anatomy(const session *s) { return s->anat; }
 const needle *session_needle(const session *s) { return s->nd; }
@@ -97,16 +168,21 @@ bool session_injecting(const session *s, double *end_s)
     return true;
 }
 
-static void add_event(session *s, const char *kind, const double p[3], int inj)
+static void add_adverse(session *s, score_adverse kind, const double p[3], int inj)
 {
-    if (s->m.n_events >= SCORE_MAX_EVENTS)
-        return;
-    score_event *e = &s->m.events[s->m.n_events++];
-    memset(e, 0, sizeof *e);
-    e->t_s = s->t;
-    snprintf(e->kind, sizeof e->kind, "%s", kind);
-    memcpy(e->p_mm, p, sizeof e->p_mm);
-    e->injection = inj;
+    score_event *e = score_session_add_event(&s->m);
+    if (e) {
+        e->t_s = s->t;
+        e->kind = kind;
+        memcpy(e->p_mm, p, sizeof e->p_mm);
+        e->injection = inj;
+    }
+    session_event *v = emit(s, SEV_ADVERSE);
+    if (v) {
+        v->adverse = kind;
+        v->injection = inj;
+        memcpy(v->p_mm, p, sizeof v->p_mm);
+    }
 }
 
 static void mark_step(session *s, score_step k)
@@ -114,21 +190,32 @@ static void mark_step(session *s, score_step k)
     if (!s->m.step_done[k]) {
         s->m.step_done[k] = true;
         s->m.step_t_s[k] = s->t;
+        session_event *v = emit(s, SEV_STEP_DONE);
+        if (v)
+            v->step = k;
     }
 }
 
 /* ---- display phantom ----------------------------------------------------------------------- */
 
-static void refresh_display(session *s)
+/* Rebuilds the display phantom when the wheals changed. Called at the end of everything that
+ * changes the world, so getters never rebuild. False when out of memory (the old copy stays). */
+static bool refresh_display(session *s)
 {
     if (!s->disp_dirty && s->disp)
-        return;
+        return true;
     phantom_def d = s->sc.phantom;
-    /* Wheals of the most recent blebs, as many as the feature table has room for. */
-    for (int i = s->n_dep - 1; i >= 0 && d.n_features < PHANTOM_MAX_FEATURES; i--) {
+    /* Wheals of the most recent blebs, as many as the feature table has room for; the rest
+     * are counted and reported (session_wheals_hidden). */
+    s->wheals_hidden = 0;
+    for (int i = s->n_dep - 1; i >= 0; i--) {
         double h, sig;
         if (!drug_wheal(&s->sc.drug, &s->dep[i], &h, &sig))
             continue;
+        if (d.n_features >= PHANTOM_MAX_FEATURES) {
+            s->wheals_hidden++;
+            continue;
+        }
         phantom_feature_def *f = &d.features[d.n_features++];
         memset(f, 0, sizeof *f);
         f->kind = PHANTOM_WHEAL;
@@ -138,11 +225,12 @@ static void refresh_display(session *s)
         f->width_mm = sig;
     }
     phantom *p = phantom_create(&d, NULL, 0);
-    if (p) {
-        phantom_destroy(s->disp);
-        s->disp = p;
-    }
+    if (!p)
+        return false;
+    phantom_destroy(s->disp);
+    s->disp = p;
     s->disp_dirty = false;
+    return true;
 }
 
 /* Display shift of a tissue point: the raised skin carries what lies under it. */
@@ -154,13 +242,12 @@ static void to_display(const session *s, const double p[3], double out[3])
     out[2] = p[2] + dz;
 }
 
-static probe_frame display_frame(session *s)
+static probe_frame display_frame(const session *s)
 {
-    refresh_display(s);
     return probe_frame_make(s->disp, &s->probe, &s->pose);
 }
 
-bool session_tip_image(session *s, double img[3])
+bool session_tip_image(const session *s, double img[3])
 {
     if (!needle_placed(s->nd))
         return false;
@@ -182,47 +269,138 @@ static bool in_slice(const session *s, const double img[3], double extra_mm)
            img[2] <= s->probe.depth_mm + extra_mm && fabs(img[1]) <= half_el + extra_mm;
 }
 
-void session_scene(session *s, bmode_scene *scene, phantom_inclusion *dyn)
+int session_dynamic(const session *s, phantom_inclusion *out, int cap)
 {
-    refresh_display(s);
     int n = 0;
     phantom_inclusion sh;
     if (needle_shaft(s->nd, &sh)) {
-        double a[3], b[3];
-        to_display(s, sh.a_mm, a);
-        to_display(s, sh.b_mm, b);
-        memcpy(sh.a_mm, a, sizeof a);
-        memcpy(sh.b_mm, b, sizeof b);
-        dyn[n++] = sh;
+        if (n < cap) {
+            double a[3], b[3];
+            to_display(s, sh.a_mm, a);
+            to_display(s, sh.b_mm, b);
+            memcpy(sh.a_mm, a, sizeof a);
+            memcpy(sh.b_mm, b, sizeof b);
+            out[n] = sh;
+        }
+        n++;
     }
-    for (int i = 0; i < s->n_bleed && n < PHANTOM_MAX_INCLUSIONS; i++) {
+    for (int i = 0; i < s->n_bleed; i++) {
         double r = drug_bleed_radius_mm(&s->bleed[i], s->sc.needle.haematoma_radius_mm,
                                         s->sc.needle.haematoma_growth_s, s->t);
         if (r < 0.02)
             continue;
-        phantom_inclusion *h = &dyn[n++];
-        memset(h, 0, sizeof *h);
-        h->kind = PHANTOM_ELLIPSOID;
-        h->tissue = TISSUE_HAEMATOMA;
-        to_display(s, s->bleed[i].c_mm, h->c_mm);
-        /* Blood tracks along the tissue planes: flatter than wide. */
-        h->radii_mm[0] = h->radii_mm[1] = r;
-        h->radii_mm[2] = 0.6 * r;
-        h->amplitude = 1.0;
+        if (n < cap) {
+            phantom_inclusion *h = &out[n];
+            memset(h, 0, sizeof *h);
+            h->kind = PHANTOM_ELLIPSOID;
+            h->tissue = TISSUE_HAEMATOMA;
+            to_display(s, s->bleed[i].c_mm, h->c_mm);
+            /* Blood tracks along the tissue planes: flatter than wide. */
+            h->radii_mm[0] = h->radii_mm[1] = r;
+            h->radii_mm[2] = 0.6 * r;
+            h->amplitude = 1.0;
+        }
+        n++;
     }
-    for (int i = s->n_dep - 1; i >= 0 && n < PHANTOM_MAX_INCLUSIONS; i--) {
+    for (int i = s->n_dep - 1; i >= 0; i--) {
         phantom_inclusion shapes[DRUG_MAX_SHAPES];
         int k = drug_shapes(&s->sc.drug, &s->dep[i], s->t, shapes, DRUG_MAX_SHAPES);
-        for (int j = 0; j < k && n < PHANTOM_MAX_INCLUSIONS; j++) {
-            to_display(s, shapes[j].c_mm, shapes[j].c_mm);
-            dyn[n++] = shapes[j];
+        for (int j = 0; j < k; j++, n++) {
+            if (n < cap) {
+                to_display(s, shapes[j].c_mm, shapes[j].c_mm);
+                out[n] = shapes[j];
+            }
         }
     }
+    return n;
+}
+
+/* Distance (mm) by which an object misses the imaged slab, 0 or less when it reaches it: the
+ * image plane's half elevation width at the object's depth, the field of view and the depth,
+ * widened by the object's own half size. */
+static double slab_miss_mm(const probe_def *p, const probe_frame *f, const phantom_inclusion *c)
+{
+    double centre[3], half;
+    if (c->kind == PHANTOM_CAPSULE) {
+        for (int k = 0; k < 3; k++)
+            centre[k] = 0.5 * (c->a_mm[k] + c->b_mm[k]);
+        double dx = c->b_mm[0] - c->a_mm[0], dy = c->b_mm[1] - c->a_mm[1], dz = c->b_mm[2] - c->a_mm[2];
+        half = 0.5 * sqrt(dx * dx + dy * dy + dz * dz) + c->radius_mm;
+    } else {
+        memcpy(centre, c->c_mm, sizeof centre);
+        half = fmax(c->radii_mm[0], fmax(c->radii_mm[1], c->radii_mm[2]));
+    }
+    double img[3];
+    probe_phantom_to_image(f, centre, img);
+    double z = img[2] > 0 ? img[2] : 0.0;
+    /* Two elevation widths: the beam's skirt still weighs scatterers there (bmode.md). */
+    double el = probe_elevation_fwhm_mm(p, z > p->depth_mm ? p->depth_mm : z);
+    double miss_el = fabs(img[1]) - el - half;
+    double miss_lat = fabs(img[0]) - 0.5 * probe_fov_mm(p) - half;
+    double miss_z = fmax(-img[2] - half, img[2] - p->depth_mm - half);
+    return fmax(miss_el, fmax(miss_lat, miss_z));
+}
+
+typedef struct ranked {
+    double miss;
+    int i;
+} ranked;
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->miss != y->miss)
+        return x->miss < y->miss ? -1 : 1;
+    return x->i - y->i;
+}
+
+int session_scene(const session *s, bmode_scene *scene, phantom_inclusion *dyn)
+{
     scene->ph = s->disp;
     scene->probe = s->probe;
     scene->pose = s->pose;
     scene->dyn = dyn;
-    scene->n_dyn = n;
+    scene->n_dyn = 0;
+    int n = session_dynamic(s, NULL, 0);
+    if (n == 0)
+        return 0;
+    phantom_inclusion *all = malloc((size_t)n * sizeof *all);
+    ranked *rk = malloc((size_t)n * sizeof *rk);
+    if (!all || !rk) {
+        free(all);
+        free(rk);
+        return n;
+    }
+    session_dynamic(s, all, n);
+    probe_frame f = display_frame(s);
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        double miss = slab_miss_mm(&s->probe, &f, &all[i]);
+        if (miss <= 0.0)
+            rk[m++] = (ranked){miss, i};
+    }
+    int hidden = 0;
+    if (m > BMODE_MAX_DYN) {
+        qsort(rk, (size_t)m, sizeof *rk, cmp_ranked);
+        hidden = m - BMODE_MAX_DYN;
+        m = BMODE_MAX_DYN;
+    }
+    /* Keep the session's own order among those shown: the same bytes whatever was culled. */
+    int keep[BMODE_MAX_DYN];
+    for (int i = 0; i < m; i++)
+        keep[i] = rk[i].i;
+    for (int i = 1; i < m; i++)
+        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int t = keep[j];
+            keep[j] = keep[j - 1];
+            keep[j - 1] = t;
+        }
+    for (int i = 0; i < m; i++)
+        dyn[i] = all[keep[i]];
+    scene->n_dyn = m;
+    free(all);
+    free(rk);
+    return hidden;
 }
 
 /* ---- clock --------------------------------------------------------------------------------- */
@@ -244,6 +422,7 @@ static void finish_injection(session *s, double t_end)
     /* Real-time check of the spread: the deposit in the slice when delivery ends. */
     double t_now = s->t;
     s->t = t_end;
+    refresh_display(s);
     probe_frame f = display_frame(s);
     phantom_inclusion sh[DRUG_MAX_SHAPES];
     int k = drug_shapes(&s->sc.drug, d, t_end, sh, DRUG_MAX_SHAPES);
@@ -253,6 +432,14 @@ static void finish_injection(session *s, double t_end)
         probe_phantom_to_image(&f, p, img);
         double r = fmax(sh[i].radii_mm[0], sh[i].radii_mm[1]);
         j->spread_seen = in_slice(s, img, r);
+    }
+    session_event *v = emit(s, SEV_INJECTION_ENDED);
+    if (v) {
+        v->injection = s->active;
+        v->verdict = j->verdict;
+        v->tissue = j->tissue;
+        v->value = j->volume_ml;
+        memcpy(v->p_mm, j->tip_mm, sizeof v->p_mm);
     }
     if (j->spread_seen)
         mark_step(s, STEP_SPREAD_CHECK);
@@ -287,6 +474,7 @@ void session_advance_to(session *s, double t_s)
     }
     s->t = t_s;
     s->m.time_s = s->t;
+    refresh_display(s);
 }
 
 void session_finish(session *s)
@@ -294,6 +482,8 @@ void session_finish(session *s)
     double end;
     if (session_injecting(s, &end))
         session_advance_to(s, end);
+    if (!s->ended)
+        emit(s, SEV_SESSION_ENDED);
     s->ended = true;
 }
 
@@ -302,24 +492,81 @@ void session_finish(session *s)
 static void handle_needle_events(session *s, const needle_event *ev, int n)
 {
     for (int i = 0; i < n && i < MAX_NEEDLE_EVENTS; i++) {
-        if (ev[i].kind == NEEDLE_EV_POP)
+        if (ev[i].kind == NEEDLE_EV_POP) {
             s->m.pops++;
-        else if (ev[i].kind == NEEDLE_EV_HUB)
+        } else if (ev[i].kind == NEEDLE_EV_HUB) {
             s->m.hub_stops++;
-        else if (ev[i].kind == NEEDLE_EV_VESSEL && ev[i].vessel >= 0) {
+            session_event *v = emit(s, SEV_HUB_ON_SKIN);
+            if (v)
+                memcpy(v->p_mm, ev[i].p_mm, sizeof v->p_mm);
+        } else if (ev[i].kind == NEEDLE_EV_VESSEL && ev[i].vessel >= 0) {
             s->m.vessel_punctures++;
             s->pass_vessel_hit = true;
+            session_event *v = emit(s, SEV_VESSEL_ENTERED);
+            if (v) {
+                v->vessel = ev[i].vessel;
+                v->tissue = ev[i].tissue;
+                memcpy(v->p_mm, ev[i].p_mm, sizeof v->p_mm);
+            }
             unsigned bit = 1u << (ev[i].vessel & 31);
-            if (!(s->pass_vessels & bit) && s->n_bleed < SESSION_MAX_BLEEDS) {
+            if (!(s->pass_vessels & bit) &&
+                grow((void **)&s->bleed, &s->cap_bleed, s->n_bleed + 1, sizeof *s->bleed)) {
                 s->pass_vessels |= bit;
                 drug_bleed *b = &s->bleed[s->n_bleed++];
                 memcpy(b->c_mm, ev[i].p_mm, sizeof b->c_mm);
                 b->t_start_s = s->t;
                 b->vessel = ev[i].vessel;
-                add_event(s, "haematoma", ev[i].p_mm, -1);
+                add_adverse(s, ADVERSE_HAEMATOMA, ev[i].p_mm, -1);
             }
         }
     }
+}
+
+/* Where the tip is, to tell what a needle move changed. */
+typedef struct tip_state {
+    bool placed, in_skin;
+    int layer;
+    double dimple_mm;
+} tip_state;
+
+static tip_state tip_now(const session *s)
+{
+    tip_state t = {needle_placed(s->nd), needle_in_skin(s->nd), -1, needle_dimple_mm(s->nd)};
+    if (t.in_skin)
+        needle_tissue_at(s->nd, needle_inserted_mm(s->nd), &t.layer, NULL);
+    return t;
+}
+
+/* Events of a needle move: the dent, the puncture, a new layer, leaving the skin. */
+static void tell_needle_move(session *s, tip_state was, int pops)
+{
+    tip_state now = tip_now(s);
+    double tip[3];
+    needle_tip_mm(s->nd, tip);
+    if (now.placed && !now.in_skin && now.dimple_mm > 0.0 && !s->pass_dented) {
+        s->pass_dented = true;
+        session_event *v = emit(s, SEV_SKIN_DENTED);
+        if (v) {
+            v->value = now.dimple_mm;
+            memcpy(v->p_mm, tip, sizeof v->p_mm);
+        }
+    }
+    if (now.in_skin && !was.in_skin) {
+        session_event *v = emit(s, SEV_SKIN_POPPED);
+        if (v)
+            memcpy(v->p_mm, tip, sizeof v->p_mm);
+    }
+    if (now.in_skin && now.layer != was.layer) {
+        session_event *v = emit(s, SEV_LAYER_ENTERED);
+        if (v) {
+            v->layer = now.layer;
+            v->tissue = needle_tissue_at(s->nd, needle_inserted_mm(s->nd), NULL, &v->vessel);
+            v->value = pops > 0;
+            memcpy(v->p_mm, tip, sizeof v->p_mm);
+        }
+    }
+    if (was.in_skin && !now.in_skin)
+        emit(s, SEV_NEEDLE_OUT);
 }
 
 /* Margin to the nearest dermis boundary (vertical, mm): > 0 inside, < 0 outside; *from_top
@@ -346,20 +593,26 @@ static double dermis_margin(const session *s, const double p[3], double *from_to
 
 static bool start_injection(session *s, const action *a, char *err, size_t n)
 {
-    if (s->n_dep >= SESSION_MAX_DEPOSITS) {
-        snprintf(err, n, "too many injections: at most %d per session", SESSION_MAX_DEPOSITS);
+    if (s->n_dep >= SESSION_MAX_INJECTIONS) {
+        snprintf(err, n, "too many injections: at most %d per session", SESSION_MAX_INJECTIONS);
         return false;
     }
     if (!needle_placed(s->nd)) {
         snprintf(err, n, "inject needs the needle on the skin (needle_entry first)");
         return false;
     }
+    if (!grow((void **)&s->dep, &s->cap_dep, s->n_dep + 1, sizeof *s->dep)) {
+        snprintf(err, n, "out of memory");
+        return false;
+    }
+    score_injection *j = score_session_add_injection(&s->m);
+    if (!j) {
+        snprintf(err, n, "out of memory");
+        return false;
+    }
     int i = s->n_dep++;
     drug_deposit *d = &s->dep[i];
-    score_injection *j = &s->m.inj[i];
-    s->m.n_inj = s->n_dep;
     memset(d, 0, sizeof *d);
-    memset(j, 0, sizeof *j);
     double tip[3];
     needle_tip_mm(s->nd, tip);
     phantom_sample ps = phantom_at(s->anat, tip, s->pose.pressure_n, NULL, 0);
@@ -381,6 +634,7 @@ static bool start_injection(session *s, const action *a, char *err, size_t n)
     j->margin_mm = dermis_margin(s, tip, &from_top);
     j->vessel_punctured = s->pass_vessel_hit;
     double img[3];
+    refresh_display(s);
     session_tip_image(s, img);
     j->tip_to_plane_mm = fabs(img[1]);
     j->tip_in_slice = needle_in_skin(s->nd) && in_slice(s, img, 0.0);
@@ -393,14 +647,22 @@ static bool start_injection(session *s, const action *a, char *err, size_t n)
     j->out_of_plane = c < cos(45.0 * PI / 180.0);
     if (j->out_of_plane && j->tip_in_slice && j->verdict != VERDICT_OUTSIDE)
         mark_step(s, STEP_INJECTION);
+    session_event *v = emit(s, SEV_INJECTION_STARTED);
+    if (v) {
+        v->injection = i;
+        v->verdict = j->verdict;
+        v->tissue = j->tissue;
+        v->layer = j->layer;
+        memcpy(v->p_mm, tip, sizeof v->p_mm);
+    }
     switch (j->verdict) {
-    case VERDICT_EPIDERMAL: add_event(s, "too_superficial", tip, i); break;
+    case VERDICT_EPIDERMAL: add_adverse(s, ADVERSE_TOO_SUPERFICIAL, tip, i); break;
     case VERDICT_SUBCUTANEOUS:
-    case VERDICT_INTRAMUSCULAR: add_event(s, "too_deep", tip, i); break;
-    case VERDICT_INTRAVASCULAR: add_event(s, "intravascular", tip, i); break;
+    case VERDICT_INTRAMUSCULAR: add_adverse(s, ADVERSE_TOO_DEEP, tip, i); break;
+    case VERDICT_INTRAVASCULAR: add_adverse(s, ADVERSE_INTRAVASCULAR, tip, i); break;
     case VERDICT_INTRADERMAL:
         if (from_top < s->sc.scoring.superficial_margin_mm)
-            add_event(s, "too_superficial", tip, i);
+            add_adverse(s, ADVERSE_TOO_SUPERFICIAL, tip, i);
         break;
     default: break;
     }
@@ -427,6 +689,11 @@ static bool apply_probe(session *s, const action *a, char *err, size_t n)
     if (fabs(p.x_mm) > 0.5 * pd->width_mm || fabs(p.y_mm) > 0.5 * pd->length_mm) {
         snprintf(err, n, "probe at (%g, %g) mm is off the %g x %g mm patch", p.x_mm, p.y_mm,
                  pd->width_mm, pd->length_mm);
+        session_event *v = emit(s, SEV_PROBE_OFF_PATCH);
+        if (v) {
+            v->p_mm[0] = p.x_mm;
+            v->p_mm[1] = p.y_mm;
+        }
         return false;
     }
     const char *pe = probe_check(&d);
@@ -442,9 +709,8 @@ static bool apply_probe(session *s, const action *a, char *err, size_t n)
     return true;
 }
 
-bool session_apply(session *s, const action *a, char *err, size_t n)
+static bool apply_action(session *s, const action *a, char *err, size_t n)
 {
-    err[0] = '\0';
     if (s->ended) {
         snprintf(err, n, "the session has ended");
         return false;
@@ -452,6 +718,7 @@ bool session_apply(session *s, const action *a, char *err, size_t n)
     session_advance_to(s, a->t_s);
     needle_event ev[MAX_NEEDLE_EVENTS];
     const phantom_def *pd = phantom_get_def(s->anat);
+    tip_state was = tip_now(s);
     switch (a->verb) {
     case ACT_PROBE:
         return apply_probe(s, a, err, n);
@@ -468,6 +735,12 @@ bool session_apply(session *s, const action *a, char *err, size_t n)
         s->m.passes++;
         s->pass_vessels = 0;
         s->pass_vessel_hit = false;
+        s->pass_dented = false;
+        {
+            session_event *v = emit(s, SEV_NEEDLE_PLACED);
+            if (v)
+                needle_tip_mm(s->nd, v->p_mm);
+        }
         return true;
     case ACT_ADVANCE: {
         if (!needle_placed(s->nd)) {
@@ -477,6 +750,10 @@ bool session_apply(session *s, const action *a, char *err, size_t n)
         stop_injection(s);
         int k = needle_advance(s->nd, a->v[AK_MM], ev, MAX_NEEDLE_EVENTS);
         handle_needle_events(s, ev, k);
+        int pops = 0;
+        for (int e = 0; e < k && e < MAX_NEEDLE_EVENTS; e++)
+            pops += ev[e].kind == NEEDLE_EV_POP;
+        tell_needle_move(s, was, pops);
         return true;
     }
     case ACT_RETRACT:
@@ -486,10 +763,13 @@ bool session_apply(session *s, const action *a, char *err, size_t n)
         }
         stop_injection(s);
         needle_retract(s->nd, a->v[AK_MM]);
+        tell_needle_move(s, was, 0);
         return true;
     case ACT_WITHDRAW:
         stop_injection(s);
         needle_withdraw(s->nd);
+        if (was.in_skin)
+            emit(s, SEV_NEEDLE_OUT);
         return true;
     case ACT_REDIRECT:
         stop_injection(s);
@@ -497,6 +777,8 @@ bool session_apply(session *s, const action *a, char *err, size_t n)
                              a->v[AK_AZIMUTH], err, n))
             return false;
         s->m.redirects++;
+        emit(s, SEV_REDIRECTED);
+        tell_needle_move(s, was, 0);
         return true;
     case ACT_INJECT:
         stop_injection(s);
@@ -519,6 +801,7 @@ bool session_apply(session *s, const action *a, char *err, size_t n)
     case ACT_MARK_DERMIS: {
         /* The truth in the image's own depths: the dermis boundaries under the probe centre
          * (depth 0 is the probe face, which may sit on gel over a dip). */
+        refresh_display(s);
         probe_frame f = display_frame(s);
         double c[3], img[3], h[PHANTOM_MAX_LAYERS];
         probe_image_to_phantom(&f, 0.0, 0.0, 0.0, c);
@@ -538,6 +821,10 @@ bool session_apply(session *s, const action *a, char *err, size_t n)
         s->m.mark_top_mm = a->v[AK_TOP];
         s->m.mark_bottom_mm = a->v[AK_BOTTOM];
         mark_step(s, STEP_ASSESSMENT);
+        session_event *v = emit(s, SEV_DERMIS_MARKED);
+        if (v)
+            v->value = 0.5 * (fabs(s->m.mark_top_mm - s->m.true_top_mm) +
+                              fabs(s->m.mark_bottom_mm - s->m.true_bottom_mm));
         return true;
     }
     case ACT_WAIT:
@@ -549,6 +836,27 @@ bool session_apply(session *s, const action *a, char *err, size_t n)
         snprintf(err, n, "unknown action");
         return false;
     }
+}
+
+bool session_apply(session *s, const action *a, char *err, size_t n)
+{
+    char buf[160];
+    if (!err || n == 0) {
+        err = buf;
+        n = sizeof buf;
+    }
+    err[0] = '\0';
+    bool ok = apply_action(s, a, err, n);
+    if (!ok) {
+        session_event *v = emit(s, SEV_ACTION_REFUSED);
+        if (v) {
+            v->verb = a->verb;
+            v->line = a->line;
+            snprintf(v->message, sizeof v->message, "%s", err);
+        }
+    }
+    refresh_display(s);
+    return ok;
 }
 
 score_result session_score(const session *s)
@@ -645,13 +953,19 @@ static json_t *vec3(const double p[3])
     return a;
 }
 
-char *session_report_json(const session *s)
+char *session_report_json(const session *s, const session_identity *id)
 {
     score_result r = session_score(s);
     const score_session *m = &s->m;
     json_t *root = json_object();
     json_object_set_new(root, "mesosim_report", json_integer(1));
+    if (id && id->simulator_version)
+        json_object_set_new(root, "simulator_version", json_string(id->simulator_version));
     json_object_set_new(root, "scenario", json_string(s->sc.name));
+    if (id && id->scenario_hash)
+        json_object_set_new(root, "scenario_hash", json_string(id->scenario_hash));
+    if (id)
+        json_object_set_new(root, "finished", json_boolean(id->finished));
     char hx[24];
     snprintf(hx, sizeof hx, "%016llx", (unsigned long long)session_hash(s));
     json_object_set_new(root, "state_hash", json_string(hx));
@@ -700,13 +1014,15 @@ char *session_report_json(const session *s)
     json_t *ev = json_array();
     for (int i = 0; i < m->n_events; i++) {
         json_t *o = json_object();
-        json_object_set_new(o, "kind", json_string(m->events[i].kind));
+        json_object_set_new(o, "kind", json_string(score_adverse_name(m->events[i].kind)));
         json_object_set_new(o, "t_s", num(m->events[i].t_s));
         json_object_set_new(o, "p_mm", vec3(m->events[i].p_mm));
         json_object_set_new(o, "injection", json_integer(m->events[i].injection));
         json_array_append_new(ev, o);
     }
     json_object_set_new(ses, "adverse_events", ev);
+    if (s->wheals_hidden > 0)
+        json_object_set_new(ses, "wheals_not_drawn", json_integer(s->wheals_hidden));
     json_t *steps = json_object();
     for (int k = 0; k < STEP_COUNT; k++) {
         json_t *o = json_object();
