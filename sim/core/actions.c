@@ -13,7 +13,8 @@
 
 /* A session is minutes long; a day bounds t against typos like 1e9. */
 #define MAX_T_S 86400.0
-#define MAX_FILE_BYTES (16u * 1024u * 1024u)
+/* An hour of continuous device motion, decimated to 60 Hz, is about 13 MB. */
+#define MAX_FILE_BYTES (64u * 1024u * 1024u)
 
 typedef struct key_row {
     const char *name;
@@ -302,19 +303,99 @@ static void add_error(action_list *l, int line, const char *msg)
     }
 }
 
+static bool blank_or_comment(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
+        i++;
+    return i == n || p[i] == '#';
+}
+
+int action_format_header(const action_log_header *h, char *buf, size_t cap)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "mesosim_log", json_integer(ACTIONS_LOG_VERSION));
+    json_object_set_new(o, "simulator", json_string(h->simulator));
+    json_object_set_new(o, "scenario", json_string(h->scenario));
+    json_object_set_new(o, "scenario_hash", json_string(h->scenario_hash));
+    json_object_set_new(o, "seed", json_integer(h->seed));
+    char *t = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    int w = snprintf(buf, cap, "%s", t ? t : "");
+    free(t);
+    return w;
+}
+
+bool action_parse_header(const char *line, size_t len, action_log_header *out, char *err,
+                         size_t err_len)
+{
+    err[0] = '\0';
+    static const char k_key[] = "\"mesosim_log\"";
+    bool found = false;
+    for (size_t i = 0; !found && i + sizeof k_key - 1 <= len; i++)
+        found = !memcmp(line + i, k_key, sizeof k_key - 1);
+    if (blank_or_comment(line, len) || !found)
+        return false;
+    json_error_t je;
+    json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(o) || !json_object_get(o, "mesosim_log")) {
+        json_decref(o);
+        return false;
+    }
+    memset(out, 0, sizeof *out);
+    bool ok = false;
+    json_t *v = json_object_get(o, "mesosim_log");
+    const char *sim = json_string_value(json_object_get(o, "simulator"));
+    const char *name = json_string_value(json_object_get(o, "scenario"));
+    const char *hash = json_string_value(json_object_get(o, "scenario_hash"));
+    json_t *seed = json_object_get(o, "seed");
+    if (!json_is_integer(v) || json_integer_value(v) < 2) {
+        snprintf(err, err_len, "header: \"mesosim_log\" must be a format version (2)");
+    } else if (json_integer_value(v) > ACTIONS_LOG_VERSION) {
+        snprintf(err, err_len, "header: log format %lld is newer than this simulator reads (%d): "
+                 "replay it with a newer mesosim", (long long)json_integer_value(v), ACTIONS_LOG_VERSION);
+    } else if (!sim || !name || !hash || strlen(hash) != 16 || strspn(hash, "0123456789abcdef") != 16) {
+        snprintf(err, err_len, "header: needs \"simulator\", \"scenario\" and a 16-hex-digit "
+                 "\"scenario_hash\"");
+    } else if (seed && (!json_is_integer(seed) || json_integer_value(seed) < 0 ||
+                        json_integer_value(seed) > 0xffffffffLL)) {
+        snprintf(err, err_len, "header: \"seed\" must be a whole number 0..4294967295");
+    } else {
+        out->version = (int)json_integer_value(v);
+        snprintf(out->simulator, sizeof out->simulator, "%s", sim);
+        snprintf(out->scenario, sizeof out->scenario, "%s", name);
+        memcpy(out->scenario_hash, hash, 17);
+        out->seed = seed ? (uint32_t)json_integer_value(seed) : 0;
+        ok = true;
+    }
+    json_decref(o);
+    return ok;
+}
+
 bool actions_load_string(const char *text, size_t len, action_list *out)
 {
     memset(out, 0, sizeof *out);
+    out->header.version = 1;
     int cap = 0, line = 0;
     double prev_t = -1.0;
     size_t pos = 0;
-    bool ended = false;
+    bool ended = false, content = false;
     while (pos < len) {
         const char *nl = memchr(text + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - text) : len;
         line++;
         action a;
         char err[200];
+        /* The header, when there is one, is the first line that is not blank or a comment. */
+        if (!content && !blank_or_comment(text + pos, end - pos)) {
+            content = true;
+            if (action_parse_header(text + pos, end - pos, &out->header, err, sizeof err) || err[0]) {
+                if (err[0])
+                    add_error(out, line, err);
+                pos = end + 1;
+                continue;
+            }
+        }
         if (action_parse_line(text + pos, end - pos, prev_t, &a, err, sizeof err)) {
             a.line = line;
             if (ended) {
@@ -357,7 +438,7 @@ bool actions_load_file(const char *path, action_list *out)
     case TEXTFILE_OPEN: snprintf(msg, sizeof msg, "cannot open: %s", strerror(e)); break;
     case TEXTFILE_READ: snprintf(msg, sizeof msg, "cannot read the file"); break;
     case TEXTFILE_NOMEM: snprintf(msg, sizeof msg, "cannot read: out of memory"); break;
-    default: snprintf(msg, sizeof msg, "too large: over 16 MiB"); break;
+    default: snprintf(msg, sizeof msg, "too large: over 64 MiB"); break;
     }
     add_error(out, 0, msg);
     return false;

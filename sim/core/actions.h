@@ -60,7 +60,23 @@ typedef struct action_error {
     char message[200];
 } action_error;
 
+/* Format version 2 opens the log with one header line naming who recorded it:
+ *   {"mesosim_log":2,"simulator":"0.1.0","scenario":"Adult back",
+ *    "scenario_hash":"0123456789abcdef","seed":1}
+ * A log without it is version 1 (the window and scripts before the header) and still
+ * replays; replay checks the hash against the scenario it is given. */
+#define ACTIONS_LOG_VERSION 2
+
+typedef struct action_log_header {
+    int version;             /* 1: no header line; 2 */
+    char simulator[32];      /* simulator version that recorded it */
+    char scenario[128];      /* the scenario's name */
+    char scenario_hash[17];  /* 16 hex digits (scenario_content_hash) */
+    uint32_t seed;
+} action_log_header;
+
 typedef struct action_list {
+    action_log_header header;
     action *items;
     int count;
     action_error errors[ACTIONS_MAX_ERRORS];
@@ -89,5 +105,11 @@ void actions_free(action_list *l);
 
 /* Canonical JSON line without the newline; returns the length snprintf would. */
 int action_format(const action *a, char *buf, size_t cap);
+/* The header line (version 2) without the newline; returns the length snprintf would. */
+int action_format_header(const action_log_header *h, char *buf, size_t cap);
+/* Whether a line (len bytes) is a header line; parses it into out, or false with the reason in
+ * err ("" when the line is no header at all). */
+bool action_parse_header(const char *line, size_t len, action_log_header *out, char *err,
+                         size_t err_len);
 
 #endif

@@ -126,6 +126,15 @@ needle *needle_create(const needle_def *def)
 
 void needle_destroy(needle *n) { free(n); }
 
+needle *needle_clone(const needle *n)
+{
+    /* Plain data, the track table inline: a copy is one block. */
+    needle *c = malloc(sizeof *c);
+    if (c)
+        memcpy(c, n, sizeof *c);
+    return c;
+}
+
 const needle_def *needle_get_def(const needle *n) { return &n->def; }
 
 static int cell_index(double s)

@@ -80,6 +80,8 @@ typedef struct needle needle;
 
 needle *needle_create(const needle_def *def);
 void needle_destroy(needle *n);
+/* An independent copy (for snapshots read on other threads); NULL when out of memory. */
+needle *needle_clone(const needle *n);
 const needle_def *needle_get_def(const needle *n);
 
 /* Places the tip on the skin at (x, y) with the given angle to the surface (1..90 deg) and

@@ -182,6 +182,15 @@ phantom *phantom_create(const phantom_def *def, char *err, size_t err_len)
 
 void phantom_destroy(phantom *ph) { free(ph); }
 
+phantom *phantom_clone(const phantom *ph)
+{
+    /* Plain data with no pointers inside: a copy is one block. */
+    phantom *c = malloc(sizeof *c);
+    if (c)
+        memcpy(c, ph, sizeof *c);
+    return c;
+}
+
 const phantom_def *phantom_get_def(const phantom *ph) { return &ph->def; }
 
 /* Smooth value noise in [-1, 1]: hashed lattice values, smoothstep interpolation. */

@@ -103,6 +103,8 @@ phantom_def phantom_default_def(void);
 /* Checks def; on a problem returns NULL and writes one message to err (may be NULL). */
 phantom *phantom_create(const phantom_def *def, char *err, size_t err_len);
 void phantom_destroy(phantom *ph);
+/* An independent copy (for snapshots read on other threads); NULL when out of memory. */
+phantom *phantom_clone(const phantom *ph);
 const phantom_def *phantom_get_def(const phantom *ph);
 
 /* Skin surface depth z at (x, y) (negative where raised). */

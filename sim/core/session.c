@@ -354,28 +354,20 @@ static int cmp_ranked(const void *a, const void *b)
     return x->i - y->i;
 }
 
-int session_scene(const session *s, bmode_scene *scene, phantom_inclusion *dyn)
+int session_cull_dynamic(bmode_scene *scene, const phantom_inclusion *all, int n,
+                         phantom_inclusion *dyn)
 {
-    scene->ph = s->disp;
-    scene->probe = s->probe;
-    scene->pose = s->pose;
     scene->dyn = dyn;
     scene->n_dyn = 0;
-    int n = session_dynamic(s, NULL, 0);
-    if (n == 0)
+    if (n <= 0)
         return 0;
-    phantom_inclusion *all = malloc((size_t)n * sizeof *all);
     ranked *rk = malloc((size_t)n * sizeof *rk);
-    if (!all || !rk) {
-        free(all);
-        free(rk);
+    if (!rk)
         return n;
-    }
-    session_dynamic(s, all, n);
-    probe_frame f = display_frame(s);
+    probe_frame f = probe_frame_make(scene->ph, &scene->probe, &scene->pose);
     int m = 0;
     for (int i = 0; i < n; i++) {
-        double miss = slab_miss_mm(&s->probe, &f, &all[i]);
+        double miss = slab_miss_mm(&scene->probe, &f, &all[i]);
         if (miss <= 0.0)
             rk[m++] = (ranked){miss, i};
     }
@@ -398,8 +390,26 @@ int session_scene(const session *s, bmode_scene *scene, phantom_inclusion *dyn)
     for (int i = 0; i < m; i++)
         dyn[i] = all[keep[i]];
     scene->n_dyn = m;
-    free(all);
     free(rk);
+    return hidden;
+}
+
+int session_scene(const session *s, bmode_scene *scene, phantom_inclusion *dyn)
+{
+    scene->ph = s->disp;
+    scene->probe = s->probe;
+    scene->pose = s->pose;
+    scene->dyn = dyn;
+    scene->n_dyn = 0;
+    int n = session_dynamic(s, NULL, 0);
+    if (n == 0)
+        return 0;
+    phantom_inclusion *all = malloc((size_t)n * sizeof *all);
+    if (!all)
+        return n;
+    session_dynamic(s, all, n);
+    int hidden = session_cull_dynamic(scene, all, n, dyn);
+    free(all);
     return hidden;
 }
 

@@ -126,6 +126,11 @@ int session_dynamic(const session *s, phantom_inclusion *out, int cap);
  * BMODE_MAX_DYN; the scene points into s and dyn. Returns how many objects were left out
  * because more than BMODE_MAX_DYN reach the slab. */
 int session_scene(const session *s, bmode_scene *scene, phantom_inclusion *dyn);
+/* The same choice for any list of dynamic objects (a snapshot's): fills scene->dyn (dyn, which
+ * holds BMODE_MAX_DYN) and scene->n_dyn from all[0..n) for the probe and phantom already in
+ * scene; returns how many were left out. */
+int session_cull_dynamic(bmode_scene *scene, const phantom_inclusion *all, int n,
+                         phantom_inclusion *dyn);
 /* Tip in the display frame (what the image shows), and its image coordinates (lateral,
  * elevation distance from the plane, depth). False when the needle is not placed. */
 bool session_tip_image(const session *s, double img_mm[3]);
