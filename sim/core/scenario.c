@@ -316,9 +316,10 @@ typedef struct pos_index {
 
 typedef void (*pos_visit)(void *ud, const char *path, text_pos key, text_pos value);
 
-static uint64_t path_hash(const char *s)
+/* FNV-1a 64 of a string: the position index's path keys and scenario_content_hash. */
+static uint64_t fnv1a64(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    uint64_t h = 1469598103934665603ULL;
     for (; *s; s++) {
         h ^= (unsigned char)*s;
         h *= 1099511628211ULL;
@@ -592,7 +593,7 @@ static void index_visit(void *ud, const char *path, text_pos key, text_pos value
         ix->items = items;
         ix->cap = cap;
     }
-    ix->items[ix->count] = (pos_entry){path_hash(path), ix->count, key, value};
+    ix->items[ix->count] = (pos_entry){fnv1a64(path), ix->count, key, value};
     ix->count++;
 }
 
@@ -614,7 +615,7 @@ static void index_build(pos_index *ix, const char *text, size_t n)
 /* First (in text order) entry for path, NULL when the path was not indexed. */
 static const pos_entry *index_find(const pos_index *ix, const char *path)
 {
-    uint64_t h = path_hash(path);
+    uint64_t h = fnv1a64(path);
     size_t lo = 0, hi = ix->count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -1010,7 +1011,8 @@ static void read_patient(ctx *c, json_t *v, scenario_patient *pt)
     read_string(c, v, "patient", "skin", pt->skin, sizeof pt->skin);
 }
 
-static void read_layers(ctx *c, const json_t *arr, phantom_def *ph)
+static void read_layers(ctx *c, json_t *arr, phantom_def *ph,
+                        char (*sources)[SCENARIO_SOURCE_CAP])
 {
     static const char *const extra[] = {"tissue", "source", NULL};
     int n = read_array(c, arr, "phantom.layers", PHANTOM_MAX_LAYERS, "layers");
@@ -1023,6 +1025,7 @@ static void read_layers(ctx *c, const json_t *arr, phantom_def *ph)
     for (int i = 0; i < n; i++) {
         json_t *e = json_array_get(arr, (size_t)i);
         path_elem(p, "phantom.layers", (size_t)i);
+        sources[i][0] = '\0';
         /* Defaults: uniform thickness; 20 mm undulation scale as the default stack. */
         phantom_layer_def l = {TISSUE_DERMIS, 0.0, 0.0, 20.0};
         if (read_section(c, e, p, "phantom.layers[]", &l, extra)) {
@@ -1034,6 +1037,8 @@ static void read_layers(ctx *c, const json_t *arr, phantom_def *ph)
             path_key(q, p, "source");
             if (src && !json_is_string(src))
                 report(c, q, "expected a string (the citation), got %s", suggest_json_type(src));
+            else
+                read_string(c, e, p, "source", sources[i], SCENARIO_SOURCE_CAP);
             if (!json_object_get(e, "thickness_mm") && (size_t)i != last)
                 report(c, p, "missing required key \"thickness_mm\" (only the bottom layer "
                              "may leave it out)");
@@ -1215,7 +1220,8 @@ static void read_tissues(ctx *c, json_t *obj, phantom_def *ph)
     }
 }
 
-static void read_phantom(ctx *c, json_t *v, phantom_def *ph)
+static void read_phantom(ctx *c, json_t *v, phantom_def *ph,
+                         char (*sources)[SCENARIO_SOURCE_CAP])
 {
     static const char *const extra[] = {"layers", "surface", "vessels", "inclusions",
                                         "tissues", "mechanics", "texture", NULL};
@@ -1227,7 +1233,7 @@ static void read_phantom(ctx *c, json_t *v, phantom_def *ph)
     if ((x = json_object_get(v, "texture")))
         read_section(c, x, "phantom.texture", "phantom.texture", ph, NULL);
     if ((x = json_object_get(v, "layers")))
-        read_layers(c, x, ph);
+        read_layers(c, x, ph, sources);
     if ((x = json_object_get(v, "surface")))
         read_surface(c, x, ph);
     if ((x = json_object_get(v, "vessels")))
@@ -1377,14 +1383,13 @@ static void read_scenario(ctx *c, json_t *root, scenario *s)
     read_fields(c, root, "", "", s);
 
     json_t *x;
-    if ((x = json_object_get(root, "$schema")) && !json_is_string(x))
-        report(c, "$schema", "expected a string, got %s", suggest_json_type(x));
+    read_string(c, root, "", "$schema", s->schema, sizeof s->schema);
     read_string(c, root, "", "name", s->name, sizeof s->name);
     read_string(c, root, "", "description", s->description, sizeof s->description);
     if ((x = json_object_get(root, "patient")))
         read_patient(c, x, &s->patient);
     if ((x = json_object_get(root, "phantom")))
-        read_phantom(c, x, &s->phantom);
+        read_phantom(c, x, &s->phantom, s->layer_source);
     if ((x = json_object_get(root, "probe")))
         read_probe(c, x, &s->probe, &s->pose);
     if ((x = json_object_get(root, "needle")))
@@ -1681,4 +1686,439 @@ bool scenario_number(const scenario *s, const char *path, double *out)
         return true;
     }
     return false;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Writing: the canonical form. */
+
+/* A growing text buffer; on allocation failure it stays failed and the writer returns NULL. */
+typedef struct wbuf {
+    char *s;
+    size_t len, cap;
+    bool failed;
+} wbuf;
+
+static void w_put(wbuf *w, const char *s, size_t n)
+{
+    if (w->failed)
+        return;
+    if (w->len + n + 1 > w->cap) {
+        size_t cap = w->cap ? w->cap : 4096;
+        while (cap < w->len + n + 1)
+            cap *= 2;
+        char *p = realloc(w->s, cap);
+        if (!p) {
+            w->failed = true;
+            return;
+        }
+        w->s = p;
+        w->cap = cap;
+    }
+    memcpy(w->s + w->len, s, n);
+    w->len += n;
+    w->s[w->len] = '\0';
+}
+
+static void w_str(wbuf *w, const char *s) { w_put(w, s, strlen(s)); }
+
+static void w_indent(wbuf *w, int depth)
+{
+    for (int i = 0; i < depth; i++)
+        w_put(w, "  ", 2);
+}
+
+/* The shortest decimal that strtod reads back as exactly x: "%.17g" always does, fewer
+ * digits usually do. Plain notation is preferred where it is as exact ("100" rather than
+ * "1e+02"), since people read these files. */
+static void format_number(char *out, size_t cap, double x)
+{
+    char buf[64];
+    if (x == 0.0 && signbit(x)) {
+        /* "-0" reads back as the integer 0, losing the sign. */
+        snprintf(out, cap, "-0.0");
+        return;
+    }
+    for (int p = 1; p <= 17; p++) {
+        snprintf(out, cap, "%.*g", p, x);
+        if (strtod(out, NULL) == x)
+            break;
+    }
+    double a = fabs(x);
+    if (strchr(out, 'e') && a >= 1e-6 && a < 1e17) {
+        for (int p = 0; p <= 24; p++) {
+            snprintf(buf, sizeof buf, "%.*f", p, x);
+            if (strtod(buf, NULL) == x) {
+                snprintf(out, cap, "%s", buf);
+                break;
+            }
+        }
+    }
+}
+
+static void w_number(wbuf *w, double x)
+{
+    char buf[64];
+    format_number(buf, sizeof buf, x);
+    w_str(w, buf);
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped; UTF-8 as is (the
+ * loader has checked it). */
+static void w_string(wbuf *w, const char *s)
+{
+    w_put(w, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char esc[8];
+        switch (*p) {
+        case '"': w_put(w, "\\\"", 2); break;
+        case '\\': w_put(w, "\\\\", 2); break;
+        case '\n': w_put(w, "\\n", 2); break;
+        case '\t': w_put(w, "\\t", 2); break;
+        case '\r': w_put(w, "\\r", 2); break;
+        default:
+            if (*p < 0x20 || *p == 0x7f) {
+                snprintf(esc, sizeof esc, "\\u%04x", *p);
+                w_str(w, esc);
+            } else {
+                w_put(w, (const char *)p, 1);
+            }
+        }
+    }
+    w_put(w, "\"", 1);
+}
+
+/* Objects write one member per line; *first tracks the comma. */
+typedef struct wobj {
+    wbuf *w;
+    int depth; /* of the members */
+    bool first;
+} wobj;
+
+static void w_key(wobj *o, const char *key)
+{
+    w_str(o->w, o->first ? "\n" : ",\n");
+    o->first = false;
+    w_indent(o->w, o->depth);
+    w_string(o->w, key);
+    w_put(o->w, ": ", 2);
+}
+
+static wobj w_open(wbuf *w, int depth)
+{
+    w_put(w, "{", 1);
+    return (wobj){w, depth + 1, true};
+}
+
+static void w_close(wobj *o)
+{
+    if (o->first) {
+        w_put(o->w, "}", 1);
+        return;
+    }
+    w_put(o->w, "\n", 1);
+    w_indent(o->w, o->depth - 1);
+    w_put(o->w, "}", 1);
+}
+
+static void w_key_number(wobj *o, const char *key, double x)
+{
+    w_key(o, key);
+    w_number(o->w, x);
+}
+
+static void w_key_string(wobj *o, const char *key, const char *s)
+{
+    w_key(o, key);
+    w_string(o->w, s);
+}
+
+static void w_key_vec(wobj *o, const char *key, const double *v, int n)
+{
+    w_key(o, key);
+    w_put(o->w, "[", 1);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            w_put(o->w, ", ", 2);
+        w_number(o->w, v[i]);
+    }
+    w_put(o->w, "]", 1);
+}
+
+/* Every stored number of the rows directly under pattern, in table order. */
+static void w_fields(wobj *o, const char *pattern, const void *base)
+{
+    size_t plen = strlen(pattern);
+    for (int i = 0; i < N_FIELDS; i++) {
+        const field *f = &k_fields[i];
+        const char *key = f->r.path;
+        if (f->store == ST_NONE)
+            continue;
+        if (plen) {
+            if (strncmp(key, pattern, plen) != 0 || key[plen] != '.')
+                continue;
+            key += plen + 1;
+        }
+        if (strpbrk(key, ".[") != NULL)
+            continue;
+        w_key_number(o, key, load_field(f, base));
+    }
+}
+
+/* Array of objects, one per element: [] when empty. */
+static void w_array_open(wobj *o, const char *key, int n)
+{
+    w_key(o, key);
+    w_put(o->w, n ? "[" : "[]", n ? 1 : 2);
+}
+
+static void w_array_elem(wobj *o, int i)
+{
+    w_str(o->w, i ? ",\n" : "\n");
+    w_indent(o->w, o->depth + 1);
+}
+
+static void w_array_close(wobj *o, int n)
+{
+    if (!n)
+        return;
+    w_put(o->w, "\n", 1);
+    w_indent(o->w, o->depth);
+    w_put(o->w, "]", 1);
+}
+
+static const char *const k_feature_kinds[] = {"prominence", "depression", "fold"};
+#define N_FEATURE_KINDS 3
+
+static void write_phantom(wobj *top, const scenario *s)
+{
+    const phantom_def *ph = &s->phantom;
+    w_key(top, "phantom");
+    wobj o = w_open(top->w, top->depth);
+    w_fields(&o, "phantom", ph);
+
+    w_array_open(&o, "layers", ph->n_layers);
+    for (int i = 0; i < ph->n_layers; i++) {
+        const phantom_layer_def *l = &ph->layers[i];
+        w_array_elem(&o, i);
+        wobj e = w_open(o.w, o.depth + 1);
+        w_key_string(&e, "tissue", tissue_name(l->tissue));
+        /* The bottom layer reaches to the patch's floor: a file may leave its thickness out,
+         * and a 0 stays out (0 is no thickness a file may give). */
+        bool bottom = i == ph->n_layers - 1;
+        for (int k = 0; k < N_FIELDS; k++) {
+            const field *f = &k_fields[k];
+            if (f->base != B_LAYER)
+                continue;
+            double x = load_field(f, l);
+            const char *key = f->r.path + strlen("phantom.layers[].");
+            if (bottom && x == 0.0 && strcmp(key, "thickness_mm") == 0)
+                continue;
+            w_key_number(&e, key, x);
+        }
+        if (s->layer_source[i][0])
+            w_key_string(&e, "source", s->layer_source[i]);
+        w_close(&e);
+    }
+    w_array_close(&o, ph->n_layers);
+
+    w_array_open(&o, "surface", ph->n_features);
+    for (int i = 0; i < ph->n_features; i++) {
+        const phantom_feature_def *f = &ph->features[i];
+        w_array_elem(&o, i);
+        wobj e = w_open(o.w, o.depth + 1);
+        int k = (int)f->kind;
+        w_key_string(&e, "kind", k >= 0 && k < N_FEATURE_KINDS ? k_feature_kinds[k] : "wheal");
+        w_fields(&e, "phantom.surface[]", f);
+        w_close(&e);
+    }
+    w_array_close(&o, ph->n_features);
+
+    w_array_open(&o, "vessels", ph->n_vessels);
+    for (int i = 0; i < ph->n_vessels; i++) {
+        const phantom_vessel_def *v = &ph->vessels[i];
+        w_array_elem(&o, i);
+        wobj e = w_open(o.w, o.depth + 1);
+        w_key_string(&e, "kind", v->is_vein ? "vein" : "artery");
+        w_key_vec(&e, "a_mm", v->a_mm, 3);
+        w_key_vec(&e, "b_mm", v->b_mm, 3);
+        w_fields(&e, "phantom.vessels[]", v);
+        w_close(&e);
+    }
+    w_array_close(&o, ph->n_vessels);
+
+    w_array_open(&o, "inclusions", ph->n_inclusions);
+    for (int i = 0; i < ph->n_inclusions; i++) {
+        const phantom_inclusion *inc = &ph->inclusions[i];
+        const double *r = inc->radii_mm;
+        bool sphere = r[0] == r[1] && r[1] == r[2];
+        w_array_elem(&o, i);
+        wobj e = w_open(o.w, o.depth + 1);
+        /* The file's kinds as the loader builds them: a point; a sphere of fluid (cyst) or
+         * gas; any other ellipsoid names its tissue. */
+        if (inc->kind == PHANTOM_POINT) {
+            w_key_string(&e, "kind", "point");
+            w_key_vec(&e, "c_mm", inc->c_mm, 3);
+            w_key_number(&e, "amplitude", inc->amplitude);
+        } else if (sphere && (inc->tissue == TISSUE_FLUID || inc->tissue == TISSUE_GAS)) {
+            w_key_string(&e, "kind", inc->tissue == TISSUE_GAS ? "gas" : "cyst");
+            w_key_vec(&e, "c_mm", inc->c_mm, 3);
+            w_key_number(&e, "radius_mm", r[0]);
+        } else {
+            w_key_string(&e, "kind", "ellipsoid");
+            w_key_vec(&e, "c_mm", inc->c_mm, 3);
+            w_key_string(&e, "tissue", tissue_name(inc->tissue));
+            w_key_vec(&e, "radii_mm", r, 3);
+        }
+        w_close(&e);
+    }
+    w_array_close(&o, ph->n_inclusions);
+
+    /* Tissue overrides: only the properties that differ from the default table, so the
+     * case's own choices stand out (the loader merges them onto that table). */
+    tissue_table def = tissue_default_table();
+    w_key(&o, "tissues");
+    wobj ts = w_open(o.w, o.depth);
+    for (int t = 0; t < TISSUE_COUNT; t++) {
+        if (memcmp(&ph->tissues.t[t], &def.t[t], sizeof def.t[t]) == 0)
+            continue;
+        w_key(&ts, tissue_name((tissue_id)t));
+        wobj e = w_open(o.w, ts.depth);
+        for (int k = 0; k < N_FIELDS; k++) {
+            const field *f = &k_fields[k];
+            if (f->base != B_TISSUE)
+                continue;
+            double x = load_field(f, &ph->tissues.t[t]);
+            if (x != load_field(f, &def.t[t]))
+                w_key_number(&e, f->r.path + strlen("phantom.tissues.*."), x);
+        }
+        w_close(&e);
+    }
+    w_close(&ts);
+
+    w_key(&o, "mechanics");
+    wobj m = w_open(o.w, o.depth);
+    w_fields(&m, "phantom.mechanics", ph);
+    w_close(&m);
+    w_key(&o, "texture");
+    wobj tx = w_open(o.w, o.depth);
+    w_fields(&tx, "phantom.texture", ph);
+    w_close(&tx);
+    w_close(&o);
+}
+
+static void write_probe(wobj *top, const scenario *s)
+{
+    w_key(top, "probe");
+    wobj o = w_open(top->w, top->depth);
+    w_fields(&o, "probe", &s->probe);
+    w_key_string(&o, "tgc", s->probe.tgc_on ? "on" : "off");
+    w_key_vec(&o, "tgc_db", s->probe.tgc_db, PROBE_TGC_ZONES);
+    w_key(&o, "pose");
+    wobj p = w_open(o.w, o.depth);
+    w_fields(&p, "probe.pose", &s->pose);
+    w_close(&p);
+    w_close(&o);
+}
+
+static void write_needle(wobj *top, const scenario *s)
+{
+    needle_def def = needle_default_def();
+    w_key(top, "needle");
+    wobj o = w_open(top->w, top->depth);
+    w_fields(&o, "needle", &s->needle);
+    w_key_string(&o, "bevel", s->needle.bevel_up ? "up" : "down");
+    /* As the phantom's tissues: only what differs from the default mechanics. */
+    w_key(&o, "tissues");
+    wobj ts = w_open(o.w, o.depth);
+    for (int t = 0; t < TISSUE_COUNT; t++) {
+        const needle_tissue_mech *m = &s->needle.mech[t], *d = &def.mech[t];
+        if (memcmp(m, d, sizeof *m) == 0)
+            continue;
+        w_key(&ts, tissue_name((tissue_id)t));
+        wobj e = w_open(o.w, ts.depth);
+        for (int k = 0; k < N_FIELDS; k++) {
+            const field *f = &k_fields[k];
+            if (f->base == B_MECH && load_field(f, m) != load_field(f, d))
+                w_key_number(&e, f->r.path + strlen("needle.tissues.*."), load_field(f, m));
+        }
+        w_close(&e);
+    }
+    w_close(&ts);
+    w_close(&o);
+}
+
+char *scenario_save_string(const scenario *s)
+{
+    wbuf w = {NULL, 0, 0, false};
+    wobj top = w_open(&w, 0);
+    if (s->schema[0])
+        w_key_string(&top, "$schema", s->schema);
+    w_key_number(&top, "version", s->version);
+    w_key_string(&top, "name", s->name);
+    w_key_string(&top, "description", s->description);
+    w_fields(&top, "", s);
+
+    w_key(&top, "patient");
+    wobj pt = w_open(&w, top.depth);
+    w_fields(&pt, "patient", &s->patient);
+    w_key_string(&pt, "sex", s->patient.sex);
+    w_key_string(&pt, "region", s->patient.region);
+    w_key_string(&pt, "skin", s->patient.skin);
+    w_close(&pt);
+
+    write_phantom(&top, s);
+    write_probe(&top, s);
+    write_needle(&top, s);
+
+    w_key(&top, "drug");
+    wobj dr = w_open(&w, top.depth);
+    w_key_string(&dr, "kind", drug_kind_name(s->drug.kind));
+    w_fields(&dr, "drug", &s->drug);
+    w_close(&dr);
+
+    w_key(&top, "plan");
+    wobj pl = w_open(&w, top.depth);
+    w_array_open(&pl, "points", s->plan.n_points);
+    for (int i = 0; i < s->plan.n_points; i++) {
+        w_array_elem(&pl, i);
+        wobj e = w_open(&w, pl.depth + 1);
+        w_key_number(&e, "x_mm", s->plan.points_mm[i][0]);
+        w_key_number(&e, "y_mm", s->plan.points_mm[i][1]);
+        w_close(&e);
+    }
+    w_array_close(&pl, s->plan.n_points);
+    w_fields(&pl, "plan", &s->plan);
+    w_close(&pl);
+
+    w_key(&top, "scoring");
+    wobj sc = w_open(&w, top.depth);
+    w_fields(&sc, "scoring", &s->scoring);
+    w_key(&sc, "weights");
+    wobj wt = w_open(&w, sc.depth);
+    w_fields(&wt, "scoring.weights", &s->scoring);
+    w_close(&wt);
+    w_close(&sc);
+
+    w_key(&top, "guidance");
+    wobj g = w_open(&w, top.depth);
+    w_fields(&g, "guidance", &s->guidance);
+    w_close(&g);
+
+    w_close(&top);
+    w_put(&w, "\n", 1);
+    if (w.failed) {
+        free(w.s);
+        return NULL;
+    }
+    return w.s;
+}
+
+uint64_t scenario_content_hash(const scenario *s)
+{
+    char *text = scenario_save_string(s);
+    if (!text)
+        return 0;
+    uint64_t h = fnv1a64(text);
+    free(text);
+    return h;
 }

@@ -35,8 +35,13 @@ typedef struct scenario_guidance {
                             out over the first N injections placed intradermally in view */
 } scenario_guidance;
 
+/* Free text the file keeps for its readers and the program ignores: kept so that writing a
+ * scenario back (scenario_save_string) loses none of the author's citations. */
+#define SCENARIO_SOURCE_CAP 256
+
 typedef struct scenario {
     int version;
+    char schema[128]; /* "$schema": where editors find scenario.schema.json, "" when absent */
     char name[128];
     char description[512];
     scenario_patient patient;
@@ -50,6 +55,7 @@ typedef struct scenario {
     score_plan plan;
     score_rules scoring;
     scenario_guidance guidance;
+    char layer_source[PHANTOM_MAX_LAYERS][SCENARIO_SOURCE_CAP]; /* phantom.layers[].source */
 } scenario;
 
 typedef struct scenario_diag {
@@ -95,5 +101,17 @@ const scenario_range *scenario_range_at(int i);
  * "phantom.tissues.dermis.backscatter" (no array elements). False when the path names no
  * stored number. */
 bool scenario_number(const scenario *s, const char *path, double *out);
+
+/* The canonical text of a scenario, the form `mesosim format` writes: every value spelled
+ * out (tissue tables: only what differs from the defaults), keys in the range table's order,
+ * units in the key names, numbers in the shortest form that reads back identical, 2-space
+ * indent, one member per line, a trailing newline. Loading the text gives back the same
+ * scenario, and saving that gives the same bytes. malloc'ed (the caller frees); NULL when out
+ * of memory. */
+char *scenario_save_string(const scenario *s);
+
+/* FNV-1a 64 over scenario_save_string's bytes: one number for "the same case", printed as 16
+ * hex digits in action logs and reports. 0 only when out of memory. */
+uint64_t scenario_content_hash(const scenario *s);
 
 #endif
