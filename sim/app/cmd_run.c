@@ -14,55 +14,30 @@
 #include "commands.h"
 #include "image_io.h"
 #include "scenario.h"
+#include "atomic_file.h"
+#include "driver.h"
 #include "session.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: mesosim run --scenario FILE --actions FILE.jsonl --report FILE.json\n"
-            "                   [--frames DIR] [--threads N]\n"
+            "                   [--frames DIR] [--threads N] [--force]\n"
             "Plays a recorded or scripted session (JSON Lines, one timed action per line, see\n"
             "docs/actions.md) on a scenario and writes the report: a verdict per injection and\n"
             "the session score (docs/scoring.md). --frames DIR writes the B-mode image when each\n"
             "injection starts and ends (injection_NN_start.png, injection_NN_end.png).\n"
+            "A log that names the scenario it was recorded on (format 2, docs/actions.md) is\n"
+            "refused when that scenario has changed since; --force replays it anyway.\n"
             "Exit status: 0 done (pass or fail is in the report), 1 a bad scenario, action\n"
             "file or action, 2 bad usage.\n");
 }
 
-/* Writes text to path through a temporary file and a rename. */
-static int write_atomic(const char *path, const char *text, char *err, size_t n)
-{
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 32);
-    if (!tmp) {
-        snprintf(err, n, "out of memory");
-        return -1;
-    }
-    snprintf(tmp, len + 32, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        snprintf(err, n, "%s: %s", tmp, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    size_t tl = strlen(text);
-    bool ok = fwrite(text, 1, tl, f) == tl && fputc('\n', f) != EOF;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, n, "%s: %s", path, strerror(errno));
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
-    return 0;
-}
-
-static int write_frame(session *s, bmode *bm, const char *dir, int inj, const char *when)
+static int write_frame(const driver_snapshot *snap, bmode *bm, const char *dir, int inj, const char *when)
 {
     phantom_inclusion dyn[BMODE_MAX_DYN];
     bmode_scene scene;
-    session_scene(s, &scene, dyn);
+    driver_snapshot_scene(snap, &scene, dyn);
     bmode_image img;
     char err[256], path[4096];
     if (bmode_render(bm, &scene, &img, err, sizeof err) != 0) {
@@ -77,16 +52,71 @@ static int write_frame(session *s, bmode *bm, const char *dir, int inj, const ch
     return 0;
 }
 
+/* Frames at the injections' start and end, from the snapshot after a step. */
+static int frames_after_step(driver *d, bmode *bm, const char *dir, int *injections)
+{
+    int n;
+    const session_event *ev = driver_events(d, &n);
+    for (int i = 0; i < n; i++) {
+        if (ev[i].kind != SEV_INJECTION_STARTED)
+            continue;
+        (*injections)++;
+        const driver_snapshot *snap = driver_acquire(d);
+        int rc = write_frame(snap, bm, dir, *injections, "start");
+        driver_release(d, snap);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The first refused action of the last step, as FILE:LINE: reason. */
+static bool refused(const driver *d, const char *act_path)
+{
+    int n;
+    const session_event *ev = driver_events(d, &n);
+    for (int i = 0; i < n; i++)
+        if (ev[i].kind == SEV_ACTION_REFUSED) {
+            fprintf(stderr, "%s:%d: %s\n", act_path, ev[i].line, ev[i].message);
+            return true;
+        }
+    return false;
+}
+
+/* The log's header names the scenario it was recorded on by its content hash: a log played
+ * on another case would score the wrong thing. */
+static bool header_matches(const action_list *al, const scenario *sc, const char *act_path,
+                           const char *scen_path, bool force)
+{
+    if (al->header.version < 2)
+        return true;
+    char now[17];
+    snprintf(now, sizeof now, "%016llx", (unsigned long long)scenario_content_hash(sc));
+    if (!strcmp(now, al->header.scenario_hash))
+        return true;
+    fprintf(stderr,
+            "%s: this log was recorded on scenario \"%s\" with content hash %s, but %s now hashes to "
+            "%s: the case has changed since, and replaying it would score a different case%s\n",
+            act_path, al->header.scenario, al->header.scenario_hash, scen_path, now,
+            force ? " (replaying anyway: --force)" : ". Pass --force to replay it anyway");
+    return force;
+}
+
 int cmd_run(int argc, char **argv)
 {
     const char *scen_path = NULL, *act_path = NULL, *report = NULL, *frames = NULL;
     long threads = 0;
+    bool force = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        }
+        if (!strcmp(a, "--force")) {
+            force = true;
+            continue;
         }
         if (!v) {
             fprintf(stderr, "mesosim run: %s needs a value\n", a);
@@ -138,9 +168,16 @@ int cmd_run(int argc, char **argv)
         actions_free(&al);
         return 1;
     }
+    if (!header_matches(&al, &sc, act_path, scen_path, force)) {
+        actions_free(&al);
+        return 1;
+    }
     char err[256];
-    session *s = session_create(&sc, err, sizeof err);
-    if (!s) {
+    driver_def dd = driver_default_def();
+    dd.sc = &sc;
+    dd.simulator_version = MESOSIM_VERSION;
+    driver *d = driver_create(&dd, err, sizeof err);
+    if (!d) {
         fprintf(stderr, "mesosim run: %s: %s\n", scen_path, err);
         actions_free(&al);
         return 1;
@@ -152,7 +189,7 @@ int cmd_run(int argc, char **argv)
         bm = bmode_create(&def);
         if (!bm) {
             fprintf(stderr, "mesosim run: out of memory\n");
-            session_destroy(s);
+            driver_destroy(d);
             actions_free(&al);
             return 1;
         }
@@ -160,46 +197,70 @@ int cmd_run(int argc, char **argv)
     int status = 0, injections = 0;
     for (int i = 0; i < al.count && status == 0; i++) {
         const action *a = &al.items[i];
-        double end;
         /* An injection that finishes before this action: show its end. */
-        if (bm && session_injecting(s, &end) && end <= a->t_s) {
-            session_advance_to(s, end);
-            if (write_frame(s, bm, frames, injections, "end") != 0)
+        const driver_snapshot *snap = driver_acquire(d);
+        bool ends = snap->injecting && snap->inject_end_s <= a->t_s;
+        double end = snap->inject_end_s;
+        driver_release(d, snap);
+        if (bm && ends) {
+            driver_step(d, end);
+            snap = driver_acquire(d);
+            if (write_frame(snap, bm, frames, injections, "end") != 0)
                 status = 1;
+            driver_release(d, snap);
         }
-        if (status == 0 && !session_apply(s, a, err, sizeof err)) {
-            fprintf(stderr, "%s:%d: %s\n", act_path, a->line, err);
+        if (status != 0)
+            break;
+        if (a->verb == ACT_END) {
+            driver_finish(d, a->t_s, true);
+        } else {
+            driver_push(d, a);
+            driver_step(d, a->t_s);
+        }
+        if (refused(d, act_path))
             status = 1;
-        }
-        if (status == 0 && a->verb == ACT_INJECT) {
-            injections++;
-            if (bm && write_frame(s, bm, frames, injections, "start") != 0)
+        else if (bm && frames_after_step(d, bm, frames, &injections) != 0)
+            status = 1;
+    }
+    if (status == 0 && !driver_finished(d)) {
+        const driver_snapshot *snap = driver_acquire(d);
+        bool was = snap->injecting;
+        double t_end = snap->injecting ? snap->inject_end_s : snap->t_s;
+        driver_release(d, snap);
+        driver_finish(d, t_end, true);
+        if (bm && was) {
+            snap = driver_acquire(d);
+            if (write_frame(snap, bm, frames, injections, "end") != 0)
                 status = 1;
+            driver_release(d, snap);
         }
     }
     if (status == 0) {
-        double end;
-        bool was = session_injecting(s, &end);
-        session_finish(s);
-        if (bm && was && write_frame(s, bm, frames, injections, "end") != 0)
-            status = 1;
-    }
-    if (status == 0) {
-        char *text = session_report_json(s, NULL);
-        if (!text || write_atomic(report, text, err, sizeof err) != 0) {
+        char *text = driver_report_json(d);
+        size_t len = text ? strlen(text) : 0;
+        if (text) {
+            char *t2 = realloc(text, len + 2);
+            if (t2) {
+                text = t2;
+                text[len++] = '\n';
+                text[len] = '\0';
+            }
+        }
+        if (!text || !store_write_atomic(report, text, len, err, sizeof err)) {
             fprintf(stderr, "mesosim run: %s\n", text ? err : "out of memory");
             status = 1;
         } else {
-            score_result r = session_score(s);
+            const driver_snapshot *snap = driver_acquire(d);
             printf("{\"report\":");
             cli_print_json_string(stdout, report);
-            printf(",\"injections\":%d,\"total\":%.2f,\"pass\":%s}\n",
-                   session_metrics(s)->n_inj, r.total, r.pass ? "true" : "false");
+            printf(",\"injections\":%d,\"total\":%.2f,\"pass\":%s}\n", snap->metrics.n_inj,
+                   snap->score.total, snap->score.pass ? "true" : "false");
+            driver_release(d, snap);
         }
         free(text);
     }
     bmode_destroy(bm);
-    session_destroy(s);
+    driver_destroy(d);
     actions_free(&al);
     return status;
 }

@@ -32,8 +32,8 @@ typedef struct bmode_def {
 
 /* Dynamic objects one frame renders. A session holds any number; the scene it hands out
  * keeps those that reach the imaged slab, nearest the image plane first, so this bounds only
- * what can be seen at once (96 shapes: 32 gas injections at one spot, each 3 foci). */
-#define BMODE_MAX_DYN 96
+ * what can be seen at once (256 shapes: 85 gas injections in view at once, each 3 foci). */
+#define BMODE_MAX_DYN 256
 
 typedef struct bmode_scene {
     const phantom *ph;

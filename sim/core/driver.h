@@ -101,6 +101,7 @@ typedef struct driver_stats {
     char record_error[200];
     double snapshot_ms_last, snapshot_ms_max; /* building and publishing a snapshot */
 } driver_stats;
+/* Owner thread. */
 driver_stats driver_get_stats(const driver *d);
 
 /* ---- snapshots (any thread) -------------------------------------------------------------- */

@@ -553,11 +553,12 @@ static void tell_needle_move(session *s, tip_state was, int pops)
     tip_state now = tip_now(s);
     double tip[3];
     needle_tip_mm(s->nd, tip);
-    if (now.placed && !now.in_skin && now.dimple_mm > 0.0 && !s->pass_dented) {
+    /* The skin always gives before it is punctured, also when one move does both. */
+    if (now.placed && !was.in_skin && needle_travel_mm(s->nd) > 0.0 && !s->pass_dented) {
         s->pass_dented = true;
         session_event *v = emit(s, SEV_SKIN_DENTED);
         if (v) {
-            v->value = now.dimple_mm;
+            v->value = now.in_skin ? needle_dimple_mm(s->nd) : now.dimple_mm;
             memcpy(v->p_mm, tip, sizeof v->p_mm);
         }
     }

@@ -1,0 +1,27 @@
+/* action_log: the session's action log as a file, a recorder (sim/core/recorder.h).
+ *
+ * The log is JSON Lines (docs/actions.md): the version-2 header line first, then any comment
+ * lines the caller gives (how to replay it), then one action per line, each written and
+ * flushed as it happens, so a session that crashes or is killed keeps everything up to its
+ * last action and `mesosim run` replays it. When the session ends the report is written to
+ * report_path atomically (store_write_atomic): never half a report.
+ *
+ * alog_create returns a recorder the driver owns (its close frees the sink). */
+#ifndef MESOSIM_ACTION_LOG_H
+#define MESOSIM_ACTION_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "recorder.h"
+
+typedef struct alog_def {
+    const char *log_path;     /* created (or truncated) when the driver attaches the sink */
+    const char *report_path;  /* NULL: no report */
+    const char *comment;      /* lines written after the header, each to start with "# "; may be NULL */
+} alog_def;
+
+/* Fills *out. False (message in err) when out of memory; the file opens in begin(). */
+bool alog_create(const alog_def *def, recorder *out, char *err, size_t err_len);
+
+#endif
