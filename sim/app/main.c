@@ -5,6 +5,14 @@
 
 #include "commands.h"
 
+#ifdef MESOSIM_GUI
+static const char k_window_help[] =
+    "With no command, opens the trainer window (a case picker, or the --scenario case);\n"
+    "'mesosim --help-window' describes its options.\n";
+#else
+static const char k_window_help[] = "This build has no trainer window (built with -DMESOSIM_GUI=OFF).\n";
+#endif
+
 static void usage(FILE *f)
 {
     fprintf(f, "mesosim %s - ultrasound-guided mesotherapy simulator\n\n"
@@ -15,10 +23,11 @@ static void usage(FILE *f)
                "  validate  check scenario files\n"
                "  run       play a session's action log on a scenario and write its report\n"
                "  bench     time frame synthesis on the standard frame\n\n"
-               "With no command, opens the trainer window (a case picker, or the --scenario case);\n"
-               "'mesosim --help-window' describes its options.\n"
-               "'mesosim COMMAND --help' describes each command.\n",
-            MESOSIM_VERSION);
+               "%s"
+               "'mesosim COMMAND --help' describes each command.\n"
+               "The bundled cases are looked for in %s/scenarios, then\n"
+               "%s/scenarios, then ./scenarios.\n",
+            MESOSIM_VERSION, k_window_help, MESOSIM_SOURCE_DIR, MESOSIM_INSTALL_DATADIR);
 }
 
 int main(int argc, char **argv)
