@@ -1,5 +1,6 @@
 /* mesosim: the command-line entry point. Dispatches to the subcommands (commands.h); with no
- * command (no arguments, or only options such as --scenario) it opens the trainer window. */
+ * command (no arguments, or only options such as --scenario) it opens the trainer window, or,
+ * in a build without one (-DMESOSIM_GUI=OFF), says so. */
 #include <stdio.h>
 #include <string.h>
 
