@@ -2,21 +2,30 @@
 # Runs a GL test program under a display: run_gl.sh xvfb|offscreen PROGRAM [ARGS...].
 # xvfb: a private Xvfb server (xvfb-run); offscreen: SDL's EGL pbuffer driver, no X at all.
 # When the asked-for way is not available the other is tried, so the test only skips (77)
-# when neither Xvfb nor offscreen GL works on this machine.
+# when neither Xvfb nor offscreen GL works on this machine. With CI=true there is no skip:
+# a CI machine that cannot give a GL context fails the test, saying why.
 mode=$1
 shift
 have_xvfb() { command -v xvfb-run >/dev/null 2>&1 && command -v xauth >/dev/null 2>&1; }
 under_xvfb() { SDL_VIDEODRIVER=x11 xvfb-run -a -s "-screen 0 1280x800x24" "$@"; }
 under_offscreen() { SDL_VIDEODRIVER=offscreen "$@"; }
+finish() {
+    if [ "$1" -eq 77 ] && [ "${CI:-}" = true ]; then
+        echo "run_gl.sh: FAIL: no GL context (neither Xvfb nor SDL offscreen EGL worked) and CI=true," \
+             "where the window tests must run: install xvfb xauth libgl1-mesa-dri libegl-mesa0" >&2
+        exit 1
+    fi
+    exit "$1"
+}
 export SDL_VIDEODRIVER
 if [ "$mode" = xvfb ]; then
     if have_xvfb; then
         under_xvfb "$@"
-        exit $?
+        finish $?
     fi
     echo "run_gl.sh: xvfb-run or xauth missing (install xvfb xauth); trying SDL_VIDEODRIVER=offscreen" >&2
     under_offscreen "$@"
-    exit $?
+    finish $?
 fi
 under_offscreen "$@"
 rc=$?
@@ -25,4 +34,4 @@ if [ $rc -eq 77 ] && have_xvfb; then
     under_xvfb "$@"
     rc=$?
 fi
-exit $rc
+finish $rc

@@ -1,13 +1,26 @@
-/* mesosim (no command): the trainer window; --bench-frames times it on a scripted session. */
-#include <math.h>
+/* mesosim (no command): the trainer window; --bench-frames times it on a scripted session.
+ * A build configured with -DMESOSIM_GUI=OFF has no SDL or GL: there cmd_window only says so. */
 #include <stdio.h>
+
+#include "commands.h"
+
+#ifndef MESOSIM_GUI
+int cmd_window(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "mesosim: this build has no window (built with -DMESOSIM_GUI=OFF); the commands "
+                    "work ('mesosim --help' lists them)\n");
+    return 1;
+}
+#else
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <SDL.h>
 
 #include "cli_util.h"
-#include "commands.h"
 #include "trainer.h"
 
 static void usage(FILE *f)
@@ -149,3 +162,4 @@ int cmd_window(int argc, char **argv)
     trainer_destroy(t);
     return rc;
 }
+#endif

@@ -1,9 +1,18 @@
 /* mesosim: the command-line entry point. Dispatches to the subcommands (commands.h); with no
- * command (no arguments, or only options such as --scenario) it opens the trainer window. */
+ * command (no arguments, or only options such as --scenario) it opens the trainer window, or,
+ * in a build without one (-DMESOSIM_GUI=OFF), says so. */
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
+
+#ifdef MESOSIM_GUI
+static const char k_window_help[] =
+    "With no command, opens the trainer window (a case picker, or the --scenario case);\n"
+    "'mesosim --help-window' describes its options.\n";
+#else
+static const char k_window_help[] = "This build has no trainer window (built with -DMESOSIM_GUI=OFF).\n";
+#endif
 
 static void usage(FILE *f)
 {
@@ -15,10 +24,11 @@ static void usage(FILE *f)
                "  validate  check scenario files\n"
                "  run       play a session's action log on a scenario and write its report\n"
                "  bench     time frame synthesis on the standard frame\n\n"
-               "With no command, opens the trainer window (a case picker, or the --scenario case);\n"
-               "'mesosim --help-window' describes its options.\n"
-               "'mesosim COMMAND --help' describes each command.\n",
-            MESOSIM_VERSION);
+               "%s"
+               "'mesosim COMMAND --help' describes each command.\n"
+               "The bundled cases are looked for in %s/scenarios, then\n"
+               "%s/scenarios, then ./scenarios.\n",
+            MESOSIM_VERSION, k_window_help, MESOSIM_SOURCE_DIR, MESOSIM_INSTALL_DATADIR);
 }
 
 int main(int argc, char **argv)
