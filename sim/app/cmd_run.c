@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "actions.h"
+#include "atomic_file.h"
 #include "bmode.h"
 #include "cli_util.h"
 #include "commands.h"
@@ -29,33 +30,20 @@ static void usage(FILE *f)
             "file or action, 2 bad usage.\n");
 }
 
-/* Writes text to path through a temporary file and a rename. */
-static int write_atomic(const char *path, const char *text, char *err, size_t n)
+/* The report and a final newline, written atomically (atomic_file.h). */
+static int write_report(const char *path, const char *text, char *err, size_t n)
 {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 32);
-    if (!tmp) {
+    size_t len = strlen(text);
+    char *buf = malloc(len + 1);
+    if (!buf) {
         snprintf(err, n, "out of memory");
         return -1;
     }
-    snprintf(tmp, len + 32, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        snprintf(err, n, "%s: %s", tmp, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    size_t tl = strlen(text);
-    bool ok = fwrite(text, 1, tl, f) == tl && fputc('\n', f) != EOF;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, n, "%s: %s", path, strerror(errno));
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
-    return 0;
+    memcpy(buf, text, len);
+    buf[len] = '\n';
+    int rc = atomic_file_write(path, buf, len + 1, err, n);
+    free(buf);
+    return rc;
 }
 
 static int write_frame(session *s, bmode *bm, const char *dir, int inj, const char *when)
@@ -186,7 +174,7 @@ int cmd_run(int argc, char **argv)
     }
     if (status == 0) {
         char *text = session_report_json(s);
-        if (!text || write_atomic(report, text, err, sizeof err) != 0) {
+        if (!text || write_report(report, text, err, sizeof err) != 0) {
             fprintf(stderr, "mesosim run: %s\n", text ? err : "out of memory");
             status = 1;
         } else {
