@@ -9,12 +9,12 @@
 #include <unistd.h>
 
 #include "actions.h"
+#include "atomic_file.h"
 #include "bmode.h"
 #include "cli_util.h"
 #include "commands.h"
 #include "image_io.h"
 #include "scenario.h"
-#include "atomic_file.h"
 #include "driver.h"
 #include "session.h"
 
@@ -31,6 +31,22 @@ static void usage(FILE *f)
             "refused when that scenario has changed since; --force replays it anyway.\n"
             "Exit status: 0 done (pass or fail is in the report), 1 a bad scenario, action\n"
             "file or action, 2 bad usage.\n");
+}
+
+/* The report and a final newline, written atomically (atomic_file.h). */
+static int write_report(const char *path, const char *text, char *err, size_t n)
+{
+    size_t len = strlen(text);
+    char *buf = malloc(len + 1);
+    if (!buf) {
+        snprintf(err, n, "out of memory");
+        return -1;
+    }
+    memcpy(buf, text, len);
+    buf[len] = '\n';
+    int rc = atomic_file_write(path, buf, len + 1, err, n);
+    free(buf);
+    return rc;
 }
 
 static int write_frame(const driver_snapshot *snap, bmode *bm, const char *dir, int inj, const char *when)
@@ -237,16 +253,7 @@ int cmd_run(int argc, char **argv)
     }
     if (status == 0) {
         char *text = driver_report_json(d);
-        size_t len = text ? strlen(text) : 0;
-        if (text) {
-            char *t2 = realloc(text, len + 2);
-            if (t2) {
-                text = t2;
-                text[len++] = '\n';
-                text[len] = '\0';
-            }
-        }
-        if (!text || !store_write_atomic(report, text, len, err, sizeof err)) {
+        if (!text || write_report(report, text, err, sizeof err) != 0) {
             fprintf(stderr, "mesosim run: %s\n", text ? err : "out of memory");
             status = 1;
         } else {

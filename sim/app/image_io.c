@@ -1,50 +1,50 @@
 #include "image_io.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <stb_image_write.h>
 
+#include "atomic_file.h"
+
+/* The encoded PNG, gathered in memory so it can be written atomically. */
+typedef struct png_buf {
+    unsigned char *data;
+    size_t len, cap;
+    int failed;
+} png_buf;
+
 static void write_cb(void *ctx, void *data, int size)
 {
-    FILE *f = ctx;
-    if (fwrite(data, 1, (size_t)size, f) != (size_t)size)
-        (void)0; /* checked with ferror() below */
+    png_buf *b = ctx;
+    if (b->failed || size <= 0)
+        return;
+    if (b->len + (size_t)size > b->cap) {
+        size_t cap = b->cap ? b->cap : 64 * 1024;
+        while (cap < b->len + (size_t)size)
+            cap *= 2;
+        unsigned char *more = realloc(b->data, cap);
+        if (!more) {
+            b->failed = 1;
+            return;
+        }
+        b->data = more;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, (size_t)size);
+    b->len += (size_t)size;
 }
 
 int image_write_png_gray(const char *path, const uint8_t *pixels, int w, int h, char *err, size_t n)
 {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    if (!tmp) {
-        snprintf(err, n, "out of memory");
-        return -1;
-    }
-    snprintf(tmp, len + 16, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        snprintf(err, n, "cannot write %s: %s", path, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    int ok = stbi_write_png_to_func(write_cb, f, w, h, 1, pixels, w);
-    int bad = ferror(f);
-    if (fclose(f) != 0)
-        bad = 1;
-    if (!ok || bad) {
-        snprintf(err, n, "cannot write %s: write failed", path);
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    if (rename(tmp, path) != 0) {
-        snprintf(err, n, "cannot write %s: %s", path, strerror(errno));
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
-    return 0;
+    png_buf b = {0};
+    int ok = stbi_write_png_to_func(write_cb, &b, w, h, 1, pixels, w);
+    int rc = -1;
+    if (!ok || b.failed)
+        snprintf(err, n, "cannot write %s: out of memory encoding the PNG", path);
+    else if (atomic_file_write(path, b.data, b.len, err, n) == 0)
+        rc = 0;
+    free(b.data);
+    return rc;
 }

@@ -1,7 +1,7 @@
 /* image_io: writing images for the command line (PNG through stb_image_write).
  *
- * Files are written to a temporary name beside the target and renamed into place, so an
- * interrupted run never leaves a truncated image where a good one was. */
+ * Files are written atomically (atomic_file.h): an interrupted run never leaves a truncated
+ * image where a good one was, nor a temporary file, and a symlink at the path is kept. */
 #ifndef MESOSIM_IMAGE_IO_H
 #define MESOSIM_IMAGE_IO_H
 

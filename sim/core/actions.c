@@ -381,8 +381,12 @@ bool actions_load_string(const char *text, size_t len, action_list *out)
     size_t pos = 0;
     bool ended = false, content = false;
     while (pos < len) {
-        const char *nl = memchr(text + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - text) : len;
+        /* A line ends at LF, CRLF or a bare CR (old Mac editors, some loggers): a log with CR
+         * ends must not read as one line that a leading comment swallows whole. */
+        size_t end = pos;
+        while (end < len && text[end] != '\n' && text[end] != '\r')
+            end++;
+        size_t next = end + (end < len && text[end] == '\r' && end + 1 < len && text[end + 1] == '\n' ? 2 : 1);
         line++;
         action a;
         char err[200];
@@ -418,9 +422,15 @@ bool actions_load_string(const char *text, size_t len, action_list *out)
         } else if (err[0]) {
             add_error(out, line, err);
         }
-        pos = end + 1;
+        pos = next;
     }
-    return out->total_errors == 0;
+    if (out->total_errors == 0)
+        return true;
+    /* All or nothing: a log with a bad line plays no part of itself. */
+    free(out->items);
+    out->items = NULL;
+    out->count = 0;
+    return false;
 }
 
 bool actions_load_file(const char *path, action_list *out)

@@ -97,8 +97,9 @@ static inline bool action_has(const action *a, action_key k) { return (a->has >>
  * reason in err. A blank or comment line returns false with err "" (skip it). */
 bool action_parse_line(const char *line, size_t len, double prev_t, action *out, char *err,
                        size_t err_len);
-/* Parses a whole text; every bad line is listed (up to ACTIONS_MAX_ERRORS). Returns true when
- * there was no error. out->items is malloc'ed (also on failure); free with actions_free. */
+/* Parses a whole text; lines end at LF, CRLF or a bare CR. Every bad line is listed (up to
+ * ACTIONS_MAX_ERRORS). Returns true when there was no error; on failure out holds only the
+ * errors (items NULL, count 0). out->items is malloc'ed; free with actions_free. */
 bool actions_load_string(const char *text, size_t len, action_list *out);
 bool actions_load_file(const char *path, action_list *out);
 void actions_free(action_list *l);

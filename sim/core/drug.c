@@ -88,6 +88,14 @@ drug_site drug_site_of(tissue_id t)
     }
 }
 
+/* Semi-axes stay within 1 pm .. 100 mm (half the largest patch): the loader takes reference
+ * sizes as small as 1e-320, whose quotients overflow to inf (a report figure jansson drops, an
+ * ellipsoid the renderer cannot place) or underflow to 0. Real blebs are far inside. */
+static double radius_bound(double r)
+{
+    return r > 1e-9 ? (r < 100.0 ? r : 100.0) : 1e-9;
+}
+
 void drug_liquid_radii(const drug_def *d, drug_site site, double volume_ml, double out[3])
 {
     double v = volume_ml * 1000.0; /* mm^3 */
@@ -97,12 +105,12 @@ void drug_liquid_radii(const drug_def *d, drug_site site, double volume_ml, doub
     if (site == DRUG_SITE_DERMIS || site == DRUG_SITE_EPIDERMIS) {
         /* Diameter grows with the cube root of volume from the reference bleb; the thickness
          * follows from the ellipsoid volume 4/3 pi a^2 c. */
-        double a = 0.5 * d->bleb_ref_mm * cbrt(volume_ml / d->bleb_ref_ml);
+        double a = radius_bound(0.5 * d->bleb_ref_mm * cbrt(volume_ml / d->bleb_ref_ml));
         out[0] = out[1] = a;
-        out[2] = 3.0 * v / (4.0 * PI * a * a);
+        out[2] = radius_bound(3.0 * v / (4.0 * PI * a * a));
     } else if (site == DRUG_SITE_FAT) {
-        double c = 0.5 * d->fat_sheet_mm;
-        out[0] = out[1] = sqrt(3.0 * v / (4.0 * PI * c));
+        double c = radius_bound(0.5 * d->fat_sheet_mm);
+        out[0] = out[1] = radius_bound(sqrt(3.0 * v / (4.0 * PI * c)));
         out[2] = c;
     } else if (site == DRUG_SITE_MUSCLE) {
         /* Dispersed between fibres: twice as long along them, 0.4 mm thick. */

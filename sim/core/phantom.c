@@ -10,6 +10,8 @@
 #include "texture_math.h"
 
 #define PI 3.14159265358979323846
+/* Noise lattice coordinates wrap here (a power of two, so the int32 index and index + 1 fit). */
+#define NOISE_WRAP 1073741824.0
 
 struct phantom {
     phantom_def def;
@@ -198,6 +200,13 @@ const phantom_def *phantom_get_def(const phantom *ph) { return &ph->def; }
  * values, smoothstep interpolation. grad may be NULL. */
 static double noise2_grad(uint32_t seed, double x, double y, double grad[2])
 {
+    /* The lattice index is an int32: coordinates beyond 2^30 (a variation wavelength of
+     * 1e-300 mm makes them) wrap onto the lattice instead of overflowing the cast, and a
+     * non-finite one reads the noise at 0. Values the cast holds keep their noise. */
+    if (!(fabs(x) < NOISE_WRAP))
+        x = isfinite(x) ? fmod(x, NOISE_WRAP) : 0.0;
+    if (!(fabs(y) < NOISE_WRAP))
+        y = isfinite(y) ? fmod(y, NOISE_WRAP) : 0.0;
     double fx = floor(x), fy = floor(y);
     int32_t ix = (int32_t)fx, iy = (int32_t)fy;
     double ux = x - fx, uy = y - fy;
@@ -238,7 +247,11 @@ static double features_mm(const phantom *ph, double x, double y, int wheals)
         } else {
             d2 = dx * dx + dy * dy;
         }
-        double g = f->height_mm * exp(-0.5 * d2 / (f->width_mm * f->width_mm));
+        /* A width whose square underflows (1e-170 mm passes the loader) would make 0/0 at
+         * the centre: such a feature is a spike of its height at the centre and 0 elsewhere. */
+        double w2 = f->width_mm * f->width_mm;
+        double q = w2 > 0.0 ? d2 / w2 : (d2 > 0.0 ? INFINITY : 0.0);
+        double g = f->height_mm * exp(-0.5 * q);
         /* +z is into the body: a prominence or a wheal raises the surface (negative z). */
         h += (f->kind == PHANTOM_PROMINENCE || f->kind == PHANTOM_WHEAL) ? -g : g;
     }

@@ -277,8 +277,11 @@ score_result score_compute(const score_rules *r, const score_plan *plan, const s
     double wsum = 0.0;
     for (int k = 0; k < PART_COUNT; k++)
         wsum += r->weights[k];
+    /* Each weight's share first: weights as small as 1e-320 (the loader takes any > 0) lose
+     * their digits when multiplied by a part first. No weight at all (score_check refuses it,
+     * but rules built in code may skip the check) scores 0, not 0/0. */
     for (int k = 0; k < PART_COUNT; k++) {
-        o.points[k] = 100.0 * o.part[k] * r->weights[k] / wsum;
+        o.points[k] = wsum > 0.0 ? 100.0 * o.part[k] * (r->weights[k] / wsum) : 0.0;
         o.total += o.points[k];
     }
     o.pass = n > 0 && !o.critical && o.total >= r->pass_mark;

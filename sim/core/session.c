@@ -947,9 +947,16 @@ uint64_t session_hash(const session *s)
 
 /* ---- report -------------------------------------------------------------------------------- */
 
-/* Figures are rounded to 1 um / 1e-6 so the report reads well and stays byte-stable. */
+/* Figures are rounded to 1 um / 1e-6 so the report reads well and stays byte-stable. A figure
+ * that is not a finite number is a bug upstream: jansson would drop its key without a word and
+ * the report would lie by omission, so stop and say which value it was. */
 static json_t *num(double x)
 {
+    if (!isfinite(x)) {
+        fprintf(stderr, "mesosim: internal error: a report figure is %g, not a number; "
+                        "please report this with the scenario and the action log\n", x);
+        abort();
+    }
     double r = round(x * 1e6) / 1e6;
     if (r == 0.0)
         r = 0.0;

@@ -193,8 +193,10 @@ static void write_defaults(const char *path)
     fclose(f);
 }
 
-static void load_file(controls_state *cs, FILE *f)
+/* Returns the number of bad lines. */
+static int load_file(controls_state *cs, FILE *f)
 {
+    int bad = 0;
     char line[512];
     for (int ln = 1; fgets(line, sizeof line, f); ln++) {
         char *s = line;
@@ -207,6 +209,7 @@ static void load_file(controls_state *cs, FILE *f)
         /* "gain_up = =" has the key '=' after the separator: split at the first '='. */
         if (!eq) {
             fprintf(stderr, "%s:%d: expected NAME = KEYS\n", cs->path, ln);
+            bad++;
             continue;
         }
         *eq = '\0';
@@ -221,11 +224,27 @@ static void load_file(controls_state *cs, FILE *f)
         for (int b = 0; b < BTN_COUNT && !dst; b++)
             if (!strcmp(name, k_buttons[b].name))
                 dst = cs->button_keys[b];
-        if (!dst)
+        if (!dst) {
             fprintf(stderr, "%s:%d: unknown binding '%s' (kept the defaults)\n", cs->path, ln, name);
-        else if (!parse_keys(eq + 1, dst, err, sizeof err))
+            bad++;
+        } else if (!parse_keys(eq + 1, dst, err, sizeof err)) {
             fprintf(stderr, "%s:%d: %s: %s (kept the default)\n", cs->path, ln, name, err);
+            bad++;
+        }
     }
+    return bad;
+}
+
+int controls_parse_bindings(controls_state *cs, const char *text, size_t len)
+{
+    if (len == 0)
+        return 0;
+    FILE *f = fmemopen((void *)text, len, "r");
+    if (!f)
+        return 1;
+    int bad = load_file(cs, f);
+    fclose(f);
+    return bad;
 }
 
 controls_state *controls_create(const char *bindings_path)

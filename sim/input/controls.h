@@ -80,6 +80,9 @@ typedef struct controls_state controls_state;
 controls_state *controls_create(const char *bindings_path);
 void controls_destroy(controls_state *cs);
 const char *controls_bindings_path(const controls_state *cs);
+/* Reads bindings text (the file's format, len bytes, no NUL needed) over cs's bindings, as
+ * controls_create reads the file; problems go to stderr. Returns the number of bad lines. */
+int controls_parse_bindings(controls_state *cs, const char *text, size_t len);
 
 void controls_set_layout(controls_state *cs, const controls_layout *l);
 

@@ -86,7 +86,7 @@ static bool alog_end(void *user, const char *report, bool finished, char *err, s
     }
     memcpy(text, report, len);
     text[len] = '\n';
-    bool ok = store_write_atomic(l->report_path, text, len + 1, err, n);
+    bool ok = atomic_file_write(l->report_path, text, len + 1, err, n) == 0;
     free(text);
     return ok;
 }

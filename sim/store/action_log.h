@@ -4,7 +4,7 @@
  * lines the caller gives (how to replay it), then one action per line, each written and
  * flushed as it happens, so a session that crashes or is killed keeps everything up to its
  * last action and `mesosim run` replays it. When the session ends the report is written to
- * report_path atomically (store_write_atomic): never half a report.
+ * report_path atomically (atomic_file_write): never half a report.
  *
  * alog_create returns a recorder the driver owns (its close frees the sink). */
 #ifndef MESOSIM_ACTION_LOG_H

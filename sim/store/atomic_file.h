@@ -1,17 +1,25 @@
-/* atomic_file: writing a whole file so that readers see the old bytes or the new, never half.
+/* atomic_file: writes a whole file so a reader sees the old content or the new, never a part,
+ * and a killed program leaves no temporary file behind. One place for every file the program
+ * writes for the user (reports, images; the window's session logs may follow).
  *
- * The bytes go to an unnamed file in the target's directory (O_TMPFILE), which gets its name
- * only once complete and synced, and is then renamed over the target: a process killed at
- * any point leaves no temporary file behind (an unnamed file vanishes with its descriptor).
- * Where the file system has no O_TMPFILE a named temporary is used instead. A target that is
- * a symbolic link is written through: the link stays and its target gets the new bytes. */
+ * A symlink at path stays a symlink: the link is followed (relative targets from the link's
+ * directory, up to 40 links deep) and the file it names is replaced, with its permission bits
+ * kept. The data goes first to an unnamed file in the target's directory (O_TMPFILE), which
+ * a kill at any point before it is complete simply discards; the complete file is then given
+ * a temporary name with linkat and renamed over the target, so only the few microseconds
+ * between those two calls leave a name that a SIGKILL could orphan. Where the filesystem
+ * has no O_TMPFILE (or /proc is not mounted), a named temporary beside the target is used
+ * instead and removed on SIGINT, SIGTERM and SIGHUP during the write.
+ *
+ * Owns nothing after it returns; the caller keeps data. Not thread-safe in the fallback (the
+ * signal handler knows one temporary at a time). */
 #ifndef MESOSIM_ATOMIC_FILE_H
 #define MESOSIM_ATOMIC_FILE_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
-/* False with the reason (path and system message) in err. */
-bool store_write_atomic(const char *path, const void *data, size_t len, char *err, size_t err_len);
+/* Replaces the file at path (or the file a symlink at path names) with len bytes of data.
+ * Returns 0, or -1 with a message naming the file in err. */
+int atomic_file_write(const char *path, const void *data, size_t len, char *err, size_t err_len);
 
 #endif
