@@ -250,6 +250,31 @@ void trainer_show_outside_view(trainer *t, bool on)
 
 void trainer_show_help(trainer *t, bool on) { t->show_help = on; }
 
+void trainer_hints(const trainer *t, char *buf, size_t len)
+{
+    char top[256], bottom[512];
+    switch (t->screen) {
+    case SCREEN_PICKER: picker_hints(t, buf, len); break;
+    case SCREEN_BRIEFING: briefing_hints(t, buf, len); break;
+    case SCREEN_DEBRIEF: debrief_hints(t, buf, len); break;
+    case SCREEN_SCAN:
+        scan_hints(t, top, sizeof top, bottom, sizeof bottom);
+        snprintf(buf, len, "%s\n%s", top, bottom);
+        break;
+    }
+}
+
+const char *trainer_message(const trainer *t)
+{
+    return t->screen == SCREEN_SCAN && t->scan.msg[0] && t->scan.t < t->scan.msg_until_s ? t->scan.msg : "";
+}
+
+const controls_feedback *trainer_feedback(const trainer *t)
+{
+    static const controls_feedback k_none;
+    return t->screen == SCREEN_SCAN && t->run.s ? &t->run.fb : &k_none;
+}
+
 int trainer_gl_errors(trainer *t, char *err, size_t n)
 {
     int k = t->gl_errors + gl_errors("trainer", NULL, 0);
