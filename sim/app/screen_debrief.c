@@ -127,4 +127,3 @@ void debrief_draw(trainer *t)
     if (t->run.report_path[0])
         ui_textf(u, UI_SMALL, x, H - S(t, 24), C_DIM, "Report: %s", t->run.report_path);
 }
-

@@ -22,7 +22,6 @@ void scan_say(trainer *t, ui_color c, const char *fmt, ...)
     t->scan.msg_until_s = t->scan.t + 4.0;
 }
 
-
 void scan_layout(trainer *t)
 {
     float W = (float)t->fb_w, H = (float)t->fb_h;
@@ -59,7 +58,6 @@ void scan_layout(trainer *t)
         memset(t->scan.view, 0, sizeof t->scan.view);
     }
 }
-
 
 static void do_or_say(trainer *t, action *a)
 {
@@ -263,7 +261,6 @@ void scan_input(trainer *t, const controls *c, double dt)
         trainer_end_session(t, t->scan.t);
 }
 
-
 static void synthesise(trainer *t)
 {
     phantom_inclusion dyn[PHANTOM_MAX_INCLUSIONS];
@@ -277,7 +274,6 @@ static void synthesise(trainer *t)
     t->scan.have_img = true;
     image_tex_upload(&t->scan.live, t->scan.img.pixels, t->scan.img.cols, t->scan.img.rows);
 }
-
 
 static void draw_bmode(trainer *t)
 {
@@ -344,7 +340,6 @@ static void draw_bmode(trainer *t)
         }
     }
 }
-
 
 static void draw_side_panel(trainer *t)
 {
@@ -415,7 +410,6 @@ static void draw_side_panel(trainer *t)
     (void)H;
 }
 
-
 void scan_draw(trainer *t)
 {
     char right[256], bottom[512];
@@ -449,7 +443,6 @@ void scan_draw(trainer *t)
     ui_rect(t->ui, 0, H - S(t, 28), (float)t->fb_w, S(t, 28), C_BAR);
     ui_text(t->ui, UI_SMALL, S(t, 12), H - S(t, 21), C_DIM, bottom);
 }
-
 
 void scan_reset(trainer *t)
 {

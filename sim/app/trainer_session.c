@@ -194,7 +194,6 @@ void trainer_end_session(trainer *t, double t_s)
     debrief_enter(t);
 }
 
-
 /* Rumble cues: strengths and lengths chosen to be felt, not measured. The hub reaching the
  * skin is a hard stop (the strong low motor, short); an adverse event is a warning (the high
  * motor, longer). */
