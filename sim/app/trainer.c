@@ -184,8 +184,7 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
         t->show_help = !t->show_help;
     if (t->screen == SCREEN_SCAN && t->run.s) {
         t->scan.prev_t = t->scan.t;
-        t->scan.t = fmax(t_s, session_time_s(t->run.s));
-        session_advance_to(t->run.s, t->scan.t);
+        t->scan.t = tsession_advance_to(t, t_s);
         scan_input(t, c, t->scan.t - t->scan.prev_t);
     } else {
         t->scan.t = t_s;
@@ -329,7 +328,7 @@ int trainer_run(trainer *t, const char *start_scenario)
             /* Nothing to draw; keep the session clock running but sleep. */
             SDL_Delay(50);
             if (t->screen == SCREEN_SCAN && t->run.s)
-                session_advance_to(t->run.s, (double)(now - t0) / (double)freq - scan_t0);
+                tsession_advance_to(t, (double)(now - t0) / (double)freq - scan_t0);
             continue;
         }
         double abs_t = (double)(now - t0) / (double)freq;

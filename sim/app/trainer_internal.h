@@ -1,7 +1,7 @@
 /* trainer_internal: what the trainer's modules share. Not for other modules.
  *
  *   trainer.c          the window, the GL context, the frame loop, dispatch to the screens
- *   trainer_session.c  the scan's session: session_apply, the action log, the report, the
+ *   trainer_session.c  the scan's session: its clock, session_apply, the action log, the report, the
  *                      snapshots at each injection, and the feedback from what happened
  *                      (messages, controls_feedback): the one place that talks to the core
  *                      session while it runs, so a session driver and a recorder can take
@@ -14,7 +14,8 @@
  *   screens.c          drawing shared by the screens: colours, wrapped text, the top bar,
  *                      the help overlay, the procedure step labels
  *
- * Each screen has <screen>_input(t, c) and <screen>_draw(t). */
+ * Each screen has <screen>_input (the frame's controls), <screen>_draw and <screen>_hints (the
+ * keys it names, read from the bindings). */
 #ifndef MESOSIM_TRAINER_INTERNAL_H
 #define MESOSIM_TRAINER_INTERNAL_H
 
@@ -175,6 +176,8 @@ static inline void trainer_set_key(action *a, action_key k, double v)
 bool tsession_begin(trainer *t, char *err, size_t n);
 void tsession_close(trainer *t);
 void tsession_clear_snapshots(trainer *t);
+/* Runs the session clock to t_s (never backwards); returns the session's time. */
+double tsession_advance_to(trainer *t, double t_s);
 /* Pops, hub stops, verdicts and adverse events since the last call: messages and feedback. */
 void tsession_feedback(trainer *t);
 

@@ -122,6 +122,13 @@ bool tsession_begin(trainer *t, char *err, size_t n)
     return true;
 }
 
+double tsession_advance_to(trainer *t, double t_s)
+{
+    double now = fmax(t_s, session_time_s(t->run.s));
+    session_advance_to(t->run.s, now);
+    return now;
+}
+
 /* The B-mode image the instant an injection starts, and where the tip truly is: the debrief
  * shows what the trainee saw against the truth. One extra synthesis per injection. */
 static void snapshot(trainer *t, trainer_snapshot *s)
