@@ -92,7 +92,7 @@ static double band_mean(const shot *s, const trainer_image_rect *r, double z0, d
 }
 
 /* Depth in the image (below the probe face) of the top of each layer under the probe centre. */
-static int layer_depths(session *ss, double *depth_mm, tissue_id *tissue)
+static int layer_depths(const session *ss, double *depth_mm, tissue_id *tissue)
 {
     const phantom *ph = session_anatomy(ss);
     probe_def p = session_probe(ss);
@@ -176,7 +176,7 @@ static void test_needle_dot_and_overlays(void **state)
     trainer_image_rect r;
     trainer_image_rect_get(g_t, &r);
     /* Where the shaft crosses the slice: from the session's own needle, in the image frame. */
-    session *ss = trainer_session(g_t);
+    const session *ss = trainer_session(g_t);
     const needle *nd = session_needle(ss);
     double entry[3], dir[3];
     needle_entry_mm(nd, entry);
@@ -323,7 +323,7 @@ static void test_session_matches_reference_and_replays(void **state)
     trainer_show_help(g_t, false);
     free(s.rgba);
 
-    session *ss = trainer_session(g_t);
+    const session *ss = trainer_session(g_t);
     uint64_t live_hash;
     trainer_end_session(g_t, 12.0);
     live_hash = session_hash(ss);
@@ -422,7 +422,7 @@ static void test_controls_drive_a_session(void **state)
     } while (0)
     for (int i = 0; i < 3; i++)
         FRAME(c.pressed[BTN_STEP] = true);
-    session *ss = trainer_session(g_t);
+    const session *ss = trainer_session(g_t);
     const score_session *m = session_metrics(ss);
     assert_true(m->step_done[STEP_POSITIONING] && m->step_done[STEP_DISINFECTION] &&
                 m->step_done[STEP_STERILE_FIELD] && m->skin_checked);
@@ -442,8 +442,22 @@ static void test_controls_drive_a_session(void **state)
     double entry[3];
     needle_entry_mm(nd, entry);
     assert_true(fabs(entry[0] - 1.0) < 1e-9 && fabs(entry[1] + 3.0) < 1e-9);
-    for (int i = 0; i < 120; i++)
+    int felt_pops = 0;
+    double push_back = 0;
+    for (int i = 0; i < 120; i++) {
         FRAME(c.needle_speed_mm_s = 1.75);
+        const controls_feedback *fb = trainer_feedback(g_t);
+        felt_pops += fb->pop_count;
+        assert_true(fb->pop_strength >= 0 && fb->pop_strength <= 1);
+        double dir[3];
+        needle_dir(nd, dir);
+        push_back = -(fb->force_n[0] * dir[0] + fb->force_n[1] * dir[1] + fb->force_n[2] * dir[2]);
+    }
+    /* Every pop the session counted reaches the feedback once; the tissue pushes back along the shaft. */
+    print_message("feedback: %d pops felt of %d, last force %.2f N against the travel\n", felt_pops, m->pops, push_back);
+    assert_true(m->pops > 0);
+    assert_int_equal(felt_pops, m->pops);
+    assert_true(push_back > 0);
     print_message("after 2 s at 1.75 mm/s: travel %.2f mm, inserted %.2f mm\n", needle_travel_mm(nd),
                   needle_inserted_mm(nd));
     assert_true(needle_travel_mm(nd) > 3.0 && needle_in_skin(nd));
@@ -532,6 +546,62 @@ static void test_resize(void **state)
     }
 }
 
+/* With the default keys the hints read as they always have (the reference screenshots hold
+ * them): every one comes from the bindings. */
+static void test_default_hints(void **state)
+{
+    (void)state;
+    char h[1024];
+    assert_true(trainer_show_picker(g_t) > 0);
+    trainer_hints(g_t, h, sizeof h);
+    assert_string_equal(h, "\xe2\x86\x91/\xe2\x86\x93 choose   Return open   Esc quit   F1 controls");
+    open_scan("adult_back.json");
+    assert_string_equal(trainer_message(g_t), "Session started: tick the first steps (C), scan, mark the dermis (M).");
+    trainer_hints(g_t, h, sizeof h);
+    assert_string_equal(h, "t 0.0 s    F1 help    End: finish\n"
+                           "Drag: slide   Ctrl/Shift+drag: rotate/tilt   Wheel: depth   C: next step   M: mark dermis   "
+                           "N: needle in   R/F: angle   Space/Backspace: advance/retract   I: inject   X: withdraw   V: 3-D");
+    trainer_end_session(g_t, 1.0);
+    trainer_hints(g_t, h, sizeof h);
+    assert_string_equal(h, "Return: another case   Esc: quit");
+}
+
+/* Remapped keys in the bindings file: the window's hints and messages name the new keys. Runs
+ * last: it reopens the window with other bindings. */
+static void test_remapped_hints(void **state)
+{
+    (void)state;
+    char path[1024], err[1024], h[1024];
+    snprintf(path, sizeof path, "%s/test_window_remapped.conf", MESOSIM_BINARY_DIR);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("tick_step = K\nmark_dermis = J, M\nhelp = F2\nneedle_retract = Comma\nback = Q\n", f);
+    fclose(f);
+    trainer_destroy(g_t);
+    trainer_def def = trainer_default_def();
+    def.vsync = false;
+    def.log_dir = "";
+    def.bindings_path = path;
+    g_t = trainer_create(&def, err, sizeof err);
+    if (!g_t)
+        fail_msg("no GL window the second time: %s", err);
+    assert_true(trainer_show_picker(g_t) > 0);
+    trainer_hints(g_t, h, sizeof h);
+    assert_string_equal(h, "\xe2\x86\x91/\xe2\x86\x93 choose   Return open   Q quit   F2 controls");
+    open_scan("adult_back.json");
+    assert_string_equal(trainer_message(g_t), "Session started: tick the first steps (K), scan, mark the dermis (J).");
+    trainer_hints(g_t, h, sizeof h);
+    print_message("remapped scan hints: %s\n", h);
+    assert_non_null(strstr(h, "F2 help"));
+    assert_non_null(strstr(h, "K: next step   J: mark dermis"));
+    assert_non_null(strstr(h, "Space/,: advance/retract"));
+    assert_null(strstr(h, "C: next step"));
+    shot s = grab(0.5);
+    save(&s, "remapped");
+    free(s.rgba);
+    assert_int_equal(trainer_gl_errors(g_t, err, sizeof err), 0);
+}
+
 int main(void)
 {
     char err[1024];
@@ -554,6 +624,8 @@ int main(void)
         cmocka_unit_test(test_session_matches_reference_and_replays),
         cmocka_unit_test(test_controls_drive_a_session),
         cmocka_unit_test(test_resize),
+        cmocka_unit_test(test_default_hints),
+        cmocka_unit_test(test_remapped_hints),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     trainer_destroy(g_t);

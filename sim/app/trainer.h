@@ -7,9 +7,15 @@
  * once, so `mesosim run` replays a crashed or finished session to the same report. Logs go
  * to $XDG_DATA_HOME/mesosim/sessions/ (default ~/.local/share/mesosim/sessions/).
  *
- * Each frame: input (sim/input) -> actions -> session clock -> B-mode synthesis of the
- * session's scene (display-only) -> draw (sim/render) -> swap. Input read at the start of a
- * frame reaches the screen at that frame's swap: one frame of latency.
+ * Each frame: input (sim/input: the keyboard and mouse fill a `controls`) -> the screen's
+ * input handling -> actions -> session clock -> B-mode synthesis of the session's scene
+ * (display-only) -> draw (sim/render) -> swap. Input read at the start of a frame reaches
+ * the screen at that frame's swap: one frame of latency. Every key named on screen is read
+ * from the bindings, so a remapped key shows as remapped.
+ *
+ * Code: trainer.c (window, loop, dispatch), trainer_session.c (the session, its log and
+ * report, feedback), screen_picker.c, screen_briefing.c, screen_scan.c, screen_debrief.c
+ * (each screen's state, input and drawing), screens.c (drawing they share).
  *
  * Scripted use (tests, --bench-frames): trainer_open_case, trainer_begin_scan, then per frame
  * trainer_frame with a time and a controls value, trainer_read_pixels before trainer_swap.
@@ -88,12 +94,20 @@ void trainer_image_rect_get(const trainer *t, trainer_image_rect *out);
 void trainer_view_rect(const trainer *t, float out[4]);
 
 trainer_screen trainer_get_screen(const trainer *t);
-session *trainer_session(trainer *t);      /* NULL outside a session */
+/* The live session, NULL outside one: read-only, on the window's thread, between frames. */
+const session *trainer_session(trainer *t);
 const char *trainer_log_path(const trainer *t); /* "" when not logging */
 /* GL errors seen since the last call. */
 int trainer_gl_errors(trainer *t, char *err, size_t err_len);
 /* Toggles of the scan screen, for tests and scripted sessions. */
 void trainer_show_outside_view(trainer *t, bool on);
 void trainer_show_help(trainer *t, bool on);
+/* The key hints the current screen draws, from the bindings: the top bar's, and on the scan
+ * screen a newline and the bottom bar's. */
+void trainer_hints(const trainer *t, char *buf, size_t len);
+/* The scan screen's message now ("" when none is shown). */
+const char *trainer_message(const trainer *t);
+/* What the hands should feel from the last frame's session events (zero outside a scan). */
+const controls_feedback *trainer_feedback(const trainer *t);
 
 #endif

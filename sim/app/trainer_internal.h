@@ -1,14 +1,33 @@
-/* trainer_internal: the trainer's state, shared by trainer.c (window, session, actions, log,
- * controls) and screens.c (drawing the screens). Not for other modules. */
+/* trainer_internal: what the trainer's modules share. Not for other modules.
+ *
+ *   trainer.c          the window, the GL context, the frame loop, dispatch to the screens
+ *   trainer_session.c  the scan's session: its clock, session_apply, the action log, the report, the
+ *                      snapshots at each injection, and the feedback from what happened
+ *                      (messages, controls_feedback): the one place that talks to the core
+ *                      session while it runs, so a session driver and a recorder can take
+ *                      its place in one step
+ *   screen_picker.c    the case list (picker_state): input and drawing
+ *   screen_briefing.c  the open case and its briefing
+ *   screen_scan.c      scanning and injecting (scan_state): controls to actions, synthesis,
+ *                      layout and drawing
+ *   screen_debrief.c   the score, the table and the snapshots (debrief_state)
+ *   screens.c          drawing shared by the screens: colours, wrapped text, the top bar,
+ *                      the help overlay, the procedure step labels
+ *
+ * Each screen has <screen>_input (the frame's controls), <screen>_draw and <screen>_hints (the
+ * keys it names, read from the bindings). */
 #ifndef MESOSIM_TRAINER_INTERNAL_H
 #define MESOSIM_TRAINER_INTERNAL_H
 
 #include <stdio.h>
+#include <string.h>
 
 #include <SDL.h>
 
 #include "bmode.h"
+#include "driver.h"
 #include "image_view.h"
+#include "kbm_sdl.h"
 #include "outside_view.h"
 #include "scenario.h"
 #include "trainer.h"
@@ -23,6 +42,19 @@ typedef struct trainer_case {
     scenario *sc;        /* loaded case (owned) when ok */
 } trainer_case;
 
+typedef struct picker_state {
+    trainer_case cases[TRAINER_MAX_CASES];
+    int n_cases, sel;
+    char cases_dir[1024];
+} picker_state;
+
+/* The open case (the briefing shows it; the scan runs it). */
+typedef struct case_state {
+    bool have_case;
+    char path[1024];
+    scenario sc;
+} case_state;
+
 /* The B-mode frame when an injection started, with the true tip, for the debrief. */
 typedef struct trainer_snapshot {
     uint8_t *pixels;     /* rows*cols, owned */
@@ -33,6 +65,42 @@ typedef struct trainer_snapshot {
     image_tex tex;
 } trainer_snapshot;
 
+/* trainer_session.c: the running session and what it records. */
+typedef struct tsession_state {
+    driver *d;                    /* owns the session; the window is its owner thread */
+    const session *s;             /* driver_session(d): read between steps, never changed here */
+    char log_path[1100];
+    char report_path[1100];
+    session_event *ev;            /* events of the steps since the last feedback */
+    int n_ev, cap_ev;
+    controls_feedback fb;         /* this frame's, for the device sources */
+    double last_force_n;          /* axial needle force at the last frame */
+    trainer_snapshot *snaps;      /* one per injection, grows */
+    int n_snaps, cap_snaps;
+} tsession_state;
+
+typedef struct scan_state {
+    double t, prev_t;             /* session time now and at the last frame */
+    bmode_image img;
+    bool have_img;
+    image_tex live;
+    outside_camera cam;
+    bool show_view;
+    double needle_speed_mm_s;          /* hand speed this frame: the force shown depends on it */
+    double aim_angle_deg, aim_dist_mm; /* needle entry: angle to the skin, distance from the plane */
+    int mark_stage;                    /* 0 off, 1 waiting for the top click, 2 the bottom */
+    double mark_top_mm;
+    char msg[256];
+    double msg_until_s;
+    ui_color msg_color;
+    trainer_image_rect ir;
+    float view[4];
+} scan_state;
+
+typedef struct debrief_state {
+    score_result result;
+} debrief_state;
+
 struct trainer {
     trainer_def def;
     SDL_Window *win;
@@ -42,57 +110,94 @@ struct trainer {
     ui *ui;
     image_view *iv;
     outside_view *ov;
-    controls_state *cs;
+    controls_bindings bindings;  /* what the keys are, for the hints on every screen */
+    char bindings_path[1024];
+    kbm_state *kbm;
     bmode *bm;
     trainer_screen screen;
-    bool quit;
-
-    trainer_case cases[TRAINER_MAX_CASES];
-    int n_cases, sel;
-    char cases_dir[1024];
-
-    bool have_case;
-    char case_path[1024];
-    scenario sc;
-
-    session *s;
-    FILE *log;
-    char log_path[1100];
-    char report_path[1100];
-    double t, prev_t;
-    bmode_image img;
-    bool have_img;
-    image_tex live;
-    outside_camera cam;
-    bool show_view, show_help;
-
-    double needle_speed_mm_s;          /* hand speed this frame: the force shown depends on it */
-    double aim_angle_deg, aim_dist_mm; /* needle entry: angle to the skin, distance from the plane */
-    int mark_stage;                    /* 0 off, 1 waiting for the top click, 2 the bottom */
-    double mark_top_mm;
-
-    char msg[256];
-    double msg_until_s;
-    ui_color msg_color;
-    int seen_pops, seen_events, seen_hubs, seen_done;
-
-    trainer_snapshot snaps[SESSION_MAX_INJECTIONS];
-    int n_snaps;
-
-    score_result result;
-    trainer_image_rect ir;
-    float view[4];
+    bool show_help;
     int gl_errors;
     char gl_err[160];
+
+    picker_state picker;
+    case_state open;
+    tsession_state run;
+    scan_state scan;
+    debrief_state debrief;
 };
 
 /* screens.c */
-void screens_layout(trainer *t);
-void screens_draw(trainer *t);
-/* Picker row under a click (framebuffer px), -1 when none. */
-int screens_picker_hit(const trainer *t, float x, float y);
+#define C_TEXT 0xe8ecf0ffu
+#define C_DIM 0x9aa4b0ffu
+#define C_ACCENT 0x78c8ffffu
+#define C_GOOD 0x90ff90ffu
+#define C_BAD 0xff8a80ffu
+#define C_WARN 0xffd080ffu
+#define C_PANEL 0x1b2028ffu
+#define C_BAR 0x12161cffu
+static inline float S(const trainer *t, float v) { return v * t->scale; }
+/* Draws text wrapped to width w; returns the height used. */
+float screens_wrap(trainer *t, ui_font f, float x, float y, float w, ui_color c, const char *text);
+void screens_top_bar(trainer *t, const char *right);
+void screens_help(trainer *t);
+const char *screens_step_label(score_step s);
+/* The first key of a binding, for hints ("C"). */
+const char *screens_key(const trainer *t, ctl_button b, char buf[CONTROLS_KEY_NAME_LEN * 3]);
+const char *screens_axis_key(const trainer *t, ctl_axis a, char buf[CONTROLS_KEY_NAME_LEN * 3]);
 
-/* trainer.c: a message shown for a few seconds on the scan screen. */
-void trainer_say(trainer *t, ui_color c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* screen_picker.c */
+void picker_rescan(trainer *t);
+void picker_free(trainer *t);
+void picker_input(trainer *t, const controls *c);
+void picker_draw(trainer *t);
+void picker_hints(const trainer *t, char *buf, size_t len);
+/* Loads a case file, every problem in err. */
+bool picker_load_case(const char *path, scenario *out, char *err, size_t n);
+
+/* screen_briefing.c */
+void briefing_input(trainer *t, const controls *c);
+void briefing_draw(trainer *t);
+void briefing_hints(const trainer *t, char *buf, size_t len);
+
+/* An action of verb v at t_s with no keys; keys set one by one. */
+static inline action trainer_make_action(action_verb v, double t_s)
+{
+    action a;
+    memset(&a, 0, sizeof a);
+    a.verb = v;
+    a.t_s = t_s;
+    return a;
+}
+static inline void trainer_set_key(action *a, action_key k, double v)
+{
+    a->v[k] = v;
+    a->has |= 1u << k;
+}
+
+/* trainer_session.c */
+bool tsession_begin(trainer *t, char *err, size_t n);
+void tsession_close(trainer *t);
+void tsession_clear_snapshots(trainer *t);
+/* Runs the session clock to t_s (never backwards); returns the session's time. */
+double tsession_advance_to(trainer *t, double t_s);
+/* Pops, hub stops, verdicts and adverse events since the last call: messages and feedback. */
+void tsession_feedback(trainer *t);
+
+/* screen_scan.c */
+void scan_reset(trainer *t);
+void scan_layout(trainer *t);
+void scan_input(trainer *t, const controls *c, double dt);
+/* After the frame's input: feedback, synthesis of the new scene, layout. */
+void scan_update(trainer *t);
+void scan_draw(trainer *t);
+void scan_hints(const trainer *t, char *top, size_t top_len, char *bottom, size_t bottom_len);
+/* A message shown for a few seconds on the scan screen. */
+void scan_say(trainer *t, ui_color c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* screen_debrief.c */
+void debrief_enter(trainer *t);
+void debrief_input(trainer *t, const controls *c);
+void debrief_draw(trainer *t);
+void debrief_hints(const trainer *t, char *buf, size_t len);
 
 #endif

@@ -547,8 +547,9 @@ static tip_state tip_now(const session *s)
     return t;
 }
 
-/* Events of a needle move: the dent, the puncture, a new layer, leaving the skin. */
-static void tell_needle_move(session *s, tip_state was, int pops)
+/* Events of a needle move: the dent, the puncture, each layer broken into (one per pop),
+ * a layer reached without a pop (cut track, retraction), leaving the skin. */
+static void tell_needle_move(session *s, tip_state was, const needle_event *nev, int n_nev)
 {
     tip_state now = tip_now(s);
     double tip[3];
@@ -567,12 +568,25 @@ static void tell_needle_move(session *s, tip_state was, int pops)
         if (v)
             memcpy(v->p_mm, tip, sizeof v->p_mm);
     }
-    if (now.in_skin && now.layer != was.layer) {
+    int last_pop_layer = was.layer;
+    for (int i = 0; i < n_nev && i < MAX_NEEDLE_EVENTS; i++) {
+        if (nev[i].kind != NEEDLE_EV_POP)
+            continue;
+        session_event *v = emit(s, SEV_LAYER_ENTERED);
+        if (v) {
+            v->layer = nev[i].layer;
+            v->tissue = nev[i].tissue;
+            v->vessel = nev[i].vessel;
+            v->value = 1.0;
+            memcpy(v->p_mm, nev[i].p_mm, sizeof v->p_mm);
+        }
+        last_pop_layer = nev[i].layer;
+    }
+    if (now.in_skin && now.layer != last_pop_layer) {
         session_event *v = emit(s, SEV_LAYER_ENTERED);
         if (v) {
             v->layer = now.layer;
             v->tissue = needle_tissue_at(s->nd, needle_inserted_mm(s->nd), NULL, &v->vessel);
-            v->value = pops > 0;
             memcpy(v->p_mm, tip, sizeof v->p_mm);
         }
     }
@@ -761,10 +775,7 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
         stop_injection(s);
         int k = needle_advance(s->nd, a->v[AK_MM], ev, MAX_NEEDLE_EVENTS);
         handle_needle_events(s, ev, k);
-        int pops = 0;
-        for (int e = 0; e < k && e < MAX_NEEDLE_EVENTS; e++)
-            pops += ev[e].kind == NEEDLE_EV_POP;
-        tell_needle_move(s, was, pops);
+        tell_needle_move(s, was, ev, k);
         return true;
     }
     case ACT_RETRACT:
@@ -774,7 +785,7 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
         }
         stop_injection(s);
         needle_retract(s->nd, a->v[AK_MM]);
-        tell_needle_move(s, was, 0);
+        tell_needle_move(s, was, NULL, 0);
         return true;
     case ACT_WITHDRAW:
         stop_injection(s);
@@ -789,7 +800,7 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
             return false;
         s->m.redirects++;
         emit(s, SEV_REDIRECTED);
-        tell_needle_move(s, was, 0);
+        tell_needle_move(s, was, NULL, 0);
         return true;
     case ACT_INJECT:
         stop_injection(s);

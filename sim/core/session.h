@@ -46,7 +46,8 @@ typedef enum session_event_kind {
     SEV_NEEDLE_PLACED,      /* the tip touches the skin at the entry point */
     SEV_SKIN_DENTED,        /* the skin gives under the tip before it is punctured */
     SEV_SKIN_POPPED,        /* the skin is punctured: the tip is inside */
-    SEV_LAYER_ENTERED,      /* the tip reached another layer: layer, tissue; value 1 if by a pop */
+    SEV_LAYER_ENTERED,      /* the tip reached another layer: layer, tissue, p_mm; value 1 when it
+                               broke in (a pop, one event each), 0 along a cut track */
     SEV_VESSEL_ENTERED,     /* the tip entered a vessel: vessel */
     SEV_HUB_ON_SKIN,        /* the hub reached the skin: fully inserted */
     SEV_NEEDLE_OUT,         /* the needle left the skin (retracted out or withdrawn) */

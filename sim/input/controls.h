@@ -1,35 +1,36 @@
-/* controls: keyboard and mouse (through SDL2) turned into one struct of intents per frame.
+/* controls: what the trainee's hands ask for, one struct per frame, whatever the device.
  *
- * This is the only module that knows about devices. The rest of the program sees a
- * `controls` value: probe motion this frame (mm, degrees, newtons), the needle's speed along
- * its axis (mm/s, from how long the advance or retract key has been held), camera orbit for
- * the outside view, and buttons that went down this frame. Game controllers and pens will
- * add their own sources here and fill the same struct.
+ * Plain C, no SDL: device sources (keyboard and mouse in kbm_sdl.h; game controllers, pens and
+ * trackers later) fill a `controls` value each frame, and the window reads only that. It holds
+ * relative intents (probe motion this frame in mm, degrees and newtons, the needle's speed along
+ * its axis in mm/s, camera orbit for the outside view, buttons that went down this frame, the
+ * pointer and its click) and, for tracked devices, absolute poses (`has_probe_pose`,
+ * `has_needle_pose`). Going the other way, `controls_feedback` carries what the hands should
+ * feel (rumble, a force, puncture pops), filled from session events by the application and
+ * consumed by sources that can render it; the keyboard and mouse ignore it.
  *
- * Bindings live in a text file the user can edit, $XDG_CONFIG_HOME/mesosim/bindings.conf
- * (default ~/.config/mesosim/bindings.conf), written with the defaults on first run:
+ * Bindings (name -> keys) are plain data here too: `controls_bindings` holds, for every axis
+ * and button, up to CONTROLS_MAX_KEYS key names as SDL writes them ("Left", "Space",
+ * "Keypad +"). The file the user edits, $XDG_CONFIG_HOME/mesosim/bindings.conf (default
+ * ~/.config/mesosim/bindings.conf), is written with the defaults on first run:
  *     # comment
  *     needle_advance = Space
  *     gain_up = =, Keypad +
- * Key names are SDL's scancode names (SDL_GetScancodeName); up to CONTROLS_MAX_KEYS per
- * binding. A bad line is reported and that binding keeps its default.
+ *     depth_shallower = Comma
+ * Keys are separated by commas, so the comma key is spelt `Comma` (a value that is a lone ","
+ * is read as the comma key too, which older versions wrote). A bad line is reported and that
+ * binding keeps its default. Whether a key name exists on the device is the source's business
+ * (kbm_create checks names against SDL's keyboard).
  *
- * Mouse (fixed; shown in the help overlay): left-drag on the B-mode image slides the probe
- * (horizontal: along its long axis, vertical: across it), Ctrl+drag rotates it, Shift+drag
- * tilts (vertical) and rocks (horizontal); the wheel changes the image depth; dragging or
- * wheeling over the outside view orbits and zooms it. The caller says where those regions
- * are (controls_set_layout) and how many mm one pixel of the B-mode image spans.
- *
- * A controls_state owns nothing but itself; SDL must be initialised with video. */
+ * Nothing here allocates; every function works on caller-owned structs. */
 #ifndef MESOSIM_CONTROLS_H
 #define MESOSIM_CONTROLS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <SDL.h>
-
 #define CONTROLS_MAX_KEYS 3
+#define CONTROLS_KEY_NAME_LEN 32 /* longest SDL scancode name is "AudioFastForward" (16) */
 
 /* Held bindings: their effect lasts as long as the key is down. */
 typedef enum ctl_axis {
@@ -49,6 +50,19 @@ typedef enum ctl_button {
     BTN_COUNT
 } ctl_button;
 
+/* A tracked probe's absolute pose, in the phantom frame (the fields of core's probe_pose). */
+typedef struct controls_probe_pose {
+    double x_mm, y_mm, rot_deg, tilt_deg, rock_deg, pressure_n;
+} controls_probe_pose;
+
+/* A tracked needle: where it enters the skin, its direction, how deep it is in. */
+typedef struct controls_needle_pose {
+    double entry_x_mm, entry_y_mm;
+    double angle_deg;   /* to the skin surface */
+    double azimuth_deg; /* direction of travel in the skin plane */
+    double inserted_mm; /* length of shaft past the entry point */
+} controls_needle_pose;
+
 typedef struct controls {
     /* Probe motion this frame (keys at their rates times dt, plus mouse drags). */
     double probe_dx_mm, probe_dy_mm, probe_drot_deg, probe_dtilt_deg, probe_drock_deg;
@@ -60,44 +74,62 @@ typedef struct controls {
     bool clicked;              /* left button went down this frame ... */
     float click_x, click_y;    /* ... here, framebuffer pixels, origin top left */
     float pointer_x, pointer_y;
+    /* Tracked devices: absolute poses that replace the relative motion above. */
+    bool has_probe_pose;
+    controls_probe_pose probe_pose;
+    bool has_needle_pose;
+    controls_needle_pose needle_pose;
     bool quit;                 /* window closed */
     bool resized;              /* window size or display scale changed */
     bool minimized;            /* hidden or minimised: nothing to draw */
     bool context_lost;         /* the GL context reported a reset (render targets gone) */
 } controls;
 
-typedef struct controls_layout {
-    float image_x, image_y, image_w, image_h; /* B-mode image rectangle, framebuffer px */
-    double mm_per_px;                         /* B-mode image scale */
-    float view_x, view_y, view_w, view_h;     /* outside view rectangle (w 0: hidden) */
-    float px_per_point;                       /* framebuffer pixels per window coordinate */
-} controls_layout;
+/* What the hands should feel, from the session's events of a frame; zero is "nothing". */
+typedef struct controls_feedback {
+    double rumble_low, rumble_high; /* motor strengths 0..1 */
+    double rumble_ms;               /* how long, from now */
+    double force_n[3];              /* force on the hand holding the needle, phantom frame */
+    int pop_count;                  /* puncture pops since the last frame */
+    double pop_strength;            /* 0..1, the strongest of them */
+} controls_feedback;
 
-typedef struct controls_state controls_state;
+/* Bindings: key names per axis and button, "" where a slot is empty. */
+typedef struct controls_bindings {
+    char axis_keys[AXIS_COUNT][CONTROLS_MAX_KEYS][CONTROLS_KEY_NAME_LEN];
+    char button_keys[BTN_COUNT][CONTROLS_MAX_KEYS][CONTROLS_KEY_NAME_LEN];
+} controls_bindings;
 
-/* Loads the bindings (writes the defaults file when there is none); problems go to stderr.
- * bindings_path NULL: the XDG location. */
-controls_state *controls_create(const char *bindings_path);
-void controls_destroy(controls_state *cs);
-const char *controls_bindings_path(const controls_state *cs);
-/* Reads bindings text (the file's format, len bytes, no NUL needed) over cs's bindings, as
- * controls_create reads the file; problems go to stderr. Returns the number of bad lines. */
-int controls_parse_bindings(controls_state *cs, const char *text, size_t len);
-
-void controls_set_layout(controls_state *cs, const controls_layout *l);
-
-/* Starts a frame: clears the per-frame fields of out. */
-void controls_begin(controls_state *cs, controls *out);
-/* Feeds one SDL event. */
-void controls_event(controls_state *cs, const SDL_Event *e, controls *out);
-/* Ends the frame: adds the held keys' effect over dt seconds. */
-void controls_end(controls_state *cs, double dt_s, controls *out);
-
-/* Text for the help overlay: the binding's name and its keys ("Space", "= / Keypad +"). */
+/* The binding's name in the file and the help overlay ("needle_advance"). */
 const char *controls_axis_name(ctl_axis a);
 const char *controls_button_name(ctl_button b);
-void controls_axis_keys(const controls_state *cs, ctl_axis a, char *buf, size_t len);
-void controls_button_keys(const controls_state *cs, ctl_button b, char *buf, size_t len);
+
+/* The default keys. */
+void controls_bindings_default(controls_bindings *out);
+/* Copies one binding's default keys into b (a source that cannot use a name falls back). */
+void controls_axis_reset(controls_bindings *b, ctl_axis a);
+void controls_button_reset(controls_bindings *b, ctl_button bt);
+
+/* Parses the text of a bindings file (len bytes, no terminator needed) over out, which the
+ * caller fills first (usually with controls_bindings_default): each good line replaces its
+ * binding's keys, each bad one is skipped. Returns false when any line was bad, with one
+ * "LINE: message" per bad line in err (newline separated, cut at err_len). Never reads past
+ * len; any bytes are accepted. */
+bool controls_bindings_parse(const char *text, size_t len, controls_bindings *out, char *err, size_t err_len);
+/* The file text for b, the format controls_bindings_parse reads (with a header comment).
+ * Returns the length it needs, like snprintf. */
+size_t controls_bindings_format(const controls_bindings *b, char *buf, size_t len);
+/* The user's bindings: defaults, then path (NULL: the XDG location) over them; writes the
+ * defaults there when there is no file. Problems go to stderr as "PATH:LINE: message". */
+void controls_bindings_load(const char *path, controls_bindings *out, char *path_out, size_t path_len);
+
+/* Text for the help overlay: all of a binding's keys ("Space", "= / Keypad +"). */
+void controls_axis_keys(const controls_bindings *b, ctl_axis a, char *buf, size_t len);
+void controls_button_keys(const controls_bindings *b, ctl_button bt, char *buf, size_t len);
+/* Text for an on-screen hint: the binding's first key, arrows as arrows, Escape as Esc
+ * ("C", "\u2191", "Esc"). */
+void controls_axis_hint(const controls_bindings *b, ctl_axis a, char *buf, size_t len);
+void controls_button_hint(const controls_bindings *b, ctl_button bt, char *buf, size_t len);
 
 /* Rates of the held keys. */
 #define CONTROLS_PROBE_MM_S 4.0

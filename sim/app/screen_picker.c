@@ -1,0 +1,176 @@
+/* screen_picker: the case picker. Lists the bundled scenarios (each loaded, or its first
+ * problem shown), Up/Down or a click to choose, Return or a second click to open. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trainer_internal.h"
+
+void picker_free(trainer *t)
+{
+    for (int i = 0; i < t->picker.n_cases; i++)
+        free(t->picker.cases[i].sc);
+    t->picker.n_cases = 0;
+}
+
+static int cmp_case(const void *a, const void *b)
+{
+    return strcmp(((const trainer_case *)a)->path, ((const trainer_case *)b)->path);
+}
+
+bool picker_load_case(const char *path, scenario *out, char *err, size_t n)
+{
+    scenario_diags d = {0};
+    bool ok = scenario_load_file(path, out, &d);
+    if (!ok) {
+        size_t used = 0;
+        err[0] = '\0';
+        for (int i = 0; i < d.count && used + 1 < n; i++) {
+            int w = snprintf(err + used, n - used, "%s%s:%d:%d: %s: %s", i ? "\n" : "", path,
+                             d.items[i].line, d.items[i].col,
+                             d.items[i].path[0] ? d.items[i].path : "$", d.items[i].message);
+            if (w < 0)
+                break;
+            used += (size_t)w < n - used ? (size_t)w : n - used - 1;
+        }
+        if (d.count == 0)
+            snprintf(err, n, "%s: cannot be loaded", path);
+    }
+    scenario_diags_free(&d);
+    return ok;
+}
+
+/* The bundled scenarios: beside the source tree, the install prefix, or the working dir. */
+void picker_rescan(trainer *t)
+{
+    picker_free(t);
+    static const char *const k_dirs[] = {MESOSIM_SOURCE_DIR "/scenarios",
+                                         MESOSIM_INSTALL_DATADIR "/scenarios", "scenarios"};
+    DIR *d = NULL;
+    for (size_t i = 0; i < sizeof k_dirs / sizeof k_dirs[0] && !d; i++)
+        if ((d = opendir(k_dirs[i])))
+            snprintf(t->picker.cases_dir, sizeof t->picker.cases_dir, "%s", k_dirs[i]);
+    if (!d) {
+        t->picker.cases_dir[0] = '\0';
+        return;
+    }
+    for (struct dirent *e; (e = readdir(d)) && t->picker.n_cases < TRAINER_MAX_CASES;) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".json") || strstr(e->d_name, ".schema."))
+            continue;
+        trainer_case *c = &t->picker.cases[t->picker.n_cases++];
+        memset(c, 0, sizeof *c);
+        if (snprintf(c->path, sizeof c->path, "%s/%s", t->picker.cases_dir, e->d_name) >= (int)sizeof c->path)
+            t->picker.n_cases--; /* a path too long to open is no case */
+    }
+    closedir(d);
+    qsort(t->picker.cases, (size_t)t->picker.n_cases, sizeof t->picker.cases[0], cmp_case);
+    for (int i = 0; i < t->picker.n_cases; i++) {
+        trainer_case *c = &t->picker.cases[i];
+        c->sc = malloc(sizeof *c->sc);
+        c->ok = c->sc && picker_load_case(c->path, c->sc, c->error, sizeof c->error);
+        if (!c->ok) {
+            free(c->sc);
+            c->sc = NULL;
+        }
+    }
+    /* The default case first in the selection. */
+    t->picker.sel = 0;
+    for (int i = 0; i < t->picker.n_cases; i++)
+        if (strstr(t->picker.cases[i].path, "/adult_back.json"))
+            t->picker.sel = i;
+}
+
+int trainer_show_picker(trainer *t)
+{
+    tsession_close(t);
+    picker_rescan(t);
+    t->screen = SCREEN_PICKER;
+    return t->picker.n_cases;
+}
+
+static float picker_row_y(const trainer *t, int i) { return S(t, 100) + i * S(t, 54); }
+
+static int picker_hit(const trainer *t, float x, float y)
+{
+    for (int i = 0; i < t->picker.n_cases; i++) {
+        float ry = picker_row_y(t, i);
+        if (x >= S(t, 24) && x < (float)t->fb_w * 0.55f && y >= ry && y < ry + S(t, 50))
+            return i;
+    }
+    return -1;
+}
+
+void picker_draw(trainer *t)
+{
+    ui *u = t->ui;
+    float W = (float)t->fb_w;
+    char hints[256];
+    picker_hints(t, hints, sizeof hints);
+    screens_top_bar(t, hints);
+    ui_text(u, UI_TITLE, S(t, 24), S(t, 52), C_TEXT, "Choose a case");
+    if (t->picker.n_cases == 0)
+        ui_text(u, UI_BODY, S(t, 24), S(t, 100), C_BAD, "No scenario files found (scenarios/*.json).");
+    for (int i = 0; i < t->picker.n_cases; i++) {
+        const trainer_case *c = &t->picker.cases[i];
+        float y = picker_row_y(t, i), w = W * 0.55f - S(t, 24);
+        ui_rect(u, S(t, 24), y, w, S(t, 50), i == t->picker.sel ? 0x2a3c52ff : C_PANEL);
+        const char *base = strrchr(c->path, '/');
+        if (c->ok) {
+            ui_text(u, UI_BODY, S(t, 36), y + S(t, 6), C_TEXT, c->sc->name);
+            ui_textf(u, UI_SMALL, S(t, 36), y + S(t, 28), C_DIM, "%.0f y %s, %s  \xe2\x80\x94  skin: %s",
+                     c->sc->patient.age_years, c->sc->patient.sex, c->sc->patient.region, c->sc->patient.skin);
+        } else {
+            ui_textf(u, UI_BODY, S(t, 36), y + S(t, 6), C_BAD, "%s (cannot be used)", base ? base + 1 : c->path);
+        }
+    }
+    if (t->picker.n_cases > 0) {
+        const trainer_case *c = &t->picker.cases[t->picker.sel];
+        float x = W * 0.55f + S(t, 24), w = W - x - S(t, 24);
+        if (c->ok) {
+            ui_text(u, UI_TITLE, x, S(t, 100), C_TEXT, c->sc->name);
+            screens_wrap(t, UI_BODY, x, S(t, 140), w, C_TEXT, c->sc->description);
+        } else {
+            screens_wrap(t, UI_SMALL, x, S(t, 100), w, C_BAD, c->error);
+        }
+    }
+}
+
+void picker_hints(const trainer *t, char *buf, size_t len)
+{
+    char up[96], down[96], open[96], quit[96], help[96];
+    snprintf(buf, len, "%s/%s choose   %s open   %s quit   %s controls", screens_key(t, BTN_MENU_UP, up),
+             screens_key(t, BTN_MENU_DOWN, down), screens_key(t, BTN_CONFIRM, open), screens_key(t, BTN_BACK, quit),
+             screens_key(t, BTN_HELP, help));
+}
+
+void picker_input(trainer *t, const controls *c)
+{
+    picker_state *p = &t->picker;
+    if (p->n_cases == 0)
+        return;
+    if (c->pressed[BTN_MENU_UP])
+        p->sel = (p->sel + p->n_cases - 1) % p->n_cases;
+    if (c->pressed[BTN_MENU_DOWN])
+        p->sel = (p->sel + 1) % p->n_cases;
+    bool open = c->pressed[BTN_CONFIRM];
+    if (c->clicked) {
+        int hit = picker_hit(t, c->click_x, c->click_y);
+        if (hit >= 0) {
+            open = hit == p->sel;
+            p->sel = hit;
+        }
+    }
+    if (!open)
+        return;
+    trainer_case *k = &p->cases[p->sel];
+    if (!k->ok)
+        return;
+    char err[2048];
+    if (!trainer_open_case(t, k->path, err, sizeof err)) {
+        k->ok = false;
+        if (snprintf(k->error, sizeof k->error, "%s", err) >= (int)sizeof k->error)
+            fprintf(stderr, "%s\n", err); /* the whole list, where the screen has no room */
+    }
+}

@@ -1,0 +1,306 @@
+/* trainer_session: the scan screen's session, in one place. The window is one source and
+ * the owner thread of a driver (sim/core/driver.h): every action goes through trainer_do,
+ * which pushes it and steps the driver; the action-log recorder (sim/store/action_log.h)
+ * writes it, flushed at once, so `mesosim run` replays a crashed or finished session to the
+ * same report, and writes the report atomically at the end. An injection also keeps the
+ * B-mode frame of that instant for the debrief. tsession_feedback turns the driver's typed
+ * events (pops, hub, verdicts, adverse events) into messages and into the controls_feedback
+ * the device sources may render. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "action_log.h"
+#include "trainer_internal.h"
+
+static bool grow_array(void **items, int *cap, int need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    int c = *cap ? *cap : 16;
+    while (c < need)
+        c *= 2;
+    void *p = realloc(*items, (size_t)c * elem);
+    if (!p)
+        return false;
+    *items = p;
+    *cap = c;
+    return true;
+}
+
+void tsession_clear_snapshots(trainer *t)
+{
+    for (int i = 0; i < t->run.n_snaps; i++) {
+        free(t->run.snaps[i].pixels);
+        if (t->gl)
+            image_tex_destroy(&t->run.snaps[i].tex);
+    }
+    free(t->run.snaps);
+    t->run.snaps = NULL;
+    t->run.n_snaps = t->run.cap_snaps = 0;
+}
+
+void tsession_close(trainer *t)
+{
+    /* A session closed before its end is kept, marked unfinished (its log holds every
+     * action; the report says "finished": false). */
+    if (t->run.d && !driver_finished(t->run.d))
+        driver_finish(t->run.d, session_time_s(t->run.s), false);
+    driver_destroy(t->run.d);
+    t->run.d = NULL;
+    t->run.s = NULL;
+    free(t->run.ev);
+    t->run.ev = NULL;
+    t->run.n_ev = t->run.cap_ev = 0;
+    t->scan.have_img = false; /* the image was of this session */
+}
+
+static void make_dirs(const char *dir)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(buf, 0755);
+            *p = '/';
+        }
+    mkdir(buf, 0755);
+}
+
+static void open_log(trainer *t)
+{
+    t->run.log_path[0] = t->run.report_path[0] = '\0';
+    char dir[1024];
+    if (t->def.log_dir && !t->def.log_dir[0])
+        return;
+    if (t->def.log_dir) {
+        snprintf(dir, sizeof dir, "%s", t->def.log_dir);
+    } else {
+        const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+        if (xdg && xdg[0] == '/')
+            snprintf(dir, sizeof dir, "%s/mesosim/sessions", xdg);
+        else
+            snprintf(dir, sizeof dir, "%s/.local/share/mesosim/sessions", home && *home ? home : ".");
+    }
+    make_dirs(dir);
+    const char *base = strrchr(t->open.path, '/');
+    base = base ? base + 1 : t->open.path;
+    char stem[128];
+    if (snprintf(stem, sizeof stem, "%s", base) >= (int)sizeof stem)
+        stem[sizeof stem - 1] = '\0'; /* a long case name is cut in the log's file name only */
+    char *dot = strrchr(stem, '.');
+    if (dot)
+        *dot = '\0';
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    /* A second session in the same second gets its own file. */
+    for (int k = 0; k < 100; k++) {
+        int w = k == 0 ? snprintf(t->run.log_path, sizeof t->run.log_path, "%s/%s-%s.jsonl", dir, stem, stamp)
+                       : snprintf(t->run.log_path, sizeof t->run.log_path, "%s/%s-%s-%d.jsonl", dir, stem, stamp, k);
+        if (w >= (int)sizeof t->run.log_path) {
+            fprintf(stderr, "mesosim: the session log path under %s is too long (the session is not recorded)\n", dir);
+            t->run.log_path[0] = '\0';
+            return;
+        }
+        if (access(t->run.log_path, F_OK) != 0)
+            break;
+    }
+    char abs[4096];
+    const char *scen = realpath(t->open.path, abs) ? abs : t->open.path;
+    snprintf(t->run.report_path, sizeof t->run.report_path, "%.*s.report.json",
+             (int)(strlen(t->run.log_path) - 6), t->run.log_path);
+    char comment[9000];
+    snprintf(comment, sizeof comment,
+             "# mesosim %s session log (docs/actions.md), written as it happens.\n"
+             "# scenario: %s\n"
+             "# replay: mesosim run --scenario %s --actions %s --report REPORT.json\n",
+             MESOSIM_VERSION, scen, scen, t->run.log_path);
+    recorder rec;
+    char err[300];
+    if (!alog_create(&(alog_def){.log_path = t->run.log_path, .report_path = t->run.report_path,
+                                 .comment = comment}, &rec, err, sizeof err) ||
+        !driver_add_recorder(t->run.d, &rec, err, sizeof err)) {
+        fprintf(stderr, "mesosim: %s (the session is not recorded)\n", err);
+        t->run.log_path[0] = t->run.report_path[0] = '\0';
+    }
+}
+
+bool tsession_begin(trainer *t, char *err, size_t n)
+{
+    tsession_close(t);
+    tsession_clear_snapshots(t);
+    driver_def dd = driver_default_def();
+    dd.sc = &t->open.sc;
+    dd.simulator_version = MESOSIM_VERSION;
+    t->run.d = driver_create(&dd, err, n);
+    if (!t->run.d)
+        return false;
+    t->run.s = driver_session(t->run.d);
+    t->run.n_ev = 0;
+    memset(&t->run.fb, 0, sizeof t->run.fb);
+    t->run.last_force_n = 0.0;
+    open_log(t);
+    return true;
+}
+
+/* Keeps the step's events for tsession_feedback. */
+static void gather_events(trainer *t)
+{
+    int n;
+    const session_event *ev = driver_events(t->run.d, &n);
+    if (n > 0 && grow_array((void **)&t->run.ev, &t->run.cap_ev, t->run.n_ev + n, sizeof *ev)) {
+        memcpy(t->run.ev + t->run.n_ev, ev, (size_t)n * sizeof *ev);
+        t->run.n_ev += n;
+    }
+}
+
+double tsession_advance_to(trainer *t, double t_s)
+{
+    double now = fmax(t_s, session_time_s(t->run.s));
+    driver_step(t->run.d, now);
+    gather_events(t);
+    return now;
+}
+
+/* The B-mode image the instant an injection starts, and where the tip truly is: the debrief
+ * shows what the trainee saw against the truth. One extra synthesis per injection. */
+static void snapshot(trainer *t, trainer_snapshot *s)
+{
+    memset(s, 0, sizeof *s);
+    phantom_inclusion dyn[BMODE_MAX_DYN];
+    bmode_scene scene;
+    const driver_snapshot *snap = driver_acquire(t->run.d);
+    driver_snapshot_scene(snap, &scene, dyn);
+    bmode_image img;
+    char err[256];
+    int rc = bmode_render(t->bm, &scene, &img, err, sizeof err);
+    s->tip_ok = snap->tip_in_image;
+    memcpy(s->tip_img_mm, snap->tip_img_mm, sizeof s->tip_img_mm);
+    driver_release(t->run.d, snap);
+    if (rc != 0)
+        return;
+    size_t n = (size_t)img.rows * (size_t)img.cols;
+    s->pixels = malloc(n);
+    if (!s->pixels)
+        return;
+    memcpy(s->pixels, img.pixels, n);
+    s->rows = img.rows, s->cols = img.cols;
+    s->dz_mm = img.dz_mm, s->dx_mm = img.dx_mm;
+    s->x0_mm = img.x0_mm, s->z0_mm = img.z0_mm;
+}
+
+bool trainer_do(trainer *t, const action *a, char *err, size_t n)
+{
+    if (!t->run.d || driver_finished(t->run.d)) {
+        snprintf(err, n, "no session");
+        return false;
+    }
+    action b = *a;
+    if (b.t_s < session_time_s(t->run.s))
+        b.t_s = session_time_s(t->run.s);
+    if (!driver_push(t->run.d, &b)) {
+        snprintf(err, n, "too many actions waiting");
+        return false;
+    }
+    driver_step(t->run.d, b.t_s);
+    gather_events(t);
+    int ne;
+    const session_event *ev = driver_events(t->run.d, &ne);
+    bool ok = true, injected = false;
+    for (int i = 0; i < ne; i++) {
+        if (ev[i].kind == SEV_ACTION_REFUSED) {
+            snprintf(err, n, "%s", ev[i].message);
+            ok = false;
+        }
+        injected = injected || ev[i].kind == SEV_INJECTION_STARTED;
+    }
+    if (injected && grow_array((void **)&t->run.snaps, &t->run.cap_snaps, t->run.n_snaps + 1,
+                               sizeof *t->run.snaps))
+        snapshot(t, &t->run.snaps[t->run.n_snaps++]);
+    return ok;
+}
+
+void trainer_end_session(trainer *t, double t_s)
+{
+    if (!t->run.d)
+        return;
+    driver_finish(t->run.d, fmax(t_s, session_time_s(t->run.s)), true);
+    gather_events(t);
+    driver_stats st = driver_get_stats(t->run.d);
+    if (st.record_failures > 0) {
+        fprintf(stderr, "mesosim: %s\n", st.record_error);
+        t->run.report_path[0] = '\0';
+    }
+    debrief_enter(t);
+}
+
+/* Rumble cues: strengths and lengths chosen to be felt, not measured. The hub reaching the
+ * skin is a hard stop (the strong low motor, short); an adverse event is a warning (the high
+ * motor, longer). */
+#define HUB_RUMBLE_LOW 0.8
+#define HUB_RUMBLE_MS 150.0
+#define EVENT_RUMBLE_HIGH 0.6
+#define EVENT_RUMBLE_MS 400.0
+
+void tsession_feedback(trainer *t)
+{
+    const needle *nd = session_needle(t->run.s);
+    controls_feedback *fb = &t->run.fb;
+    memset(fb, 0, sizeof *fb);
+    double force = 0.0;
+    if (needle_placed(nd)) {
+        /* The tissue pushes back along the shaft: on the hand, against the direction of travel. */
+        force = needle_force_n(nd, t->scan.needle_speed_mm_s);
+        double dir[3];
+        needle_dir(nd, dir);
+        for (int i = 0; i < 3; i++)
+            fb->force_n[i] = -force * dir[i];
+    }
+    const score_session *m = session_metrics(t->run.s);
+    for (int i = 0; i < t->run.n_ev; i++) {
+        const session_event *e = &t->run.ev[i];
+        switch (e->kind) {
+        case SEV_LAYER_ENTERED:
+            if (e->value > 0) { /* by a pop */
+                scan_say(t, 0xffffffff, "Pop: the tip broke into the %s.", tissue_name(e->tissue));
+                fb->pop_count++;
+                /* A pop releases the load the tip held: its strength is the share of the last
+                 * frame's force that is gone. */
+                double last = t->run.last_force_n;
+                fb->pop_strength = last > 1e-9 ? fmin(fmax((last - force) / last, 0.0), 1.0) : 0.0;
+            }
+            break;
+        case SEV_HUB_ON_SKIN:
+            scan_say(t, 0xffd080ff, "Hub on the skin: the needle is fully inserted.");
+            fb->rumble_low = HUB_RUMBLE_LOW;
+            fb->rumble_ms = HUB_RUMBLE_MS;
+            break;
+        case SEV_INJECTION_STARTED: {
+            const score_injection *in = e->injection >= 0 && e->injection < m->n_inj ? &m->inj[e->injection] : NULL;
+            if (in)
+                scan_say(t, in->verdict == VERDICT_INTRADERMAL ? 0x90ff90ff : 0xffa080ff,
+                         "Injection %d: %s, tip %.2f mm deep%s", e->injection + 1,
+                         score_verdict_name(in->verdict), in->tip_depth_mm,
+                         in->tip_in_slice ? "" : ", tip NOT in the image slice");
+            break;
+        }
+        case SEV_ADVERSE:
+            scan_say(t, 0xff8080ff, "Adverse event: %s", score_adverse_name(e->adverse));
+            fb->rumble_high = EVENT_RUMBLE_HIGH;
+            fb->rumble_ms = fmax(fb->rumble_ms, EVENT_RUMBLE_MS);
+            break;
+        default:
+            break;
+        }
+    }
+    t->run.n_ev = 0;
+    t->run.last_force_n = force;
+}
