@@ -224,7 +224,14 @@ static const broken_case k_broken[] = {
     {"zero thickness",
      "{\"version\": 1, \"phantom\": {\"layers\": [\n {\"tissue\": \"epidermis\", \"thickness_mm\": 0.1},\n"
      " {\"tissue\": \"dermis\", \"thickness_mm\": 0},\n {\"tissue\": \"fat\"}]}}",
-     "phantom.layers[1].thickness_mm", 3, "must be > 0"},
+     "phantom.layers[1].thickness_mm", 3, "must be within 0.005..50 mm, got 0"},
+    /* The sizes' minimums are sizes (limits.c), not just "above zero". */
+    {"surface feature 1e-170 mm wide",
+     "{\"version\": 1, \"phantom\": {\"surface\": [\n {\"kind\": \"fold\", \"width_mm\": 1e-170}]}}",
+     "phantom.surface[0].width_mm", 2, "must be within 0.1..100 mm, got 1e-170"},
+    {"tilt beyond the window's 30 degrees",
+     "{\"version\": 1, \"probe\": {\"pose\":\n {\"tilt_deg\": 31}}}", "probe.pose.tilt_deg", 2,
+     "must be within -30..30 deg, got 31"},
     {"negative thickness",
      "{\"version\": 1, \"phantom\": {\"layers\": [\n {\"tissue\": \"dermis\", \"thickness_mm\": -2},\n"
      " {\"tissue\": \"fat\"}]}}",
@@ -292,7 +299,7 @@ static const broken_case k_broken[] = {
     {"vessel radius zero",
      "{\"version\": 1, \"phantom\": {\"vessels\": [{\"a_mm\": [0,0,3], \"b_mm\": [5,0,3],\n"
      " \"radius_mm\": 0}]}}",
-     "phantom.vessels[0].radius_mm", 2, "must be > 0"},
+     "phantom.vessels[0].radius_mm", 2, "must be within 0.05..10 mm, got 0"},
     {"vessel of zero length",
      "{\"version\": 1, \"phantom\": {\"vessels\": [{\"a_mm\": [0,0,3],\n \"b_mm\": [0,0,3]}]}}",
      "phantom.vessels[0].b_mm", 2, "must differ"},
@@ -624,11 +631,13 @@ static void test_schema_matches_range_table(void **state)
         json_t *n = schema_node(root, r->path);
         if (!n)
             fail_msg("schema has no node for %s", r->path);
-        const char *lo_key = r->min_exclusive ? "exclusiveMinimum" : "minimum";
+        const limit *l = limit_get(r->limit);
+        assert_non_null(l);
+        const char *lo_key = l->min_exclusive ? "exclusiveMinimum" : "minimum";
         json_t *lo = json_object_get(n, lo_key), *hi = json_object_get(n, "maximum");
-        if (!lo || !hi || json_number_value(lo) != r->min || json_number_value(hi) != r->max)
+        if (!lo || !hi || json_number_value(lo) != l->min || json_number_value(hi) != l->max)
             fail_msg("%s: schema %s/maximum differ from the loader's %g..%g", r->path, lo_key,
-                     r->min, r->max);
+                     l->min, l->max);
         const char *type = json_string_value(json_object_get(n, "type"));
         assert_non_null(type);
         if (strcmp(type, r->integer ? "integer" : "number") != 0)

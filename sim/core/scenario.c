@@ -55,132 +55,135 @@ typedef struct field {
     size_t off;
 } field;
 
-#define NUM(path, lo, hi, unit, base, type, member)                                          \
-    {{path, lo, hi, false, false, unit}, ST_DOUBLE, base, offsetof(type, member)}
-#define SIZE(path, hi, unit, base, type, member)                                             \
-    {{path, 0.0, hi, true, false, unit}, ST_DOUBLE, base, offsetof(type, member)}
-#define INT(path, lo, hi, base, type, member)                                                \
-    {{path, lo, hi, false, true, ""}, ST_INT, base, offsetof(type, member)}
-#define CODE(path, lo, hi, excl, unit) {{path, lo, hi, excl, false, unit}, ST_NONE, B_SCENARIO, 0}
+#define NUM(path, lim, base, type, member)                                                   \
+    {{path, lim, false}, ST_DOUBLE, base, offsetof(type, member)}
+#define INT(path, lim, base, type, member)                                                   \
+    {{path, lim, true}, ST_INT, base, offsetof(type, member)}
+#define CODE(path, lim) {{path, lim, false}, ST_NONE, B_SCENARIO, 0}
 
-/* Ranges are physical plausibility for thoracolumbar skin at 10-22 MHz, and never wider than
- * what phantom_create and probe_check accept (phantom.c, probe.c), so a value that passes here
- * is also accepted there and the message can name the exact key. */
+/* Every range is a row of the one limits table (limits.c, with the reasons), which is never
+ * wider than what phantom_create and probe_check accept, so a value that passes here is also
+ * accepted there and the message can name the exact key. */
 static const field k_fields[] = {
-    {{"version", 1, 1, false, true, ""}, ST_NONE, B_SCENARIO, 0},
-    {{"seed", 0, 4294967295.0, false, true, ""}, ST_U32, B_SCENARIO, offsetof(scenario, seed)},
-    NUM("patient.age_years", 0, 120, "years", B_PATIENT, scenario_patient, age_years),
+    {{"version", LIM_VERSION, true}, ST_NONE, B_SCENARIO, 0},
+    {{"seed", LIM_SEED, true}, ST_U32, B_SCENARIO, offsetof(scenario, seed)},
+    NUM("patient.age_years", LIM_AGE_YEARS, B_PATIENT, scenario_patient, age_years),
 
-    NUM("phantom.width_mm", 10, 200, "mm", B_PHANTOM, phantom_def, width_mm),
-    NUM("phantom.length_mm", 10, 200, "mm", B_PHANTOM, phantom_def, length_mm),
-    SIZE("phantom.layers[].thickness_mm", 50, "mm", B_LAYER, phantom_layer_def, thickness_mm),
-    NUM("phantom.layers[].variation", 0, 0.5, "", B_LAYER, phantom_layer_def, variation),
-    SIZE("phantom.layers[].variation_wavelength_mm", 1000, "mm", B_LAYER, phantom_layer_def,
-         variation_wavelength_mm),
-    NUM("phantom.surface[].x_mm", -100, 100, "mm", B_FEATURE, phantom_feature_def, x_mm),
-    NUM("phantom.surface[].y_mm", -100, 100, "mm", B_FEATURE, phantom_feature_def, y_mm),
-    SIZE("phantom.surface[].height_mm", 20, "mm", B_FEATURE, phantom_feature_def, height_mm),
-    SIZE("phantom.surface[].width_mm", 100, "mm", B_FEATURE, phantom_feature_def, width_mm),
-    NUM("phantom.surface[].angle_deg", -360, 360, "deg", B_FEATURE, phantom_feature_def,
+    NUM("phantom.width_mm", LIM_PATCH_MM, B_PHANTOM, phantom_def, width_mm),
+    NUM("phantom.length_mm", LIM_PATCH_MM, B_PHANTOM, phantom_def, length_mm),
+    NUM("phantom.layers[].thickness_mm", LIM_LAYER_THICKNESS_MM, B_LAYER, phantom_layer_def,
+        thickness_mm),
+    NUM("phantom.layers[].variation", LIM_LAYER_VARIATION, B_LAYER, phantom_layer_def,
+        variation),
+    NUM("phantom.layers[].variation_wavelength_mm", LIM_LAYER_WAVELENGTH_MM, B_LAYER,
+        phantom_layer_def, variation_wavelength_mm),
+    NUM("phantom.surface[].x_mm", LIM_POSITION_MM, B_FEATURE, phantom_feature_def, x_mm),
+    NUM("phantom.surface[].y_mm", LIM_POSITION_MM, B_FEATURE, phantom_feature_def, y_mm),
+    NUM("phantom.surface[].height_mm", LIM_FEATURE_HEIGHT_MM, B_FEATURE, phantom_feature_def,
+        height_mm),
+    NUM("phantom.surface[].width_mm", LIM_FEATURE_WIDTH_MM, B_FEATURE, phantom_feature_def,
+        width_mm),
+    NUM("phantom.surface[].angle_deg", LIM_ROTATION_DEG, B_FEATURE, phantom_feature_def,
         angle_deg),
-    CODE("phantom.vessels[].a_mm[]", -100, 100, false, "mm"),
-    CODE("phantom.vessels[].b_mm[]", -100, 100, false, "mm"),
-    /* Dermal and subcutaneous vessels of the back: perforators 0.7 +- 0.24 mm across, lumbar
-     * perforator bundles up to 5 mm (tissue.md section 7). */
-    SIZE("phantom.vessels[].radius_mm", 10, "mm", B_VESSEL, phantom_vessel_def, radius_mm),
-    NUM("phantom.vessels[].wall_mm", 0, 2, "mm", B_VESSEL, phantom_vessel_def, wall_mm),
-    CODE("phantom.inclusions[].c_mm[]", -100, 100, false, "mm"),
-    CODE("phantom.inclusions[].radius_mm", 0, 25, true, "mm"),
-    CODE("phantom.inclusions[].radii_mm[]", 0, 25, true, "mm"),
-    {{"phantom.inclusions[].amplitude", 0, 1000, true, false, ""}, ST_DOUBLE, B_INCLUSION,
-     offsetof(phantom_inclusion, amplitude)},
-    /* Tissue ranges span gas (336 m/s, 1.26 kg/m3) to steel (5790 m/s, 7910 kg/m3),
-     * tissue.md section 2a. */
-    NUM("phantom.tissues.*.speed_m_s", 200, 7000, "m/s", B_TISSUE, tissue_props, speed_m_s),
-    NUM("phantom.tissues.*.density_kg_m3", 0.5, 20000, "kg/m^3", B_TISSUE, tissue_props,
+    CODE("phantom.vessels[].a_mm[]", LIM_POSITION_MM),
+    CODE("phantom.vessels[].b_mm[]", LIM_POSITION_MM),
+    NUM("phantom.vessels[].radius_mm", LIM_VESSEL_RADIUS_MM, B_VESSEL, phantom_vessel_def,
+        radius_mm),
+    NUM("phantom.vessels[].wall_mm", LIM_VESSEL_WALL_MM, B_VESSEL, phantom_vessel_def, wall_mm),
+    CODE("phantom.inclusions[].c_mm[]", LIM_POSITION_MM),
+    CODE("phantom.inclusions[].radius_mm", LIM_INCLUSION_RADIUS_MM),
+    CODE("phantom.inclusions[].radii_mm[]", LIM_INCLUSION_RADIUS_MM),
+    NUM("phantom.inclusions[].amplitude", LIM_INCLUSION_AMPLITUDE, B_INCLUSION,
+        phantom_inclusion, amplitude),
+    NUM("phantom.tissues.*.speed_m_s", LIM_TISSUE_SPEED_M_S, B_TISSUE, tissue_props, speed_m_s),
+    NUM("phantom.tissues.*.density_kg_m3", LIM_TISSUE_DENSITY_KG_M3, B_TISSUE, tissue_props,
         density_kg_m3),
-    NUM("phantom.tissues.*.atten_db_cm_mhz", 0, 50, "dB/cm/MHz^b", B_TISSUE, tissue_props,
+    NUM("phantom.tissues.*.atten_db_cm_mhz", LIM_TISSUE_ATTEN_DB_CM_MHZ, B_TISSUE, tissue_props,
         atten_db_cm_mhz),
-    NUM("phantom.tissues.*.atten_exponent", 0.5, 2.5, "", B_TISSUE, tissue_props,
+    NUM("phantom.tissues.*.atten_exponent", LIM_TISSUE_ATTEN_EXPONENT, B_TISSUE, tissue_props,
         atten_exponent),
-    NUM("phantom.tissues.*.backscatter", 0, 100, "", B_TISSUE, tissue_props, backscatter),
-    NUM("phantom.mechanics.fat_strain_per_n", 0, 1, "1/N", B_PHANTOM, phantom_def,
+    NUM("phantom.tissues.*.backscatter", LIM_TISSUE_BACKSCATTER, B_TISSUE, tissue_props,
+        backscatter),
+    NUM("phantom.mechanics.fat_strain_per_n", LIM_FAT_STRAIN_PER_N, B_PHANTOM, phantom_def,
         fat_strain_per_n),
-    NUM("phantom.mechanics.fat_max_strain", 0, 0.9, "", B_PHANTOM, phantom_def, fat_max_strain),
-    SIZE("phantom.mechanics.vein_collapse_n", 50, "N", B_PHANTOM, phantom_def, vein_collapse_n),
-    NUM("phantom.texture.septa_spacing_mm", 0.2, 20, "mm", B_PHANTOM, phantom_def,
+    NUM("phantom.mechanics.fat_max_strain", LIM_FAT_MAX_STRAIN, B_PHANTOM, phantom_def,
+        fat_max_strain),
+    NUM("phantom.mechanics.vein_collapse_n", LIM_VEIN_COLLAPSE_N, B_PHANTOM, phantom_def,
+        vein_collapse_n),
+    NUM("phantom.texture.septa_spacing_mm", LIM_SEPTA_SPACING_MM, B_PHANTOM, phantom_def,
         septa_spacing_mm),
-    NUM("phantom.texture.muscle_fibre_angle_deg", -180, 180, "deg", B_PHANTOM, phantom_def,
+    NUM("phantom.texture.muscle_fibre_angle_deg", LIM_FIBRE_ANGLE_DEG, B_PHANTOM, phantom_def,
         muscle_fibre_angle_deg),
-    NUM("phantom.texture.muscle_pennation_deg", 0, 60, "deg", B_PHANTOM, phantom_def,
+    NUM("phantom.texture.muscle_pennation_deg", LIM_PENNATION_DEG, B_PHANTOM, phantom_def,
         muscle_pennation_deg),
-    NUM("phantom.texture.perimysium_spacing_mm", 0.1, 10, "mm", B_PHANTOM, phantom_def,
-        perimysium_spacing_mm),
+    NUM("phantom.texture.perimysium_spacing_mm", LIM_PERIMYSIUM_SPACING_MM, B_PHANTOM,
+        phantom_def, perimysium_spacing_mm),
 
-    /* Probe limits as probe_check (probe.c): dermatologic work at 10-22 MHz and 5-40 mm. */
-    NUM("probe.freq_mhz", 10, 22, "MHz", B_PROBE, probe_def, freq_mhz),
-    NUM("probe.bandwidth_frac", 0.2, 1.2, "", B_PROBE, probe_def, bandwidth_frac),
-    NUM("probe.pitch_mm", 0.03, 0.5, "mm", B_PROBE, probe_def, pitch_mm),
-    INT("probe.n_elements", 16, 512, B_PROBE, probe_def, n_elements),
-    INT("probe.n_lines", 16, 1024, B_PROBE, probe_def, n_lines),
-    NUM("probe.rx_fnumber", 0.5, 5, "", B_PROBE, probe_def, rx_fnumber),
-    NUM("probe.tx_focus_mm", 1, 60, "mm", B_PROBE, probe_def, tx_focus_mm),
-    NUM("probe.elev_focus_mm", 1, 60, "mm", B_PROBE, probe_def, elev_focus_mm),
-    NUM("probe.elev_height_mm", 0.2, 10, "mm", B_PROBE, probe_def, elev_height_mm),
-    NUM("probe.depth_mm", 5, 40, "mm", B_PROBE, probe_def, depth_mm),
-    NUM("probe.gain_db", -40, 60, "dB", B_PROBE, probe_def, gain_db),
-    NUM("probe.dynamic_range_db", 20, 100, "dB", B_PROBE, probe_def, dynamic_range_db),
-    NUM("probe.tgc_db_cm_mhz", 0, 5, "dB/cm/MHz", B_PROBE, probe_def, tgc_db_cm_mhz),
-    CODE("probe.tgc_db[]", -40, 40, false, "dB"),
-    NUM("probe.pose.x_mm", -100, 100, "mm", B_POSE, probe_pose, x_mm),
-    NUM("probe.pose.y_mm", -100, 100, "mm", B_POSE, probe_pose, y_mm),
-    NUM("probe.pose.rot_deg", -360, 360, "deg", B_POSE, probe_pose, rot_deg),
-    NUM("probe.pose.tilt_deg", -45, 45, "deg", B_POSE, probe_pose, tilt_deg),
-    NUM("probe.pose.rock_deg", -45, 45, "deg", B_POSE, probe_pose, rock_deg),
-    NUM("probe.pose.pressure_n", 0, 50, "N", B_POSE, probe_pose, pressure_n),
+    NUM("probe.freq_mhz", LIM_FREQ_MHZ, B_PROBE, probe_def, freq_mhz),
+    NUM("probe.bandwidth_frac", LIM_BANDWIDTH_FRAC, B_PROBE, probe_def, bandwidth_frac),
+    NUM("probe.pitch_mm", LIM_PITCH_MM, B_PROBE, probe_def, pitch_mm),
+    INT("probe.n_elements", LIM_N_ELEMENTS, B_PROBE, probe_def, n_elements),
+    INT("probe.n_lines", LIM_N_LINES, B_PROBE, probe_def, n_lines),
+    NUM("probe.rx_fnumber", LIM_RX_FNUMBER, B_PROBE, probe_def, rx_fnumber),
+    NUM("probe.tx_focus_mm", LIM_FOCUS_MM, B_PROBE, probe_def, tx_focus_mm),
+    NUM("probe.elev_focus_mm", LIM_FOCUS_MM, B_PROBE, probe_def, elev_focus_mm),
+    NUM("probe.elev_height_mm", LIM_ELEV_HEIGHT_MM, B_PROBE, probe_def, elev_height_mm),
+    NUM("probe.depth_mm", LIM_DEPTH_MM, B_PROBE, probe_def, depth_mm),
+    NUM("probe.gain_db", LIM_GAIN_DB, B_PROBE, probe_def, gain_db),
+    NUM("probe.dynamic_range_db", LIM_DYNAMIC_RANGE_DB, B_PROBE, probe_def, dynamic_range_db),
+    NUM("probe.tgc_db_cm_mhz", LIM_TGC_DB_CM_MHZ, B_PROBE, probe_def, tgc_db_cm_mhz),
+    CODE("probe.tgc_db[]", LIM_TGC_ZONE_DB),
+    NUM("probe.pose.x_mm", LIM_POSITION_MM, B_POSE, probe_pose, x_mm),
+    NUM("probe.pose.y_mm", LIM_POSITION_MM, B_POSE, probe_pose, y_mm),
+    NUM("probe.pose.rot_deg", LIM_ROTATION_DEG, B_POSE, probe_pose, rot_deg),
+    NUM("probe.pose.tilt_deg", LIM_TILT_DEG, B_POSE, probe_pose, tilt_deg),
+    NUM("probe.pose.rock_deg", LIM_ROCK_DEG, B_POSE, probe_pose, rock_deg),
+    NUM("probe.pose.pressure_n", LIM_PRESSURE_N, B_POSE, probe_pose, pressure_n),
 
-    /* Needle: gauges 27/30/32 and lengths 4/6/13 mm (tissue.md 4, 4b; needle_check names the
-     * allowed values). Puncture forces up to the 19.2 N top of the literature range
-     * (tissue.md 4); the rest bound typos, not physiology. */
-    INT("needle.gauge", 27, 32, B_NEEDLE, needle_def, gauge),
-    NUM("needle.length_mm", 4, 13, "mm", B_NEEDLE, needle_def, length_mm),
-    NUM("needle.dimple_residual_frac", 0, 1, "", B_NEEDLE, needle_def, dimple_residual_frac),
-    SIZE("needle.haematoma_radius_mm", 10, "mm", B_NEEDLE, needle_def, haematoma_radius_mm),
-    SIZE("needle.haematoma_growth_s", 600, "s", B_NEEDLE, needle_def, haematoma_growth_s),
-    NUM("needle.tissues.*.puncture_n", 0, 20, "N", B_MECH, needle_tissue_mech, puncture_n),
-    SIZE("needle.tissues.*.stiffness_n_mm", 100, "N/mm", B_MECH, needle_tissue_mech,
-         stiffness_n_mm),
-    NUM("needle.tissues.*.friction_n_mm", 0, 5, "N/mm", B_MECH, needle_tissue_mech,
+    INT("needle.gauge", LIM_NEEDLE_GAUGE, B_NEEDLE, needle_def, gauge),
+    NUM("needle.length_mm", LIM_NEEDLE_LENGTH_MM, B_NEEDLE, needle_def, length_mm),
+    NUM("needle.dimple_residual_frac", LIM_DIMPLE_RESIDUAL_FRAC, B_NEEDLE, needle_def,
+        dimple_residual_frac),
+    NUM("needle.haematoma_radius_mm", LIM_HAEMATOMA_RADIUS_MM, B_NEEDLE, needle_def,
+        haematoma_radius_mm),
+    NUM("needle.haematoma_growth_s", LIM_HAEMATOMA_GROWTH_S, B_NEEDLE, needle_def,
+        haematoma_growth_s),
+    NUM("needle.tissues.*.puncture_n", LIM_PUNCTURE_N, B_MECH, needle_tissue_mech, puncture_n),
+    NUM("needle.tissues.*.stiffness_n_mm", LIM_INTERFACE_STIFFNESS_N_MM, B_MECH,
+        needle_tissue_mech, stiffness_n_mm),
+    NUM("needle.tissues.*.friction_n_mm", LIM_FRICTION_N_MM, B_MECH, needle_tissue_mech,
         friction_n_mm),
-    NUM("needle.tissues.*.cutting_n", 0, 10, "N", B_MECH, needle_tissue_mech, cutting_n),
-    /* Drug: up to 5 mL per point (gas included), plunger 0.001-1 mL/s. */
-    SIZE("drug.volume_ml", 5, "mL", B_DRUG, drug_def, volume_ml),
-    NUM("drug.rate_ml_s", 0.001, 1, "mL/s", B_DRUG, drug_def, rate_ml_s),
-    SIZE("drug.bleb_ref_ml", 1, "mL", B_DRUG, drug_def, bleb_ref_ml),
-    SIZE("drug.bleb_ref_mm", 30, "mm", B_DRUG, drug_def, bleb_ref_mm),
-    NUM("drug.wheal_frac", 0, 1, "", B_DRUG, drug_def, wheal_frac),
-    SIZE("drug.fat_sheet_mm", 5, "mm", B_DRUG, drug_def, fat_sheet_mm),
-    NUM("drug.gas_fill", 0.05, 1, "", B_DRUG, drug_def, gas_fill),
-    SIZE("drug.gas_fade_s", 36000, "s", B_DRUG, drug_def, gas_fade_s),
-    NUM("plan.points[].x_mm", -100, 100, "mm", B_PLAN_POINT, plan_point, x_mm),
-    NUM("plan.points[].y_mm", -100, 100, "mm", B_PLAN_POINT, plan_point, y_mm),
-    SIZE("plan.spacing_mm", 100, "mm", B_PLAN, score_plan, spacing_mm),
-    NUM("plan.angle_deg", 1, 90, "deg", B_PLAN, score_plan, angle_deg),
-    NUM("scoring.pass_mark", 0, 100, "", B_RULES, score_rules, pass_mark),
-    SIZE("scoring.assessment_tol_mm", 10, "mm", B_RULES, score_rules, assessment_tol_mm),
-    SIZE("scoring.depth_sd_tol_mm", 10, "mm", B_RULES, score_rules, depth_sd_tol_mm),
-    SIZE("scoring.spacing_tol_mm", 100, "mm", B_RULES, score_rules, spacing_tol_mm),
-    SIZE("scoring.time_limit_s", 86400, "s", B_RULES, score_rules, time_limit_s),
-    NUM("scoring.superficial_margin_mm", 0, 2, "mm", B_RULES, score_rules,
+    NUM("needle.tissues.*.cutting_n", LIM_CUTTING_N, B_MECH, needle_tissue_mech, cutting_n),
+    NUM("drug.volume_ml", LIM_DRUG_VOLUME_ML, B_DRUG, drug_def, volume_ml),
+    NUM("drug.rate_ml_s", LIM_INJECT_RATE_ML_S, B_DRUG, drug_def, rate_ml_s),
+    NUM("drug.bleb_ref_ml", LIM_BLEB_REF_ML, B_DRUG, drug_def, bleb_ref_ml),
+    NUM("drug.bleb_ref_mm", LIM_BLEB_REF_MM, B_DRUG, drug_def, bleb_ref_mm),
+    NUM("drug.wheal_frac", LIM_FRACTION, B_DRUG, drug_def, wheal_frac),
+    NUM("drug.fat_sheet_mm", LIM_FAT_SHEET_MM, B_DRUG, drug_def, fat_sheet_mm),
+    NUM("drug.gas_fill", LIM_GAS_FILL, B_DRUG, drug_def, gas_fill),
+    NUM("drug.gas_fade_s", LIM_GAS_FADE_S, B_DRUG, drug_def, gas_fade_s),
+    NUM("plan.points[].x_mm", LIM_POSITION_MM, B_PLAN_POINT, plan_point, x_mm),
+    NUM("plan.points[].y_mm", LIM_POSITION_MM, B_PLAN_POINT, plan_point, y_mm),
+    NUM("plan.spacing_mm", LIM_PLAN_SPACING_MM, B_PLAN, score_plan, spacing_mm),
+    NUM("plan.angle_deg", LIM_NEEDLE_ANGLE_DEG, B_PLAN, score_plan, angle_deg),
+    NUM("scoring.pass_mark", LIM_PASS_MARK, B_RULES, score_rules, pass_mark),
+    NUM("scoring.assessment_tol_mm", LIM_ASSESSMENT_TOL_MM, B_RULES, score_rules,
+        assessment_tol_mm),
+    NUM("scoring.depth_sd_tol_mm", LIM_DEPTH_SD_TOL_MM, B_RULES, score_rules, depth_sd_tol_mm),
+    NUM("scoring.spacing_tol_mm", LIM_SPACING_TOL_MM, B_RULES, score_rules, spacing_tol_mm),
+    NUM("scoring.time_limit_s", LIM_TIME_LIMIT_S, B_RULES, score_rules, time_limit_s),
+    NUM("scoring.superficial_margin_mm", LIM_SUPERFICIAL_MARGIN_MM, B_RULES, score_rules,
         superficial_margin_mm),
-    NUM("scoring.weights.placement", 0, 100, "", B_RULES, score_rules, weights[PART_PLACEMENT]),
-    NUM("scoring.weights.visibility", 0, 100, "", B_RULES, score_rules, weights[PART_VISIBILITY]),
-    NUM("scoring.weights.safety", 0, 100, "", B_RULES, score_rules, weights[PART_SAFETY]),
-    NUM("scoring.weights.procedure", 0, 100, "", B_RULES, score_rules, weights[PART_PROCEDURE]),
-    NUM("scoring.weights.assessment", 0, 100, "", B_RULES, score_rules,
+    NUM("scoring.weights.placement", LIM_WEIGHT, B_RULES, score_rules, weights[PART_PLACEMENT]),
+    NUM("scoring.weights.visibility", LIM_WEIGHT, B_RULES, score_rules,
+        weights[PART_VISIBILITY]),
+    NUM("scoring.weights.safety", LIM_WEIGHT, B_RULES, score_rules, weights[PART_SAFETY]),
+    NUM("scoring.weights.procedure", LIM_WEIGHT, B_RULES, score_rules, weights[PART_PROCEDURE]),
+    NUM("scoring.weights.assessment", LIM_WEIGHT, B_RULES, score_rules,
         weights[PART_ASSESSMENT]),
-    NUM("scoring.weights.technique", 0, 100, "", B_RULES, score_rules, weights[PART_TECHNIQUE]),
-    INT("guidance.hint_injections", 0, 50, B_GUIDANCE, scenario_guidance, hint_injections),
+    NUM("scoring.weights.technique", LIM_WEIGHT, B_RULES, score_rules, weights[PART_TECHNIQUE]),
+    INT("guidance.hint_injections", LIM_HINT_INJECTIONS, B_GUIDANCE, scenario_guidance,
+        hint_injections),
 };
 #define N_FIELDS ((int)(sizeof k_fields / sizeof k_fields[0]))
 
@@ -189,6 +192,27 @@ int scenario_range_count(void) { return N_FIELDS; }
 const scenario_range *scenario_range_at(int i)
 {
     return i >= 0 && i < N_FIELDS ? &k_fields[i].r : NULL;
+}
+
+/* True when x may stand at a row with range r; else the loader's message for it, the one
+ * scenario_check and the setters give too. */
+static bool range_check(const scenario_range *r, double x, char *msg, size_t n)
+{
+    const limit *l = limit_get(r->limit);
+    const char *sep = l->unit[0] ? " " : "";
+    if (r->integer && x != floor(x)) {
+        snprintf(msg, n, "must be a whole number, got %.10g", x);
+        return false;
+    }
+    if (limit_ok(r->limit, x))
+        return true;
+    if (l->min_exclusive)
+        snprintf(msg, n, "must be > %.10g and <= %.10g%s%s, got %.10g", l->min, l->max, sep,
+                 l->unit, x);
+    else
+        snprintf(msg, n, "must be within %.10g..%.10g%s%s, got %.10g", l->min, l->max, sep,
+                 l->unit, x);
+    return false;
 }
 
 /* The row "<pattern>.<key>" (or "<key>" at the top level), NULL if none. */
@@ -784,27 +808,18 @@ static hint suggest(const char *word, const char *const *cands, int n)
 static bool read_number(ctx *c, const json_t *v, const char *path, const scenario_range *r,
                         double *out)
 {
-    const char *unit = r->unit[0] ? " " : "";
     if (!json_is_number(v)) {
-        if (r->unit[0])
-            report(c, path, "expected a number (%s), got %s", r->unit, suggest_json_type(v));
+        const limit *l = limit_get(r->limit);
+        if (l->unit[0])
+            report(c, path, "expected a number (%s), got %s", l->unit, suggest_json_type(v));
         else
             report(c, path, "expected a number, got %s", suggest_json_type(v));
         return false;
     }
     double x = json_is_integer(v) ? (double)json_integer_value(v) : json_real_value(v);
-    if (r->integer && x != floor(x)) {
-        report(c, path, "must be a whole number, got %.10g", x);
-        return false;
-    }
-    bool low = r->min_exclusive ? !(x > r->min) : !(x >= r->min);
-    if (low || !(x <= r->max)) {
-        if (r->min_exclusive)
-            report(c, path, "must be > %.10g and <= %.10g%s%s, got %.10g", r->min, r->max, unit,
-                   r->unit, x);
-        else
-            report(c, path, "must be within %.10g..%.10g%s%s, got %.10g", r->min, r->max, unit,
-                   r->unit, x);
+    char msg[256];
+    if (!range_check(r, x, msg, sizeof msg)) {
+        report(c, path, "%s", msg);
         return false;
     }
     *out = x;

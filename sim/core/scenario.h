@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "drug.h"
+#include "limits.h"
 #include "needle.h"
 #include "phantom.h"
 #include "probe.h"
@@ -82,15 +83,13 @@ bool scenario_load_file(const char *path, scenario *out, scenario_diags *diags);
 
 void scenario_diags_free(scenario_diags *d);
 
-/* The allowed range of every number a scenario file may hold, one table shared by the loader,
- * the schema test and the docs. path is a JSON path pattern: "[]" stands for any array index,
- * "*" for any tissue key ("phantom.tissues.*.speed_m_s"). */
+/* Every number a scenario file may hold: its JSON path pattern ("[]" stands for any array
+ * index, "*" for any tissue key: "phantom.tissues.*.speed_m_s") and its row of the limits
+ * table (limits.h), one table shared by the loader, the schema test and the docs. */
 typedef struct scenario_range {
     const char *path;
-    double min, max;    /* inclusive, except min when min_exclusive */
-    bool min_exclusive; /* sizes: zero is not a thickness or a radius */
-    bool integer;       /* whole numbers only */
-    const char *unit;   /* "mm", "MHz", ...; "" when dimensionless */
+    limit_id limit;
+    bool integer; /* whole numbers only */
 } scenario_range;
 
 int scenario_range_count(void);
