@@ -688,6 +688,31 @@ static void test_docs_name_every_field(void **state)
             *br = '\0';
         if (!strstr(doc, key))
             fail_msg("docs/scenarios.md does not describe %s", p);
+        /* Some row naming the key gives its range as the limits table has it. */
+        const limit *l = limit_get(scenario_range_at(i)->limit);
+        char range[96];
+        snprintf(range, sizeof range, "%.10g..%.10g", l->min, l->max);
+        bool ranged = false;
+        for (const char *at = strstr(doc, key); at && !ranged; at = strstr(at + 1, key)) {
+            const char *eol = strchr(at, '\n');
+            const char *hit = strstr(at, range);
+            ranged = hit && (!eol || hit < eol);
+        }
+        if (!ranged)
+            fail_msg("docs/scenarios.md gives no range %s for %s", range, p);
+    }
+    /* The limits table at the end lists every limit as limits.c has it. */
+    for (int i = 0; i < LIM_COUNT; i++) {
+        const limit *l = limit_get((limit_id)i);
+        char row[160];
+        if (l->min_exclusive)
+            snprintf(row, sizeof row, "| %s | > %.10g, ≤ %.10g | %s |", l->name, l->min, l->max,
+                     l->unit[0] ? l->unit : "—");
+        else
+            snprintf(row, sizeof row, "| %s | %.10g..%.10g | %s |", l->name, l->min, l->max,
+                     l->unit[0] ? l->unit : "—");
+        if (!strstr(doc, row))
+            fail_msg("docs/scenarios.md's limits table lacks the row %s", row);
     }
     for (int i = 0; i < N_PRESETS; i++) {
         char name[64];
