@@ -123,8 +123,8 @@ static void test_minimal_file_is_the_default(void **state)
     for (int i = 0; i < scenario_range_count(); i++) {
         const char *p = scenario_range_at(i)->path;
         double a, b;
-        if (scenario_number(&def, p, &a)) {
-            assert_true(scenario_number(&s, p, &b));
+        if (scenario_get_number(&def, p, &a)) {
+            assert_true(scenario_get_number(&s, p, &b));
             assert_true(a == b);
         }
     }
@@ -196,12 +196,24 @@ static void test_fields_are_read(void **state)
     assert_true(s.probe.tgc_db[7] == 8);
     assert_true(s.pose.x_mm == 3 && s.pose.pressure_n == 1.5);
     double x;
-    assert_true(scenario_number(&s, "phantom.tissues.fat.backscatter", &x) && x == 0.3);
-    assert_true(scenario_number(&s, "probe.pose.pressure_n", &x) && x == 1.5);
-    assert_true(scenario_number(&s, "seed", &x) && x == 77);
-    assert_false(scenario_number(&s, "phantom.layers[0].thickness_mm", &x));
-    assert_false(scenario_number(&s, "phantom.tissues.dremis.backscatter", &x));
-    assert_false(scenario_number(&s, "probe.nothing", &x));
+    assert_true(scenario_get_number(&s, "phantom.tissues.fat.backscatter", &x) && x == 0.3);
+    assert_true(scenario_get_number(&s, "probe.pose.pressure_n", &x) && x == 1.5);
+    assert_true(scenario_get_number(&s, "seed", &x) && x == 77);
+    /* Array elements by index, as the file spells them; none past the end. */
+    assert_true(scenario_get_number(&s, "phantom.layers[0].thickness_mm", &x) && x == 1);
+    assert_true(scenario_get_number(&s, "phantom.vessels[0].b_mm[0]", &x) && x == 1);
+    assert_true(scenario_get_number(&s, "phantom.inclusions[1].radius_mm", &x) && x == 1.5);
+    assert_true(scenario_get_number(&s, "phantom.inclusions[3].radii_mm[2]", &x) && x == 0.5);
+    assert_true(scenario_get_number(&s, "probe.tgc_db[7]", &x) && x == 8);
+    assert_true(scenario_get_number(&s, "plan.points[0].y_mm", &x) && x == 2);
+    assert_true(scenario_get_number(&s, "needle.tissues.dermis.puncture_n", &x) && x == 0.2);
+    assert_false(scenario_get_number(&s, "phantom.layers[2].thickness_mm", &x));
+    assert_false(scenario_get_number(&s, "phantom.layers[].thickness_mm", &x));
+    assert_false(scenario_get_number(&s, "phantom.layers[0]", &x));
+    assert_false(scenario_get_number(&s, "probe.tgc_db[8]", &x));
+    assert_false(scenario_get_number(&s, "version", &x));
+    assert_false(scenario_get_number(&s, "phantom.tissues.dremis.backscatter", &x));
+    assert_false(scenario_get_number(&s, "probe.nothing", &x));
 }
 
 /* ---- broken files ------------------------------------------------------------------------- */
@@ -644,7 +656,7 @@ static void test_schema_matches_range_table(void **state)
             fail_msg("%s: schema type %s", r->path, type);
         double x;
         json_t *dv = json_object_get(n, "default");
-        if (scenario_number(&def, r->path, &x)) {
+        if (scenario_get_number(&def, r->path, &x)) {
             if (!dv || json_number_value(dv) != x)
                 fail_msg("%s: schema default differs from scenario_default() %g", r->path, x);
         }

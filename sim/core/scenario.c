@@ -19,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -1420,56 +1423,616 @@ static void read_scenario(ctx *c, json_t *root, scenario *s)
     s->phantom.seed = s->seed;
 }
 
-/* phantom_create and probe_check name the field first ("layers[2].thickness_mm: ..."): turn
- * that into a path so the message points into the file. */
-static void report_checker(ctx *c, const char *prefix, const char *msg)
+static const char *const k_feature_kinds[] = {"prominence", "depression", "fold"};
+#define N_FEATURE_KINDS 3
+
+/* ------------------------------------------------------------------------------------------ */
+/* Checks of an in-memory scenario: the loader's last pass, scenario_check and the setters. */
+
+/* Where a check's problem goes: the loader locates it in the text, scenario_check lists it. */
+typedef void (*check_sink)(void *ud, const char *path, const char *msg);
+
+/* A concrete path from a row's pattern: "[]" takes the indices in turn, "*" the tissue. */
+static void path_fill(char *out, size_t cap, const char *pattern, const int *idx, int nidx,
+                      const char *tissue)
 {
-    char path[PATH_CAP];
-    const char *colon = strstr(msg, ": ");
-    size_t n = colon ? (size_t)(colon - msg) : 0;
-    if (colon && n + strlen(prefix) + 1 < sizeof path && !memchr(msg, ' ', n)) {
-        snprintf(path, sizeof path, "%s%.*s", prefix, (int)n, msg);
-        report(c, path, "%s", colon + 2);
-    } else {
-        size_t plen = strlen(prefix);
-        snprintf(path, sizeof path, "%.*s", (int)(plen ? plen - 1 : 0), prefix);
-        report(c, path, "%s", msg);
+    size_t o = 0;
+    int k = 0;
+    for (const char *p = pattern; *p && o + 1 < cap; p++) {
+        char buf[24];
+        const char *put = NULL;
+        if (p[0] == '[' && p[1] == ']' && k < nidx) {
+            snprintf(buf, sizeof buf, "[%d]", idx[k++]);
+            put = buf;
+            p++;
+        } else if (*p == '*' && tissue) {
+            put = tissue;
+        }
+        if (put) {
+            size_t n = strlen(put);
+            if (o + n >= cap)
+                break;
+            memcpy(out + o, put, n);
+            o += n;
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+}
+
+static const field *row_of(const char *pattern)
+{
+    for (int i = 0; i < N_FIELDS; i++)
+        if (strcmp(k_fields[i].r.path, pattern) == 0)
+            return &k_fields[i];
+    return NULL;
+}
+
+static void check_value(check_sink sink, void *ud, const field *f, double x, const int *idx,
+                        int nidx, const char *tissue)
+{
+    char msg[256], path[PATH_CAP];
+    if (range_check(&f->r, x, msg, sizeof msg))
+        return;
+    path_fill(path, sizeof path, f->r.path, idx, nidx, tissue);
+    sink(ud, path, msg);
+}
+
+/* Every stored row of one base struct (elements: their index in idx). */
+static void check_rows(check_sink sink, void *ud, enum field_base b, const void *base,
+                       const int *idx, int nidx, const char *tissue, bool bottom_layer)
+{
+    for (int i = 0; i < N_FIELDS; i++) {
+        const field *f = &k_fields[i];
+        if (f->base != b || f->store == ST_NONE)
+            continue;
+        double x = load_field(f, base);
+        /* The bottom layer has no thickness of its own: 0 there means "to the floor". */
+        if (bottom_layer && x == 0.0 && f->off == offsetof(phantom_layer_def, thickness_mm))
+            continue;
+        check_value(sink, ud, f, x, idx, nidx, tissue);
     }
 }
 
-static void check_whole(ctx *c, const scenario *s)
+static void check_vec(check_sink sink, void *ud, const char *pattern, const double *v, int n,
+                      int elem)
 {
-    const char *perr = probe_check(&s->probe);
-    if (perr)
-        report_checker(c, "", perr);
+    const field *f = row_of(pattern);
+    for (int k = 0; k < n; k++) {
+        int idx[2] = {elem, k};
+        check_value(sink, ud, f, v[k], elem >= 0 ? idx : idx + 1, elem >= 0 ? 2 : 1, NULL);
+    }
+}
+
+static void sinkf(check_sink sink, void *ud, const char *path, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sink(ud, path, msg);
+}
+
+static size_t utf8_invalid_at(const unsigned char *s, size_t n);
+
+/* A text field: terminated within its array and valid UTF-8 (it is written back as is). */
+static void check_text(check_sink sink, void *ud, const char *path, const char *s, size_t cap)
+{
+    const char *end = memchr(s, '\0', cap);
+    if (!end)
+        sinkf(sink, ud, path, "too long: at most %zu bytes", cap - 1);
+    else if (utf8_invalid_at((const unsigned char *)s, (size_t)(end - s)) < (size_t)(end - s))
+        sinkf(sink, ud, path, "not valid UTF-8");
+}
+
+static const char *const k_sexes[] = {"female", "male", "unspecified"};
+/* The needle lengths needle_check accepts (needle.c): 4, 6 and 13 mm as sold. */
+static const double k_needle_lengths_mm[] = {4.0, 6.0, 13.0};
+
+static bool valid_tissue(tissue_id t) { return (int)t >= 0 && t < TISSUE_COUNT; }
+
+/* The phantom's arrays: counts, kinds and every element's numbers. */
+static void check_phantom(check_sink sink, void *ud, const scenario *s)
+{
+    const phantom_def *ph = &s->phantom;
+    char p[PATH_CAP];
+    check_rows(sink, ud, B_PHANTOM, ph, NULL, 0, NULL, false);
+    if (ph->n_layers < 1 || ph->n_layers > PHANTOM_MAX_LAYERS)
+        sinkf(sink, ud, "phantom.layers", "1 to %d layers are needed, got %d",
+              PHANTOM_MAX_LAYERS, ph->n_layers);
+    for (int i = 0; i < ph->n_layers && i < PHANTOM_MAX_LAYERS; i++) {
+        const phantom_layer_def *l = &ph->layers[i];
+        snprintf(p, sizeof p, "phantom.layers[%d].tissue", i);
+        if (!valid_tissue(l->tissue))
+            sinkf(sink, ud, p, "unknown tissue");
+        snprintf(p, sizeof p, "phantom.layers[%d].source", i);
+        check_text(sink, ud, p, s->layer_source[i], SCENARIO_SOURCE_CAP);
+        check_rows(sink, ud, B_LAYER, l, &i, 1, NULL, i == ph->n_layers - 1);
+    }
+    if (ph->n_features < 0 || ph->n_features > PHANTOM_MAX_FEATURES)
+        sinkf(sink, ud, "phantom.surface", "0 to %d surface features, got %d",
+              PHANTOM_MAX_FEATURES, ph->n_features);
+    for (int i = 0; i < ph->n_features && i < PHANTOM_MAX_FEATURES; i++) {
+        const phantom_feature_def *f = &ph->features[i];
+        snprintf(p, sizeof p, "phantom.surface[%d].kind", i);
+        if ((int)f->kind < 0 || (int)f->kind >= N_FEATURE_KINDS)
+            sinkf(sink, ud, p, "a case's surface feature is a prominence, depression or fold "
+                               "(wheals come from injections)");
+        check_rows(sink, ud, B_FEATURE, f, &i, 1, NULL, false);
+    }
+    if (ph->n_vessels < 0 || ph->n_vessels > PHANTOM_MAX_VESSELS)
+        sinkf(sink, ud, "phantom.vessels", "0 to %d vessels, got %d", PHANTOM_MAX_VESSELS,
+              ph->n_vessels);
+    for (int i = 0; i < ph->n_vessels && i < PHANTOM_MAX_VESSELS; i++) {
+        const phantom_vessel_def *v = &ph->vessels[i];
+        check_vec(sink, ud, "phantom.vessels[].a_mm[]", v->a_mm, 3, i);
+        check_vec(sink, ud, "phantom.vessels[].b_mm[]", v->b_mm, 3, i);
+        if (memcmp(v->a_mm, v->b_mm, sizeof v->a_mm) == 0) {
+            snprintf(p, sizeof p, "phantom.vessels[%d].b_mm", i);
+            sinkf(sink, ud, p, "b_mm equals a_mm: a vessel's ends must differ");
+        }
+        check_rows(sink, ud, B_VESSEL, v, &i, 1, NULL, false);
+    }
+    if (ph->n_inclusions < 0 || ph->n_inclusions > PHANTOM_MAX_INCLUSIONS)
+        sinkf(sink, ud, "phantom.inclusions", "0 to %d inclusions, got %d",
+              PHANTOM_MAX_INCLUSIONS, ph->n_inclusions);
+    for (int i = 0; i < ph->n_inclusions && i < PHANTOM_MAX_INCLUSIONS; i++) {
+        const phantom_inclusion *inc = &ph->inclusions[i];
+        const double *r = inc->radii_mm;
+        check_vec(sink, ud, "phantom.inclusions[].c_mm[]", inc->c_mm, 3, i);
+        snprintf(p, sizeof p, "phantom.inclusions[%d].kind", i);
+        if (inc->kind == PHANTOM_POINT) {
+            check_rows(sink, ud, B_INCLUSION, inc, &i, 1, NULL, false);
+        } else if (inc->kind != PHANTOM_ELLIPSOID) {
+            sinkf(sink, ud, p, "a case's inclusion is a point, cyst, gas pocket or ellipsoid");
+        } else if (!valid_tissue(inc->tissue)) {
+            snprintf(p, sizeof p, "phantom.inclusions[%d].tissue", i);
+            sinkf(sink, ud, p, "unknown tissue");
+        } else if (r[0] == r[1] && r[1] == r[2] &&
+                   (inc->tissue == TISSUE_FLUID || inc->tissue == TISSUE_GAS)) {
+            check_value(sink, ud, row_of("phantom.inclusions[].radius_mm"), r[0], &i, 1, NULL);
+        } else {
+            check_vec(sink, ud, "phantom.inclusions[].radii_mm[]", r, 3, i);
+        }
+    }
+    for (int t = 0; t < TISSUE_COUNT; t++)
+        check_rows(sink, ud, B_TISSUE, &ph->tissues.t[t], NULL, 0, tissue_name((tissue_id)t),
+                   false);
+}
+
+static void check_procedure(check_sink sink, void *ud, const scenario *s)
+{
+    char p[PATH_CAP];
+    check_rows(sink, ud, B_PROBE, &s->probe, NULL, 0, NULL, false);
+    check_vec(sink, ud, "probe.tgc_db[]", s->probe.tgc_db, PROBE_TGC_ZONES, -1);
+    check_rows(sink, ud, B_POSE, &s->pose, NULL, 0, NULL, false);
+    check_rows(sink, ud, B_NEEDLE, &s->needle, NULL, 0, NULL, false);
+    if (needle_gauge_od_mm(s->needle.gauge) <= 0.0)
+        sinkf(sink, ud, "needle.gauge", "must be 27, 30 or 32, got %d", s->needle.gauge);
+    bool sold = false;
+    for (size_t i = 0; i < sizeof k_needle_lengths_mm / sizeof k_needle_lengths_mm[0]; i++)
+        sold |= s->needle.length_mm == k_needle_lengths_mm[i];
+    if (!sold)
+        sinkf(sink, ud, "needle.length_mm", "must be 4, 6 or 13 mm, got %.10g",
+              s->needle.length_mm);
+    for (int t = 0; t < TISSUE_COUNT; t++)
+        check_rows(sink, ud, B_MECH, &s->needle.mech[t], NULL, 0, tissue_name((tissue_id)t),
+                   false);
+    if ((int)s->drug.kind < 0 || s->drug.kind >= DRUG_KIND_COUNT)
+        sinkf(sink, ud, "drug.kind", "unknown drug");
+    check_rows(sink, ud, B_DRUG, &s->drug, NULL, 0, NULL, false);
+    if (s->plan.n_points < 0 || s->plan.n_points > SCORE_MAX_PLAN_POINTS)
+        sinkf(sink, ud, "plan.points", "0 to %d plan points, got %d", SCORE_MAX_PLAN_POINTS,
+              s->plan.n_points);
+    for (int i = 0; i < s->plan.n_points && i < SCORE_MAX_PLAN_POINTS; i++) {
+        plan_point pt = {s->plan.points_mm[i][0], s->plan.points_mm[i][1]};
+        check_rows(sink, ud, B_PLAN_POINT, &pt, &i, 1, NULL, false);
+        if (fabs(pt.x_mm) > 0.5 * s->phantom.width_mm ||
+            fabs(pt.y_mm) > 0.5 * s->phantom.length_mm) {
+            snprintf(p, sizeof p, "plan.points[%d]", i);
+            sinkf(sink, ud, p, "(%g, %g) mm is outside the %g x %g mm patch", pt.x_mm, pt.y_mm,
+                  s->phantom.width_mm, s->phantom.length_mm);
+        }
+    }
+    check_rows(sink, ud, B_PLAN, &s->plan, NULL, 0, NULL, false);
+    check_rows(sink, ud, B_RULES, &s->scoring, NULL, 0, NULL, false);
+    double sum = 0.0;
+    for (int i = 0; i < PART_COUNT; i++)
+        sum += s->scoring.weights[i];
+    if (!(sum > 0.0))
+        sinkf(sink, ud, "scoring.weights", "at least one weight must be > 0");
+    check_rows(sink, ud, B_GUIDANCE, &s->guidance, NULL, 0, NULL, false);
+}
+
+/* Counts the problems it passes on, so the last pass can run only on a clean scenario. */
+typedef struct count_sink {
+    check_sink sink;
+    void *ud;
+    int n;
+} count_sink;
+
+static void count_one(void *ud, const char *path, const char *msg)
+{
+    count_sink *c = ud;
+    c->n++;
+    c->sink(c->ud, path, msg);
+}
+
+static void check_all(const scenario *s, check_sink sink, void *ud)
+{
+    count_sink cs = {sink, ud, 0};
+    if (s->version != SCENARIO_VERSION)
+        sinkf(count_one, &cs, "version", "unsupported version %d: this program reads version %d",
+              s->version, SCENARIO_VERSION);
+    check_text(count_one, &cs, "$schema", s->schema, sizeof s->schema);
+    check_text(count_one, &cs, "name", s->name, sizeof s->name);
+    check_text(count_one, &cs, "description", s->description, sizeof s->description);
+    check_rows(count_one, &cs, B_SCENARIO, s, NULL, 0, NULL, false);
+    check_rows(count_one, &cs, B_PATIENT, &s->patient, NULL, 0, NULL, false);
+    bool sex = false;
+    for (int i = 0; i < 3; i++)
+        sex |= strncmp(s->patient.sex, k_sexes[i], sizeof s->patient.sex) == 0;
+    if (!sex)
+        sinkf(count_one, &cs, "patient.sex", "expected one of \"female\", \"male\", "
+                                             "\"unspecified\"");
+    check_text(count_one, &cs, "patient.region", s->patient.region, sizeof s->patient.region);
+    check_text(count_one, &cs, "patient.skin", s->patient.skin, sizeof s->patient.skin);
+    check_phantom(count_one, &cs, s);
+    check_procedure(count_one, &cs, s);
+    if (s->seed != s->phantom.seed)
+        sinkf(count_one, &cs, "seed", "the phantom's seed (%u) differs from the scenario's (%u)",
+              s->phantom.seed, s->seed);
+    if (fabs(s->pose.x_mm) > 0.5 * s->phantom.width_mm)
+        sinkf(count_one, &cs, "probe.pose.x_mm",
+              "%g mm is outside the %g mm wide patch (phantom.width_mm)", s->pose.x_mm,
+              s->phantom.width_mm);
+    if (fabs(s->pose.y_mm) > 0.5 * s->phantom.length_mm)
+        sinkf(count_one, &cs, "probe.pose.y_mm",
+              "%g mm is outside the %g mm long patch (phantom.length_mm)", s->pose.y_mm,
+              s->phantom.length_mm);
+    if (cs.n)
+        return;
+    /* What the models themselves refuse, whole sections at a time: the checks above are
+     * at least as strict, so this only speaks when a model grows a rule they lack. */
+    const char *e;
+    if ((e = probe_check(&s->probe)))
+        sink(ud, "probe", e);
     char err[256] = "";
     phantom *ph = phantom_create(&s->phantom, err, sizeof err);
     if (ph)
         phantom_destroy(ph);
     else
-        report_checker(c, "phantom.", err);
-    const char *e;
+        sink(ud, "phantom", err);
     if ((e = needle_check(&s->needle)))
-        report_checker(c, "needle.", e);
+        sink(ud, "needle", e);
     if ((e = drug_check(&s->drug)))
-        report_checker(c, "drug.", e);
+        sink(ud, "drug", e);
     if ((e = score_check(&s->scoring)))
-        report_checker(c, "scoring.", e);
-    for (int i = 0; i < s->plan.n_points; i++) {
-        if (fabs(s->plan.points_mm[i][0]) > 0.5 * s->phantom.width_mm ||
-            fabs(s->plan.points_mm[i][1]) > 0.5 * s->phantom.length_mm) {
-            char p[64];
-            snprintf(p, sizeof p, "plan.points[%d]", i);
-            report(c, p, "(%g, %g) mm is outside the %g x %g mm patch", s->plan.points_mm[i][0],
-                   s->plan.points_mm[i][1], s->phantom.width_mm, s->phantom.length_mm);
+        sink(ud, "scoring", e);
+}
+
+static void loader_sink(void *ud, const char *path, const char *msg)
+{
+    report(ud, path, "%s", msg);
+}
+
+static void diag_sink(void *ud, const char *path, const char *msg)
+{
+    diag_push(ud, (text_pos){0, 0}, path, msg);
+}
+
+int scenario_check(const scenario *s, scenario_diags *out)
+{
+    int before = out->count;
+    check_all(s, diag_sink, out);
+    return out->count - before;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Values by path, for the editor. */
+
+/* A number's place in a scenario: the row and where its value is stored. */
+typedef struct number_ref {
+    const field *f;
+    void *base;        /* with f->off: a stored row */
+    double *direct;    /* vectors, a sphere's radius (all three radii), plan points */
+    bool all_radii;
+} number_ref;
+
+/* Splits "phantom.layers[2].thickness_mm" into the pattern "phantom.layers[].thickness_mm",
+ * its indices and its tissue. False on malformed paths. */
+static bool parse_path(const char *path, char *pattern, size_t cap, int *idx, int *nidx,
+                       tissue_id *tissue, bool *has_tissue)
+{
+    static const char *const tissue_sections[] = {"phantom.tissues.", "needle.tissues."};
+    size_t o = 0;
+    *nidx = 0;
+    *has_tissue = false;
+    const char *p = path;
+    for (int i = 0; i < 2; i++) {
+        size_t n = strlen(tissue_sections[i]);
+        if (strncmp(path, tissue_sections[i], n) != 0)
+            continue;
+        const char *dot = strchr(path + n, '.');
+        char name[64];
+        if (!dot || (size_t)(dot - path - n) >= sizeof name)
+            return false;
+        snprintf(name, sizeof name, "%.*s", (int)(dot - path - n), path + n);
+        if (!tissue_from_name(name, tissue))
+            return false;
+        *has_tissue = true;
+        if (n + 2 > cap)
+            return false;
+        memcpy(pattern, path, n);
+        pattern[n] = '*';
+        o = n + 1;
+        p = dot;
+    }
+    for (; *p; p++) {
+        if (o + 3 > cap)
+            return false;
+        if (*p == '[') {
+            char *end;
+            long v = strtol(p + 1, &end, 10);
+            if (end == p + 1 || *end != ']' || v < 0 || v > 1000 || *nidx == 2)
+                return false;
+            idx[(*nidx)++] = (int)v;
+            pattern[o++] = '[';
+            pattern[o++] = ']';
+            p = end;
+        } else {
+            pattern[o++] = *p;
         }
     }
-    if (fabs(s->pose.x_mm) > 0.5 * s->phantom.width_mm)
-        report(c, "probe.pose.x_mm", "%g mm is outside the %g mm wide patch (phantom.width_mm)",
-               s->pose.x_mm, s->phantom.width_mm);
-    if (fabs(s->pose.y_mm) > 0.5 * s->phantom.length_mm)
-        report(c, "probe.pose.y_mm", "%g mm is outside the %g mm long patch (phantom.length_mm)",
-               s->pose.y_mm, s->phantom.length_mm);
+    pattern[o] = '\0';
+    return true;
+}
+
+static bool resolve_number(const scenario *cs, const char *path, number_ref *ref, char *err,
+                           size_t n)
+{
+    scenario *s = (scenario *)(uintptr_t)cs; /* the setters write through ref; getters only read */
+    char pattern[PATH_CAP];
+    int idx[2], nidx;
+    tissue_id t = TISSUE_DERMIS;
+    bool has_t;
+    memset(ref, 0, sizeof *ref);
+    if (!parse_path(path, pattern, sizeof pattern, idx, &nidx, &t, &has_t) ||
+        !(ref->f = row_of(pattern))) {
+        snprintf(err, n, "no number at %s", path);
+        return false;
+    }
+    const phantom_def *ph = &s->phantom;
+    int need = 0;
+    for (const char *q = pattern; (q = strstr(q, "[]")); q += 2)
+        need++;
+    if (need != nidx)
+        return snprintf(err, n, "no number at %s", path), false;
+    int i = nidx ? idx[0] : 0, k = nidx > 1 ? idx[1] : 0;
+#define ELEM(count, what)                                                                      \
+    if (i >= (count))                                                                          \
+        return snprintf(err, n, "no %s %d: there are %d", what, i, (count)), false
+    if (ref->f->store == ST_NONE) {
+        /* The rows the section code reads: vectors, a sphere's radius, the TGC zones. */
+        if (strcmp(pattern, "probe.tgc_db[]") == 0) {
+            if (i >= PROBE_TGC_ZONES)
+                return snprintf(err, n, "no TGC zone %d: there are %d", i, PROBE_TGC_ZONES),
+                       false;
+            ref->direct = &s->probe.tgc_db[i];
+        } else if (strncmp(pattern, "phantom.vessels[]", 17) == 0) {
+            ELEM(ph->n_vessels, "vessel");
+            if (k > 2)
+                return snprintf(err, n, "no coordinate %d: a point has 3", k), false;
+            ref->direct = pattern[18] == 'a' ? &s->phantom.vessels[i].a_mm[k]
+                                             : &s->phantom.vessels[i].b_mm[k];
+        } else if (strncmp(pattern, "phantom.inclusions[]", 20) == 0) {
+            ELEM(ph->n_inclusions, "inclusion");
+            phantom_inclusion *inc = &s->phantom.inclusions[i];
+            if (k > 2)
+                return snprintf(err, n, "no coordinate %d: a point has 3", k), false;
+            if (strcmp(pattern + 21, "c_mm[]") == 0)
+                ref->direct = &inc->c_mm[k];
+            else if (strcmp(pattern + 21, "radii_mm[]") == 0)
+                ref->direct = &inc->radii_mm[k];
+            else
+                ref->direct = &inc->radii_mm[0], ref->all_radii = true;
+        } else {
+            return snprintf(err, n, "%s is not an editable number", path), false;
+        }
+        return true;
+    }
+    switch (ref->f->base) {
+    case B_SCENARIO: ref->base = s; break;
+    case B_PATIENT: ref->base = &s->patient; break;
+    case B_PHANTOM: ref->base = &s->phantom; break;
+    case B_PROBE: ref->base = &s->probe; break;
+    case B_POSE: ref->base = &s->pose; break;
+    case B_NEEDLE: ref->base = &s->needle; break;
+    case B_DRUG: ref->base = &s->drug; break;
+    case B_PLAN: ref->base = &s->plan; break;
+    case B_RULES: ref->base = &s->scoring; break;
+    case B_GUIDANCE: ref->base = &s->guidance; break;
+    case B_TISSUE: ref->base = &s->phantom.tissues.t[t]; break;
+    case B_MECH: ref->base = &s->needle.mech[t]; break;
+    case B_LAYER: ELEM(ph->n_layers, "layer"); ref->base = &s->phantom.layers[i]; break;
+    case B_FEATURE:
+        ELEM(ph->n_features, "surface feature");
+        ref->base = &s->phantom.features[i];
+        break;
+    case B_VESSEL: ELEM(ph->n_vessels, "vessel"); ref->base = &s->phantom.vessels[i]; break;
+    case B_INCLUSION:
+        ELEM(ph->n_inclusions, "inclusion");
+        ref->base = &s->phantom.inclusions[i];
+        break;
+    case B_PLAN_POINT:
+        ELEM(s->plan.n_points, "plan point");
+        ref->direct = &s->plan.points_mm[i][strcmp(pattern, "plan.points[].y_mm") == 0];
+        break;
+    }
+#undef ELEM
+    return true;
+}
+
+bool scenario_get_number(const scenario *s, const char *path, double *out)
+{
+    number_ref ref;
+    char err[128];
+    if (!resolve_number(s, path, &ref, err, sizeof err))
+        return false;
+    *out = ref.direct ? *ref.direct : load_field(ref.f, ref.base);
+    return true;
+}
+
+bool scenario_set_number(scenario *s, const char *path, double v, char *err, size_t n)
+{
+    number_ref ref;
+    char msg[256];
+    if (!resolve_number(s, path, &ref, err, n))
+        return false;
+    if (!range_check(&ref.f->r, v, msg, sizeof msg)) {
+        snprintf(err, n, "%s", msg);
+        return false;
+    }
+    if (ref.all_radii)
+        ref.direct[0] = ref.direct[1] = ref.direct[2] = v;
+    else if (ref.direct)
+        *ref.direct = v;
+    else
+        store_field(ref.f, ref.base, v);
+    if (ref.f->base == B_SCENARIO)
+        s->phantom.seed = s->seed;
+    return true;
+}
+
+bool scenario_set_int(scenario *s, const char *path, long long v, char *err, size_t n)
+{
+    number_ref ref;
+    if (!resolve_number(s, path, &ref, err, n))
+        return false;
+    if (!ref.f->r.integer) {
+        snprintf(err, n, "%s is not a whole-number field", path);
+        return false;
+    }
+    return scenario_set_number(s, path, (double)v, err, n);
+}
+
+/* One of names, or the loader's message for another value. */
+static int pick(const char *v, const char *const *names, int count, char *err, size_t n)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(v, names[i]) == 0)
+            return i;
+    char list[256] = "";
+    size_t used = 0;
+    for (int i = 0; i < count && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s\"%s\"", i ? ", " : "",
+                                 names[i]);
+    snprintf(err, n, "unknown value %s%s; expected one of %s", quote(v).s,
+             suggest(v, names, count).s, list);
+    return -1;
+}
+
+static bool set_text(char *dst, size_t cap, const char *v, char *err, size_t n)
+{
+    size_t len = strlen(v);
+    if (len >= cap) {
+        snprintf(err, n, "too long: %zu bytes, at most %zu", len, cap - 1);
+        return false;
+    }
+    if (utf8_invalid_at((const unsigned char *)v, len) < len) {
+        snprintf(err, n, "not valid UTF-8");
+        return false;
+    }
+    memcpy(dst, v, len + 1);
+    return true;
+}
+
+bool scenario_set_string(scenario *s, const char *path, const char *v, char *err, size_t n)
+{
+    static const char *const onoff[] = {"on", "off"}, *const bevels[] = {"up", "down"},
+                             *const vkinds[] = {"artery", "vein"},
+                             *const ikinds[] = {"point", "cyst", "gas", "ellipsoid"};
+    const char *tissues[TISSUE_COUNT], *drugs[DRUG_KIND_COUNT];
+    for (int i = 0; i < TISSUE_COUNT; i++)
+        tissues[i] = tissue_name((tissue_id)i);
+    for (int i = 0; i < DRUG_KIND_COUNT; i++)
+        drugs[i] = drug_kind_name((drug_kind)i);
+    phantom_def *ph = &s->phantom;
+    int i = -1, k;
+    char rest[64] = "";
+    if (strcmp(path, "$schema") == 0)
+        return set_text(s->schema, sizeof s->schema, v, err, n);
+    if (strcmp(path, "name") == 0)
+        return set_text(s->name, sizeof s->name, v, err, n);
+    if (strcmp(path, "description") == 0)
+        return set_text(s->description, sizeof s->description, v, err, n);
+    if (strcmp(path, "patient.region") == 0)
+        return set_text(s->patient.region, sizeof s->patient.region, v, err, n);
+    if (strcmp(path, "patient.skin") == 0)
+        return set_text(s->patient.skin, sizeof s->patient.skin, v, err, n);
+    if (strcmp(path, "patient.sex") == 0)
+        return (k = pick(v, k_sexes, 3, err, n)) >= 0 &&
+               set_text(s->patient.sex, sizeof s->patient.sex, v, err, n);
+    if (strcmp(path, "probe.tgc") == 0)
+        return (k = pick(v, onoff, 2, err, n)) >= 0 && ((s->probe.tgc_on = k == 0), true);
+    if (strcmp(path, "needle.bevel") == 0)
+        return (k = pick(v, bevels, 2, err, n)) >= 0 && ((s->needle.bevel_up = k == 0), true);
+    if (strcmp(path, "drug.kind") == 0)
+        return (k = pick(v, drugs, DRUG_KIND_COUNT, err, n)) >= 0 &&
+               ((s->drug.kind = (drug_kind)k), true);
+    if (sscanf(path, "phantom.layers[%d].%63s", &i, rest) == 2 && i >= 0) {
+        if (i >= ph->n_layers)
+            return snprintf(err, n, "no layer %d: there are %d", i, ph->n_layers), false;
+        if (strcmp(rest, "source") == 0)
+            return set_text(s->layer_source[i], SCENARIO_SOURCE_CAP, v, err, n);
+        if (strcmp(rest, "tissue") == 0)
+            return (k = pick(v, tissues, TISSUE_COUNT, err, n)) >= 0 &&
+                   ((ph->layers[i].tissue = (tissue_id)k), true);
+    } else if (sscanf(path, "phantom.surface[%d].%63s", &i, rest) == 2 && i >= 0 &&
+               strcmp(rest, "kind") == 0) {
+        if (i >= ph->n_features)
+            return snprintf(err, n, "no surface feature %d: there are %d", i, ph->n_features),
+                   false;
+        return (k = pick(v, k_feature_kinds, N_FEATURE_KINDS, err, n)) >= 0 &&
+               ((ph->features[i].kind = (phantom_feature_kind)k), true);
+    } else if (sscanf(path, "phantom.vessels[%d].%63s", &i, rest) == 2 && i >= 0 &&
+               strcmp(rest, "kind") == 0) {
+        if (i >= ph->n_vessels)
+            return snprintf(err, n, "no vessel %d: there are %d", i, ph->n_vessels), false;
+        return (k = pick(v, vkinds, 2, err, n)) >= 0 && ((ph->vessels[i].is_vein = k == 1), true);
+    } else if (sscanf(path, "phantom.inclusions[%d].%63s", &i, rest) == 2 && i >= 0) {
+        if (i >= ph->n_inclusions)
+            return snprintf(err, n, "no inclusion %d: there are %d", i, ph->n_inclusions), false;
+        phantom_inclusion *inc = &ph->inclusions[i];
+        if (strcmp(rest, "tissue") == 0)
+            return (k = pick(v, tissues, TISSUE_COUNT, err, n)) >= 0 &&
+                   ((inc->tissue = (tissue_id)k), true);
+        if (strcmp(rest, "kind") == 0) {
+            if ((k = pick(v, ikinds, 4, err, n)) < 0)
+                return false;
+            /* As the loader builds each kind; an ellipsoid keeps its tissue and radii. */
+            inc->kind = k == INC_POINT ? PHANTOM_POINT : PHANTOM_ELLIPSOID;
+            if (k == INC_CYST || k == INC_GAS) {
+                inc->tissue = k == INC_GAS ? TISSUE_GAS : TISSUE_FLUID;
+                inc->radii_mm[1] = inc->radii_mm[2] = inc->radii_mm[0];
+            }
+            return true;
+        }
+    }
+    snprintf(err, n, "no text at %s", path);
+    return false;
+}
+
+bool scenario_set_bool(scenario *s, const char *path, bool v, char *err, size_t n)
+{
+    if (strcmp(path, "probe.tgc") == 0)
+        return scenario_set_string(s, path, v ? "on" : "off", err, n);
+    if (strcmp(path, "needle.bevel") == 0)
+        return scenario_set_string(s, path, v ? "up" : "down", err, n);
+    snprintf(err, n, "no on/off choice at %s", path);
+    return false;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1608,7 +2171,7 @@ static bool load_text(const char *text, size_t n, scenario *out, scenario_diags 
         s = scenario_default();
         read_scenario(&c, root, &s);
         if (c.errors == 0)
-            check_whole(&c, &s);
+            check_all(&s, loader_sink, &c);
         json_decref(root);
     }
     free(c.ix.items);
@@ -1646,60 +2209,6 @@ bool scenario_load_file(const char *path, scenario *out, scenario_diags *diags)
         break;
     }
     diag_push(diags, (text_pos){0, 0}, "", msg);
-    return false;
-}
-
-bool scenario_number(const scenario *s, const char *path, double *out)
-{
-    static const char ph_tissues[] = "phantom.tissues.", nd_tissues[] = "needle.tissues.";
-    char pattern[PATH_CAP];
-    const void *tissue_base = NULL, *mech_base = NULL;
-    bool is_ph = strncmp(path, ph_tissues, sizeof ph_tissues - 1) == 0;
-    bool is_nd = strncmp(path, nd_tissues, sizeof nd_tissues - 1) == 0;
-    if (is_ph || is_nd) {
-        const char *tissues = is_ph ? ph_tissues : nd_tissues;
-        const char *name = path + strlen(tissues);
-        const char *dot = strchr(name, '.');
-        char buf[64];
-        tissue_id t;
-        if (!dot || (size_t)(dot - name) >= sizeof buf)
-            return false;
-        snprintf(buf, sizeof buf, "%.*s", (int)(dot - name), name);
-        if (!tissue_from_name(buf, &t))
-            return false;
-        if (is_ph)
-            tissue_base = &s->phantom.tissues.t[t];
-        else
-            mech_base = &s->needle.mech[t];
-        snprintf(pattern, sizeof pattern, "%s*%s", tissues, dot);
-    } else {
-        snprintf(pattern, sizeof pattern, "%s", path);
-    }
-    for (int i = 0; i < N_FIELDS; i++) {
-        const field *f = &k_fields[i];
-        if (f->store == ST_NONE || strcmp(f->r.path, pattern) != 0)
-            continue;
-        const void *base;
-        switch (f->base) {
-        case B_SCENARIO: base = s; break;
-        case B_PATIENT: base = &s->patient; break;
-        case B_PHANTOM: base = &s->phantom; break;
-        case B_PROBE: base = &s->probe; break;
-        case B_POSE: base = &s->pose; break;
-        case B_TISSUE: base = tissue_base; break;
-        case B_NEEDLE: base = &s->needle; break;
-        case B_MECH: base = mech_base; break;
-        case B_DRUG: base = &s->drug; break;
-        case B_PLAN: base = &s->plan; break;
-        case B_RULES: base = &s->scoring; break;
-        case B_GUIDANCE: base = &s->guidance; break;
-        default: base = NULL; break; /* array elements have no single value */
-        }
-        if (!base)
-            return false;
-        *out = load_field(f, base);
-        return true;
-    }
     return false;
 }
 
@@ -1900,9 +2409,6 @@ static void w_array_close(wobj *o, int n)
     w_indent(o->w, o->depth);
     w_put(o->w, "]", 1);
 }
-
-static const char *const k_feature_kinds[] = {"prominence", "depression", "fold"};
-#define N_FEATURE_KINDS 3
 
 static void write_phantom(wobj *top, const scenario *s)
 {
@@ -2136,4 +2642,68 @@ uint64_t scenario_content_hash(const scenario *s)
     uint64_t h = fnv1a64(text);
     free(text);
     return h;
+}
+
+bool scenario_save_file(const scenario *s, const char *path, char *err, size_t n)
+{
+    char *text = scenario_save_string(s);
+    if (!text) {
+        snprintf(err, n, "out of memory");
+        return false;
+    }
+    /* The temporary name sits beside the file, so the rename stays on one file system and
+     * replaces the file in one step. */
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 32);
+    if (!tmp) {
+        free(text);
+        snprintf(err, n, "out of memory");
+        return false;
+    }
+    /* O_EXCL under a name of our own rather than mkstemp, whose file is private (0600):
+     * open gives the usual mode under the umask, and a file that exists keeps its mode. */
+    int fd = -1;
+    for (unsigned k = 0; k < 100 && fd < 0; k++) {
+        snprintf(tmp, len + 32, "%s.tmp%ld-%u", path, (long)getpid(), k);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    bool ok = fd >= 0;
+    if (!ok)
+        snprintf(err, n, "cannot create a file beside %s: %s", path, strerror(errno));
+    struct stat st;
+    if (ok && stat(path, &st) == 0 && fchmod(fd, st.st_mode & 07777) != 0) {
+        snprintf(err, n, "cannot set the mode of %s: %s", tmp, strerror(errno));
+        ok = false;
+    }
+    size_t size = strlen(text), done = 0;
+    while (ok && done < size) {
+        ssize_t w = write(fd, text + done, size - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            snprintf(err, n, "cannot write %s: %s", tmp, strerror(errno));
+            ok = false;
+        } else {
+            done += (size_t)w;
+        }
+    }
+    if (ok && fsync(fd) != 0) {
+        snprintf(err, n, "cannot write %s: %s", tmp, strerror(errno));
+        ok = false;
+    }
+    if (fd >= 0 && close(fd) != 0 && ok) {
+        snprintf(err, n, "cannot write %s: %s", tmp, strerror(errno));
+        ok = false;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        snprintf(err, n, "cannot replace %s: %s", path, strerror(errno));
+        ok = false;
+    }
+    if (!ok && fd >= 0)
+        unlink(tmp);
+    free(tmp);
+    free(text);
+    return ok;
 }
