@@ -38,14 +38,27 @@ expect_rc 2 "no files"
 run format --bogus x.json
 expect_rc 2 "unknown option"
 
+# The bundled cases are kept canonical.
+run format --check "$src"/scenarios/adult_back.json "$src"/scenarios/adolescent_back.json \
+    "$src"/scenarios/hyperkeratosis.json "$src"/scenarios/thin_skin.json \
+    "$src"/scenarios/excess_adipose.json
+expect_rc 0 "--check on the bundled cases"
+[ -z "$out" ] || fail "bundled cases not canonical: $out"
+
 # A hand-written file: valid, not canonical.
+printf '{"version": 1, "name": "hand", "probe": {"freq_mhz": 15.0, "pose": {"x_mm": 1e1}}}\n' >"$tmp/h.json"
 cp "$src/scenarios/adult_back.json" "$tmp/a.json"
-cp "$src/scenarios/thin_skin.json" "$tmp/b.json"
-run format --check "$tmp/a.json" "$tmp/b.json"
+printf '{"version": 1, "name": "b"}\n' >"$tmp/b.json"
+cp "$tmp/h.json" "$tmp/h0.json"
+run format --check "$tmp/a.json" "$tmp/h.json" "$tmp/b.json"
 expect_rc 1 "--check on hand-written files"
-[ "$out" = "$tmp/a.json
+[ "$out" = "$tmp/h.json
 $tmp/b.json" ] || fail "--check lists: $out"
-cmp -s "$tmp/a.json" "$src/scenarios/adult_back.json" || fail "--check wrote a.json"
+cmp -s "$tmp/h.json" "$tmp/h0.json" || fail "--check wrote h.json"
+run format "$tmp/h.json"
+expect_rc 0 "format h.json"
+grep -q '^    "freq_mhz": 15,$' "$tmp/h.json" || fail "h.json: freq_mhz not canonical: $(cat "$tmp/h.json")"
+grep -q '^      "x_mm": 10,$' "$tmp/h.json" || fail "h.json: x_mm not canonical"
 
 run format "$tmp/a.json" "$tmp/b.json"
 expect_rc 0 "format"
@@ -60,9 +73,9 @@ expect_rc 0 "validate after format"
 ls "$tmp" | grep -q tmp && fail "temporary files left: $(ls "$tmp")"
 
 # The formatted file renders the same image as the hand-written one.
-run render --scenario "$src/scenarios/adult_back.json" --out "$tmp/orig.png"
+run render --scenario "$tmp/h0.json" --out "$tmp/orig.png"
 expect_rc 0 "render original"
-run render --scenario "$tmp/a.json" --out "$tmp/fmt.png"
+run render --scenario "$tmp/h.json" --out "$tmp/fmt.png"
 expect_rc 0 "render formatted"
 cmp -s "$tmp/orig.png" "$tmp/fmt.png" || fail "the formatted case renders another image"
 
