@@ -6,8 +6,12 @@
  * private copy of the defaults. Jansson keeps no positions for values, hence the index: it maps
  * the hash of each JSON path ("phantom.layers[2].thickness_mm") to the line and column where
  * the member's key and its value start, so every diagnostic can point at the offending text.
- * Only when no problem was found is the copy checked once more by phantom_create and
- * probe_check and handed to the caller. */
+ * Only when no problem was found is the copy put through check_all, the checks of a scenario
+ * in memory that scenario_check and the setters share (ranges, kinds, geometry, then the
+ * models' own phantom_create, probe_check, ...), and handed to the caller.
+ *
+ * Writing (scenario_save_string) walks the same table, so the canonical key order is the
+ * table's order and a new row is written without further code. */
 #include "scenario.h"
 #include "suggest.h"
 #include "textfile.h"

@@ -6,8 +6,14 @@
  * a JSON path such as "phantom.layers[2].thickness_mm" and a message; unknown keys are named
  * with the closest known key. Nothing half-built is ever returned.
  *
+ * For an editor: scenario_check runs the loader's checks on a scenario in memory, the
+ * setters change one value by its JSON path and refuse what the loader would refuse, and
+ * scenario_save_string / scenario_save_file write the one canonical text (`mesosim format`).
+ * Every range is a row of the limits table (limits.h).
+ *
  * Format: scenarios/scenario.schema.json and docs/scenarios.md. The diagnostics list owns its
- * memory (scenario_diags_free). The scenario itself is plain data. */
+ * memory (scenario_diags_free); scenario_save_string's text is the caller's to free. The
+ * scenario itself is plain data. */
 #ifndef MESOSIM_SCENARIO_H
 #define MESOSIM_SCENARIO_H
 
