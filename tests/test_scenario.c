@@ -123,8 +123,8 @@ static void test_minimal_file_is_the_default(void **state)
     for (int i = 0; i < scenario_range_count(); i++) {
         const char *p = scenario_range_at(i)->path;
         double a, b;
-        if (scenario_number(&def, p, &a)) {
-            assert_true(scenario_number(&s, p, &b));
+        if (scenario_get_number(&def, p, &a)) {
+            assert_true(scenario_get_number(&s, p, &b));
             assert_true(a == b);
         }
     }
@@ -196,12 +196,24 @@ static void test_fields_are_read(void **state)
     assert_true(s.probe.tgc_db[7] == 8);
     assert_true(s.pose.x_mm == 3 && s.pose.pressure_n == 1.5);
     double x;
-    assert_true(scenario_number(&s, "phantom.tissues.fat.backscatter", &x) && x == 0.3);
-    assert_true(scenario_number(&s, "probe.pose.pressure_n", &x) && x == 1.5);
-    assert_true(scenario_number(&s, "seed", &x) && x == 77);
-    assert_false(scenario_number(&s, "phantom.layers[0].thickness_mm", &x));
-    assert_false(scenario_number(&s, "phantom.tissues.dremis.backscatter", &x));
-    assert_false(scenario_number(&s, "probe.nothing", &x));
+    assert_true(scenario_get_number(&s, "phantom.tissues.fat.backscatter", &x) && x == 0.3);
+    assert_true(scenario_get_number(&s, "probe.pose.pressure_n", &x) && x == 1.5);
+    assert_true(scenario_get_number(&s, "seed", &x) && x == 77);
+    /* Array elements by index, as the file spells them; none past the end. */
+    assert_true(scenario_get_number(&s, "phantom.layers[0].thickness_mm", &x) && x == 1);
+    assert_true(scenario_get_number(&s, "phantom.vessels[0].b_mm[0]", &x) && x == 1);
+    assert_true(scenario_get_number(&s, "phantom.inclusions[1].radius_mm", &x) && x == 1.5);
+    assert_true(scenario_get_number(&s, "phantom.inclusions[3].radii_mm[2]", &x) && x == 0.5);
+    assert_true(scenario_get_number(&s, "probe.tgc_db[7]", &x) && x == 8);
+    assert_true(scenario_get_number(&s, "plan.points[0].y_mm", &x) && x == 2);
+    assert_true(scenario_get_number(&s, "needle.tissues.dermis.puncture_n", &x) && x == 0.2);
+    assert_false(scenario_get_number(&s, "phantom.layers[2].thickness_mm", &x));
+    assert_false(scenario_get_number(&s, "phantom.layers[].thickness_mm", &x));
+    assert_false(scenario_get_number(&s, "phantom.layers[0]", &x));
+    assert_false(scenario_get_number(&s, "probe.tgc_db[8]", &x));
+    assert_false(scenario_get_number(&s, "version", &x));
+    assert_false(scenario_get_number(&s, "phantom.tissues.dremis.backscatter", &x));
+    assert_false(scenario_get_number(&s, "probe.nothing", &x));
 }
 
 /* ---- broken files ------------------------------------------------------------------------- */
@@ -224,7 +236,14 @@ static const broken_case k_broken[] = {
     {"zero thickness",
      "{\"version\": 1, \"phantom\": {\"layers\": [\n {\"tissue\": \"epidermis\", \"thickness_mm\": 0.1},\n"
      " {\"tissue\": \"dermis\", \"thickness_mm\": 0},\n {\"tissue\": \"fat\"}]}}",
-     "phantom.layers[1].thickness_mm", 3, "must be > 0"},
+     "phantom.layers[1].thickness_mm", 3, "must be within 0.005..50 mm, got 0"},
+    /* The sizes' minimums are sizes (limits.c), not just "above zero". */
+    {"surface feature 1e-170 mm wide",
+     "{\"version\": 1, \"phantom\": {\"surface\": [\n {\"kind\": \"fold\", \"width_mm\": 1e-170}]}}",
+     "phantom.surface[0].width_mm", 2, "must be within 0.1..100 mm, got 1e-170"},
+    {"tilt beyond the window's 30 degrees",
+     "{\"version\": 1, \"probe\": {\"pose\":\n {\"tilt_deg\": 31}}}", "probe.pose.tilt_deg", 2,
+     "must be within -30..30 deg, got 31"},
     {"negative thickness",
      "{\"version\": 1, \"phantom\": {\"layers\": [\n {\"tissue\": \"dermis\", \"thickness_mm\": -2},\n"
      " {\"tissue\": \"fat\"}]}}",
@@ -292,7 +311,7 @@ static const broken_case k_broken[] = {
     {"vessel radius zero",
      "{\"version\": 1, \"phantom\": {\"vessels\": [{\"a_mm\": [0,0,3], \"b_mm\": [5,0,3],\n"
      " \"radius_mm\": 0}]}}",
-     "phantom.vessels[0].radius_mm", 2, "must be > 0"},
+     "phantom.vessels[0].radius_mm", 2, "must be within 0.05..10 mm, got 0"},
     {"vessel of zero length",
      "{\"version\": 1, \"phantom\": {\"vessels\": [{\"a_mm\": [0,0,3],\n \"b_mm\": [0,0,3]}]}}",
      "phantom.vessels[0].b_mm", 2, "must differ"},
@@ -624,18 +643,20 @@ static void test_schema_matches_range_table(void **state)
         json_t *n = schema_node(root, r->path);
         if (!n)
             fail_msg("schema has no node for %s", r->path);
-        const char *lo_key = r->min_exclusive ? "exclusiveMinimum" : "minimum";
+        const limit *l = limit_get(r->limit);
+        assert_non_null(l);
+        const char *lo_key = l->min_exclusive ? "exclusiveMinimum" : "minimum";
         json_t *lo = json_object_get(n, lo_key), *hi = json_object_get(n, "maximum");
-        if (!lo || !hi || json_number_value(lo) != r->min || json_number_value(hi) != r->max)
+        if (!lo || !hi || json_number_value(lo) != l->min || json_number_value(hi) != l->max)
             fail_msg("%s: schema %s/maximum differ from the loader's %g..%g", r->path, lo_key,
-                     r->min, r->max);
+                     l->min, l->max);
         const char *type = json_string_value(json_object_get(n, "type"));
         assert_non_null(type);
         if (strcmp(type, r->integer ? "integer" : "number") != 0)
             fail_msg("%s: schema type %s", r->path, type);
         double x;
         json_t *dv = json_object_get(n, "default");
-        if (scenario_number(&def, r->path, &x)) {
+        if (scenario_get_number(&def, r->path, &x)) {
             if (!dv || json_number_value(dv) != x)
                 fail_msg("%s: schema default differs from scenario_default() %g", r->path, x);
         }
@@ -679,6 +700,31 @@ static void test_docs_name_every_field(void **state)
             *br = '\0';
         if (!strstr(doc, key))
             fail_msg("docs/scenarios.md does not describe %s", p);
+        /* Some row naming the key gives its range as the limits table has it. */
+        const limit *l = limit_get(scenario_range_at(i)->limit);
+        char range[96];
+        snprintf(range, sizeof range, "%.10g..%.10g", l->min, l->max);
+        bool ranged = false;
+        for (const char *at = strstr(doc, key); at && !ranged; at = strstr(at + 1, key)) {
+            const char *eol = strchr(at, '\n');
+            const char *hit = strstr(at, range);
+            ranged = hit && (!eol || hit < eol);
+        }
+        if (!ranged)
+            fail_msg("docs/scenarios.md gives no range %s for %s", range, p);
+    }
+    /* The limits table at the end lists every limit as limits.c has it. */
+    for (int i = 0; i < LIM_COUNT; i++) {
+        const limit *l = limit_get((limit_id)i);
+        char row[160];
+        if (l->min_exclusive)
+            snprintf(row, sizeof row, "| %s | > %.10g, ≤ %.10g | %s |", l->name, l->min, l->max,
+                     l->unit[0] ? l->unit : "—");
+        else
+            snprintf(row, sizeof row, "| %s | %.10g..%.10g | %s |", l->name, l->min, l->max,
+                     l->unit[0] ? l->unit : "—");
+        if (!strstr(doc, row))
+            fail_msg("docs/scenarios.md's limits table lacks the row %s", row);
     }
     for (int i = 0; i < N_PRESETS; i++) {
         char name[64];

@@ -64,7 +64,7 @@ run "$tmp/bad.json"
 expect_rc 1 "bad.json"
 expect_line "$tmp/bad.json:3:25: probe.freq_mhz: must be within 10..22 MHz, got 0" "range"
 expect_line "$tmp/bad.json:3:28: probe.depht_mm: unknown key \"depht_mm\" (did you mean \"depth_mm\"?)" "unknown key"
-expect_line "$tmp/bad.json:6:44: phantom.layers[0].thickness_mm: must be > 0 and <= 50 mm, got -1" "thickness"
+expect_line "$tmp/bad.json:6:44: phantom.layers[0].thickness_mm: must be within 0.005..50 mm, got -1" "thickness"
 [ "$(wc -l <"$tmp/out")" -eq 3 ] || fail "bad.json: expected 3 lines: $out"
 case $err in *"1 of 1 file invalid (3 problems)"*) ;; *) fail "bad.json: summary: $err" ;; esac
 

@@ -1,5 +1,7 @@
 /* mesosim render: one B-mode frame of a scenario to a grey PNG, plus one line of JSON with the
  * image geometry so scripts can map pixels back to millimetres. */
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "image_io.h"
+#include "limits.h"
 #include "scenario.h"
 
 static void usage(FILE *f)
@@ -113,6 +116,42 @@ int cmd_render(int argc, char **argv)
     }
     if (probe_opt && !cli_parse_pose(probe_opt, &sc.pose))
         return 2;
+    /* Each option against its row of the limits table, named as the user typed it. */
+    const struct {
+        const char *opt;
+        bool given;
+        limit_id lim;
+        double v;
+    } opts[] = {
+        {"--freq", have_freq, LIM_FREQ_MHZ, freq},
+        {"--depth", have_depth, LIM_DEPTH_MM, depth},
+        {"--gain", have_gain, LIM_GAIN_DB, gain},
+        {"--dynamic-range", have_dr, LIM_DYNAMIC_RANGE_DB, dr},
+        {"--probe x", probe_opt != NULL, LIM_POSITION_MM, sc.pose.x_mm},
+        {"--probe y", probe_opt != NULL, LIM_POSITION_MM, sc.pose.y_mm},
+        {"--probe rot", probe_opt != NULL, LIM_ROTATION_DEG, sc.pose.rot_deg},
+        {"--probe tilt", probe_opt != NULL, LIM_TILT_DEG, sc.pose.tilt_deg},
+        {"--probe rock", probe_opt != NULL, LIM_ROCK_DEG, sc.pose.rock_deg},
+        {"--probe pressure", probe_opt != NULL, LIM_PRESSURE_N, sc.pose.pressure_n},
+    };
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        const limit *l = limit_get(opts[i].lim);
+        if (opts[i].given && !limit_ok(opts[i].lim, opts[i].v)) {
+            fprintf(stderr, "mesosim render: %s: %s must be within %g..%g%s%s, got %g\n",
+                    opts[i].opt, l->name, l->min, l->max, l->unit[0] ? " " : "", l->unit,
+                    opts[i].v);
+            return 2;
+        }
+    }
+    /* As validate and run: the probe centre stays on the patch (docs/scenarios.md). */
+    if (fabs(sc.pose.x_mm) > 0.5 * sc.phantom.width_mm ||
+        fabs(sc.pose.y_mm) > 0.5 * sc.phantom.length_mm) {
+        fprintf(stderr, "mesosim render: probe at (%g, %g) mm is off the %g x %g mm patch "
+                        "(x within +-%g, y within +-%g mm)\n",
+                sc.pose.x_mm, sc.pose.y_mm, sc.phantom.width_mm, sc.phantom.length_mm,
+                0.5 * sc.phantom.width_mm, 0.5 * sc.phantom.length_mm);
+        return 1;
+    }
     if (have_freq) sc.probe.freq_mhz = freq;
     if (have_depth) sc.probe.depth_mm = depth;
     if (have_gain) sc.probe.gain_db = gain;

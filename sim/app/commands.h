@@ -8,6 +8,7 @@
 int cmd_render(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_format(int argc, char **argv);
 /* The trainer window (no command, or options only: --scenario, --bench-frames). */
 int cmd_window(int argc, char **argv);
 int cmd_run(int argc, char **argv);

@@ -22,6 +22,7 @@ static void usage(FILE *f)
                "commands:\n"
                "  render    synthesise a B-mode image of a scenario to a PNG\n"
                "  validate  check scenario files\n"
+               "  format    rewrite scenario files in the canonical form (--check: list them)\n"
                "  run       play a session's action log on a scenario and write its report\n"
                "  bench     time frame synthesis on the standard frame\n\n"
                "%s"
@@ -54,6 +55,8 @@ int main(int argc, char **argv)
         return cmd_render(argc - 1, argv + 1);
     if (!strcmp(cmd, "validate"))
         return cmd_validate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "format"))
+        return cmd_format(argc - 1, argv + 1);
     if (!strcmp(cmd, "run"))
         return cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))

@@ -1,5 +1,6 @@
 /* actions: JSON Lines action log, parsed line by line with jansson, written canonically. */
 #include "actions.h"
+#include "limits.h"
 #include "suggest.h"
 #include "textfile.h"
 
@@ -18,33 +19,31 @@
 
 typedef struct key_row {
     const char *name;
-    double lo, hi;
-    bool lo_exclusive;
-    const char *unit;
+    limit_id lim; /* the range, from the one limits table (limits.h) */
 } key_row;
 
-/* Ranges: the phantom patch (-100..100 mm as scenario positions), probe pose and settings as
- * probe_check and scenario.c, needle angle 1..90 deg, advance per action up to a 13 mm
- * needle plus margin, volume up to 5 mL per point (gas included). */
+/* Ranges as the scenario's: positions on the patch, probe pose and settings as probe_check,
+ * needle angle 1..90 deg, any positive advance up to a 13 mm needle plus margin, any positive
+ * volume up to 5 mL per point (gas included). */
 static const key_row k_keys[AK_COUNT] = {
-    [AK_X] = {"x_mm", -100, 100, false, "mm"},
-    [AK_Y] = {"y_mm", -100, 100, false, "mm"},
-    [AK_ROT] = {"rot_deg", -360, 360, false, "deg"},
-    [AK_TILT] = {"tilt_deg", -45, 45, false, "deg"},
-    [AK_ROCK] = {"rock_deg", -45, 45, false, "deg"},
-    [AK_PRESSURE] = {"pressure_n", 0, 50, false, "N"},
-    [AK_FREQ] = {"freq_mhz", 10, 22, false, "MHz"},
-    [AK_DEPTH] = {"depth_mm", 5, 40, false, "mm"},
-    [AK_GAIN] = {"gain_db", -40, 60, false, "dB"},
-    [AK_DR] = {"dynamic_range_db", 20, 100, false, "dB"},
-    [AK_TGC] = {"tgc_db_cm_mhz", 0, 5, false, "dB/cm/MHz"},
-    [AK_ANGLE] = {"angle_deg", 1, 90, false, "deg"},
-    [AK_AZIMUTH] = {"azimuth_deg", -360, 360, false, "deg"},
-    [AK_MM] = {"mm", 0, 20, true, "mm"},
-    [AK_ML] = {"ml", 0, 5, true, "mL"},
-    [AK_RATE] = {"rate_ml_s", 0.001, 1, false, "mL/s"},
-    [AK_TOP] = {"top_mm", 0, 20, false, "mm"},
-    [AK_BOTTOM] = {"bottom_mm", 0, 20, false, "mm"},
+    [AK_X] = {"x_mm", LIM_POSITION_MM},
+    [AK_Y] = {"y_mm", LIM_POSITION_MM},
+    [AK_ROT] = {"rot_deg", LIM_ROTATION_DEG},
+    [AK_TILT] = {"tilt_deg", LIM_TILT_DEG},
+    [AK_ROCK] = {"rock_deg", LIM_ROCK_DEG},
+    [AK_PRESSURE] = {"pressure_n", LIM_PRESSURE_N},
+    [AK_FREQ] = {"freq_mhz", LIM_FREQ_MHZ},
+    [AK_DEPTH] = {"depth_mm", LIM_DEPTH_MM},
+    [AK_GAIN] = {"gain_db", LIM_GAIN_DB},
+    [AK_DR] = {"dynamic_range_db", LIM_DYNAMIC_RANGE_DB},
+    [AK_TGC] = {"tgc_db_cm_mhz", LIM_TGC_DB_CM_MHZ},
+    [AK_ANGLE] = {"angle_deg", LIM_NEEDLE_ANGLE_DEG},
+    [AK_AZIMUTH] = {"azimuth_deg", LIM_NEEDLE_AZIMUTH_DEG},
+    [AK_MM] = {"mm", LIM_NEEDLE_STEP_MM},
+    [AK_ML] = {"ml", LIM_INJECT_ML},
+    [AK_RATE] = {"rate_ml_s", LIM_INJECT_RATE_ML_S},
+    [AK_TOP] = {"top_mm", LIM_MARK_DEPTH_MM},
+    [AK_BOTTOM] = {"bottom_mm", LIM_MARK_DEPTH_MM},
 };
 
 #define B(k) (1u << (k))
@@ -216,16 +215,16 @@ static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t 
             return false;
         }
         const key_row *kr = &k_keys[ki];
+        const limit *lim = limit_get(kr->lim);
         if (!json_is_number(v)) {
-            snprintf(err, n, "\"%s\": expected a number (%s), got %s", kr->name, kr->unit,
+            snprintf(err, n, "\"%s\": expected a number (%s), got %s", kr->name, lim->unit,
                      suggest_json_type(v));
             return false;
         }
         double x = json_number_value(v);
-        bool low = kr->lo_exclusive ? !(x > kr->lo) : !(x >= kr->lo);
-        if (low || !(x <= kr->hi)) {
+        if (!limit_ok(kr->lim, x)) {
             snprintf(err, n, "\"%s\": must be %s %g and <= %g %s, got %.10g", kr->name,
-                     kr->lo_exclusive ? ">" : ">=", kr->lo, kr->hi, kr->unit, x);
+                     lim->min_exclusive ? ">" : ">=", lim->min, lim->max, lim->unit, x);
             return false;
         }
         a->v[ki] = x;
@@ -236,7 +235,7 @@ static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t 
         for (int k = 0; k < AK_COUNT; k++)
             if (missing & B(k)) {
                 snprintf(err, n, "\"%s\" needs key \"%s\" (%s)", vr->name, k_keys[k].name,
-                         k_keys[k].unit);
+                         limit_get(k_keys[k].lim)->unit);
                 return false;
             }
     }

@@ -1,7 +1,9 @@
 /* probe: defaults, pose geometry and the beam model. */
 #include "probe.h"
+#include "limits.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #define PI 3.14159265358979323846
@@ -48,37 +50,44 @@ probe_pose probe_default_pose(void)
     return q;
 }
 
+/* The settings probe_check holds to the limits table (limits.h). */
+#define ROW(lim, member) {lim, offsetof(probe_def, member), false, "probe." #member ": out of range"}
+#define IROW(lim, member) {lim, offsetof(probe_def, member), true, "probe." #member ": out of range"}
+static const struct probe_row {
+    limit_id lim;
+    size_t off;
+    bool is_int;
+    const char *msg; /* the limit's numbers are in the table, not in a static message */
+} k_checked[] = {
+    ROW(LIM_FREQ_MHZ, freq_mhz),
+    ROW(LIM_BANDWIDTH_FRAC, bandwidth_frac),
+    ROW(LIM_PITCH_MM, pitch_mm),
+    IROW(LIM_N_ELEMENTS, n_elements),
+    IROW(LIM_N_LINES, n_lines),
+    ROW(LIM_RX_FNUMBER, rx_fnumber),
+    ROW(LIM_FOCUS_MM, tx_focus_mm),
+    ROW(LIM_FOCUS_MM, elev_focus_mm),
+    ROW(LIM_ELEV_HEIGHT_MM, elev_height_mm),
+    ROW(LIM_DEPTH_MM, depth_mm),
+    ROW(LIM_GAIN_DB, gain_db),
+    ROW(LIM_DYNAMIC_RANGE_DB, dynamic_range_db),
+    ROW(LIM_TGC_DB_CM_MHZ, tgc_db_cm_mhz),
+};
+#undef ROW
+#undef IROW
+
 const char *probe_check(const probe_def *p)
 {
-    if (!(p->freq_mhz >= 10.0 && p->freq_mhz <= 22.0))
-        return "probe.freq_mhz: must be within 10..22 MHz";
-    if (!(p->bandwidth_frac >= 0.2 && p->bandwidth_frac <= 1.2))
-        return "probe.bandwidth_frac: must be within 0.2..1.2";
-    if (!(p->pitch_mm >= 0.03 && p->pitch_mm <= 0.5))
-        return "probe.pitch_mm: must be within 0.03..0.5 mm";
-    if (!(p->n_elements >= 16 && p->n_elements <= 512))
-        return "probe.n_elements: must be within 16..512";
-    if (!(p->n_lines >= 16 && p->n_lines <= 1024))
-        return "probe.n_lines: must be within 16..1024";
-    if (!(p->rx_fnumber >= 0.5 && p->rx_fnumber <= 5.0))
-        return "probe.rx_fnumber: must be within 0.5..5";
-    if (!(p->tx_focus_mm >= 1.0 && p->tx_focus_mm <= 60.0))
-        return "probe.tx_focus_mm: must be within 1..60 mm";
-    if (!(p->elev_focus_mm >= 1.0 && p->elev_focus_mm <= 60.0))
-        return "probe.elev_focus_mm: must be within 1..60 mm";
-    if (!(p->elev_height_mm >= 0.2 && p->elev_height_mm <= 10.0))
-        return "probe.elev_height_mm: must be within 0.2..10 mm";
-    if (!(p->depth_mm >= 5.0 && p->depth_mm <= 40.0))
-        return "probe.depth_mm: must be within 5..40 mm";
-    if (!(p->gain_db >= -40.0 && p->gain_db <= 60.0))
-        return "probe.gain_db: must be within -40..60 dB";
-    if (!(p->dynamic_range_db >= 20.0 && p->dynamic_range_db <= 100.0))
-        return "probe.dynamic_range_db: must be within 20..100 dB";
-    if (!(p->tgc_db_cm_mhz >= 0.0 && p->tgc_db_cm_mhz <= 5.0))
-        return "probe.tgc_db_cm_mhz: must be within 0..5";
+    for (size_t i = 0; i < sizeof k_checked / sizeof k_checked[0]; i++) {
+        const struct probe_row *r = &k_checked[i];
+        const char *at = (const char *)p + r->off;
+        double x = r->is_int ? *(const int *)(const void *)at : *(const double *)(const void *)at;
+        if (!limit_ok(r->lim, x))
+            return r->msg;
+    }
     for (int i = 0; i < PROBE_TGC_ZONES; i++)
-        if (!(p->tgc_db[i] >= -40.0 && p->tgc_db[i] <= 40.0))
-            return "probe.tgc_db: each zone must be within -40..40 dB";
+        if (!limit_ok(LIM_TGC_ZONE_DB, p->tgc_db[i]))
+            return "probe.tgc_db: a zone is out of range";
     return NULL;
 }
 

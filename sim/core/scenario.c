@@ -6,8 +6,12 @@
  * private copy of the defaults. Jansson keeps no positions for values, hence the index: it maps
  * the hash of each JSON path ("phantom.layers[2].thickness_mm") to the line and column where
  * the member's key and its value start, so every diagnostic can point at the offending text.
- * Only when no problem was found is the copy checked once more by phantom_create and
- * probe_check and handed to the caller. */
+ * Only when no problem was found is the copy put through check_all, the checks of a scenario
+ * in memory that scenario_check and the setters share (ranges, kinds, geometry, then the
+ * models' own phantom_create, probe_check, ...), and handed to the caller.
+ *
+ * Writing (scenario_save_string) walks the same table, so the canonical key order is the
+ * table's order and a new row is written without further code. */
 #include "scenario.h"
 #include "suggest.h"
 #include "textfile.h"
@@ -19,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -55,132 +62,135 @@ typedef struct field {
     size_t off;
 } field;
 
-#define NUM(path, lo, hi, unit, base, type, member)                                          \
-    {{path, lo, hi, false, false, unit}, ST_DOUBLE, base, offsetof(type, member)}
-#define SIZE(path, hi, unit, base, type, member)                                             \
-    {{path, 0.0, hi, true, false, unit}, ST_DOUBLE, base, offsetof(type, member)}
-#define INT(path, lo, hi, base, type, member)                                                \
-    {{path, lo, hi, false, true, ""}, ST_INT, base, offsetof(type, member)}
-#define CODE(path, lo, hi, excl, unit) {{path, lo, hi, excl, false, unit}, ST_NONE, B_SCENARIO, 0}
+#define NUM(path, lim, base, type, member)                                                   \
+    {{path, lim, false}, ST_DOUBLE, base, offsetof(type, member)}
+#define INT(path, lim, base, type, member)                                                   \
+    {{path, lim, true}, ST_INT, base, offsetof(type, member)}
+#define CODE(path, lim) {{path, lim, false}, ST_NONE, B_SCENARIO, 0}
 
-/* Ranges are physical plausibility for thoracolumbar skin at 10-22 MHz, and never wider than
- * what phantom_create and probe_check accept (phantom.c, probe.c), so a value that passes here
- * is also accepted there and the message can name the exact key. */
+/* Every range is a row of the one limits table (limits.c, with the reasons), which is never
+ * wider than what phantom_create and probe_check accept, so a value that passes here is also
+ * accepted there and the message can name the exact key. */
 static const field k_fields[] = {
-    {{"version", 1, 1, false, true, ""}, ST_NONE, B_SCENARIO, 0},
-    {{"seed", 0, 4294967295.0, false, true, ""}, ST_U32, B_SCENARIO, offsetof(scenario, seed)},
-    NUM("patient.age_years", 0, 120, "years", B_PATIENT, scenario_patient, age_years),
+    {{"version", LIM_VERSION, true}, ST_NONE, B_SCENARIO, 0},
+    {{"seed", LIM_SEED, true}, ST_U32, B_SCENARIO, offsetof(scenario, seed)},
+    NUM("patient.age_years", LIM_AGE_YEARS, B_PATIENT, scenario_patient, age_years),
 
-    NUM("phantom.width_mm", 10, 200, "mm", B_PHANTOM, phantom_def, width_mm),
-    NUM("phantom.length_mm", 10, 200, "mm", B_PHANTOM, phantom_def, length_mm),
-    SIZE("phantom.layers[].thickness_mm", 50, "mm", B_LAYER, phantom_layer_def, thickness_mm),
-    NUM("phantom.layers[].variation", 0, 0.5, "", B_LAYER, phantom_layer_def, variation),
-    SIZE("phantom.layers[].variation_wavelength_mm", 1000, "mm", B_LAYER, phantom_layer_def,
-         variation_wavelength_mm),
-    NUM("phantom.surface[].x_mm", -100, 100, "mm", B_FEATURE, phantom_feature_def, x_mm),
-    NUM("phantom.surface[].y_mm", -100, 100, "mm", B_FEATURE, phantom_feature_def, y_mm),
-    SIZE("phantom.surface[].height_mm", 20, "mm", B_FEATURE, phantom_feature_def, height_mm),
-    SIZE("phantom.surface[].width_mm", 100, "mm", B_FEATURE, phantom_feature_def, width_mm),
-    NUM("phantom.surface[].angle_deg", -360, 360, "deg", B_FEATURE, phantom_feature_def,
+    NUM("phantom.width_mm", LIM_PATCH_MM, B_PHANTOM, phantom_def, width_mm),
+    NUM("phantom.length_mm", LIM_PATCH_MM, B_PHANTOM, phantom_def, length_mm),
+    NUM("phantom.layers[].thickness_mm", LIM_LAYER_THICKNESS_MM, B_LAYER, phantom_layer_def,
+        thickness_mm),
+    NUM("phantom.layers[].variation", LIM_LAYER_VARIATION, B_LAYER, phantom_layer_def,
+        variation),
+    NUM("phantom.layers[].variation_wavelength_mm", LIM_LAYER_WAVELENGTH_MM, B_LAYER,
+        phantom_layer_def, variation_wavelength_mm),
+    NUM("phantom.surface[].x_mm", LIM_POSITION_MM, B_FEATURE, phantom_feature_def, x_mm),
+    NUM("phantom.surface[].y_mm", LIM_POSITION_MM, B_FEATURE, phantom_feature_def, y_mm),
+    NUM("phantom.surface[].height_mm", LIM_FEATURE_HEIGHT_MM, B_FEATURE, phantom_feature_def,
+        height_mm),
+    NUM("phantom.surface[].width_mm", LIM_FEATURE_WIDTH_MM, B_FEATURE, phantom_feature_def,
+        width_mm),
+    NUM("phantom.surface[].angle_deg", LIM_ROTATION_DEG, B_FEATURE, phantom_feature_def,
         angle_deg),
-    CODE("phantom.vessels[].a_mm[]", -100, 100, false, "mm"),
-    CODE("phantom.vessels[].b_mm[]", -100, 100, false, "mm"),
-    /* Dermal and subcutaneous vessels of the back: perforators 0.7 +- 0.24 mm across, lumbar
-     * perforator bundles up to 5 mm (tissue.md section 7). */
-    SIZE("phantom.vessels[].radius_mm", 10, "mm", B_VESSEL, phantom_vessel_def, radius_mm),
-    NUM("phantom.vessels[].wall_mm", 0, 2, "mm", B_VESSEL, phantom_vessel_def, wall_mm),
-    CODE("phantom.inclusions[].c_mm[]", -100, 100, false, "mm"),
-    CODE("phantom.inclusions[].radius_mm", 0, 25, true, "mm"),
-    CODE("phantom.inclusions[].radii_mm[]", 0, 25, true, "mm"),
-    {{"phantom.inclusions[].amplitude", 0, 1000, true, false, ""}, ST_DOUBLE, B_INCLUSION,
-     offsetof(phantom_inclusion, amplitude)},
-    /* Tissue ranges span gas (336 m/s, 1.26 kg/m3) to steel (5790 m/s, 7910 kg/m3),
-     * tissue.md section 2a. */
-    NUM("phantom.tissues.*.speed_m_s", 200, 7000, "m/s", B_TISSUE, tissue_props, speed_m_s),
-    NUM("phantom.tissues.*.density_kg_m3", 0.5, 20000, "kg/m^3", B_TISSUE, tissue_props,
+    CODE("phantom.vessels[].a_mm[]", LIM_POSITION_MM),
+    CODE("phantom.vessels[].b_mm[]", LIM_POSITION_MM),
+    NUM("phantom.vessels[].radius_mm", LIM_VESSEL_RADIUS_MM, B_VESSEL, phantom_vessel_def,
+        radius_mm),
+    NUM("phantom.vessels[].wall_mm", LIM_VESSEL_WALL_MM, B_VESSEL, phantom_vessel_def, wall_mm),
+    CODE("phantom.inclusions[].c_mm[]", LIM_POSITION_MM),
+    CODE("phantom.inclusions[].radius_mm", LIM_INCLUSION_RADIUS_MM),
+    CODE("phantom.inclusions[].radii_mm[]", LIM_INCLUSION_RADIUS_MM),
+    NUM("phantom.inclusions[].amplitude", LIM_INCLUSION_AMPLITUDE, B_INCLUSION,
+        phantom_inclusion, amplitude),
+    NUM("phantom.tissues.*.speed_m_s", LIM_TISSUE_SPEED_M_S, B_TISSUE, tissue_props, speed_m_s),
+    NUM("phantom.tissues.*.density_kg_m3", LIM_TISSUE_DENSITY_KG_M3, B_TISSUE, tissue_props,
         density_kg_m3),
-    NUM("phantom.tissues.*.atten_db_cm_mhz", 0, 50, "dB/cm/MHz^b", B_TISSUE, tissue_props,
+    NUM("phantom.tissues.*.atten_db_cm_mhz", LIM_TISSUE_ATTEN_DB_CM_MHZ, B_TISSUE, tissue_props,
         atten_db_cm_mhz),
-    NUM("phantom.tissues.*.atten_exponent", 0.5, 2.5, "", B_TISSUE, tissue_props,
+    NUM("phantom.tissues.*.atten_exponent", LIM_TISSUE_ATTEN_EXPONENT, B_TISSUE, tissue_props,
         atten_exponent),
-    NUM("phantom.tissues.*.backscatter", 0, 100, "", B_TISSUE, tissue_props, backscatter),
-    NUM("phantom.mechanics.fat_strain_per_n", 0, 1, "1/N", B_PHANTOM, phantom_def,
+    NUM("phantom.tissues.*.backscatter", LIM_TISSUE_BACKSCATTER, B_TISSUE, tissue_props,
+        backscatter),
+    NUM("phantom.mechanics.fat_strain_per_n", LIM_FAT_STRAIN_PER_N, B_PHANTOM, phantom_def,
         fat_strain_per_n),
-    NUM("phantom.mechanics.fat_max_strain", 0, 0.9, "", B_PHANTOM, phantom_def, fat_max_strain),
-    SIZE("phantom.mechanics.vein_collapse_n", 50, "N", B_PHANTOM, phantom_def, vein_collapse_n),
-    NUM("phantom.texture.septa_spacing_mm", 0.2, 20, "mm", B_PHANTOM, phantom_def,
+    NUM("phantom.mechanics.fat_max_strain", LIM_FAT_MAX_STRAIN, B_PHANTOM, phantom_def,
+        fat_max_strain),
+    NUM("phantom.mechanics.vein_collapse_n", LIM_VEIN_COLLAPSE_N, B_PHANTOM, phantom_def,
+        vein_collapse_n),
+    NUM("phantom.texture.septa_spacing_mm", LIM_SEPTA_SPACING_MM, B_PHANTOM, phantom_def,
         septa_spacing_mm),
-    NUM("phantom.texture.muscle_fibre_angle_deg", -180, 180, "deg", B_PHANTOM, phantom_def,
+    NUM("phantom.texture.muscle_fibre_angle_deg", LIM_FIBRE_ANGLE_DEG, B_PHANTOM, phantom_def,
         muscle_fibre_angle_deg),
-    NUM("phantom.texture.muscle_pennation_deg", 0, 60, "deg", B_PHANTOM, phantom_def,
+    NUM("phantom.texture.muscle_pennation_deg", LIM_PENNATION_DEG, B_PHANTOM, phantom_def,
         muscle_pennation_deg),
-    NUM("phantom.texture.perimysium_spacing_mm", 0.1, 10, "mm", B_PHANTOM, phantom_def,
-        perimysium_spacing_mm),
+    NUM("phantom.texture.perimysium_spacing_mm", LIM_PERIMYSIUM_SPACING_MM, B_PHANTOM,
+        phantom_def, perimysium_spacing_mm),
 
-    /* Probe limits as probe_check (probe.c): dermatologic work at 10-22 MHz and 5-40 mm. */
-    NUM("probe.freq_mhz", 10, 22, "MHz", B_PROBE, probe_def, freq_mhz),
-    NUM("probe.bandwidth_frac", 0.2, 1.2, "", B_PROBE, probe_def, bandwidth_frac),
-    NUM("probe.pitch_mm", 0.03, 0.5, "mm", B_PROBE, probe_def, pitch_mm),
-    INT("probe.n_elements", 16, 512, B_PROBE, probe_def, n_elements),
-    INT("probe.n_lines", 16, 1024, B_PROBE, probe_def, n_lines),
-    NUM("probe.rx_fnumber", 0.5, 5, "", B_PROBE, probe_def, rx_fnumber),
-    NUM("probe.tx_focus_mm", 1, 60, "mm", B_PROBE, probe_def, tx_focus_mm),
-    NUM("probe.elev_focus_mm", 1, 60, "mm", B_PROBE, probe_def, elev_focus_mm),
-    NUM("probe.elev_height_mm", 0.2, 10, "mm", B_PROBE, probe_def, elev_height_mm),
-    NUM("probe.depth_mm", 5, 40, "mm", B_PROBE, probe_def, depth_mm),
-    NUM("probe.gain_db", -40, 60, "dB", B_PROBE, probe_def, gain_db),
-    NUM("probe.dynamic_range_db", 20, 100, "dB", B_PROBE, probe_def, dynamic_range_db),
-    NUM("probe.tgc_db_cm_mhz", 0, 5, "dB/cm/MHz", B_PROBE, probe_def, tgc_db_cm_mhz),
-    CODE("probe.tgc_db[]", -40, 40, false, "dB"),
-    NUM("probe.pose.x_mm", -100, 100, "mm", B_POSE, probe_pose, x_mm),
-    NUM("probe.pose.y_mm", -100, 100, "mm", B_POSE, probe_pose, y_mm),
-    NUM("probe.pose.rot_deg", -360, 360, "deg", B_POSE, probe_pose, rot_deg),
-    NUM("probe.pose.tilt_deg", -45, 45, "deg", B_POSE, probe_pose, tilt_deg),
-    NUM("probe.pose.rock_deg", -45, 45, "deg", B_POSE, probe_pose, rock_deg),
-    NUM("probe.pose.pressure_n", 0, 50, "N", B_POSE, probe_pose, pressure_n),
+    NUM("probe.freq_mhz", LIM_FREQ_MHZ, B_PROBE, probe_def, freq_mhz),
+    NUM("probe.bandwidth_frac", LIM_BANDWIDTH_FRAC, B_PROBE, probe_def, bandwidth_frac),
+    NUM("probe.pitch_mm", LIM_PITCH_MM, B_PROBE, probe_def, pitch_mm),
+    INT("probe.n_elements", LIM_N_ELEMENTS, B_PROBE, probe_def, n_elements),
+    INT("probe.n_lines", LIM_N_LINES, B_PROBE, probe_def, n_lines),
+    NUM("probe.rx_fnumber", LIM_RX_FNUMBER, B_PROBE, probe_def, rx_fnumber),
+    NUM("probe.tx_focus_mm", LIM_FOCUS_MM, B_PROBE, probe_def, tx_focus_mm),
+    NUM("probe.elev_focus_mm", LIM_FOCUS_MM, B_PROBE, probe_def, elev_focus_mm),
+    NUM("probe.elev_height_mm", LIM_ELEV_HEIGHT_MM, B_PROBE, probe_def, elev_height_mm),
+    NUM("probe.depth_mm", LIM_DEPTH_MM, B_PROBE, probe_def, depth_mm),
+    NUM("probe.gain_db", LIM_GAIN_DB, B_PROBE, probe_def, gain_db),
+    NUM("probe.dynamic_range_db", LIM_DYNAMIC_RANGE_DB, B_PROBE, probe_def, dynamic_range_db),
+    NUM("probe.tgc_db_cm_mhz", LIM_TGC_DB_CM_MHZ, B_PROBE, probe_def, tgc_db_cm_mhz),
+    CODE("probe.tgc_db[]", LIM_TGC_ZONE_DB),
+    NUM("probe.pose.x_mm", LIM_POSITION_MM, B_POSE, probe_pose, x_mm),
+    NUM("probe.pose.y_mm", LIM_POSITION_MM, B_POSE, probe_pose, y_mm),
+    NUM("probe.pose.rot_deg", LIM_ROTATION_DEG, B_POSE, probe_pose, rot_deg),
+    NUM("probe.pose.tilt_deg", LIM_TILT_DEG, B_POSE, probe_pose, tilt_deg),
+    NUM("probe.pose.rock_deg", LIM_ROCK_DEG, B_POSE, probe_pose, rock_deg),
+    NUM("probe.pose.pressure_n", LIM_PRESSURE_N, B_POSE, probe_pose, pressure_n),
 
-    /* Needle: gauges 27/30/32 and lengths 4/6/13 mm (tissue.md 4, 4b; needle_check names the
-     * allowed values). Puncture forces up to the 19.2 N top of the literature range
-     * (tissue.md 4); the rest bound typos, not physiology. */
-    INT("needle.gauge", 27, 32, B_NEEDLE, needle_def, gauge),
-    NUM("needle.length_mm", 4, 13, "mm", B_NEEDLE, needle_def, length_mm),
-    NUM("needle.dimple_residual_frac", 0, 1, "", B_NEEDLE, needle_def, dimple_residual_frac),
-    SIZE("needle.haematoma_radius_mm", 10, "mm", B_NEEDLE, needle_def, haematoma_radius_mm),
-    SIZE("needle.haematoma_growth_s", 600, "s", B_NEEDLE, needle_def, haematoma_growth_s),
-    NUM("needle.tissues.*.puncture_n", 0, 20, "N", B_MECH, needle_tissue_mech, puncture_n),
-    SIZE("needle.tissues.*.stiffness_n_mm", 100, "N/mm", B_MECH, needle_tissue_mech,
-         stiffness_n_mm),
-    NUM("needle.tissues.*.friction_n_mm", 0, 5, "N/mm", B_MECH, needle_tissue_mech,
+    INT("needle.gauge", LIM_NEEDLE_GAUGE, B_NEEDLE, needle_def, gauge),
+    NUM("needle.length_mm", LIM_NEEDLE_LENGTH_MM, B_NEEDLE, needle_def, length_mm),
+    NUM("needle.dimple_residual_frac", LIM_DIMPLE_RESIDUAL_FRAC, B_NEEDLE, needle_def,
+        dimple_residual_frac),
+    NUM("needle.haematoma_radius_mm", LIM_HAEMATOMA_RADIUS_MM, B_NEEDLE, needle_def,
+        haematoma_radius_mm),
+    NUM("needle.haematoma_growth_s", LIM_HAEMATOMA_GROWTH_S, B_NEEDLE, needle_def,
+        haematoma_growth_s),
+    NUM("needle.tissues.*.puncture_n", LIM_PUNCTURE_N, B_MECH, needle_tissue_mech, puncture_n),
+    NUM("needle.tissues.*.stiffness_n_mm", LIM_INTERFACE_STIFFNESS_N_MM, B_MECH,
+        needle_tissue_mech, stiffness_n_mm),
+    NUM("needle.tissues.*.friction_n_mm", LIM_FRICTION_N_MM, B_MECH, needle_tissue_mech,
         friction_n_mm),
-    NUM("needle.tissues.*.cutting_n", 0, 10, "N", B_MECH, needle_tissue_mech, cutting_n),
-    /* Drug: up to 5 mL per point (gas included), plunger 0.001-1 mL/s. */
-    SIZE("drug.volume_ml", 5, "mL", B_DRUG, drug_def, volume_ml),
-    NUM("drug.rate_ml_s", 0.001, 1, "mL/s", B_DRUG, drug_def, rate_ml_s),
-    SIZE("drug.bleb_ref_ml", 1, "mL", B_DRUG, drug_def, bleb_ref_ml),
-    SIZE("drug.bleb_ref_mm", 30, "mm", B_DRUG, drug_def, bleb_ref_mm),
-    NUM("drug.wheal_frac", 0, 1, "", B_DRUG, drug_def, wheal_frac),
-    SIZE("drug.fat_sheet_mm", 5, "mm", B_DRUG, drug_def, fat_sheet_mm),
-    NUM("drug.gas_fill", 0.05, 1, "", B_DRUG, drug_def, gas_fill),
-    SIZE("drug.gas_fade_s", 36000, "s", B_DRUG, drug_def, gas_fade_s),
-    NUM("plan.points[].x_mm", -100, 100, "mm", B_PLAN_POINT, plan_point, x_mm),
-    NUM("plan.points[].y_mm", -100, 100, "mm", B_PLAN_POINT, plan_point, y_mm),
-    SIZE("plan.spacing_mm", 100, "mm", B_PLAN, score_plan, spacing_mm),
-    NUM("plan.angle_deg", 1, 90, "deg", B_PLAN, score_plan, angle_deg),
-    NUM("scoring.pass_mark", 0, 100, "", B_RULES, score_rules, pass_mark),
-    SIZE("scoring.assessment_tol_mm", 10, "mm", B_RULES, score_rules, assessment_tol_mm),
-    SIZE("scoring.depth_sd_tol_mm", 10, "mm", B_RULES, score_rules, depth_sd_tol_mm),
-    SIZE("scoring.spacing_tol_mm", 100, "mm", B_RULES, score_rules, spacing_tol_mm),
-    SIZE("scoring.time_limit_s", 86400, "s", B_RULES, score_rules, time_limit_s),
-    NUM("scoring.superficial_margin_mm", 0, 2, "mm", B_RULES, score_rules,
+    NUM("needle.tissues.*.cutting_n", LIM_CUTTING_N, B_MECH, needle_tissue_mech, cutting_n),
+    NUM("drug.volume_ml", LIM_DRUG_VOLUME_ML, B_DRUG, drug_def, volume_ml),
+    NUM("drug.rate_ml_s", LIM_INJECT_RATE_ML_S, B_DRUG, drug_def, rate_ml_s),
+    NUM("drug.bleb_ref_ml", LIM_BLEB_REF_ML, B_DRUG, drug_def, bleb_ref_ml),
+    NUM("drug.bleb_ref_mm", LIM_BLEB_REF_MM, B_DRUG, drug_def, bleb_ref_mm),
+    NUM("drug.wheal_frac", LIM_FRACTION, B_DRUG, drug_def, wheal_frac),
+    NUM("drug.fat_sheet_mm", LIM_FAT_SHEET_MM, B_DRUG, drug_def, fat_sheet_mm),
+    NUM("drug.gas_fill", LIM_GAS_FILL, B_DRUG, drug_def, gas_fill),
+    NUM("drug.gas_fade_s", LIM_GAS_FADE_S, B_DRUG, drug_def, gas_fade_s),
+    NUM("plan.points[].x_mm", LIM_POSITION_MM, B_PLAN_POINT, plan_point, x_mm),
+    NUM("plan.points[].y_mm", LIM_POSITION_MM, B_PLAN_POINT, plan_point, y_mm),
+    NUM("plan.spacing_mm", LIM_PLAN_SPACING_MM, B_PLAN, score_plan, spacing_mm),
+    NUM("plan.angle_deg", LIM_NEEDLE_ANGLE_DEG, B_PLAN, score_plan, angle_deg),
+    NUM("scoring.pass_mark", LIM_PASS_MARK, B_RULES, score_rules, pass_mark),
+    NUM("scoring.assessment_tol_mm", LIM_ASSESSMENT_TOL_MM, B_RULES, score_rules,
+        assessment_tol_mm),
+    NUM("scoring.depth_sd_tol_mm", LIM_DEPTH_SD_TOL_MM, B_RULES, score_rules, depth_sd_tol_mm),
+    NUM("scoring.spacing_tol_mm", LIM_SPACING_TOL_MM, B_RULES, score_rules, spacing_tol_mm),
+    NUM("scoring.time_limit_s", LIM_TIME_LIMIT_S, B_RULES, score_rules, time_limit_s),
+    NUM("scoring.superficial_margin_mm", LIM_SUPERFICIAL_MARGIN_MM, B_RULES, score_rules,
         superficial_margin_mm),
-    NUM("scoring.weights.placement", 0, 100, "", B_RULES, score_rules, weights[PART_PLACEMENT]),
-    NUM("scoring.weights.visibility", 0, 100, "", B_RULES, score_rules, weights[PART_VISIBILITY]),
-    NUM("scoring.weights.safety", 0, 100, "", B_RULES, score_rules, weights[PART_SAFETY]),
-    NUM("scoring.weights.procedure", 0, 100, "", B_RULES, score_rules, weights[PART_PROCEDURE]),
-    NUM("scoring.weights.assessment", 0, 100, "", B_RULES, score_rules,
+    NUM("scoring.weights.placement", LIM_WEIGHT, B_RULES, score_rules, weights[PART_PLACEMENT]),
+    NUM("scoring.weights.visibility", LIM_WEIGHT, B_RULES, score_rules,
+        weights[PART_VISIBILITY]),
+    NUM("scoring.weights.safety", LIM_WEIGHT, B_RULES, score_rules, weights[PART_SAFETY]),
+    NUM("scoring.weights.procedure", LIM_WEIGHT, B_RULES, score_rules, weights[PART_PROCEDURE]),
+    NUM("scoring.weights.assessment", LIM_WEIGHT, B_RULES, score_rules,
         weights[PART_ASSESSMENT]),
-    NUM("scoring.weights.technique", 0, 100, "", B_RULES, score_rules, weights[PART_TECHNIQUE]),
-    INT("guidance.hint_injections", 0, 50, B_GUIDANCE, scenario_guidance, hint_injections),
+    NUM("scoring.weights.technique", LIM_WEIGHT, B_RULES, score_rules, weights[PART_TECHNIQUE]),
+    INT("guidance.hint_injections", LIM_HINT_INJECTIONS, B_GUIDANCE, scenario_guidance,
+        hint_injections),
 };
 #define N_FIELDS ((int)(sizeof k_fields / sizeof k_fields[0]))
 
@@ -189,6 +199,27 @@ int scenario_range_count(void) { return N_FIELDS; }
 const scenario_range *scenario_range_at(int i)
 {
     return i >= 0 && i < N_FIELDS ? &k_fields[i].r : NULL;
+}
+
+/* True when x may stand at a row with range r; else the loader's message for it, the one
+ * scenario_check and the setters give too. */
+static bool range_check(const scenario_range *r, double x, char *msg, size_t n)
+{
+    const limit *l = limit_get(r->limit);
+    const char *sep = l->unit[0] ? " " : "";
+    if (r->integer && x != floor(x)) {
+        snprintf(msg, n, "must be a whole number, got %.10g", x);
+        return false;
+    }
+    if (limit_ok(r->limit, x))
+        return true;
+    if (l->min_exclusive)
+        snprintf(msg, n, "must be > %.10g and <= %.10g%s%s, got %.10g", l->min, l->max, sep,
+                 l->unit, x);
+    else
+        snprintf(msg, n, "must be within %.10g..%.10g%s%s, got %.10g", l->min, l->max, sep,
+                 l->unit, x);
+    return false;
 }
 
 /* The row "<pattern>.<key>" (or "<key>" at the top level), NULL if none. */
@@ -784,27 +815,18 @@ static hint suggest(const char *word, const char *const *cands, int n)
 static bool read_number(ctx *c, const json_t *v, const char *path, const scenario_range *r,
                         double *out)
 {
-    const char *unit = r->unit[0] ? " " : "";
     if (!json_is_number(v)) {
-        if (r->unit[0])
-            report(c, path, "expected a number (%s), got %s", r->unit, suggest_json_type(v));
+        const limit *l = limit_get(r->limit);
+        if (l->unit[0])
+            report(c, path, "expected a number (%s), got %s", l->unit, suggest_json_type(v));
         else
             report(c, path, "expected a number, got %s", suggest_json_type(v));
         return false;
     }
     double x = json_is_integer(v) ? (double)json_integer_value(v) : json_real_value(v);
-    if (r->integer && x != floor(x)) {
-        report(c, path, "must be a whole number, got %.10g", x);
-        return false;
-    }
-    bool low = r->min_exclusive ? !(x > r->min) : !(x >= r->min);
-    if (low || !(x <= r->max)) {
-        if (r->min_exclusive)
-            report(c, path, "must be > %.10g and <= %.10g%s%s, got %.10g", r->min, r->max, unit,
-                   r->unit, x);
-        else
-            report(c, path, "must be within %.10g..%.10g%s%s, got %.10g", r->min, r->max, unit,
-                   r->unit, x);
+    char msg[256];
+    if (!range_check(r, x, msg, sizeof msg)) {
+        report(c, path, "%s", msg);
         return false;
     }
     *out = x;
@@ -1405,56 +1427,616 @@ static void read_scenario(ctx *c, json_t *root, scenario *s)
     s->phantom.seed = s->seed;
 }
 
-/* phantom_create and probe_check name the field first ("layers[2].thickness_mm: ..."): turn
- * that into a path so the message points into the file. */
-static void report_checker(ctx *c, const char *prefix, const char *msg)
+static const char *const k_feature_kinds[] = {"prominence", "depression", "fold"};
+#define N_FEATURE_KINDS 3
+
+/* ------------------------------------------------------------------------------------------ */
+/* Checks of an in-memory scenario: the loader's last pass, scenario_check and the setters. */
+
+/* Where a check's problem goes: the loader locates it in the text, scenario_check lists it. */
+typedef void (*check_sink)(void *ud, const char *path, const char *msg);
+
+/* A concrete path from a row's pattern: "[]" takes the indices in turn, "*" the tissue. */
+static void path_fill(char *out, size_t cap, const char *pattern, const int *idx, int nidx,
+                      const char *tissue)
 {
-    char path[PATH_CAP];
-    const char *colon = strstr(msg, ": ");
-    size_t n = colon ? (size_t)(colon - msg) : 0;
-    if (colon && n + strlen(prefix) + 1 < sizeof path && !memchr(msg, ' ', n)) {
-        snprintf(path, sizeof path, "%s%.*s", prefix, (int)n, msg);
-        report(c, path, "%s", colon + 2);
-    } else {
-        size_t plen = strlen(prefix);
-        snprintf(path, sizeof path, "%.*s", (int)(plen ? plen - 1 : 0), prefix);
-        report(c, path, "%s", msg);
+    size_t o = 0;
+    int k = 0;
+    for (const char *p = pattern; *p && o + 1 < cap; p++) {
+        char buf[24];
+        const char *put = NULL;
+        if (p[0] == '[' && p[1] == ']' && k < nidx) {
+            snprintf(buf, sizeof buf, "[%d]", idx[k++]);
+            put = buf;
+            p++;
+        } else if (*p == '*' && tissue) {
+            put = tissue;
+        }
+        if (put) {
+            size_t n = strlen(put);
+            if (o + n >= cap)
+                break;
+            memcpy(out + o, put, n);
+            o += n;
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+}
+
+static const field *row_of(const char *pattern)
+{
+    for (int i = 0; i < N_FIELDS; i++)
+        if (strcmp(k_fields[i].r.path, pattern) == 0)
+            return &k_fields[i];
+    return NULL;
+}
+
+static void check_value(check_sink sink, void *ud, const field *f, double x, const int *idx,
+                        int nidx, const char *tissue)
+{
+    char msg[256], path[PATH_CAP];
+    if (range_check(&f->r, x, msg, sizeof msg))
+        return;
+    path_fill(path, sizeof path, f->r.path, idx, nidx, tissue);
+    sink(ud, path, msg);
+}
+
+/* Every stored row of one base struct (elements: their index in idx). */
+static void check_rows(check_sink sink, void *ud, enum field_base b, const void *base,
+                       const int *idx, int nidx, const char *tissue, bool bottom_layer)
+{
+    for (int i = 0; i < N_FIELDS; i++) {
+        const field *f = &k_fields[i];
+        if (f->base != b || f->store == ST_NONE)
+            continue;
+        double x = load_field(f, base);
+        /* The bottom layer has no thickness of its own: 0 there means "to the floor". */
+        if (bottom_layer && x == 0.0 && f->off == offsetof(phantom_layer_def, thickness_mm))
+            continue;
+        check_value(sink, ud, f, x, idx, nidx, tissue);
     }
 }
 
-static void check_whole(ctx *c, const scenario *s)
+static void check_vec(check_sink sink, void *ud, const char *pattern, const double *v, int n,
+                      int elem)
 {
-    const char *perr = probe_check(&s->probe);
-    if (perr)
-        report_checker(c, "", perr);
+    const field *f = row_of(pattern);
+    for (int k = 0; k < n; k++) {
+        int idx[2] = {elem, k};
+        check_value(sink, ud, f, v[k], elem >= 0 ? idx : idx + 1, elem >= 0 ? 2 : 1, NULL);
+    }
+}
+
+static void sinkf(check_sink sink, void *ud, const char *path, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sink(ud, path, msg);
+}
+
+static size_t utf8_invalid_at(const unsigned char *s, size_t n);
+
+/* A text field: terminated within its array and valid UTF-8 (it is written back as is). */
+static void check_text(check_sink sink, void *ud, const char *path, const char *s, size_t cap)
+{
+    const char *end = memchr(s, '\0', cap);
+    if (!end)
+        sinkf(sink, ud, path, "too long: at most %zu bytes", cap - 1);
+    else if (utf8_invalid_at((const unsigned char *)s, (size_t)(end - s)) < (size_t)(end - s))
+        sinkf(sink, ud, path, "not valid UTF-8");
+}
+
+static const char *const k_sexes[] = {"female", "male", "unspecified"};
+/* The needle lengths needle_check accepts (needle.c): 4, 6 and 13 mm as sold. */
+static const double k_needle_lengths_mm[] = {4.0, 6.0, 13.0};
+
+static bool valid_tissue(tissue_id t) { return (int)t >= 0 && t < TISSUE_COUNT; }
+
+/* The phantom's arrays: counts, kinds and every element's numbers. */
+static void check_phantom(check_sink sink, void *ud, const scenario *s)
+{
+    const phantom_def *ph = &s->phantom;
+    char p[PATH_CAP];
+    check_rows(sink, ud, B_PHANTOM, ph, NULL, 0, NULL, false);
+    if (ph->n_layers < 1 || ph->n_layers > PHANTOM_MAX_LAYERS)
+        sinkf(sink, ud, "phantom.layers", "1 to %d layers are needed, got %d",
+              PHANTOM_MAX_LAYERS, ph->n_layers);
+    for (int i = 0; i < ph->n_layers && i < PHANTOM_MAX_LAYERS; i++) {
+        const phantom_layer_def *l = &ph->layers[i];
+        snprintf(p, sizeof p, "phantom.layers[%d].tissue", i);
+        if (!valid_tissue(l->tissue))
+            sinkf(sink, ud, p, "unknown tissue");
+        snprintf(p, sizeof p, "phantom.layers[%d].source", i);
+        check_text(sink, ud, p, s->layer_source[i], SCENARIO_SOURCE_CAP);
+        check_rows(sink, ud, B_LAYER, l, &i, 1, NULL, i == ph->n_layers - 1);
+    }
+    if (ph->n_features < 0 || ph->n_features > PHANTOM_MAX_FEATURES)
+        sinkf(sink, ud, "phantom.surface", "0 to %d surface features, got %d",
+              PHANTOM_MAX_FEATURES, ph->n_features);
+    for (int i = 0; i < ph->n_features && i < PHANTOM_MAX_FEATURES; i++) {
+        const phantom_feature_def *f = &ph->features[i];
+        snprintf(p, sizeof p, "phantom.surface[%d].kind", i);
+        if ((int)f->kind < 0 || (int)f->kind >= N_FEATURE_KINDS)
+            sinkf(sink, ud, p, "a case's surface feature is a prominence, depression or fold "
+                               "(wheals come from injections)");
+        check_rows(sink, ud, B_FEATURE, f, &i, 1, NULL, false);
+    }
+    if (ph->n_vessels < 0 || ph->n_vessels > PHANTOM_MAX_VESSELS)
+        sinkf(sink, ud, "phantom.vessels", "0 to %d vessels, got %d", PHANTOM_MAX_VESSELS,
+              ph->n_vessels);
+    for (int i = 0; i < ph->n_vessels && i < PHANTOM_MAX_VESSELS; i++) {
+        const phantom_vessel_def *v = &ph->vessels[i];
+        check_vec(sink, ud, "phantom.vessels[].a_mm[]", v->a_mm, 3, i);
+        check_vec(sink, ud, "phantom.vessels[].b_mm[]", v->b_mm, 3, i);
+        if (memcmp(v->a_mm, v->b_mm, sizeof v->a_mm) == 0) {
+            snprintf(p, sizeof p, "phantom.vessels[%d].b_mm", i);
+            sinkf(sink, ud, p, "b_mm equals a_mm: a vessel's ends must differ");
+        }
+        check_rows(sink, ud, B_VESSEL, v, &i, 1, NULL, false);
+    }
+    if (ph->n_inclusions < 0 || ph->n_inclusions > PHANTOM_MAX_INCLUSIONS)
+        sinkf(sink, ud, "phantom.inclusions", "0 to %d inclusions, got %d",
+              PHANTOM_MAX_INCLUSIONS, ph->n_inclusions);
+    for (int i = 0; i < ph->n_inclusions && i < PHANTOM_MAX_INCLUSIONS; i++) {
+        const phantom_inclusion *inc = &ph->inclusions[i];
+        const double *r = inc->radii_mm;
+        check_vec(sink, ud, "phantom.inclusions[].c_mm[]", inc->c_mm, 3, i);
+        snprintf(p, sizeof p, "phantom.inclusions[%d].kind", i);
+        if (inc->kind == PHANTOM_POINT) {
+            check_rows(sink, ud, B_INCLUSION, inc, &i, 1, NULL, false);
+        } else if (inc->kind != PHANTOM_ELLIPSOID) {
+            sinkf(sink, ud, p, "a case's inclusion is a point, cyst, gas pocket or ellipsoid");
+        } else if (!valid_tissue(inc->tissue)) {
+            snprintf(p, sizeof p, "phantom.inclusions[%d].tissue", i);
+            sinkf(sink, ud, p, "unknown tissue");
+        } else if (r[0] == r[1] && r[1] == r[2] &&
+                   (inc->tissue == TISSUE_FLUID || inc->tissue == TISSUE_GAS)) {
+            check_value(sink, ud, row_of("phantom.inclusions[].radius_mm"), r[0], &i, 1, NULL);
+        } else {
+            check_vec(sink, ud, "phantom.inclusions[].radii_mm[]", r, 3, i);
+        }
+    }
+    for (int t = 0; t < TISSUE_COUNT; t++)
+        check_rows(sink, ud, B_TISSUE, &ph->tissues.t[t], NULL, 0, tissue_name((tissue_id)t),
+                   false);
+}
+
+static void check_procedure(check_sink sink, void *ud, const scenario *s)
+{
+    char p[PATH_CAP];
+    check_rows(sink, ud, B_PROBE, &s->probe, NULL, 0, NULL, false);
+    check_vec(sink, ud, "probe.tgc_db[]", s->probe.tgc_db, PROBE_TGC_ZONES, -1);
+    check_rows(sink, ud, B_POSE, &s->pose, NULL, 0, NULL, false);
+    check_rows(sink, ud, B_NEEDLE, &s->needle, NULL, 0, NULL, false);
+    if (needle_gauge_od_mm(s->needle.gauge) <= 0.0)
+        sinkf(sink, ud, "needle.gauge", "must be 27, 30 or 32, got %d", s->needle.gauge);
+    bool sold = false;
+    for (size_t i = 0; i < sizeof k_needle_lengths_mm / sizeof k_needle_lengths_mm[0]; i++)
+        sold |= s->needle.length_mm == k_needle_lengths_mm[i];
+    if (!sold)
+        sinkf(sink, ud, "needle.length_mm", "must be 4, 6 or 13 mm, got %.10g",
+              s->needle.length_mm);
+    for (int t = 0; t < TISSUE_COUNT; t++)
+        check_rows(sink, ud, B_MECH, &s->needle.mech[t], NULL, 0, tissue_name((tissue_id)t),
+                   false);
+    if ((int)s->drug.kind < 0 || s->drug.kind >= DRUG_KIND_COUNT)
+        sinkf(sink, ud, "drug.kind", "unknown drug");
+    check_rows(sink, ud, B_DRUG, &s->drug, NULL, 0, NULL, false);
+    if (s->plan.n_points < 0 || s->plan.n_points > SCORE_MAX_PLAN_POINTS)
+        sinkf(sink, ud, "plan.points", "0 to %d plan points, got %d", SCORE_MAX_PLAN_POINTS,
+              s->plan.n_points);
+    for (int i = 0; i < s->plan.n_points && i < SCORE_MAX_PLAN_POINTS; i++) {
+        plan_point pt = {s->plan.points_mm[i][0], s->plan.points_mm[i][1]};
+        check_rows(sink, ud, B_PLAN_POINT, &pt, &i, 1, NULL, false);
+        if (fabs(pt.x_mm) > 0.5 * s->phantom.width_mm ||
+            fabs(pt.y_mm) > 0.5 * s->phantom.length_mm) {
+            snprintf(p, sizeof p, "plan.points[%d]", i);
+            sinkf(sink, ud, p, "(%g, %g) mm is outside the %g x %g mm patch", pt.x_mm, pt.y_mm,
+                  s->phantom.width_mm, s->phantom.length_mm);
+        }
+    }
+    check_rows(sink, ud, B_PLAN, &s->plan, NULL, 0, NULL, false);
+    check_rows(sink, ud, B_RULES, &s->scoring, NULL, 0, NULL, false);
+    double sum = 0.0;
+    for (int i = 0; i < PART_COUNT; i++)
+        sum += s->scoring.weights[i];
+    if (!(sum > 0.0))
+        sinkf(sink, ud, "scoring.weights", "at least one weight must be > 0");
+    check_rows(sink, ud, B_GUIDANCE, &s->guidance, NULL, 0, NULL, false);
+}
+
+/* Counts the problems it passes on, so the last pass can run only on a clean scenario. */
+typedef struct count_sink {
+    check_sink sink;
+    void *ud;
+    int n;
+} count_sink;
+
+static void count_one(void *ud, const char *path, const char *msg)
+{
+    count_sink *c = ud;
+    c->n++;
+    c->sink(c->ud, path, msg);
+}
+
+static void check_all(const scenario *s, check_sink sink, void *ud)
+{
+    count_sink cs = {sink, ud, 0};
+    if (s->version != SCENARIO_VERSION)
+        sinkf(count_one, &cs, "version", "unsupported version %d: this program reads version %d",
+              s->version, SCENARIO_VERSION);
+    check_text(count_one, &cs, "$schema", s->schema, sizeof s->schema);
+    check_text(count_one, &cs, "name", s->name, sizeof s->name);
+    check_text(count_one, &cs, "description", s->description, sizeof s->description);
+    check_rows(count_one, &cs, B_SCENARIO, s, NULL, 0, NULL, false);
+    check_rows(count_one, &cs, B_PATIENT, &s->patient, NULL, 0, NULL, false);
+    bool sex = false;
+    for (int i = 0; i < 3; i++)
+        sex |= strncmp(s->patient.sex, k_sexes[i], sizeof s->patient.sex) == 0;
+    if (!sex)
+        sinkf(count_one, &cs, "patient.sex", "expected one of \"female\", \"male\", "
+                                             "\"unspecified\"");
+    check_text(count_one, &cs, "patient.region", s->patient.region, sizeof s->patient.region);
+    check_text(count_one, &cs, "patient.skin", s->patient.skin, sizeof s->patient.skin);
+    check_phantom(count_one, &cs, s);
+    check_procedure(count_one, &cs, s);
+    if (s->seed != s->phantom.seed)
+        sinkf(count_one, &cs, "seed", "the phantom's seed (%u) differs from the scenario's (%u)",
+              s->phantom.seed, s->seed);
+    if (fabs(s->pose.x_mm) > 0.5 * s->phantom.width_mm)
+        sinkf(count_one, &cs, "probe.pose.x_mm",
+              "%g mm is outside the %g mm wide patch (phantom.width_mm)", s->pose.x_mm,
+              s->phantom.width_mm);
+    if (fabs(s->pose.y_mm) > 0.5 * s->phantom.length_mm)
+        sinkf(count_one, &cs, "probe.pose.y_mm",
+              "%g mm is outside the %g mm long patch (phantom.length_mm)", s->pose.y_mm,
+              s->phantom.length_mm);
+    if (cs.n)
+        return;
+    /* What the models themselves refuse, whole sections at a time: the checks above are
+     * at least as strict, so this only speaks when a model grows a rule they lack. */
+    const char *e;
+    if ((e = probe_check(&s->probe)))
+        sink(ud, "probe", e);
     char err[256] = "";
     phantom *ph = phantom_create(&s->phantom, err, sizeof err);
     if (ph)
         phantom_destroy(ph);
     else
-        report_checker(c, "phantom.", err);
-    const char *e;
+        sink(ud, "phantom", err);
     if ((e = needle_check(&s->needle)))
-        report_checker(c, "needle.", e);
+        sink(ud, "needle", e);
     if ((e = drug_check(&s->drug)))
-        report_checker(c, "drug.", e);
+        sink(ud, "drug", e);
     if ((e = score_check(&s->scoring)))
-        report_checker(c, "scoring.", e);
-    for (int i = 0; i < s->plan.n_points; i++) {
-        if (fabs(s->plan.points_mm[i][0]) > 0.5 * s->phantom.width_mm ||
-            fabs(s->plan.points_mm[i][1]) > 0.5 * s->phantom.length_mm) {
-            char p[64];
-            snprintf(p, sizeof p, "plan.points[%d]", i);
-            report(c, p, "(%g, %g) mm is outside the %g x %g mm patch", s->plan.points_mm[i][0],
-                   s->plan.points_mm[i][1], s->phantom.width_mm, s->phantom.length_mm);
+        sink(ud, "scoring", e);
+}
+
+static void loader_sink(void *ud, const char *path, const char *msg)
+{
+    report(ud, path, "%s", msg);
+}
+
+static void diag_sink(void *ud, const char *path, const char *msg)
+{
+    diag_push(ud, (text_pos){0, 0}, path, msg);
+}
+
+int scenario_check(const scenario *s, scenario_diags *out)
+{
+    int before = out->count;
+    check_all(s, diag_sink, out);
+    return out->count - before;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Values by path, for the editor. */
+
+/* A number's place in a scenario: the row and where its value is stored. */
+typedef struct number_ref {
+    const field *f;
+    void *base;        /* with f->off: a stored row */
+    double *direct;    /* vectors, a sphere's radius (all three radii), plan points */
+    bool all_radii;
+} number_ref;
+
+/* Splits "phantom.layers[2].thickness_mm" into the pattern "phantom.layers[].thickness_mm",
+ * its indices and its tissue. False on malformed paths. */
+static bool parse_path(const char *path, char *pattern, size_t cap, int *idx, int *nidx,
+                       tissue_id *tissue, bool *has_tissue)
+{
+    static const char *const tissue_sections[] = {"phantom.tissues.", "needle.tissues."};
+    size_t o = 0;
+    *nidx = 0;
+    *has_tissue = false;
+    const char *p = path;
+    for (int i = 0; i < 2; i++) {
+        size_t n = strlen(tissue_sections[i]);
+        if (strncmp(path, tissue_sections[i], n) != 0)
+            continue;
+        const char *dot = strchr(path + n, '.');
+        char name[64];
+        if (!dot || (size_t)(dot - path - n) >= sizeof name)
+            return false;
+        snprintf(name, sizeof name, "%.*s", (int)(dot - path - n), path + n);
+        if (!tissue_from_name(name, tissue))
+            return false;
+        *has_tissue = true;
+        if (n + 2 > cap)
+            return false;
+        memcpy(pattern, path, n);
+        pattern[n] = '*';
+        o = n + 1;
+        p = dot;
+    }
+    for (; *p; p++) {
+        if (o + 3 > cap)
+            return false;
+        if (*p == '[') {
+            char *end;
+            long v = strtol(p + 1, &end, 10);
+            if (end == p + 1 || *end != ']' || v < 0 || v > 1000 || *nidx == 2)
+                return false;
+            idx[(*nidx)++] = (int)v;
+            pattern[o++] = '[';
+            pattern[o++] = ']';
+            p = end;
+        } else {
+            pattern[o++] = *p;
         }
     }
-    if (fabs(s->pose.x_mm) > 0.5 * s->phantom.width_mm)
-        report(c, "probe.pose.x_mm", "%g mm is outside the %g mm wide patch (phantom.width_mm)",
-               s->pose.x_mm, s->phantom.width_mm);
-    if (fabs(s->pose.y_mm) > 0.5 * s->phantom.length_mm)
-        report(c, "probe.pose.y_mm", "%g mm is outside the %g mm long patch (phantom.length_mm)",
-               s->pose.y_mm, s->phantom.length_mm);
+    pattern[o] = '\0';
+    return true;
+}
+
+static bool resolve_number(const scenario *cs, const char *path, number_ref *ref, char *err,
+                           size_t n)
+{
+    scenario *s = (scenario *)(uintptr_t)cs; /* the setters write through ref; getters only read */
+    char pattern[PATH_CAP];
+    int idx[2], nidx;
+    tissue_id t = TISSUE_DERMIS;
+    bool has_t;
+    memset(ref, 0, sizeof *ref);
+    if (!parse_path(path, pattern, sizeof pattern, idx, &nidx, &t, &has_t) ||
+        !(ref->f = row_of(pattern))) {
+        snprintf(err, n, "no number at %s", path);
+        return false;
+    }
+    const phantom_def *ph = &s->phantom;
+    int need = 0;
+    for (const char *q = pattern; (q = strstr(q, "[]")); q += 2)
+        need++;
+    if (need != nidx)
+        return snprintf(err, n, "no number at %s", path), false;
+    int i = nidx ? idx[0] : 0, k = nidx > 1 ? idx[1] : 0;
+#define ELEM(count, what)                                                                      \
+    if (i >= (count))                                                                          \
+        return snprintf(err, n, "no %s %d: there are %d", what, i, (count)), false
+    if (ref->f->store == ST_NONE) {
+        /* The rows the section code reads: vectors, a sphere's radius, the TGC zones. */
+        if (strcmp(pattern, "probe.tgc_db[]") == 0) {
+            if (i >= PROBE_TGC_ZONES)
+                return snprintf(err, n, "no TGC zone %d: there are %d", i, PROBE_TGC_ZONES),
+                       false;
+            ref->direct = &s->probe.tgc_db[i];
+        } else if (strncmp(pattern, "phantom.vessels[]", 17) == 0) {
+            ELEM(ph->n_vessels, "vessel");
+            if (k > 2)
+                return snprintf(err, n, "no coordinate %d: a point has 3", k), false;
+            ref->direct = pattern[18] == 'a' ? &s->phantom.vessels[i].a_mm[k]
+                                             : &s->phantom.vessels[i].b_mm[k];
+        } else if (strncmp(pattern, "phantom.inclusions[]", 20) == 0) {
+            ELEM(ph->n_inclusions, "inclusion");
+            phantom_inclusion *inc = &s->phantom.inclusions[i];
+            if (k > 2)
+                return snprintf(err, n, "no coordinate %d: a point has 3", k), false;
+            if (strcmp(pattern + 21, "c_mm[]") == 0)
+                ref->direct = &inc->c_mm[k];
+            else if (strcmp(pattern + 21, "radii_mm[]") == 0)
+                ref->direct = &inc->radii_mm[k];
+            else
+                ref->direct = &inc->radii_mm[0], ref->all_radii = true;
+        } else {
+            return snprintf(err, n, "%s is not an editable number", path), false;
+        }
+        return true;
+    }
+    switch (ref->f->base) {
+    case B_SCENARIO: ref->base = s; break;
+    case B_PATIENT: ref->base = &s->patient; break;
+    case B_PHANTOM: ref->base = &s->phantom; break;
+    case B_PROBE: ref->base = &s->probe; break;
+    case B_POSE: ref->base = &s->pose; break;
+    case B_NEEDLE: ref->base = &s->needle; break;
+    case B_DRUG: ref->base = &s->drug; break;
+    case B_PLAN: ref->base = &s->plan; break;
+    case B_RULES: ref->base = &s->scoring; break;
+    case B_GUIDANCE: ref->base = &s->guidance; break;
+    case B_TISSUE: ref->base = &s->phantom.tissues.t[t]; break;
+    case B_MECH: ref->base = &s->needle.mech[t]; break;
+    case B_LAYER: ELEM(ph->n_layers, "layer"); ref->base = &s->phantom.layers[i]; break;
+    case B_FEATURE:
+        ELEM(ph->n_features, "surface feature");
+        ref->base = &s->phantom.features[i];
+        break;
+    case B_VESSEL: ELEM(ph->n_vessels, "vessel"); ref->base = &s->phantom.vessels[i]; break;
+    case B_INCLUSION:
+        ELEM(ph->n_inclusions, "inclusion");
+        ref->base = &s->phantom.inclusions[i];
+        break;
+    case B_PLAN_POINT:
+        ELEM(s->plan.n_points, "plan point");
+        ref->direct = &s->plan.points_mm[i][strcmp(pattern, "plan.points[].y_mm") == 0];
+        break;
+    }
+#undef ELEM
+    return true;
+}
+
+bool scenario_get_number(const scenario *s, const char *path, double *out)
+{
+    number_ref ref;
+    char err[128];
+    if (!resolve_number(s, path, &ref, err, sizeof err))
+        return false;
+    *out = ref.direct ? *ref.direct : load_field(ref.f, ref.base);
+    return true;
+}
+
+bool scenario_set_number(scenario *s, const char *path, double v, char *err, size_t n)
+{
+    number_ref ref;
+    char msg[256];
+    if (!resolve_number(s, path, &ref, err, n))
+        return false;
+    if (!range_check(&ref.f->r, v, msg, sizeof msg)) {
+        snprintf(err, n, "%s", msg);
+        return false;
+    }
+    if (ref.all_radii)
+        ref.direct[0] = ref.direct[1] = ref.direct[2] = v;
+    else if (ref.direct)
+        *ref.direct = v;
+    else
+        store_field(ref.f, ref.base, v);
+    if (ref.f->base == B_SCENARIO)
+        s->phantom.seed = s->seed;
+    return true;
+}
+
+bool scenario_set_int(scenario *s, const char *path, long long v, char *err, size_t n)
+{
+    number_ref ref;
+    if (!resolve_number(s, path, &ref, err, n))
+        return false;
+    if (!ref.f->r.integer) {
+        snprintf(err, n, "%s is not a whole-number field", path);
+        return false;
+    }
+    return scenario_set_number(s, path, (double)v, err, n);
+}
+
+/* One of names, or the loader's message for another value. */
+static int pick(const char *v, const char *const *names, int count, char *err, size_t n)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(v, names[i]) == 0)
+            return i;
+    char list[256] = "";
+    size_t used = 0;
+    for (int i = 0; i < count && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s\"%s\"", i ? ", " : "",
+                                 names[i]);
+    snprintf(err, n, "unknown value %s%s; expected one of %s", quote(v).s,
+             suggest(v, names, count).s, list);
+    return -1;
+}
+
+static bool set_text(char *dst, size_t cap, const char *v, char *err, size_t n)
+{
+    size_t len = strlen(v);
+    if (len >= cap) {
+        snprintf(err, n, "too long: %zu bytes, at most %zu", len, cap - 1);
+        return false;
+    }
+    if (utf8_invalid_at((const unsigned char *)v, len) < len) {
+        snprintf(err, n, "not valid UTF-8");
+        return false;
+    }
+    memcpy(dst, v, len + 1);
+    return true;
+}
+
+bool scenario_set_string(scenario *s, const char *path, const char *v, char *err, size_t n)
+{
+    static const char *const onoff[] = {"on", "off"}, *const bevels[] = {"up", "down"},
+                             *const vkinds[] = {"artery", "vein"},
+                             *const ikinds[] = {"point", "cyst", "gas", "ellipsoid"};
+    const char *tissues[TISSUE_COUNT], *drugs[DRUG_KIND_COUNT];
+    for (int i = 0; i < TISSUE_COUNT; i++)
+        tissues[i] = tissue_name((tissue_id)i);
+    for (int i = 0; i < DRUG_KIND_COUNT; i++)
+        drugs[i] = drug_kind_name((drug_kind)i);
+    phantom_def *ph = &s->phantom;
+    int i = -1, k;
+    char rest[64] = "";
+    if (strcmp(path, "$schema") == 0)
+        return set_text(s->schema, sizeof s->schema, v, err, n);
+    if (strcmp(path, "name") == 0)
+        return set_text(s->name, sizeof s->name, v, err, n);
+    if (strcmp(path, "description") == 0)
+        return set_text(s->description, sizeof s->description, v, err, n);
+    if (strcmp(path, "patient.region") == 0)
+        return set_text(s->patient.region, sizeof s->patient.region, v, err, n);
+    if (strcmp(path, "patient.skin") == 0)
+        return set_text(s->patient.skin, sizeof s->patient.skin, v, err, n);
+    if (strcmp(path, "patient.sex") == 0)
+        return (k = pick(v, k_sexes, 3, err, n)) >= 0 &&
+               set_text(s->patient.sex, sizeof s->patient.sex, v, err, n);
+    if (strcmp(path, "probe.tgc") == 0)
+        return (k = pick(v, onoff, 2, err, n)) >= 0 && ((s->probe.tgc_on = k == 0), true);
+    if (strcmp(path, "needle.bevel") == 0)
+        return (k = pick(v, bevels, 2, err, n)) >= 0 && ((s->needle.bevel_up = k == 0), true);
+    if (strcmp(path, "drug.kind") == 0)
+        return (k = pick(v, drugs, DRUG_KIND_COUNT, err, n)) >= 0 &&
+               ((s->drug.kind = (drug_kind)k), true);
+    if (sscanf(path, "phantom.layers[%d].%63s", &i, rest) == 2 && i >= 0) {
+        if (i >= ph->n_layers)
+            return snprintf(err, n, "no layer %d: there are %d", i, ph->n_layers), false;
+        if (strcmp(rest, "source") == 0)
+            return set_text(s->layer_source[i], SCENARIO_SOURCE_CAP, v, err, n);
+        if (strcmp(rest, "tissue") == 0)
+            return (k = pick(v, tissues, TISSUE_COUNT, err, n)) >= 0 &&
+                   ((ph->layers[i].tissue = (tissue_id)k), true);
+    } else if (sscanf(path, "phantom.surface[%d].%63s", &i, rest) == 2 && i >= 0 &&
+               strcmp(rest, "kind") == 0) {
+        if (i >= ph->n_features)
+            return snprintf(err, n, "no surface feature %d: there are %d", i, ph->n_features),
+                   false;
+        return (k = pick(v, k_feature_kinds, N_FEATURE_KINDS, err, n)) >= 0 &&
+               ((ph->features[i].kind = (phantom_feature_kind)k), true);
+    } else if (sscanf(path, "phantom.vessels[%d].%63s", &i, rest) == 2 && i >= 0 &&
+               strcmp(rest, "kind") == 0) {
+        if (i >= ph->n_vessels)
+            return snprintf(err, n, "no vessel %d: there are %d", i, ph->n_vessels), false;
+        return (k = pick(v, vkinds, 2, err, n)) >= 0 && ((ph->vessels[i].is_vein = k == 1), true);
+    } else if (sscanf(path, "phantom.inclusions[%d].%63s", &i, rest) == 2 && i >= 0) {
+        if (i >= ph->n_inclusions)
+            return snprintf(err, n, "no inclusion %d: there are %d", i, ph->n_inclusions), false;
+        phantom_inclusion *inc = &ph->inclusions[i];
+        if (strcmp(rest, "tissue") == 0)
+            return (k = pick(v, tissues, TISSUE_COUNT, err, n)) >= 0 &&
+                   ((inc->tissue = (tissue_id)k), true);
+        if (strcmp(rest, "kind") == 0) {
+            if ((k = pick(v, ikinds, 4, err, n)) < 0)
+                return false;
+            /* As the loader builds each kind; an ellipsoid keeps its tissue and radii. */
+            inc->kind = k == INC_POINT ? PHANTOM_POINT : PHANTOM_ELLIPSOID;
+            if (k == INC_CYST || k == INC_GAS) {
+                inc->tissue = k == INC_GAS ? TISSUE_GAS : TISSUE_FLUID;
+                inc->radii_mm[1] = inc->radii_mm[2] = inc->radii_mm[0];
+            }
+            return true;
+        }
+    }
+    snprintf(err, n, "no text at %s", path);
+    return false;
+}
+
+bool scenario_set_bool(scenario *s, const char *path, bool v, char *err, size_t n)
+{
+    if (strcmp(path, "probe.tgc") == 0)
+        return scenario_set_string(s, path, v ? "on" : "off", err, n);
+    if (strcmp(path, "needle.bevel") == 0)
+        return scenario_set_string(s, path, v ? "up" : "down", err, n);
+    snprintf(err, n, "no on/off choice at %s", path);
+    return false;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1593,7 +2175,7 @@ static bool load_text(const char *text, size_t n, scenario *out, scenario_diags 
         s = scenario_default();
         read_scenario(&c, root, &s);
         if (c.errors == 0)
-            check_whole(&c, &s);
+            check_all(&s, loader_sink, &c);
         json_decref(root);
     }
     free(c.ix.items);
@@ -1631,60 +2213,6 @@ bool scenario_load_file(const char *path, scenario *out, scenario_diags *diags)
         break;
     }
     diag_push(diags, (text_pos){0, 0}, "", msg);
-    return false;
-}
-
-bool scenario_number(const scenario *s, const char *path, double *out)
-{
-    static const char ph_tissues[] = "phantom.tissues.", nd_tissues[] = "needle.tissues.";
-    char pattern[PATH_CAP];
-    const void *tissue_base = NULL, *mech_base = NULL;
-    bool is_ph = strncmp(path, ph_tissues, sizeof ph_tissues - 1) == 0;
-    bool is_nd = strncmp(path, nd_tissues, sizeof nd_tissues - 1) == 0;
-    if (is_ph || is_nd) {
-        const char *tissues = is_ph ? ph_tissues : nd_tissues;
-        const char *name = path + strlen(tissues);
-        const char *dot = strchr(name, '.');
-        char buf[64];
-        tissue_id t;
-        if (!dot || (size_t)(dot - name) >= sizeof buf)
-            return false;
-        snprintf(buf, sizeof buf, "%.*s", (int)(dot - name), name);
-        if (!tissue_from_name(buf, &t))
-            return false;
-        if (is_ph)
-            tissue_base = &s->phantom.tissues.t[t];
-        else
-            mech_base = &s->needle.mech[t];
-        snprintf(pattern, sizeof pattern, "%s*%s", tissues, dot);
-    } else {
-        snprintf(pattern, sizeof pattern, "%s", path);
-    }
-    for (int i = 0; i < N_FIELDS; i++) {
-        const field *f = &k_fields[i];
-        if (f->store == ST_NONE || strcmp(f->r.path, pattern) != 0)
-            continue;
-        const void *base;
-        switch (f->base) {
-        case B_SCENARIO: base = s; break;
-        case B_PATIENT: base = &s->patient; break;
-        case B_PHANTOM: base = &s->phantom; break;
-        case B_PROBE: base = &s->probe; break;
-        case B_POSE: base = &s->pose; break;
-        case B_TISSUE: base = tissue_base; break;
-        case B_NEEDLE: base = &s->needle; break;
-        case B_MECH: base = mech_base; break;
-        case B_DRUG: base = &s->drug; break;
-        case B_PLAN: base = &s->plan; break;
-        case B_RULES: base = &s->scoring; break;
-        case B_GUIDANCE: base = &s->guidance; break;
-        default: base = NULL; break; /* array elements have no single value */
-        }
-        if (!base)
-            return false;
-        *out = load_field(f, base);
-        return true;
-    }
     return false;
 }
 
@@ -1885,9 +2413,6 @@ static void w_array_close(wobj *o, int n)
     w_indent(o->w, o->depth);
     w_put(o->w, "]", 1);
 }
-
-static const char *const k_feature_kinds[] = {"prominence", "depression", "fold"};
-#define N_FEATURE_KINDS 3
 
 static void write_phantom(wobj *top, const scenario *s)
 {
@@ -2121,4 +2646,68 @@ uint64_t scenario_content_hash(const scenario *s)
     uint64_t h = fnv1a64(text);
     free(text);
     return h;
+}
+
+bool scenario_save_file(const scenario *s, const char *path, char *err, size_t n)
+{
+    char *text = scenario_save_string(s);
+    if (!text) {
+        snprintf(err, n, "out of memory");
+        return false;
+    }
+    /* The temporary name sits beside the file, so the rename stays on one file system and
+     * replaces the file in one step. */
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 32);
+    if (!tmp) {
+        free(text);
+        snprintf(err, n, "out of memory");
+        return false;
+    }
+    /* O_EXCL under a name of our own rather than mkstemp, whose file is private (0600):
+     * open gives the usual mode under the umask, and a file that exists keeps its mode. */
+    int fd = -1;
+    for (unsigned k = 0; k < 100 && fd < 0; k++) {
+        snprintf(tmp, len + 32, "%s.tmp%ld-%u", path, (long)getpid(), k);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    bool ok = fd >= 0;
+    if (!ok)
+        snprintf(err, n, "cannot create a file beside %s: %s", path, strerror(errno));
+    struct stat st;
+    if (ok && stat(path, &st) == 0 && fchmod(fd, st.st_mode & 07777) != 0) {
+        snprintf(err, n, "cannot set the mode of %s: %s", tmp, strerror(errno));
+        ok = false;
+    }
+    size_t size = strlen(text), done = 0;
+    while (ok && done < size) {
+        ssize_t w = write(fd, text + done, size - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            snprintf(err, n, "cannot write %s: %s", tmp, strerror(errno));
+            ok = false;
+        } else {
+            done += (size_t)w;
+        }
+    }
+    if (ok && fsync(fd) != 0) {
+        snprintf(err, n, "cannot write %s: %s", tmp, strerror(errno));
+        ok = false;
+    }
+    if (fd >= 0 && close(fd) != 0 && ok) {
+        snprintf(err, n, "cannot write %s: %s", tmp, strerror(errno));
+        ok = false;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        snprintf(err, n, "cannot replace %s: %s", path, strerror(errno));
+        ok = false;
+    }
+    if (!ok && fd >= 0)
+        unlink(tmp);
+    free(tmp);
+    free(text);
+    return ok;
 }

@@ -6,15 +6,23 @@
  * a JSON path such as "phantom.layers[2].thickness_mm" and a message; unknown keys are named
  * with the closest known key. Nothing half-built is ever returned.
  *
+ * For an editor: scenario_check runs the loader's checks on a scenario in memory, the
+ * setters change one value by its JSON path and refuse what the loader would refuse, and
+ * scenario_save_string / scenario_save_file write the one canonical text (`mesosim format`).
+ * Every range is a row of the limits table (limits.h).
+ *
  * Format: scenarios/scenario.schema.json and docs/scenarios.md. The diagnostics list owns its
- * memory (scenario_diags_free). The scenario itself is plain data. */
+ * memory (scenario_diags_free); scenario_save_string's text is the caller's to free. The
+ * scenario itself is plain data. */
 #ifndef MESOSIM_SCENARIO_H
 #define MESOSIM_SCENARIO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "drug.h"
+#include "limits.h"
 #include "needle.h"
 #include "phantom.h"
 #include "probe.h"
@@ -82,25 +90,48 @@ bool scenario_load_file(const char *path, scenario *out, scenario_diags *diags);
 
 void scenario_diags_free(scenario_diags *d);
 
-/* The allowed range of every number a scenario file may hold, one table shared by the loader,
- * the schema test and the docs. path is a JSON path pattern: "[]" stands for any array index,
- * "*" for any tissue key ("phantom.tissues.*.speed_m_s"). */
+/* Every number a scenario file may hold: its JSON path pattern ("[]" stands for any array
+ * index, "*" for any tissue key: "phantom.tissues.*.speed_m_s") and its row of the limits
+ * table (limits.h), one table shared by the loader, the schema test and the docs. */
 typedef struct scenario_range {
     const char *path;
-    double min, max;    /* inclusive, except min when min_exclusive */
-    bool min_exclusive; /* sizes: zero is not a thickness or a radius */
-    bool integer;       /* whole numbers only */
-    const char *unit;   /* "mm", "MHz", ...; "" when dimensionless */
+    limit_id limit;
+    bool integer; /* whole numbers only */
 } scenario_range;
 
 int scenario_range_count(void);
 /* NULL when i is out of 0..count-1. */
 const scenario_range *scenario_range_at(int i);
 
-/* Reads the number at a JSON path of the scenario file, e.g. "probe.freq_mhz" or
- * "phantom.tissues.dermis.backscatter" (no array elements). False when the path names no
- * stored number. */
-bool scenario_number(const scenario *s, const char *path, double *out);
+/* Checks a scenario in memory (one an editor is changing, or built in code) with the
+ * loader's own checks: every number against its range, names and kinds, counts, geometry
+ * (vessel ends, plan points and the probe on the patch), then the models' own checks.
+ * Appends each problem to out with its JSON path ("phantom.layers[2].thickness_mm", a
+ * section such as "phantom" for what only a model refuses) and the loader's message, line
+ * and column 0. Returns how many it appended (0: the scenario loads as it is). */
+int scenario_check(const scenario *s, scenario_diags *out);
+
+/* Values by JSON path, as the file spells them, array elements included:
+ * "probe.freq_mhz", "phantom.layers[2].thickness_mm", "phantom.vessels[0].a_mm[2]",
+ * "phantom.tissues.dermis.backscatter", "probe.tgc_db[3]", "plan.points[1].x_mm". Patterns
+ * ("[]", "*") and elements past an array's count name no value. */
+bool scenario_get_number(const scenario *s, const char *path, double *out);
+
+/* Setters for the editor: each refuses a value the loader would refuse, with the loader's
+ * message in err (e.g. "must be within 10..22 MHz, got 30"), or says that path names no such
+ * value; on refusal the scenario is unchanged. A set value may still break a rule between
+ * fields (a plan point off a narrower patch): scenario_check says. Whole numbers (seed,
+ * gauge, n_elements, ...) take scenario_set_number or scenario_set_int; setting an
+ * inclusion's "radius_mm" sets all three radii. */
+bool scenario_set_number(scenario *s, const char *path, double v, char *err, size_t err_len);
+bool scenario_set_int(scenario *s, const char *path, long long v, char *err, size_t err_len);
+/* Text and choices: "name", "description", "$schema", "patient.sex|region|skin",
+ * "probe.tgc" ("on"/"off"), "needle.bevel", "drug.kind", "phantom.layers[i].tissue|source",
+ * "phantom.surface[i].kind", "phantom.vessels[i].kind", "phantom.inclusions[i].kind|tissue". */
+bool scenario_set_string(scenario *s, const char *path, const char *v, char *err,
+                         size_t err_len);
+/* The two on/off choices: "probe.tgc" (true: on) and "needle.bevel" (true: up). */
+bool scenario_set_bool(scenario *s, const char *path, bool v, char *err, size_t err_len);
 
 /* The canonical text of a scenario, the form `mesosim format` writes: every value spelled
  * out (tissue tables: only what differs from the defaults), keys in the range table's order,
@@ -113,5 +144,10 @@ char *scenario_save_string(const scenario *s);
 /* FNV-1a 64 over scenario_save_string's bytes: one number for "the same case", printed as 16
  * hex digits in action logs and reports. 0 only when out of memory. */
 uint64_t scenario_content_hash(const scenario *s);
+
+/* Writes scenario_save_string's text to path atomically: a temporary file in the same
+ * folder, flushed, then renamed over path, so a reader never sees half a file. False with a
+ * message in err when it cannot. */
+bool scenario_save_file(const scenario *s, const char *path, char *err, size_t err_len);
 
 #endif
