@@ -1,6 +1,6 @@
 #!/bin/sh
 # Bad input and hostile conditions from the outside: a scenario with a 1e-170 mm surface
-# feature renders; action logs with CR or CRLF line ends give the same report as LF; --report
+# feature is refused by name, never a crash (test_robust renders such a phantom built in code); action logs with CR or CRLF line ends give the same report as LF; --report
 # and --out write through a symlink and keep it; runs killed with SIGKILL at random points
 # leave no temporary file.
 # usage: test_robust_cli.sh MESOSIM_BINARY SOURCE_DIR
@@ -17,12 +17,14 @@ fail() {
 scen=$src/scenarios/adult_back.json
 demo=$src/scenarios/sessions/adult_back_demo.jsonl
 
-# A feature whose squared width underflows: the loader takes it, the render must survive it.
+# A feature whose squared width underflows: the range table refuses it with its path and
+# range (it used to validate and then crash render with a wild write).
 tiny=$src/tests/fuzz/corpus/scenario/surface_width_1e-170.json
 "$bin" render --scenario "$tiny" --probe x=0 --out "$tmp/tiny.png" >"$tmp/out" 2>"$tmp/err"
 rc=$?
-[ "$rc" -eq 0 ] || fail "width 1e-170: render exit $rc: $(cat "$tmp/err")"
-[ -s "$tmp/tiny.png" ] || fail "width 1e-170: no image"
+[ "$rc" -eq 1 ] || fail "width 1e-170: render exit $rc, expected 1: $(cat "$tmp/err")"
+grep -q "phantom.surface\[0\].width_mm: must be within" "$tmp/err" || fail "width 1e-170: stderr: $(cat "$tmp/err")"
+[ -e "$tmp/tiny.png" ] && fail "width 1e-170: an image was written"
 
 # CR and CRLF line ends: the same report as the LF log (the leading comment must not swallow
 # the file).
