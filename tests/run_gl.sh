@@ -1,9 +1,9 @@
 #!/bin/sh
 # Runs a GL test program under a display: run_gl.sh xvfb|offscreen PROGRAM [ARGS...].
 # xvfb: a private Xvfb server (xvfb-run); offscreen: SDL's EGL pbuffer driver, no X at all.
-# When the asked-for way is not available the other is tried, so the test only skips (77)
-# when neither Xvfb nor offscreen GL works on this machine. With CI=true there is no skip:
-# a CI machine that cannot give a GL context fails the test, saying why.
+# Locally, when the asked-for way is not available the other is tried, so the test only skips
+# (77) when neither Xvfb nor offscreen GL works on this machine. With CI=true there is no skip
+# and no stand-in: the asked-for way must give a GL context, or the test fails saying why.
 mode=$1
 shift
 have_xvfb() { command -v xvfb-run >/dev/null 2>&1 && command -v xauth >/dev/null 2>&1; }
@@ -23,12 +23,22 @@ if [ "$mode" = xvfb ]; then
         under_xvfb "$@"
         finish $?
     fi
+    if [ "${CI:-}" = true ]; then
+        echo "run_gl.sh: FAIL: xvfb-run or xauth missing and CI=true, where the Xvfb run must happen:" \
+             "install xvfb xauth" >&2
+        exit 1
+    fi
     echo "run_gl.sh: xvfb-run or xauth missing (install xvfb xauth); trying SDL_VIDEODRIVER=offscreen" >&2
     under_offscreen "$@"
     finish $?
 fi
 under_offscreen "$@"
 rc=$?
+if [ $rc -eq 77 ] && [ "${CI:-}" = true ]; then
+    echo "run_gl.sh: FAIL: no GL context under SDL_VIDEODRIVER=offscreen (EGL pbuffer) and CI=true," \
+         "where the offscreen run must happen: install libegl-mesa0 libgl1-mesa-dri" >&2
+    exit 1
+fi
 if [ $rc -eq 77 ] && have_xvfb; then
     echo "run_gl.sh: no offscreen EGL here; running under Xvfb instead" >&2
     under_xvfb "$@"

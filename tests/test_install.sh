@@ -6,8 +6,8 @@
 # the program in the build tree.
 # usage: test_install.sh BUILD_DIR SOURCE_DIR FULL_BINDIR FULL_DATADIR FULL_DOCDIR
 set -u
-build=$1
-src=$2
+build=$(cd "$1" && pwd) || exit 1
+src=$(cd "$2" && pwd) || exit 1
 bindir=$3
 datadir=$4
 docdir=$5
