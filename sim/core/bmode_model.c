@@ -408,7 +408,8 @@ static int shaft_hits(const bm_setup *s, int li, shaft_hit **out, int *cap)
                 double y = k->a[1] + t * (k->b[1] - k->a[1]);
                 double z = k->a[2] + t * (k->b[2] - k->a[2]) - k->radius;
                 double dxl = fabs(x - xl);
-                if (dxl >= s->dx || z < 0 || z >= s->rows * s->dz)
+                /* Written so a NaN depth is skipped too: it must never become a row. */
+                if (dxl >= s->dx || !(z >= 0 && z < s->rows * s->dz))
                     continue;
                 int row = (int)(z / s->dz);
                 double we = bm_elev_weight(s, row, y);
@@ -447,7 +448,7 @@ static int shaft_hits(const bm_setup *s, int li, shaft_hit **out, int *cap)
                     ymin = y - k->radius < ymin ? y - k->radius : ymin;
                     ymax = y + k->radius > ymax ? y + k->radius : ymax;
                 }
-                if (z < 0 || z >= s->rows * s->dz)
+                if (!(z >= 0 && z < s->rows * s->dz))
                     continue;
                 double sg = s->sig_el[(int)(z / s->dz)];
                 double cv = 0.5 * (erf(ymax / sg) - erf(ymin / sg));
@@ -545,8 +546,9 @@ static void clamp_rows(const bm_setup *s, double z0, double z1, int *r0, int *r1
 {
     double pad = s->dz; /* one row of slack each side */
     double a = (z0 - pad) / s->dz, b = (z1 + pad) / s->dz + 1.0;
-    a = a < 0 ? 0 : (a > s->rows ? s->rows : a);
-    b = b < 0 ? 0 : (b > s->rows ? s->rows : b);
+    /* Clamped so that NaN (from a degenerate object) becomes row 0, not an int cast of NaN. */
+    a = a > 0 ? (a < s->rows ? a : s->rows) : 0;
+    b = b > 0 ? (b < s->rows ? b : s->rows) : 0;
     *r0 = (int)floor(a);
     *r1 = (int)ceil(b);
 }
@@ -785,7 +787,7 @@ static void line_layers(const bm_setup *s, const bm_nodes *nd, const double o[3]
         int start[PHANTOM_MAX_LAYERS + 1];
         for (int i = 0; i < n; i++) {
             double rc = ceil((nd->h[i] - o[2]) / (dz * wz));
-            start[i] = rc < 0 ? 0 : (rc > rows ? rows : (int)rc);
+            start[i] = rc > 0 ? (rc < rows ? (int)rc : rows) : 0; /* NaN: 0 */
             /* Guard the rounding at the boundary exactly as the per-row test p >= h does. */
             while (start[i] > 0 && o[2] + (start[i] - 1) * dz * wz >= nd->h[i])
                 start[i]--;
@@ -1177,7 +1179,7 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
         double q[3];
         probe_phantom_to_image(&s->fr, c->c_mm, q);
         double dxl = fabs(q[0] - xl);
-        if (dxl >= s->dx || q[2] < 0 || q[2] >= rows * dz)
+        if (dxl >= s->dx || !(q[2] >= 0 && q[2] < rows * dz))
             continue;
         int row = (int)(q[2] / dz);
         double a = c->amplitude * bm_elev_weight(s, row, q[1]) * out->loss[row];
