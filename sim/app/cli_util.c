@@ -1,7 +1,9 @@
 #include "cli_util.h"
+#include "limits.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,30 +51,29 @@ bool cli_parse_pose(const char *s, probe_pose *pose)
             return false;
         }
         *eq = '\0';
-        if (strcmp(item, "x") == 0)
-            pose->x_mm = v;
-        else if (strcmp(item, "y") == 0)
-            pose->y_mm = v;
-        else if (strcmp(item, "rot") == 0)
-            pose->rot_deg = v;
-        else if (strcmp(item, "tilt") == 0)
-            pose->tilt_deg = v;
-        else if (strcmp(item, "rock") == 0)
-            pose->rock_deg = v;
-        else if (strcmp(item, "pressure") == 0) {
-            if (v < 0 || v > 50) {
-                fprintf(stderr, "mesosim: --probe: pressure must be within 0..50 N\n");
-                return false;
-            }
-            pose->pressure_n = v;
-        } else {
+        /* Each key's range is the one table's (limits.h), as the loader and the action log. */
+        static const struct { const char *key; limit_id lim; size_t off; } k_keys[] = {
+            {"x", LIM_POSITION_MM, offsetof(probe_pose, x_mm)},
+            {"y", LIM_POSITION_MM, offsetof(probe_pose, y_mm)},
+            {"rot", LIM_ROTATION_DEG, offsetof(probe_pose, rot_deg)},
+            {"tilt", LIM_TILT_DEG, offsetof(probe_pose, tilt_deg)},
+            {"rock", LIM_ROCK_DEG, offsetof(probe_pose, rock_deg)},
+            {"pressure", LIM_PRESSURE_N, offsetof(probe_pose, pressure_n)},
+        };
+        size_t k = 0;
+        while (k < sizeof k_keys / sizeof k_keys[0] && strcmp(item, k_keys[k].key) != 0)
+            k++;
+        if (k == sizeof k_keys / sizeof k_keys[0]) {
             fprintf(stderr, "mesosim: --probe: unknown key '%s' (x, y, rot, tilt, rock, pressure)\n", item);
             return false;
         }
-    }
-    if (fabs(pose->tilt_deg) > 45 || fabs(pose->rock_deg) > 45) {
-        fprintf(stderr, "mesosim: --probe: tilt and rock must be within -45..45 degrees\n");
-        return false;
+        const limit *l = limit_get(k_keys[k].lim);
+        if (!limit_ok(k_keys[k].lim, v)) {
+            fprintf(stderr, "mesosim: --probe: %s must be within %g..%g%s%s\n", item, l->min, l->max,
+                    l->unit[0] ? " " : "", l->unit);
+            return false;
+        }
+        *(double *)((char *)pose + k_keys[k].off) = v;
     }
     return true;
 }

@@ -9,7 +9,7 @@
 
 void debrief_enter(trainer *t)
 {
-    t->debrief.result = session_score(t->run.s);
+    t->debrief.result = tsession_view(t)->score;
     for (int i = 0; i < t->run.n_snaps; i++) {
         trainer_snapshot *s = &t->run.snaps[i];
         if (s->pixels)
@@ -66,7 +66,7 @@ void debrief_draw(trainer *t)
         ui_textf(u, UI_BODY, bx + bw + S(t, 10), y, C_TEXT, "%3.0f%%   %.1f pts", 100 * r->part[p], r->points[p]);
     }
     y += S(t, 10);
-    const score_session *m = session_metrics(t->run.s);
+    const score_session *m = &tsession_view(t)->metrics;
     static const char *const k_cols[] = {"#", "verdict", "depth mm", "margin mm", "in slice", "to plane mm",
                                          "in dermis", "wheal", "vessel"};
     float cw[] = {30, 120, 80, 85, 70, 95, 80, 60, 60};

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "limits.h"
 #include "trainer_internal.h"
 
 #define PI 3.14159265358979323846
@@ -30,7 +31,7 @@ void scan_layout(trainer *t)
     int rows = 0, cols = 0;
     double dz = 0, dx = 0, x0 = 0;
     if (t->run.s) {
-        probe_def p = session_probe(t->run.s);
+        probe_def p = tsession_view(t)->probe;
         bmode_geometry(&p, &rows, &cols, &dz, &dx, &x0);
     }
     if (t->scan.have_img) {
@@ -70,9 +71,9 @@ static double clampd(double v, double lo, double hi) { return v < lo ? lo : v > 
 
 static void probe_controls(trainer *t, const controls *c)
 {
-    probe_pose p = session_pose(t->run.s);
-    probe_def d = session_probe(t->run.s);
-    const phantom_def *ph = phantom_get_def(session_anatomy(t->run.s));
+    probe_pose p = tsession_view(t)->pose;
+    probe_def d = tsession_view(t)->probe;
+    const phantom_def *ph = phantom_get_def(tsession_view(t)->anatomy);
     double lim_x = 0.5 * ph->width_mm - 0.5 * probe_fov_mm(&d) - 1.0, lim_y = 0.5 * ph->length_mm - 4.0;
     /* Slides follow the probe's own axes, so "right" is along the image after a rotation. */
     double r = p.rot_deg * PI / 180.0;
@@ -90,23 +91,23 @@ static void probe_controls(trainer *t, const controls *c)
         trainer_set_key(&a, AK_ROT, rot > 180 ? rot - 360 : rot < -180 ? rot + 360 : rot);
     }
     if (c->probe_dtilt_deg != 0)
-        trainer_set_key(&a, AK_TILT, clampd(p.tilt_deg + c->probe_dtilt_deg, -30, 30));
+        trainer_set_key(&a, AK_TILT, limit_clamp(LIM_TILT_DEG, p.tilt_deg + c->probe_dtilt_deg));
     if (c->probe_drock_deg != 0)
-        trainer_set_key(&a, AK_ROCK, clampd(p.rock_deg + c->probe_drock_deg, -30, 30));
+        trainer_set_key(&a, AK_ROCK, limit_clamp(LIM_ROCK_DEG, p.rock_deg + c->probe_drock_deg));
     if (c->probe_dpressure_n != 0)
-        trainer_set_key(&a, AK_PRESSURE, clampd(p.pressure_n + c->probe_dpressure_n, 0, 20));
+        trainer_set_key(&a, AK_PRESSURE, limit_clamp(LIM_PRESSURE_N, p.pressure_n + c->probe_dpressure_n));
     double steps_depth = c->depth_steps + (c->pressed[BTN_DEPTH_UP] ? 1 : 0) - (c->pressed[BTN_DEPTH_DOWN] ? 1 : 0);
     if (steps_depth != 0)
-        trainer_set_key(&a, AK_DEPTH, clampd(round(d.depth_mm + steps_depth), 5, 40));
+        trainer_set_key(&a, AK_DEPTH, limit_clamp(LIM_DEPTH_MM, round(d.depth_mm + steps_depth)));
     if (c->pressed[BTN_FREQ_UP] || c->pressed[BTN_FREQ_DOWN])
-        trainer_set_key(&a, AK_FREQ, clampd(d.freq_mhz + (c->pressed[BTN_FREQ_UP] ? 1 : -1), 10, 22));
+        trainer_set_key(&a, AK_FREQ, limit_clamp(LIM_FREQ_MHZ, d.freq_mhz + (c->pressed[BTN_FREQ_UP] ? 1 : -1)));
     if (c->pressed[BTN_GAIN_UP] || c->pressed[BTN_GAIN_DOWN])
-        trainer_set_key(&a, AK_GAIN, clampd(d.gain_db + (c->pressed[BTN_GAIN_UP] ? 2 : -2), -40, 60));
+        trainer_set_key(&a, AK_GAIN, limit_clamp(LIM_GAIN_DB, d.gain_db + (c->pressed[BTN_GAIN_UP] ? 2 : -2)));
     if (c->pressed[BTN_DR_UP] || c->pressed[BTN_DR_DOWN])
-        trainer_set_key(&a, AK_DR, clampd(d.dynamic_range_db + (c->pressed[BTN_DR_UP] ? 5 : -5), 20, 100));
+        trainer_set_key(&a, AK_DR, limit_clamp(LIM_DYNAMIC_RANGE_DB, d.dynamic_range_db + (c->pressed[BTN_DR_UP] ? 5 : -5)));
     /* TGC: the slope of depth gain, in steps of 0.1 dB/cm/MHz (0: none, raw attenuation). */
     if (c->pressed[BTN_TGC_UP] || c->pressed[BTN_TGC_DOWN])
-        trainer_set_key(&a, AK_TGC, clampd(round(10.0 * d.tgc_db_cm_mhz + (c->pressed[BTN_TGC_UP] ? 1 : -1)) / 10.0, 0, 5));
+        trainer_set_key(&a, AK_TGC, limit_clamp(LIM_TGC_DB_CM_MHZ, round(10.0 * d.tgc_db_cm_mhz + (c->pressed[BTN_TGC_UP] ? 1 : -1)) / 10.0));
     /* Only what changed goes into the log; an unchanged clamp is no action at all. */
     bool changed = false;
     for (int k = 0; k < AK_COUNT; k++) {
@@ -130,7 +131,7 @@ static void probe_controls(trainer *t, const controls *c)
  * pointing across the plane, at the image centre line. */
 static void needle_entry(trainer *t)
 {
-    probe_pose p = session_pose(t->run.s);
+    probe_pose p = tsession_view(t)->pose;
     double r = p.rot_deg * PI / 180.0;
     double vx = -sin(r), vy = cos(r);
     action a = trainer_make_action(ACT_NEEDLE_ENTRY, t->scan.t);
@@ -144,7 +145,7 @@ static void needle_entry(trainer *t)
 
 static void needle_controls(trainer *t, const controls *c, double dt)
 {
-    const needle *nd = session_needle(t->run.s);
+    const needle *nd = tsession_view(t)->needle;
     bool placed = needle_placed(nd);
     if (c->pressed[BTN_NEEDLE_ENTRY]) {
         char key[96];
@@ -179,7 +180,7 @@ static void needle_controls(trainer *t, const controls *c, double dt)
         do_or_say(t, &a);
     }
     if (c->pressed[BTN_INJECT]) {
-        if (session_injecting(t->run.s, NULL)) {
+        if (tsession_view(t)->injecting) {
             scan_say(t, 0xffd080ff, "Injection under way.");
         } else {
             action a = trainer_make_action(ACT_INJECT, t->scan.t);
@@ -193,7 +194,7 @@ static void needle_controls(trainer *t, const controls *c, double dt)
 /* The declared steps of the case report, in order; C ticks the next one not yet done. */
 static void tick_step(trainer *t)
 {
-    const score_session *m = session_metrics(t->run.s);
+    const score_session *m = &tsession_view(t)->metrics;
     static const score_step k_order[] = {STEP_POSITIONING, STEP_DISINFECTION, STEP_STERILE_FIELD,
                                          STEP_DRESSING};
     for (size_t i = 0; i < sizeof k_order / sizeof k_order[0]; i++) {
@@ -234,8 +235,8 @@ static void mark_controls(trainer *t, const controls *c)
         return;
     }
     action a = trainer_make_action(ACT_MARK_DERMIS, t->scan.t);
-    trainer_set_key(&a, AK_TOP, clampd(fmin(t->scan.mark_top_mm, z), 0, 20));
-    trainer_set_key(&a, AK_BOTTOM, clampd(fmax(t->scan.mark_top_mm, z), 0, 20));
+    trainer_set_key(&a, AK_TOP, limit_clamp(LIM_MARK_DEPTH_MM, fmin(t->scan.mark_top_mm, z)));
+    trainer_set_key(&a, AK_BOTTOM, limit_clamp(LIM_MARK_DEPTH_MM, fmax(t->scan.mark_top_mm, z)));
     char err[256];
     if (trainer_do(t, &a, err, sizeof err))
         scan_say(t, 0xb0ffb0ff, "Dermis marked %.2f-%.2f mm.", a.v[AK_TOP], a.v[AK_BOTTOM]);
@@ -266,12 +267,9 @@ static void synthesise(trainer *t)
 {
     phantom_inclusion dyn[BMODE_MAX_DYN];
     bmode_scene scene;
-    const driver_snapshot *snap = driver_acquire(t->run.d);
-    driver_snapshot_scene(snap, &scene, dyn);
+    driver_snapshot_scene(tsession_view(t), &scene, dyn);
     char err[256];
-    int rc = bmode_render(t->bm, &scene, &t->scan.img, err, sizeof err);
-    driver_release(t->run.d, snap);
-    if (rc != 0) {
+    if (bmode_render(t->bm, &scene, &t->scan.img, err, sizeof err) != 0) {
         scan_say(t, 0xff8080ff, "B-mode: %s", err);
         return;
     }
@@ -285,7 +283,7 @@ static void draw_bmode(trainer *t)
     if (!t->scan.have_img || r->w <= 0)
         return;
     image_view_draw(t->iv, &t->scan.live, r->x, r->y, r->w, r->h, t->fb_w, t->fb_h);
-    probe_def p = session_probe(t->run.s);
+    probe_def p = tsession_view(t)->probe;
     ui *u = t->ui;
     ui_frame(u, r->x - 1, r->y - 1, r->w + 2, r->h + 2, 1, 0x3a4450ff);
     /* Settings line above the image, as a scanner shows them. */
@@ -335,7 +333,7 @@ static void draw_bmode(trainer *t)
         ui_textf(u, UI_BODY, r->x + S(t, 24), r->y + S(t, 4), 0x60e0ffff,
                  t->scan.mark_stage == 1 ? "Mark: click the top of the dermis" : "Mark: click the bottom of the dermis");
     }
-    const score_session *m = session_metrics(t->run.s);
+    const score_session *m = &tsession_view(t)->metrics;
     if (m->marked) {
         for (int k = 0; k < 2; k++) {
             float y = r->y + (float)(((k ? m->mark_bottom_mm : m->mark_top_mm) - r->z0_mm) * px_mm);
@@ -356,7 +354,7 @@ static void draw_side_panel(trainer *t)
     if (t->scan.view[3] > 0)
         ui_textf(u, UI_SMALL, t->scan.view[0] + S(t, 6), t->scan.view[1] + S(t, 4), C_DIM,
                  "Outside view (%s hides, drag to orbit, wheel to zoom)", screens_key(t, BTN_TOGGLE_3D, key));
-    const score_session *m = session_metrics(t->run.s);
+    const score_session *m = &tsession_view(t)->metrics;
     ui_text(u, UI_BODY, x, y, C_ACCENT, "Procedure (case report)");
     y += lh + S(t, 2);
     for (int s = 0; s < STEP_COUNT; s++) {
@@ -366,7 +364,7 @@ static void draw_side_panel(trainer *t)
         y += lh;
     }
     y += S(t, 8);
-    const needle *nd = session_needle(t->run.s);
+    const needle *nd = tsession_view(t)->needle;
     const needle_def *nd_def = needle_get_def(nd);
     ui_textf(u, UI_BODY, x, y, C_ACCENT, "Needle %dG %.0f mm", nd_def->gauge, nd_def->length_mm);
     y += lh;
@@ -386,7 +384,7 @@ static void draw_side_panel(trainer *t)
     if (hint > 0.0 && needle_in_skin(nd)) {
         double tip[3];
         needle_tip_mm(nd, tip);
-        phantom_sample ps = phantom_at(session_anatomy(t->run.s), tip, session_pose(t->run.s).pressure_n, NULL, 0);
+        phantom_sample ps = phantom_at(tsession_view(t)->anatomy, tip, tsession_view(t)->pose.pressure_n, NULL, 0);
         ui_color c = (C_WARN & 0xffffff00u) | (ui_color)(40 + 215 * hint);
         ui_textf(u, UI_BODY, x, y, c, "Hint: tip %.2f mm below the skin, in the %s", ps.depth_mm,
                  tissue_name(ps.tissue));
@@ -397,7 +395,8 @@ static void draw_side_panel(trainer *t)
              t->open.sc.drug.volume_ml);
     y += lh;
     double end;
-    if (session_injecting(t->run.s, &end) && m->n_inj > 0) {
+    if (tsession_view(t)->injecting && m->n_inj > 0) {
+        end = tsession_view(t)->inject_end_s;
         const score_injection *in = &m->inj[m->n_inj - 1];
         double frac = fmin(fmax((t->scan.t - in->t_s) / fmax(end - in->t_s, 1e-6), 0), 1);
         float bw = S(t, 200);
@@ -421,7 +420,7 @@ void scan_draw(trainer *t)
     if (t->scan.view[2] > 0) {
         outside_scene os = {.ph = NULL};
         /* Every dynamic object, not only those the image slab reaches. */
-        const driver_snapshot *snap = driver_acquire(t->run.d);
+        const driver_snapshot *snap = tsession_view(t);
         os.ph = snap->display;
         os.probe = snap->probe;
         os.pose = snap->pose;
@@ -438,7 +437,6 @@ void scan_draw(trainer *t)
         }
         outside_view_draw(t->ov, &os, &t->scan.cam, (int)t->scan.view[0], (int)t->scan.view[1], (int)t->scan.view[2],
                           (int)t->scan.view[3], t->fb_w, t->fb_h);
-        driver_release(t->run.d, snap);
     }
     draw_bmode(t);
     screens_top_bar(t, right);

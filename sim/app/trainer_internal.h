@@ -68,7 +68,9 @@ typedef struct trainer_snapshot {
 /* trainer_session.c: the running session and what it records. */
 typedef struct tsession_state {
     driver *d;                    /* owns the session; the window is its owner thread */
-    const session *s;             /* driver_session(d): read between steps, never changed here */
+    const session *s;             /* driver_session(d): for the clock only; screens read the view */
+    const driver_snapshot *view;  /* the newest snapshot the screens read (tsession_view) */
+    bool view_stale;              /* the driver stepped since view was taken */
     char log_path[1100];
     char report_path[1100];
     session_event *ev;            /* events of the steps since the last feedback */
@@ -178,6 +180,8 @@ static inline void trainer_set_key(action *a, action_key k, double v)
 bool tsession_begin(trainer *t, char *err, size_t n);
 void tsession_close(trainer *t);
 void tsession_clear_snapshots(trainer *t);
+/* The newest snapshot of the running session: what the scan screen reads and draws. */
+const driver_snapshot *tsession_view(trainer *t);
 /* Runs the session clock to t_s (never backwards); returns the session's time. */
 double tsession_advance_to(trainer *t, double t_s);
 /* Pops, hub stops, verdicts and adverse events since the last call: messages and feedback. */

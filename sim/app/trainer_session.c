@@ -49,7 +49,10 @@ void tsession_close(trainer *t)
     /* A session closed before its end is kept, marked unfinished (its log holds every
      * action; the report says "finished": false). */
     if (t->run.d && !driver_finished(t->run.d))
-        driver_finish(t->run.d, session_time_s(t->run.s), false);
+        driver_finish(t->run.d, tsession_view(t)->t_s, false);
+    if (t->run.view)
+        driver_release(t->run.d, t->run.view);
+    t->run.view = NULL;
     driver_destroy(t->run.d);
     t->run.d = NULL;
     t->run.s = NULL;
@@ -151,9 +154,21 @@ bool tsession_begin(trainer *t, char *err, size_t n)
     return true;
 }
 
-/* Keeps the step's events for tsession_feedback. */
+const driver_snapshot *tsession_view(trainer *t)
+{
+    if (t->run.view && !t->run.view_stale)
+        return t->run.view;
+    if (t->run.view)
+        driver_release(t->run.d, t->run.view);
+    t->run.view = driver_acquire(t->run.d);
+    t->run.view_stale = false;
+    return t->run.view;
+}
+
+/* Keeps the step's events for tsession_feedback; the view is now old. */
 static void gather_events(trainer *t)
 {
+    t->run.view_stale = true;
     int n;
     const session_event *ev = driver_events(t->run.d, &n);
     if (n > 0 && grow_array((void **)&t->run.ev, &t->run.cap_ev, t->run.n_ev + n, sizeof *ev)) {
@@ -164,7 +179,7 @@ static void gather_events(trainer *t)
 
 double tsession_advance_to(trainer *t, double t_s)
 {
-    double now = fmax(t_s, session_time_s(t->run.s));
+    double now = fmax(t_s, tsession_view(t)->t_s);
     driver_step(t->run.d, now);
     gather_events(t);
     return now;
@@ -204,8 +219,9 @@ bool trainer_do(trainer *t, const action *a, char *err, size_t n)
         return false;
     }
     action b = *a;
-    if (b.t_s < session_time_s(t->run.s))
-        b.t_s = session_time_s(t->run.s);
+    double now = tsession_view(t)->t_s;
+    if (b.t_s < now)
+        b.t_s = now;
     if (!driver_push(t->run.d, &b)) {
         snprintf(err, n, "too many actions waiting");
         return false;
@@ -232,7 +248,7 @@ void trainer_end_session(trainer *t, double t_s)
 {
     if (!t->run.d)
         return;
-    driver_finish(t->run.d, fmax(t_s, session_time_s(t->run.s)), true);
+    driver_finish(t->run.d, fmax(t_s, tsession_view(t)->t_s), true);
     gather_events(t);
     driver_stats st = driver_get_stats(t->run.d);
     if (st.record_failures > 0) {
@@ -252,7 +268,8 @@ void trainer_end_session(trainer *t, double t_s)
 
 void tsession_feedback(trainer *t)
 {
-    const needle *nd = session_needle(t->run.s);
+    const driver_snapshot *v = tsession_view(t);
+    const needle *nd = v->needle;
     controls_feedback *fb = &t->run.fb;
     memset(fb, 0, sizeof *fb);
     double force = 0.0;
@@ -264,7 +281,7 @@ void tsession_feedback(trainer *t)
         for (int i = 0; i < 3; i++)
             fb->force_n[i] = -force * dir[i];
     }
-    const score_session *m = session_metrics(t->run.s);
+    const score_session *m = &v->metrics;
     for (int i = 0; i < t->run.n_ev; i++) {
         const session_event *e = &t->run.ev[i];
         switch (e->kind) {

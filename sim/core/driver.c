@@ -148,6 +148,7 @@ static snap_block *snap_build(const driver *d)
         b->bleed[i] = *session_bleed(s, i);
     session_dynamic(s, b->dyn, ny);
     o->display = b->display;
+    o->anatomy = session_anatomy(s);
     o->needle = b->nd;
     o->deposits = b->dep, o->n_deposits = nd;
     o->bleeds = b->bleed, o->n_bleeds = nb;

@@ -115,6 +115,7 @@ typedef struct driver_snapshot {
     probe_def probe;
     probe_pose pose;
     const phantom *display;        /* the display phantom (wheals raised), owned by the snapshot */
+    const phantom *anatomy;        /* the static anatomy: never changes, valid while the driver lives */
     const needle *needle;          /* a copy: needle_force_n etc. work on it */
     bool tip_in_image;             /* placed, and tip_img_mm holds its image coordinates */
     double tip_img_mm[3];          /* lateral, elevation (distance from the plane), depth */
