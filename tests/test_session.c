@@ -16,6 +16,7 @@
 #include "actions.h"
 #include "bmode.h"
 #include "physics_util.h"
+#include "replay_util.h"
 #include "scenario.h"
 #include "session.h"
 
@@ -30,16 +31,13 @@ static char *demo_path(void)
 static char *play(const scenario *sc, const action_list *al, uint64_t *hash)
 {
     char err[256];
-    session *s = session_create(sc, err, sizeof err);
-    assert_non_null(s);
-    for (int i = 0; i < al->count; i++)
-        if (!session_apply(s, &al->items[i], err, sizeof err))
-            fail_msg("line %d: %s", al->items[i].line, err);
-    session_finish(s);
-    *hash = session_hash(s);
-    char *r = session_report_json(s, NULL);
+    driver *d = ru_replay(sc, al, err, sizeof err);
+    if (!d)
+        fail_msg("%s", err);
+    *hash = session_hash(driver_session(d));
+    char *r = session_report_json(driver_session(d), NULL);
     assert_non_null(r);
-    session_destroy(s);
+    driver_destroy(d);
     return r;
 }
 

@@ -25,6 +25,7 @@
 #include "actions.h"
 #include "scenario.h"
 #include "session.h"
+#include "replay_util.h"
 #include "trainer.h"
 
 static trainer *g_t;
@@ -348,18 +349,21 @@ static void test_session_matches_reference_and_replays(void **state)
     scenario_diags d = {0};
     assert_true(scenario_load_file(path, &sc, &d));
     scenario_diags_free(&d);
-    session *rs = session_create(&sc, err, sizeof err);
-    assert_non_null(rs);
-    for (int i = 0; i < al.count; i++)
-        if (!session_apply(rs, &al.items[i], err, sizeof err))
-            fail_msg("replay line %d: %s", al.items[i].line, err);
-    session_finish(rs);
+    /* The window's log is a version-2 log naming this scenario. */
+    assert_int_equal(al.header.version, 2);
+    char hx[17];
+    snprintf(hx, sizeof hx, "%016llx", (unsigned long long)scenario_content_hash(&sc));
+    assert_string_equal(al.header.scenario_hash, hx);
+    driver *rd = ru_replay(&sc, &al, err, sizeof err);
+    if (!rd)
+        fail_msg("replay: %s", err);
+    const session *rs = driver_session(rd);
     char *replay_report = session_report_json(rs, NULL);
     assert_true(session_hash(rs) == live_hash);
     assert_string_equal(replay_report, live_report);
     free(replay_report);
     free(live_report);
-    session_destroy(rs);
+    driver_destroy(rd);
     actions_free(&al);
     assert_int_equal(trainer_gl_errors(g_t, err, sizeof err), 0);
 }
@@ -487,16 +491,14 @@ static void test_controls_drive_a_session(void **state)
     scenario_diags d = {0};
     assert_true(scenario_load_file(path, &sc, &d));
     scenario_diags_free(&d);
-    session *rs = session_create(&sc, err, sizeof err);
-    for (int i = 0; i < al.count; i++)
-        if (!session_apply(rs, &al.items[i], err, sizeof err))
-            fail_msg("replay line %d: %s", al.items[i].line, err);
-    session_finish(rs);
-    char *replay = session_report_json(rs, NULL);
+    driver *rd = ru_replay(&sc, &al, err, sizeof err);
+    if (!rd)
+        fail_msg("replay: %s", err);
+    char *replay = session_report_json(driver_session(rd), NULL);
     assert_string_equal(replay, live);
     free(replay);
     free(live);
-    session_destroy(rs);
+    driver_destroy(rd);
     actions_free(&al);
 }
 

@@ -24,7 +24,12 @@ static void usage(FILE *f)
                "second, and the speedup over the plain reference implementation measured in the\n"
                "same run. The fast path makes the 8-bit display image, as the trainer window does;\n"
                "--with-analysis also makes the float envelope and the label image. Defaults: 200\n"
-               "frames, 3 reference frames, one thread per core.\n");
+               "frames, 3 reference frames, one thread per core.\n"
+               "\n"
+               "mesosim bench --driver [--presses N] [--motion-seconds N] [--json]\n"
+               "Times the session driver instead: the snapshot built per step, the steps that change the\n"
+               "probe pressure (the needle's track is rebuilt), the longest a 1 kHz reader thread waits\n"
+               "for a snapshot meanwhile, and the action log's size for N s (600) of 1 kHz probe motion.\n");
 }
 
 static double now_ms(void)
@@ -61,6 +66,9 @@ static probe_pose pose_at(int frame)
 
 int cmd_bench(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--driver"))
+            return bench_driver(argc, argv);
     long frames = 200, ref_frames = 3, threads = 0;
     int json = 0, display_only = 1;
     const char *scen_path = NULL, *isa = NULL;

@@ -12,5 +12,7 @@ int cmd_format(int argc, char **argv);
 /* The trainer window (no command, or options only: --scenario, --bench-frames). */
 int cmd_window(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+/* mesosim bench --driver (bench_driver.c). */
+int bench_driver(int argc, char **argv);
 
 #endif
