@@ -43,6 +43,28 @@ rc=$?
 [ "$rc" -eq 1 ] || fail "advance before entry: exit $rc, expected 1"
 grep -qF "late.jsonl:1: advance needs the needle on the skin" "$tmp/err" || fail "advance before entry: stderr: $(cat "$tmp/err")"
 
+# A version-2 log names the scenario it was recorded on by content hash: played on a changed
+# case it stops and says so; --force replays it anyway.
+{ printf '{"mesosim_log":2,"simulator":"0.0.9","scenario":"Adult back","scenario_hash":"0123456789abcdef","seed":1}\n'
+  cat "$demo"; } >"$tmp/v2.jsonl"
+"$bin" run --scenario "$scen" --actions "$tmp/v2.jsonl" --report "$tmp/r5.json" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "v2 log on a changed scenario: exit $rc, expected 1"
+grep -q "recorded on scenario \"Adult back\" with content hash 0123456789abcdef" "$tmp/err" ||
+    fail "v2 mismatch: stderr: $(cat "$tmp/err")"
+grep -q -- "--force" "$tmp/err" || fail "v2 mismatch: no --force hint: $(cat "$tmp/err")"
+[ -e "$tmp/r5.json" ] && fail "v2 mismatch: a report was written"
+"$bin" run --scenario "$scen" --actions "$tmp/v2.jsonl" --report "$tmp/r6.json" --force >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 0 ] || fail "v2 --force: exit $rc: $(cat "$tmp/err")"
+grep -q '"scenario_hash": "[0-9a-f]\{16\}"' "$tmp/r6.json" || fail "report has no scenario_hash"
+grep -q '"simulator_version": "' "$tmp/r6.json" || fail "report has no simulator_version"
+printf '{"mesosim_log":9,"simulator":"9","scenario":"x","scenario_hash":"0123456789abcdef"}\n' >"$tmp/v9.jsonl"
+"$bin" run --scenario "$scen" --actions "$tmp/v9.jsonl" --report "$tmp/r7.json" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "v9 log: exit $rc, expected 1"
+grep -q "newer than this simulator reads" "$tmp/err" || fail "v9 log: stderr: $(cat "$tmp/err")"
+
 "$bin" run --scenario "$scen" >/dev/null 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || fail "missing options: exit $rc, expected 2"
