@@ -1,6 +1,8 @@
 /* controls: the bindings model and its file, in plain C (devices live in their own sources). */
 #include "controls.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,11 +324,10 @@ static void write_defaults(const char *path)
         return;
     controls_bindings_format(&d, text, n + 1);
     make_parent_dirs(path);
-    FILE *f = fopen(path, "w");
-    if (!f || fwrite(text, 1, n, f) != n)
-        fprintf(stderr, "mesosim: cannot write the default key bindings to %s: %s\n", path, strerror(errno));
-    if (f)
-        fclose(f);
+    /* Whole or not at all: a half-written bindings file would lose keys at the next start. */
+    char err[600];
+    if (atomic_file_write(path, text, n, err, sizeof err) != 0)
+        fprintf(stderr, "mesosim: cannot write the default key bindings: %s\n", err);
     free(text);
 }
 
