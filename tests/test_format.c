@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "limits.h"
+#include "limit.h"
 #include "physics_util.h"
 #include "scenario.h"
 

@@ -237,7 +237,7 @@ static const broken_case k_broken[] = {
      "{\"version\": 1, \"phantom\": {\"layers\": [\n {\"tissue\": \"epidermis\", \"thickness_mm\": 0.1},\n"
      " {\"tissue\": \"dermis\", \"thickness_mm\": 0},\n {\"tissue\": \"fat\"}]}}",
      "phantom.layers[1].thickness_mm", 3, "must be within 0.005..50 mm, got 0"},
-    /* The sizes' minimums are sizes (limits.c), not just "above zero". */
+    /* The sizes' minimums are sizes (limit.c), not just "above zero". */
     {"surface feature 1e-170 mm wide",
      "{\"version\": 1, \"phantom\": {\"surface\": [\n {\"kind\": \"fold\", \"width_mm\": 1e-170}]}}",
      "phantom.surface[0].width_mm", 2, "must be within 0.1..100 mm, got 1e-170"},
@@ -713,7 +713,7 @@ static void test_docs_name_every_field(void **state)
         if (!ranged)
             fail_msg("docs/scenarios.md gives no range %s for %s", range, p);
     }
-    /* The limits table at the end lists every limit as limits.c has it. */
+    /* The limits table at the end lists every limit as limit.c has it. */
     for (int i = 0; i < LIM_COUNT; i++) {
         const limit *l = limit_get((limit_id)i);
         char row[160];

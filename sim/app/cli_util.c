@@ -1,5 +1,5 @@
 #include "cli_util.h"
-#include "limits.h"
+#include "limit.h"
 
 #include <errno.h>
 #include <math.h>
@@ -51,7 +51,7 @@ bool cli_parse_pose(const char *s, probe_pose *pose)
             return false;
         }
         *eq = '\0';
-        /* Each key's range is the one table's (limits.h), as the loader and the action log. */
+        /* Each key's range is the one table's (limit.h), as the loader and the action log. */
         static const struct { const char *key; limit_id lim; size_t off; } k_keys[] = {
             {"x", LIM_POSITION_MM, offsetof(probe_pose, x_mm)},
             {"y", LIM_POSITION_MM, offsetof(probe_pose, y_mm)},

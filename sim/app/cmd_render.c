@@ -10,7 +10,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "image_io.h"
-#include "limits.h"
+#include "limit.h"
 #include "scenario.h"
 
 static void usage(FILE *f)

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "limits.h"
+#include "limit.h"
 #include "trainer_internal.h"
 
 #define PI 3.14159265358979323846

@@ -1,6 +1,6 @@
 /* actions: JSON Lines action log, parsed line by line with jansson, written canonically. */
 #include "actions.h"
-#include "limits.h"
+#include "limit.h"
 #include "suggest.h"
 #include "textfile.h"
 
@@ -19,7 +19,7 @@
 
 typedef struct key_row {
     const char *name;
-    limit_id lim; /* the range, from the one limits table (limits.h) */
+    limit_id lim; /* the range, from the one limits table (limit.h) */
 } key_row;
 
 /* Ranges as the scenario's: positions on the patch, probe pose and settings as probe_check,

@@ -1,6 +1,6 @@
 /* probe: defaults, pose geometry and the beam model. */
 #include "probe.h"
-#include "limits.h"
+#include "limit.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -50,7 +50,7 @@ probe_pose probe_default_pose(void)
     return q;
 }
 
-/* The settings probe_check holds to the limits table (limits.h). */
+/* The settings probe_check holds to the limits table (limit.h). */
 #define ROW(lim, member) {lim, offsetof(probe_def, member), false, "probe." #member ": out of range"}
 #define IROW(lim, member) {lim, offsetof(probe_def, member), true, "probe." #member ": out of range"}
 static const struct probe_row {

@@ -68,7 +68,7 @@ typedef struct field {
     {{path, lim, true}, ST_INT, base, offsetof(type, member)}
 #define CODE(path, lim) {{path, lim, false}, ST_NONE, B_SCENARIO, 0}
 
-/* Every range is a row of the one limits table (limits.c, with the reasons), which is never
+/* Every range is a row of the one limits table (limit.c, with the reasons), which is never
  * wider than what phantom_create and probe_check accept, so a value that passes here is also
  * accepted there and the message can name the exact key. */
 static const field k_fields[] = {

@@ -9,7 +9,7 @@
  * For an editor: scenario_check runs the loader's checks on a scenario in memory, the
  * setters change one value by its JSON path and refuse what the loader would refuse, and
  * scenario_save_string / scenario_save_file write the one canonical text (`mesosim format`).
- * Every range is a row of the limits table (limits.h).
+ * Every range is a row of the limits table (limit.h).
  *
  * Format: scenarios/scenario.schema.json and docs/scenarios.md. The diagnostics list owns its
  * memory (scenario_diags_free); scenario_save_string's text is the caller's to free. The
@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "drug.h"
-#include "limits.h"
+#include "limit.h"
 #include "needle.h"
 #include "phantom.h"
 #include "probe.h"
@@ -92,7 +92,7 @@ void scenario_diags_free(scenario_diags *d);
 
 /* Every number a scenario file may hold: its JSON path pattern ("[]" stands for any array
  * index, "*" for any tissue key: "phantom.tissues.*.speed_m_s") and its row of the limits
- * table (limits.h), one table shared by the loader, the schema test and the docs. */
+ * table (limit.h), one table shared by the loader, the schema test and the docs. */
 typedef struct scenario_range {
     const char *path;
     limit_id limit;

@@ -11,7 +11,7 @@
  * simulator teaches, and never wider than what the models accept (phantom_create,
  * probe_check, needle_check, drug_check, score_check). Minimums of sizes are sensible sizes,
  * never just "above zero": a 1e-170 mm bump or layer is no anatomy and only breaks the
- * arithmetic. Where a number is chosen, limits.c says why.
+ * arithmetic. Where a number is chosen, limit.c says why.
  *
  * The table is static data; nothing here allocates. */
 #ifndef MESOSIM_LIMITS_H

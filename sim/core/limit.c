@@ -1,5 +1,5 @@
 /* limits: the table. Sources are shared/reference/tissue.md and ultrasound.md unless said. */
-#include "limits.h"
+#include "limit.h"
 
 #include <math.h>
 #include <stddef.h>
