@@ -368,21 +368,31 @@ score_result score_compute(const score_rules *r, const score_plan *plan, const s
         harm += score_adverse_harm(s->events[i].kind);
     o.part[PART_SAFETY] = n ? clamp01(1.0 - harm) : 0.0;
 
-    /* Procedure: a step done counts 1 when every earlier step was done before it, else 0.5. */
-    double proc = 0.0;
+    /* Procedure: a step done counts 1 when in order, 0.5 when out of order. The steps out of
+     * order are the fewest whose removal leaves the others in the case report's order (the
+     * longest chain of done steps whose times do not decrease): a dressing laid first is the
+     * one step out of order, not every step after it. A skipped step is only skipped. */
+    int chain[STEP_COUNT], prev[STEP_COUNT], last = -1;
     for (int k = 0; k < STEP_COUNT; k++) {
+        chain[k] = 0;
+        prev[k] = -1;
         if (!s->step_done[k])
             continue;
-        bool order = true;
+        chain[k] = 1;
         for (int e = 0; e < k; e++)
-            if (!s->step_done[e] || s->step_t_s[e] > s->step_t_s[k])
-                order = false;
-        for (int e = k + 1; e < STEP_COUNT; e++)
-            if (s->step_done[e] && s->step_t_s[e] < s->step_t_s[k])
-                order = false;
-        o.step_in_order[k] = order;
-        proc += order ? 1.0 : 0.5;
+            if (s->step_done[e] && s->step_t_s[e] <= s->step_t_s[k] && chain[e] + 1 > chain[k]) {
+                chain[k] = chain[e] + 1;
+                prev[k] = e;
+            }
+        if (last < 0 || chain[k] > chain[last])
+            last = k;
     }
+    for (int k = last; k >= 0; k = prev[k])
+        o.step_in_order[k] = true;
+    double proc = 0.0;
+    for (int k = 0; k < STEP_COUNT; k++)
+        if (s->step_done[k])
+            proc += o.step_in_order[k] ? 1.0 : 0.5;
     o.part[PART_PROCEDURE] = proc / STEP_COUNT;
 
     if (s->marked) {
