@@ -673,6 +673,36 @@ static void test_feedback_tip_not_in_view(void **state)
     session_destroy(s);
 }
 
+/* The scoring.critical keys and undo_window_s load, save and are range-checked. */
+static void test_critical_keys_load(void **state)
+{
+    (void)state;
+    const char *ok = "{\"version\":1,\"scoring\":{\"undo_window_s\":2,\"critical\":"
+                     "{\"asepsis\":0,\"min_points\":1,\"point_tol_mm\":3,"
+                     "\"outside_dermis_tol_mm\":1.5}}}";
+    scenario sc;
+    scenario_diags d = {0};
+    assert_true(scenario_load_string(ok, &sc, &d));
+    assert_int_equal(sc.scoring.critical.asepsis, 0);
+    assert_int_equal(sc.scoring.critical.assessment, 1);
+    assert_int_equal(sc.scoring.critical.min_points, 1);
+    assert_true(sc.scoring.critical.point_tol_mm == 3.0);
+    assert_true(sc.scoring.critical.outside_dermis_tol_mm == 1.5);
+    assert_true(sc.scoring.undo_window_s == 2.0);
+    char *text = scenario_save_string(&sc);
+    assert_non_null(strstr(text, "\"outside_dermis_tol_mm\": 1.5"));
+    scenario back;
+    assert_true(scenario_load_string(text, &back, &d));
+    assert_int_equal(back.scoring.critical.min_points, 1);
+    free(text);
+    const char *bad = "{\"version\":1,\"scoring\":{\"critical\":{\"asepsis\":2}}}";
+    assert_false(scenario_load_string(bad, &sc, &d));
+    assert_true(d.count >= 1);
+    print_message("%s\n", d.items[0].message);
+    assert_non_null(strstr(d.items[0].path, "scoring.critical.asepsis"));
+    scenario_diags_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -687,6 +717,7 @@ int main(void)
         cmocka_unit_test(test_vessels_end),
         cmocka_unit_test(test_in_slice_matches_image),
         cmocka_unit_test(test_feedback_tip_not_in_view),
+        cmocka_unit_test(test_critical_keys_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,7 +120,8 @@ static void injection_items(sink *k, const score_rules *rules, const score_plan 
             j->verdict == VERDICT_INTRAMUSCULAR ? "muscle" : "fat", angle);
         break;
     case VERDICT_INTRAVASCULAR:
-        add(k, FEEDBACK_CRITICAL, "placement", i,
+        add(k, rules->critical.intravascular ? FEEDBACK_CRITICAL : FEEDBACK_WARNING,
+            "placement", i,
             "Injection %d: tip in the lumen of a vessel %.1f mm below the skin: the drug went "
             "into the blood. Look for the dark round vessel in the image and pull back or "
             "redirect before you press the plunger.", n, j->tip_depth_mm);
@@ -136,7 +137,8 @@ static void injection_items(sink *k, const score_rules *rules, const score_plan 
         else if (j->wheal)
             add(k, FEEDBACK_GOOD, "placement", i,
                 "Injection %d: intradermal, %.1f mm below the skin and %.1f mm inside the "
-                "dermis; a wheal %.1f mm across rose.", n, j->tip_depth_mm, j->margin_mm, j->bleb_mm);
+                "dermis; a wheal %.1f mm across rose.", n, j->tip_depth_mm, j->margin_mm,
+                j->bleb_mm);
         else
             add(k, FEEDBACK_GOOD, "placement", i,
                 "Injection %d: intradermal, %.1f mm below the skin and %.1f mm inside the "
@@ -249,7 +251,7 @@ int feedback_generate(const score_rules *rules, const score_plan *plan, const sc
     if (m->marked) {
         bool good = r->assessment_error_mm <= 0.5 * rules->assessment_tol_mm;
         add(&k, good ? FEEDBACK_GOOD : FEEDBACK_INFO, "assessment", -1,
-            "Dermis marked %.2f mm from the true boundaries on average (%.2f mm scores 0)%s", 
+            "Dermis marked %.2f mm from the true boundaries on average (%.2f mm scores 0)%s",
             r->assessment_error_mm, rules->assessment_tol_mm,
             good ? "." : ": read the entry echo and the dermis-fat boundary again, where the "
                          "bright dermis gives way to the darker fat.");

@@ -264,9 +264,9 @@ static void judge_critical(const score_rules *r, const score_plan *plan, const s
                                                                  "skin checked";
         const char *miss_field = s->step_done[STEP_STERILE_FIELD] ? "the sterile field came later"
                                                                   : "no sterile field";
-        set_item(o, CRITICAL_ASEPSIS, true, false, "before the first needle entry at %.0f s: %s%s%s",
-                 s->first_entry_t_s, dis ? "" : miss_dis, !dis && !field ? " and " : "",
-                 field ? "" : miss_field);
+        set_item(o, CRITICAL_ASEPSIS, true, false,
+                 "before the first needle entry at %.0f s: %s%s%s", s->first_entry_t_s,
+                 dis ? "" : miss_dis, !dis && !field ? " and " : "", field ? "" : miss_field);
     }
     /* The initial assessment. */
     bool as = done_before_entry(s, STEP_ASSESSMENT);

@@ -3,7 +3,8 @@
  * The session (session.h) fills one score_injection per injection with what was true when
  * the plunger moved (tip layer, depth, margin, slice) and where the drug went, and the
  * session-wide counts (passes, redirects, steps, marks). score_compute turns those into parts
- * in 0..1, weights them to a total 0..100 and applies the pass mark. Rules and thresholds
+ * in 0..1, weights them to a total 0..100, judges the critical items (each must hold to pass,
+ * whatever the total) and applies the pass mark. Rules and thresholds
  * come from the scenario's "plan" and "scoring" sections (defaults below, sources in score.c
  * and docs/scoring.md). Plain data, no allocation. */
 #ifndef MESOSIM_SCORE_H
