@@ -131,6 +131,19 @@ static bool tip_below_dermis(const session *s, void *ud)
     return false;
 }
 
+/* The tip at least *(double *)ud below the dermis top. */
+static bool tip_into_dermis(const session *s, void *ud)
+{
+    double tip[3], h[PHANTOM_MAX_LAYERS];
+    needle_tip_mm(session_needle(s), tip);
+    int n = phantom_interfaces(session_anatomy(s), tip[0], tip[1], 0.0, h);
+    const phantom_def *d = phantom_get_def(session_anatomy(s));
+    for (int k = 0; k + 1 < n; k++)
+        if (d->layers[k].tissue == TISSUE_DERMIS)
+            return needle_in_skin(session_needle(s)) && tip[2] >= h[k] + *(const double *)ud;
+    return false;
+}
+
 static bool tip_at_z(const session *s, void *ud)
 {
     double tip[3];
@@ -357,6 +370,30 @@ static void test_deep_in_fat_fails_outside_dermis(void **state)
     assert_true(r.critical_ok[CRITICAL_OUTSIDE_DERMIS]);
     feedback_of(s, &f);
     expect_fb(&f, "placement", "0.2 mm below the dermis", FEEDBACK_WARNING);
+    session_destroy(s);
+}
+
+/* Just under the dermis top: intradermal, but too superficial (a warning with the margin). */
+static void test_feedback_too_superficial(void **state)
+{
+    (void)state;
+    session *s = start("adult_back");
+    prepare(s);
+    double into = 0.1, back = 0.2;
+    push_until(s, 30, -12, 0, tip_into_dermis, &into);
+    /* The pop carries the tip deeper: pull back to just under the dermis top. */
+    for (int i = 0; i < 200 && tip_into_dermis(s, &back); i++)
+        act(s, "{\"t\":33,\"do\":\"retract\",\"mm\":0.02}");
+    assert_true(tip_into_dermis(s, &into));
+    act(s, "{\"t\":34,\"do\":\"inject\",\"ml\":0.1}");
+    const score_injection *j = &session_metrics(s)->inj[0];
+    assert_int_equal(j->verdict, VERDICT_INTRADERMAL);
+    assert_true(j->margin_mm < 0.3);
+    fb_list f;
+    feedback_of(s, &f);
+    char want[64];
+    snprintf(want, sizeof want, "only %.2f mm below the top of the dermis", j->margin_mm);
+    expect_fb(&f, "placement", want, FEEDBACK_WARNING);
     session_destroy(s);
 }
 
@@ -711,6 +748,7 @@ int main(void)
         cmocka_unit_test(test_empty_session_scores_near_zero),
         cmocka_unit_test(test_intravascular_fails),
         cmocka_unit_test(test_deep_in_fat_fails_outside_dermis),
+        cmocka_unit_test(test_feedback_too_superficial),
         cmocka_unit_test(test_undo_step),
         cmocka_unit_test(test_steps_out_of_order_listed),
         cmocka_unit_test(test_redirect_counting),

@@ -131,7 +131,7 @@ static void injection_items(sink *k, const score_rules *rules, const score_plan 
             /* tissue.md 6: steroid deposits too superficial cause hypopigmentation. */
             add(k, FEEDBACK_WARNING, "placement", i,
                 "Injection %d: intradermal but only %.2f mm below the top of the dermis "
-                "(%.1f mm wanted): with a steroid a deposit this shallow risks atrophy and "
+                "(at least %.1f mm wanted): with a steroid a deposit this shallow risks atrophy and "
                 "hypopigmentation. Aim for the middle of the dermis.", n, j->margin_mm,
                 rules->superficial_margin_mm);
         else if (j->wheal)
