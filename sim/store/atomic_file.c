@@ -5,7 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
+#include <linux/limits.h> /* not <limits.h>: sim/core/limits.h shadows it on this include path */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
