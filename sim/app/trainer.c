@@ -141,7 +141,9 @@ trainer *trainer_create(const trainer_def *def, char *err, size_t n)
     t->kbm = kbm_create(&t->bindings, bad, sizeof bad);
     for (char *save = NULL, *l = strtok_r(bad, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
         fprintf(stderr, "%s: %s\n", t->bindings_path, l);
-    if (!t->bm || !t->kbm) {
+    t->snd = sound_create(true);
+    trainer_state_load(t);
+    if (!t->bm || !t->kbm || !t->snd) {
         snprintf(err, n, "out of memory");
         trainer_destroy(t);
         return NULL;
@@ -157,7 +159,10 @@ void trainer_destroy(trainer *t)
         return;
     tsession_close(t);
     tsession_clear_snapshots(t);
+    replay_tape_free(&t->run.tape);
+    debrief_free(t);
     picker_free(t);
+    sound_destroy(t->snd);
     if (t->gl) {
         image_tex_destroy(&t->scan.live);
         ui_destroy(t->ui);
@@ -182,6 +187,13 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
         update_sizes(t);
     if (c->pressed[BTN_HELP])
         t->show_help = !t->show_help;
+    if (c->pressed[BTN_MUTE] || c->pressed[BTN_VOLUME_UP] || c->pressed[BTN_VOLUME_DOWN]) {
+        if (c->pressed[BTN_MUTE])
+            sound_set_muted(t->snd, !sound_muted(t->snd));
+        double vol = sound_volume(t->snd) + 0.1 * (c->pressed[BTN_VOLUME_UP] - c->pressed[BTN_VOLUME_DOWN]);
+        sound_set_volume(t->snd, round(vol * 10) / 10);
+        trainer_state_save(t);
+    }
     if (t->screen == SCREEN_SCAN && t->run.s) {
         t->scan.prev_t = t->scan.t;
         t->scan.t = tsession_advance_to(t, t_s);
@@ -197,6 +209,7 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
     }
     if (t->screen == SCREEN_SCAN && t->run.s)
         scan_update(t);
+    sound_set_tone(t->snd, t->screen == SCREEN_SCAN && t->run.s && tsession_view(t)->injecting);
     glViewport(0, 0, t->fb_w, t->fb_h);
     glClearColor(0.06f, 0.07f, 0.09f, 1.0f);
     /* Only the outside view tests depth, and it clears its own rectangle: no full-screen
@@ -272,6 +285,14 @@ const controls_feedback *trainer_feedback(const trainer *t)
 {
     static const controls_feedback k_none;
     return t->screen == SCREEN_SCAN && t->run.s ? &t->run.fb : &k_none;
+}
+
+const struct sound *trainer_sound(const trainer *t) { return t->snd; }
+int trainer_case_count(const trainer *t) { return t->picker.n_cases; }
+int trainer_case_selected(const trainer *t) { return t->picker.sel; }
+const char *trainer_case_path(const trainer *t, int i)
+{
+    return i >= 0 && i < t->picker.n_cases ? t->picker.cases[i].path : NULL;
 }
 
 int trainer_gl_errors(trainer *t, char *err, size_t n)

@@ -40,6 +40,9 @@ struct outside_view {
     int n, cap;
     /* The skin block changes only when a wheal grows or the probe presses: its mesh stays
      * in block_vbo until the phantom definition or the pressure differ (a hash of both). */
+    float mvp[16];          /* the last draw's, with its viewport (x, y from the top, w, h) */
+    int vp[4];
+    bool drawn;
     uint64_t block_key;
     int n_block, n_surface; /* the surface first (drawn translucent last), then the sides */
     probe_mesh mesh;
@@ -451,6 +454,23 @@ static void plan_mark(outside_view *v, const phantom *ph, double x, double y)
     }
 }
 
+bool outside_view_project(const outside_view *v, const double p_mm[3], float *px, float *py)
+{
+    if (!v->drawn)
+        return false;
+    float w[3];
+    to_world(p_mm, w);
+    vec4 in = {w[0], w[1], w[2], 1.0f}, out;
+    mat4 m;
+    memcpy(m, v->mvp, sizeof m);
+    glm_mat4_mulv(m, in, out);
+    if (out[3] <= 1e-6f)
+        return false;
+    *px = (float)v->vp[0] + (0.5f + 0.5f * out[0] / out[3]) * (float)v->vp[2];
+    *py = (float)v->vp[1] + (0.5f - 0.5f * out[1] / out[3]) * (float)v->vp[3];
+    return true;
+}
+
 void outside_view_draw(outside_view *v, const outside_scene *s, const outside_camera *cam,
                        int x, int y, int w, int h, int fb_w, int fb_h)
 {
@@ -525,6 +545,9 @@ void outside_view_draw(outside_view *v, const outside_scene *s, const outside_ca
     vec3 light = {0.3f, 0.85f, -0.4f};
     glm_vec3_normalize(light);
 
+    memcpy(v->mvp, mvp, sizeof v->mvp);
+    v->vp[0] = x, v->vp[1] = y, v->vp[2] = w, v->vp[3] = h;
+    v->drawn = true;
     glUseProgram(v->prog);
     glUniformMatrix4fv(v->u_mvp, 1, GL_FALSE, (float *)mvp);
     glUniform3fv(v->u_light, 1, light);

@@ -69,4 +69,8 @@ void outside_view_destroy(outside_view *v);
 void outside_view_draw(outside_view *v, const outside_scene *s, const outside_camera *cam,
                        int x, int y, int w, int h, int fb_w, int fb_h);
 
+/* Where a phantom-frame point fell in the last draw (framebuffer px, origin top left); false
+ * when behind the camera or before any draw. For labels and tests. */
+bool outside_view_project(const outside_view *v, const double p_mm[3], float *px, float *py);
+
 #endif
