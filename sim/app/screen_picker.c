@@ -115,11 +115,12 @@ static bool state_path(trainer *t)
         snprintf(t->state_path, sizeof t->state_path, "%s", t->def.state_path);
         return t->state_path[0] != '\0';
     }
-    const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    /* Beside bindings.conf: one folder holds what the user set. */
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
     if (xdg && xdg[0] == '/')
-        snprintf(t->state_path, sizeof t->state_path, "%s/mesosim/state", xdg);
+        snprintf(t->state_path, sizeof t->state_path, "%s/mesosim/window.conf", xdg);
     else
-        snprintf(t->state_path, sizeof t->state_path, "%s/.local/state/mesosim/state", home && *home ? home : ".");
+        snprintf(t->state_path, sizeof t->state_path, "%s/.config/mesosim/window.conf", home && *home ? home : ".");
     return true;
 }
 

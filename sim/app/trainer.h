@@ -41,7 +41,7 @@ typedef struct trainer_def {
     const char *font_path;      /* NULL: ui_default_font_path() */
     bool vsync;                 /* interactive use; benchmarks and tests run unsynced */
     const char *cases_dir;      /* NULL: none; a folder of the user's cases the picker lists too */
-    const char *state_path;     /* NULL: $XDG_STATE_HOME/mesosim/state; "" keeps no state */
+    const char *state_path;     /* NULL: $XDG_CONFIG_HOME/mesosim/window.conf; "" keeps none */
 } trainer_def;
 
 typedef enum trainer_screen {

@@ -177,8 +177,9 @@ void picker_draw(trainer *t);
 void picker_hints(const trainer *t, char *buf, size_t len);
 /* Loads a case file, every problem in err. */
 bool picker_load_case(const char *path, scenario *out, char *err, size_t n);
-/* The state file ($XDG_STATE_HOME/mesosim/state, else ~/.local/state/mesosim/state): the last
- * case opened, the sound's volume and mute. A missing or bad file gives the defaults. */
+/* The state file ($XDG_CONFIG_HOME/mesosim/window.conf, else ~/.config/mesosim/window.conf,
+ * beside bindings.conf): the last case opened, the sound's volume and mute. A missing or bad
+ * file gives the defaults. */
 void trainer_state_load(trainer *t);
 void trainer_state_save(trainer *t);
 

@@ -398,14 +398,14 @@ static void probe_body(outside_view *v, const outside_scene *s)
 {
     const probe_mesh *m = &v->mesh;
     double hl = 0.5 * probe_fov_mm(&s->probe) + m->rim_lat_mm, he = 0.5 * s->probe.elev_height_mm + m->rim_elev_mm;
-    const rgba body = {70, 80, 96, 150};
+    const rgba body = {70, 80, 96, 100};
     frame_box(v, &s->frame, -hl, hl, -he, he, -m->head_h_mm, 0.0, body);
     double a[3] = {0, 0, -m->head_h_mm}, b[3] = {0, 0, -m->head_h_mm - m->handle_len_mm}, pa[3], pb[3];
     probe_image_to_phantom(&s->frame, a[0], a[1], a[2], pa);
     probe_image_to_phantom(&s->frame, b[0], b[1], b[2], pb);
     float wa[3], wb[3];
     to_world(pa, wa), to_world(pb, wb);
-    prism(v, wa, wb, (float)m->handle_r_mm, m->handle_sides, (rgba){90, 100, 118, 150});
+    prism(v, wa, wb, (float)m->handle_r_mm, m->handle_sides, (rgba){90, 100, 118, 100});
 }
 
 /* The imaging slab: the plane, thickened at each depth to the elevation beam's FWHM. */
@@ -514,7 +514,7 @@ void outside_view_draw(outside_view *v, const outside_scene *s, const outside_ca
         prism(v, a, b, (float)fmax(0.5 * s->needle_od_mm, 0.25), 6, tissue_rgba(TISSUE_STEEL));
         prism(v, c, a, 1.3f, 8, (rgba){60, 150, 90, 255});
         unsigned tc = outside_tip_in_slab(s) ? OUTSIDE_TIP_IN_RGB : OUTSIDE_TIP_OUT_RGB;
-        prism(v, d, b, 0.55f, 8, (rgba){(uint8_t)(tc >> 16), (uint8_t)(tc >> 8), (uint8_t)tc, 255});
+        prism(v, d, b, 0.7f, 8, (rgba){(uint8_t)(tc >> 16), (uint8_t)(tc >> 8), (uint8_t)tc, 255});
     }
     for (int i = 0; i < s->n_dyn; i++)
         if (s->dyn[i].kind == PHANTOM_ELLIPSOID)
