@@ -281,6 +281,56 @@ static void test_plan_marks(void **state)
     free(s.rgba);
 }
 
+/* Drag on the timeline, the arrow keys and the play button move the replay. */
+static void test_timeline_input(void **state)
+{
+    (void)state;
+    float b[4], v[4], m[4], tl[4];
+    trainer_debrief_rects(g_t, b, v, m, tl);
+    const double end = 12.0;
+    controls c;
+    memset(&c, 0, sizeof c);
+    c.zoom_factor = 1.0f;
+    c.clicked = c.pointer_held = true;
+    c.click_x = c.pointer_x = tl[0] + 0.25f * tl[2];
+    c.click_y = c.pointer_y = tl[1] + 0.5f * tl[3];
+    trainer_frame(g_t, 40.0, &c);
+    trainer_swap(g_t);
+    assert_true(fabs(trainer_debrief_time(g_t) - 0.25 * end) < 0.1);
+    c.clicked = false; /* dragging on */
+    c.pointer_x = tl[0] + 0.75f * tl[2];
+    trainer_frame(g_t, 40.1, &c);
+    trainer_swap(g_t);
+    assert_true(fabs(trainer_debrief_time(g_t) - 0.75 * end) < 0.1);
+    memset(&c, 0, sizeof c);
+    c.zoom_factor = 1.0f;
+    c.pressed[BTN_SEEK_BACK] = true;
+    trainer_frame(g_t, 40.2, &c);
+    trainer_swap(g_t);
+    assert_true(fabs(trainer_debrief_time(g_t) - (0.75 * end - 0.5)) < 0.1);
+    /* Up: the previous injection (at 8 s); play runs on with the frame clock. */
+    c.pressed[BTN_SEEK_BACK] = false;
+    c.pressed[BTN_MENU_UP] = true;
+    trainer_frame(g_t, 40.3, &c);
+    trainer_swap(g_t);
+    assert_true(fabs(trainer_debrief_time(g_t) - 8.0) < 1e-9);
+    c.pressed[BTN_MENU_UP] = false;
+    c.pressed[BTN_PLAY_PAUSE] = true;
+    trainer_frame(g_t, 40.4, &c);
+    trainer_swap(g_t);
+    c.pressed[BTN_PLAY_PAUSE] = false;
+    trainer_frame(g_t, 41.4, &c);
+    trainer_swap(g_t);
+    assert_true(fabs(trainer_debrief_time(g_t) - 9.1) < 0.05); /* 0.1 s of the frame it started, then 1 s */
+    c.pressed[BTN_PLAY_PAUSE] = true;
+    trainer_frame(g_t, 41.5, &c);
+    trainer_swap(g_t);
+    c.pressed[BTN_PLAY_PAUSE] = false;
+    trainer_frame(g_t, 43.0, &c);
+    trainer_swap(g_t);
+    assert_true(fabs(trainer_debrief_time(g_t) - 9.1) < 0.05); /* paused */
+}
+
 /* ---- picker ------------------------------------------------------------------------------ */
 
 static void copy_file(const char *from, const char *to)
@@ -507,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_replay_two_times),
         cmocka_unit_test(test_ridge_on_dot_side),
         cmocka_unit_test(test_plan_marks),
+        cmocka_unit_test(test_timeline_input),
         cmocka_unit_test(test_picker_user_cases),
         cmocka_unit_test(test_sound_mixer),
         cmocka_unit_test(test_validate_skips_schema),

@@ -76,6 +76,11 @@ void debrief_enter(trainer *t)
     d->seek_ms_max = 0.0;
     d->replay_err[0] = '\0';
     d->cam = outside_default_camera();
+    for (int i = 0; i < t->run.n_snaps; i++) {
+        trainer_snapshot *s = &t->run.snaps[i];
+        if (s->pixels)
+            image_tex_upload(&s->tex, s->pixels, s->cols, s->rows);
+    }
     d->rp = replay_create(&t->open.sc, &t->run.tape, d->replay_err, sizeof d->replay_err);
     d->prev_clock_s = t->scan.t;
     /* The first injection is what the trainee most wants to see again; else the end. */
@@ -148,6 +153,10 @@ void debrief_input(trainer *t, const controls *c)
         target = injection_near(t, d->t_s, +1), d->playing = false;
     if (c->clicked && in_rect(d->view_r, c->click_x, c->click_y))
         d->cam = outside_default_camera();
+    const score_session *m = &tsession_view(t)->metrics;
+    for (int i = 0; i < d->n_thumbs && i < m->n_inj; i++)
+        if (c->clicked && in_rect(d->thumb_r[i], c->click_x, c->click_y))
+            target = m->inj[i].t_s, d->playing = false;
     outside_camera_orbit(&d->cam, c->orbit_dyaw_deg, c->orbit_dpitch_deg, c->zoom_factor);
     if (fabs(target - d->t_s) > 1e-9)
         seek(t, target);
@@ -414,6 +423,40 @@ static void draw_replay(trainer *t)
         ui_text(u, UI_SMALL, tl[0], tl[1] + tl[3] + S(t, 18), C_BAD, d->replay_err);
 }
 
+/* What the trainee saw when each injection started, kept live (trainer_session.c), the true
+ * tip ringed: a row of thumbnails under the timeline; a click jumps the replay there. */
+static void draw_thumbs(trainer *t)
+{
+    ui *u = t->ui;
+    debrief_state *d = &t->debrief;
+    const float *tl = d->timeline_r;
+    float y = tl[1] + tl[3] + S(t, 40), th = (float)t->fb_h - y - S(t, 70), tx = d->play_r[0];
+    d->n_thumbs = 0;
+    if (th < S(t, 50) || t->run.n_snaps == 0)
+        return;
+    ui_text(u, UI_SMALL, tx, y - S(t, 18), C_DIM, "What you saw as each injection started (click to replay it):");
+    for (int i = 0; i < t->run.n_snaps && i < DEBRIEF_MAX_THUMBS; i++) {
+        const trainer_snapshot *s = &t->run.snaps[i];
+        if (!s->tex.id)
+            continue;
+        double w_mm = s->cols * s->dx_mm, h_mm = s->rows * s->dz_mm;
+        float tw = (float)(th * w_mm / h_mm);
+        if (tx + tw > (float)t->fb_w - S(t, 10))
+            break;
+        image_view_draw(t->iv, &s->tex, tx, y, tw, th, t->fb_w, t->fb_h);
+        if (s->tip_ok) {
+            float px = tx + (float)((s->tip_img_mm[0] - s->x0_mm) / w_mm * tw);
+            float py = y + (float)((s->tip_img_mm[2] - s->z0_mm) / h_mm * th);
+            ui_ring(u, px, py, S(t, 6), S(t, 1.5f), 0xff5050ff);
+        }
+        ui_textf(u, UI_SMALL, tx, y + th + S(t, 2), C_TEXT, "#%d %s", i + 1,
+                 s->tip_ok ? "true tip ringed" : "tip not placed");
+        float *r = d->thumb_r[d->n_thumbs++];
+        r[0] = tx, r[1] = y, r[2] = tw, r[3] = th;
+        tx += tw + S(t, 12);
+    }
+}
+
 /* The rectangles: the text and the skin map on the left, the replay on the right. */
 static void layout(trainer *t)
 {
@@ -511,6 +554,7 @@ void debrief_draw(trainer *t)
     ui_textf(u, UI_SMALL, x, y, C_DIM, "Passes %d, redirects %d, time %.0f s, depth SD %.2f mm, plan error %.1f mm",
              m->passes, m->redirects, m->time_s, r->depth_sd_mm, r->spacing_error_mm);
     draw_replay(t);
+    draw_thumbs(t);
     draw_skin_map(t);
     if (t->run.log_path[0])
         ui_textf(u, UI_SMALL, x, H - S(t, 40), C_DIM, "Action log: %s", t->run.log_path);

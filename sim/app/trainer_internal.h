@@ -120,6 +120,9 @@ typedef struct debrief_state {
     outside_camera cam;
     float bmode_r[4], view_r[4], map_r[4], timeline_r[4], play_r[4]; /* x y w h, fb px */
     double seek_ms_max;           /* the slowest seek so far */
+#define DEBRIEF_MAX_THUMBS 16
+    float thumb_r[DEBRIEF_MAX_THUMBS][4]; /* the injection frames' thumbnails, as drawn */
+    int n_thumbs;
     char replay_err[200];
 } debrief_state;
 
