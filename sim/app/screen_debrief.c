@@ -151,8 +151,6 @@ void debrief_input(trainer *t, const controls *c)
         target = injection_near(t, d->t_s, -1), d->playing = false;
     if (c->pressed[BTN_MENU_DOWN])
         target = injection_near(t, d->t_s, +1), d->playing = false;
-    if (c->clicked && in_rect(d->view_r, c->click_x, c->click_y))
-        d->cam = outside_default_camera();
     const score_session *m = &tsession_view(t)->metrics;
     for (int i = 0; i < d->n_thumbs && i < m->n_inj; i++)
         if (c->clicked && in_rect(d->thumb_r[i], c->click_x, c->click_y))

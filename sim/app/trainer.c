@@ -320,9 +320,11 @@ int trainer_run(trainer *t, const char *start_scenario)
     trainer_screen prev_screen = t->screen;
     controls c = {.zoom_factor = 1.0f};
     for (;;) {
+        /* The outside view to orbit: the scan's, or the debrief replay's. */
+        const float *vr = t->screen == SCREEN_DEBRIEF ? t->debrief.view_r : t->scan.view;
         kbm_layout l = {.image_x = t->scan.ir.x, .image_y = t->scan.ir.y, .image_w = t->scan.ir.w,
-                             .image_h = t->scan.ir.h, .view_x = t->scan.view[0], .view_y = t->scan.view[1],
-                             .view_w = t->scan.view[2], .view_h = t->scan.view[3], .px_per_point = t->scale,
+                             .image_h = t->scan.ir.h, .view_x = vr[0], .view_y = vr[1],
+                             .view_w = vr[2], .view_h = vr[3], .px_per_point = t->scale,
                              .mm_per_px = t->scan.ir.w > 0 ? t->scan.ir.cols * t->scan.ir.dx_mm / t->scan.ir.w : 0};
         /* Points are window coordinates; the layout scale is framebuffer px per point. */
         l.px_per_point = t->win_w > 0 ? (float)t->fb_w / (float)t->win_w : 1.0f;
