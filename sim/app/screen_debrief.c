@@ -300,13 +300,6 @@ static void draw_skin_map(trainer *t)
         ui_line(u, x0, y0, x1, y1, fmaxf(S(t, 3), (float)rs->probe.elev_height_mm * mm), 0x8090a8c0);
         ui_disc(u, x0, y0, S(t, 3), 0x40ff40ff);
     }
-    const score_plan *plan = &t->open.sc.plan;
-    for (int i = 0; i < plan->n_points; i++) {
-        float px, py, k = S(t, 6);
-        map_px(t, plan->points_mm[i][0], plan->points_mm[i][1], &px, &py);
-        ui_rect(u, px - k, py - S(t, 1), 2 * k, S(t, 2), C_PLAN);
-        ui_rect(u, px - S(t, 1), py - k, S(t, 2), 2 * k, C_PLAN);
-    }
     /* Where the needle went in: the entries of the session's actions. */
     const replay_tape *tape = &t->run.tape;
     for (int i = 0; i < tape->count; i++) {
@@ -327,6 +320,14 @@ static void draw_skin_map(trainer *t)
             ui_ring(u, px, py, fmaxf(0.5f * (float)in->bleb_mm * mm, S(t, 3)), S(t, 1), c);
         ui_disc(u, px, py, S(t, 3), c);
         ui_textf(u, UI_SMALL, px + S(t, 5), py - S(t, 16), c, "%d", i + 1);
+    }
+    /* The plan on top: the reference the rest is read against. */
+    const score_plan *plan = &t->open.sc.plan;
+    for (int i = 0; i < plan->n_points; i++) {
+        float px, py, k = S(t, 6);
+        map_px(t, plan->points_mm[i][0], plan->points_mm[i][1], &px, &py);
+        ui_rect(u, px - k, py - S(t, 1), 2 * k, S(t, 2), C_PLAN);
+        ui_rect(u, px - S(t, 1), py - k, S(t, 2), 2 * k, C_PLAN);
     }
     ui_text(u, UI_BODY, r[0], r[1] - S(t, 24), C_ACCENT, "Skin map (from above)");
     /* A 10 mm scale bar under the map. */
@@ -477,6 +478,12 @@ static void layout(trainer *t)
     float mh = msz, mw = msz * (float)(def->width_mm / def->length_mm);
     if (mw > rx - S(t, 60))
         mw = rx - S(t, 60), mh = mw * (float)(def->length_mm / def->width_mm);
+    /* Below the score, the teaching points and the table as last drawn, shrunk to what is left. */
+    float room = H - S(t, 84) - d->map_min_top;
+    if (my < d->map_min_top && room > S(t, 40)) {
+        float k = fminf(room / mh, 1.0f);
+        my = d->map_min_top, mw *= k, mh *= k;
+    }
     d->map_r[0] = S(t, 28), d->map_r[1] = my, d->map_r[2] = mw, d->map_r[3] = mh;
 }
 
@@ -585,11 +592,10 @@ void debrief_draw(trainer *t)
     y += sl + S(t, 4);
     ui_textf(u, UI_SMALL, x, y, C_DIM, "Passes %d, redirects %d, time %.0f s, depth SD %.2f mm, plan error %.1f mm",
              m->passes, m->redirects, m->time_s, r->depth_sd_mm, r->spacing_error_mm);
-    /* The skin map goes below whatever the teaching points needed, shrunk to what is left. */
-    float *mr = t->debrief.map_r, map_top = y + sl + S(t, 28), map_room = H - S(t, 84) - map_top;
-    if (mr[1] < map_top && map_room > S(t, 40)) {
-        float k = fminf(map_room / mr[3], 1.0f);
-        mr[1] = map_top, mr[2] *= k, mr[3] *= k;
+    /* The skin map goes below whatever the teaching points needed (layout reads this). */
+    if (t->debrief.map_min_top != y + sl + S(t, 28)) {
+        t->debrief.map_min_top = y + sl + S(t, 28);
+        layout(t);
     }
     draw_replay(t);
     draw_thumbs(t);

@@ -119,6 +119,7 @@ typedef struct debrief_state {
     double dz_mm, dx_mm, x0_mm, z0_mm;
     outside_camera cam;
     float bmode_r[4], view_r[4], map_r[4], timeline_r[4], play_r[4]; /* x y w h, fb px */
+    float map_min_top;            /* the skin map starts no higher (what the left column used) */
     double seek_ms_max;           /* the slowest seek so far */
 #define DEBRIEF_MAX_THUMBS 16
     float thumb_r[DEBRIEF_MAX_THUMBS][4]; /* the injection frames' thumbnails, as drawn */
