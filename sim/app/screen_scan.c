@@ -121,7 +121,7 @@ static void probe_controls(trainer *t, const controls *c)
         if (a.v[k] != old)
             changed = true;
         else
-            a.has &= ~(1u << k);
+            a.has &= ~((uint64_t)1 << k);
     }
     if (changed)
         do_or_say(t, &a);

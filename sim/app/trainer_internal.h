@@ -173,7 +173,7 @@ static inline action trainer_make_action(action_verb v, double t_s)
 static inline void trainer_set_key(action *a, action_key k, double v)
 {
     a->v[k] = v;
-    a->has |= 1u << k;
+    a->has |= (uint64_t)1 << k;
 }
 
 /* trainer_session.c */

@@ -114,6 +114,10 @@ static const limit k_limits[LIM_COUNT] = {
     L(LIM_TIME_LIMIT_S, "time limit", "s", 1, 86400),
     L(LIM_SUPERFICIAL_MARGIN_MM, "superficial margin", "mm", 0, 2),
     L(LIM_HINT_INJECTIONS, "hinted injections", "", 0, 50),
+    /* Calipers measure on the image: within half the widest field of view (512 elements of
+     * 0.5 mm, LIM_N_ELEMENTS and LIM_PITCH_MM) and the deepest image (LIM_DEPTH_MM). */
+    L(LIM_CALIPER_X_MM, "caliper lateral position", "mm", -128, 128),
+    L(LIM_CALIPER_Z_MM, "caliper depth", "mm", 0, 40),
 };
 
 const limit *limit_get(limit_id id)

@@ -101,6 +101,8 @@ typedef enum limit_id {
     LIM_TIME_LIMIT_S,
     LIM_SUPERFICIAL_MARGIN_MM,
     LIM_HINT_INJECTIONS,
+    LIM_CALIPER_X_MM,             /* a caliper point: lateral from the probe centre ... */
+    LIM_CALIPER_Z_MM,             /* ... and depth below the probe face */
     LIM_COUNT
 } limit_id;
 

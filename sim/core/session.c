@@ -31,6 +31,8 @@ struct session {
     score_session m;
     session_event *ev;
     int n_ev, cap_ev;
+    session_measurement *meas; /* the calipers, in the order taken */
+    int n_meas, cap_meas;
     double t;
     bool ended;
 };
@@ -132,6 +134,7 @@ void session_destroy(session *s)
     free(s->dep);
     free(s->bleed);
     free(s->ev);
+    free(s->meas);
     score_session_free(&s->m);
     free(s);
 }
@@ -140,6 +143,12 @@ const scenario *session_scenario(const session *s) { return &s->sc; }
 double session_time_s(const session *s) { return s->t; }
 const phantom *session_display(const session *s) { return s->disp; }
 int session_wheals_hidden(const session *s) { return s->wheals_hidden; }
+
+const session_measurement *session_measurements(const session *s, int *count)
+{
+    *count = s->n_meas;
+    return s->meas;
+}
 
 const drug_bleed *session_bleed(const session *s, int i)
 {
@@ -710,6 +719,11 @@ static bool apply_probe(session *s, const action *a, char *err, size_t n)
     for (int k = AK_FREQ; k <= AK_TGC; k++)
         if (action_has(a, (action_key)k))
             *set_f[k - AK_FREQ] = a->v[k];
+    if (action_has(a, AK_FOCUS))
+        d.tx_focus_mm = a->v[AK_FOCUS];
+    for (int k = 0; k < PROBE_TGC_ZONES; k++)
+        if (action_has(a, (action_key)(AK_TGC0 + k)))
+            d.tgc_db[k] = a->v[AK_TGC0 + k];
     const phantom_def *pd = phantom_get_def(s->anat);
     if (fabs(p.x_mm) > 0.5 * pd->width_mm || fabs(p.y_mm) > 0.5 * pd->length_mm) {
         snprintf(err, n, "probe at (%g, %g) mm is off the %g x %g mm patch", p.x_mm, p.y_mm,
@@ -847,6 +861,18 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
         if (v)
             v->value = 0.5 * (fabs(s->m.mark_top_mm - s->m.true_top_mm) +
                               fabs(s->m.mark_bottom_mm - s->m.true_bottom_mm));
+        return true;
+    }
+    case ACT_MEASURE: {
+        if (!grow((void **)&s->meas, &s->cap_meas, s->n_meas + 1, sizeof *s->meas)) {
+            snprintf(err, n, "out of memory");
+            return false;
+        }
+        session_measurement *me = &s->meas[s->n_meas++];
+        me->t_s = s->t;
+        me->x0_mm = a->v[AK_X0], me->z0_mm = a->v[AK_Z0];
+        me->x1_mm = a->v[AK_X1], me->z1_mm = a->v[AK_Z1];
+        me->distance_mm = hypot(me->x1_mm - me->x0_mm, me->z1_mm - me->z0_mm);
         return true;
     }
     case ACT_WAIT:
@@ -1072,6 +1098,22 @@ char *session_report_json(const session *s, const session_identity *id)
         json_object_set_new(as, "error_mm", num(r.assessment_error_mm));
     }
     json_object_set_new(ses, "assessment", as);
+    /* Listed only when the calipers were used, so a session without them reports as before. */
+    if (s->n_meas > 0) {
+        json_t *ma = json_array();
+        for (int i = 0; i < s->n_meas; i++) {
+            const session_measurement *me = &s->meas[i];
+            json_t *o = json_object();
+            json_object_set_new(o, "t_s", num(me->t_s));
+            json_object_set_new(o, "x0_mm", num(me->x0_mm));
+            json_object_set_new(o, "z0_mm", num(me->z0_mm));
+            json_object_set_new(o, "x1_mm", num(me->x1_mm));
+            json_object_set_new(o, "z1_mm", num(me->z1_mm));
+            json_object_set_new(o, "distance_mm", num(me->distance_mm));
+            json_array_append_new(ma, o);
+        }
+        json_object_set_new(ses, "measurements", ma);
+    }
     json_object_set_new(root, "session", ses);
 
     json_t *sc = json_object();
