@@ -47,6 +47,12 @@ typedef enum ctl_button {
     BTN_FREQ_UP, BTN_FREQ_DOWN, BTN_DEPTH_UP, BTN_DEPTH_DOWN, BTN_GAIN_UP, BTN_GAIN_DOWN,
     BTN_DR_UP, BTN_DR_DOWN, BTN_TGC_UP, BTN_TGC_DOWN, BTN_TOGGLE_3D, BTN_HELP, BTN_CONFIRM, BTN_BACK, BTN_END_SESSION,
     BTN_MENU_UP, BTN_MENU_DOWN,
+    /* The scan screen: the trainee says which declared step is done, one key each. */
+    BTN_STEP_POSITIONING, BTN_STEP_DISINFECTION, BTN_STEP_STERILE_FIELD, BTN_STEP_DRESSING,
+    BTN_UNDO_STEP,
+    /* A scanner's own controls. */
+    BTN_FOCUS_SHALLOWER, BTN_FOCUS_DEEPER, BTN_PRESET_SKIN, BTN_PRESET_SUPERFICIAL, BTN_PRESET_DEEP,
+    BTN_FREEZE, BTN_CINE_BACK, BTN_CINE_FORWARD, BTN_CALIPERS, BTN_PAUSE,
     BTN_COUNT
 } ctl_button;
 
@@ -72,6 +78,7 @@ typedef struct controls {
     float orbit_dyaw_deg, orbit_dpitch_deg, zoom_factor; /* zoom 1 = unchanged */
     bool pressed[BTN_COUNT];
     bool clicked;              /* left button went down this frame ... */
+    bool pointer_down;         /* the left button is held (dragging a slider) */
     float click_x, click_y;    /* ... here, framebuffer pixels, origin top left */
     float pointer_x, pointer_y;
     /* Tracked devices: absolute poses that replace the relative motion above. */

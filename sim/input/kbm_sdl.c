@@ -13,6 +13,7 @@ static const bool k_repeats[BTN_COUNT] = {
     [BTN_DEPTH_UP] = true, [BTN_DEPTH_DOWN] = true, [BTN_GAIN_UP] = true,
     [BTN_GAIN_DOWN] = true, [BTN_DR_UP] = true, [BTN_DR_DOWN] = true, [BTN_TGC_UP] = true, [BTN_TGC_DOWN] = true,
     [BTN_MENU_UP] = true, [BTN_MENU_DOWN] = true,
+    [BTN_FOCUS_SHALLOWER] = true, [BTN_FOCUS_DEEPER] = true, [BTN_CINE_BACK] = true, [BTN_CINE_FORWARD] = true,
 };
 
 typedef enum drag_kind { DRAG_NONE = 0, DRAG_IMAGE, DRAG_VIEW } drag_kind;
@@ -22,6 +23,7 @@ struct kbm_state {
     SDL_Scancode button_keys[BTN_COUNT][CONTROLS_MAX_KEYS];
     kbm_layout layout;
     drag_kind drag;
+    bool left_down;
     double advance_held_s, retract_held_s;
     bool minimized;
 };
@@ -175,6 +177,7 @@ void kbm_event(kbm_state *k, const SDL_Event *e, controls *out)
         float x = e->button.x * s, y = e->button.y * s;
         if (e->button.button == SDL_BUTTON_LEFT) {
             out->clicked = true;
+            k->left_down = true;
             out->click_x = x;
             out->click_y = y;
             if (in_rect(x, y, l->view_x, l->view_y, l->view_w, l->view_h))
@@ -188,6 +191,8 @@ void kbm_event(kbm_state *k, const SDL_Event *e, controls *out)
     }
     case SDL_MOUSEBUTTONUP:
         k->drag = DRAG_NONE;
+        if (e->button.button == SDL_BUTTON_LEFT)
+            k->left_down = false;
         break;
     case SDL_MOUSEMOTION:
         mouse_motion(k, &e->motion, s, out);
@@ -218,6 +223,7 @@ static double held(const Uint8 *ks, const SDL_Scancode keys[CONTROLS_MAX_KEYS])
 void kbm_end(kbm_state *kb, double dt_s, controls *out)
 {
     const Uint8 *ks = SDL_GetKeyboardState(NULL);
+    out->pointer_down = kb->left_down;
     SDL_Scancode(*k)[CONTROLS_MAX_KEYS] = kb->axis_keys;
     out->probe_dx_mm += CONTROLS_PROBE_MM_S * dt_s * (held(ks, k[AXIS_PROBE_RIGHT]) - held(ks, k[AXIS_PROBE_LEFT]));
     out->probe_dy_mm += CONTROLS_PROBE_MM_S * dt_s * (held(ks, k[AXIS_PROBE_FORWARD]) - held(ks, k[AXIS_PROBE_BACK]));
