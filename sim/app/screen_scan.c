@@ -218,6 +218,11 @@ static void tgc_slider(const trainer *t, int k, float *x, float *y, float *w, fl
     *y = r->y + (k + 0.5f) * *zone_h;
 }
 
+void trainer_tgc_slider_rect(const trainer *t, int zone, float out[4])
+{
+    tgc_slider(t, zone, &out[0], &out[1], &out[2], &out[3]);
+}
+
 /* The slider under a press (pointer x, y), -1 none. */
 static int tgc_hit(const trainer *t, float px, float py)
 {
@@ -462,7 +467,7 @@ static void undo(trainer *t)
     snprintf(line, sizeof line, "{\"t\":%.17g,\"do\":\"undo_step\",\"name\":\"%s\"}", t->scan.t, t->scan.undo_name);
     action a;
     if (!action_parse_line(line, strlen(line), -1, &a, err, sizeof err)) {
-        scan_say(t, 0xffb0a0ff, "Undo is not available in this version of the simulator (%s).", err);
+        scan_say(t, 0xffb0a0ff, "Undo is not available in this version of the simulator: the tick stays.");
         return;
     }
     if (!trainer_do(t, &a, err, sizeof err)) {
