@@ -21,6 +21,8 @@ bool scan_cine_push(scan_cine *c, const uint8_t *pixels, int rows, int cols, dou
     size_t n = (size_t)rows * (size_t)cols;
     if (!pixels || rows <= 0 || cols <= 0 || n > SCAN_CINE_MAX_BYTES)
         return false;
+    if (c->count > 0 && t_s >= c->frames[c->head].t_s && t_s - c->frames[c->head].t_s < 1.0 / SCAN_CINE_HZ)
+        return true;
     /* The slot the new frame takes is the oldest one once the ring is full. */
     if (c->count == SCAN_CINE_MAX_FRAMES)
         drop_oldest(c);

@@ -22,7 +22,8 @@
 #include "tissue.h"
 
 #define SCAN_CINE_SECONDS 10.0
-#define SCAN_CINE_MAX_FRAMES 600            /* 10 s at 60 frames a second */
+#define SCAN_CINE_HZ 30.0                   /* frames kept per second (display runs faster) */
+#define SCAN_CINE_MAX_FRAMES 300            /* 10 s at 30 frames a second */
 #define SCAN_CINE_MAX_BYTES (96u << 20)
 
 typedef struct scan_frame {
@@ -40,7 +41,8 @@ typedef struct scan_cine {
     size_t bytes;      /* pixel bytes held */
 } scan_cine;
 
-/* Adds a frame (copied) made at t_s; frames older than SCAN_CINE_SECONDS before it, and the
+/* Adds a frame (copied) made at t_s, unless the newest is less than 1/SCAN_CINE_HZ older
+ * (true then too: nothing is lost that a person could tell); frames older than SCAN_CINE_SECONDS before it, and the
  * oldest beyond the bounds, are dropped. False when out of memory (the loop is unchanged). */
 bool scan_cine_push(scan_cine *c, const uint8_t *pixels, int rows, int cols, double dz_mm,
                     double dx_mm, double x0_mm, double z0_mm, double t_s);
