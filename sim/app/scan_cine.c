@@ -21,8 +21,14 @@ bool scan_cine_push(scan_cine *c, const uint8_t *pixels, int rows, int cols, dou
     size_t n = (size_t)rows * (size_t)cols;
     if (!pixels || rows <= 0 || cols <= 0 || n > SCAN_CINE_MAX_BYTES)
         return false;
-    if (c->count > 0 && t_s >= c->frames[c->head].t_s && t_s - c->frames[c->head].t_s < 1.0 / SCAN_CINE_HZ)
-        return true;
+    /* The newest frame is always the last one shown (freeze holds exactly it); it replaces
+     * the newest while that is less than 1/SCAN_CINE_HZ after the one before it. */
+    const scan_frame *prev = scan_cine_get(c, 1), *h = scan_cine_get(c, 0);
+    if (prev && h->t_s >= prev->t_s && h->t_s - prev->t_s < 1.0 / SCAN_CINE_HZ) {
+        c->bytes -= (size_t)h->rows * (size_t)h->cols;
+        c->count--;
+        c->head = (c->head - 1 + SCAN_CINE_MAX_FRAMES) % SCAN_CINE_MAX_FRAMES;
+    }
     /* The slot the new frame takes is the oldest one once the ring is full. */
     if (c->count == SCAN_CINE_MAX_FRAMES)
         drop_oldest(c);

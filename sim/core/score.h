@@ -71,6 +71,8 @@ typedef struct score_rules {
     double time_limit_s;         /* beyond it the time score falls, 0 at twice it */
     double superficial_margin_mm;/* intradermal with less margin than this to the top:
                                     too superficial (steroid atrophy risk) */
+    bool measure_dermis;         /* the assessment is the caliper measurement of the dermis
+                                    thickness at the probe centre, not the marks */
 } score_rules;
 
 score_plan score_default_plan(void);
@@ -134,6 +136,8 @@ typedef struct score_session {
     bool skin_checked;
     bool marked;
     double mark_top_mm, mark_bottom_mm, true_top_mm, true_bottom_mm;
+    bool measured;                /* a caliper measurement was taken (the last one counts) */
+    double measured_mm, true_thickness_mm; /* it, and the dermis thickness under the probe then */
 } score_session;
 
 typedef struct score_result {

@@ -748,6 +748,29 @@ static bool apply_probe(session *s, const action *a, char *err, size_t n)
     return true;
 }
 
+/* The truth in the image's own depths: the dermis boundaries under the probe centre (depth 0
+ * is the probe face, which may sit on gel over a dip). */
+static void true_dermis(session *s, double *top_mm, double *bottom_mm)
+{
+    refresh_display(s);
+    const phantom_def *pd = phantom_get_def(s->anat);
+    probe_frame f = display_frame(s);
+    double c[3], img[3], h[PHANTOM_MAX_LAYERS];
+    probe_image_to_phantom(&f, 0.0, 0.0, 0.0, c);
+    int nl = phantom_interfaces(s->disp, c[0], c[1], s->pose.pressure_n, h);
+    for (int k = 0; k + 1 < nl; k++) {
+        if (pd->layers[k].tissue == TISSUE_DERMIS) {
+            double p[3] = {c[0], c[1], h[k]};
+            probe_phantom_to_image(&f, p, img);
+            *top_mm = img[2];
+            p[2] = h[k + 1];
+            probe_phantom_to_image(&f, p, img);
+            *bottom_mm = img[2];
+            return;
+        }
+    }
+}
+
 static bool apply_action(session *s, const action *a, char *err, size_t n)
 {
     if (s->ended) {
@@ -835,24 +858,7 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
         }
         return true;
     case ACT_MARK_DERMIS: {
-        /* The truth in the image's own depths: the dermis boundaries under the probe centre
-         * (depth 0 is the probe face, which may sit on gel over a dip). */
-        refresh_display(s);
-        probe_frame f = display_frame(s);
-        double c[3], img[3], h[PHANTOM_MAX_LAYERS];
-        probe_image_to_phantom(&f, 0.0, 0.0, 0.0, c);
-        int nl = phantom_interfaces(s->disp, c[0], c[1], s->pose.pressure_n, h);
-        for (int k = 0; k + 1 < nl; k++) {
-            if (pd->layers[k].tissue == TISSUE_DERMIS) {
-                double p[3] = {c[0], c[1], h[k]};
-                probe_phantom_to_image(&f, p, img);
-                s->m.true_top_mm = img[2];
-                p[2] = h[k + 1];
-                probe_phantom_to_image(&f, p, img);
-                s->m.true_bottom_mm = img[2];
-                break;
-            }
-        }
+        true_dermis(s, &s->m.true_top_mm, &s->m.true_bottom_mm);
         s->m.marked = true;
         s->m.mark_top_mm = a->v[AK_TOP];
         s->m.mark_bottom_mm = a->v[AK_BOTTOM];
@@ -873,6 +879,15 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
         me->x0_mm = a->v[AK_X0], me->z0_mm = a->v[AK_Z0];
         me->x1_mm = a->v[AK_X1], me->z1_mm = a->v[AK_Z1];
         me->distance_mm = hypot(me->x1_mm - me->x0_mm, me->z1_mm - me->z0_mm);
+        if (s->sc.scoring.measure_dermis) {
+            /* The case asks for the dermis thickness: the last measurement is the assessment. */
+            double top = 0.0, bottom = 0.0;
+            true_dermis(s, &top, &bottom);
+            s->m.measured = true;
+            s->m.measured_mm = me->distance_mm;
+            s->m.true_thickness_mm = bottom - top;
+            mark_step(s, STEP_ASSESSMENT);
+        }
         return true;
     }
     case ACT_WAIT:
@@ -1095,7 +1110,16 @@ char *session_report_json(const session *s, const session_identity *id)
         json_object_set_new(as, "bottom_mm", num(m->mark_bottom_mm));
         json_object_set_new(as, "true_top_mm", num(m->true_top_mm));
         json_object_set_new(as, "true_bottom_mm", num(m->true_bottom_mm));
-        json_object_set_new(as, "error_mm", num(r.assessment_error_mm));
+        json_object_set_new(as, "error_mm", num(0.5 * (fabs(m->mark_top_mm - m->true_top_mm) +
+                                                       fabs(m->mark_bottom_mm - m->true_bottom_mm))));
+    }
+    if (s->sc.scoring.measure_dermis) {
+        json_object_set_new(as, "measured", json_boolean(m->measured));
+        if (m->measured) {
+            json_object_set_new(as, "measured_mm", num(m->measured_mm));
+            json_object_set_new(as, "true_thickness_mm", num(m->true_thickness_mm));
+            json_object_set_new(as, "measure_error_mm", num(r.assessment_error_mm));
+        }
     }
     json_object_set_new(ses, "assessment", as);
     /* Listed only when the calipers were used, so a session without them reports as before. */
