@@ -44,7 +44,7 @@ typedef struct scan_cine {
 /* Adds a frame (copied) made at t_s. Frames are kept 1/SCAN_CINE_HZ apart: the new one takes
  * the newest's place while that is closer than that to the one before it, so the newest is
  * always the frame last shown. Frames older than SCAN_CINE_SECONDS before it, and the
- * oldest beyond the bounds, are dropped. False when out of memory (the loop is unchanged). */
+ * oldest beyond the bounds, are dropped. False when out of memory (the newest frame may be gone). */
 bool scan_cine_push(scan_cine *c, const uint8_t *pixels, int rows, int cols, double dz_mm,
                     double dx_mm, double x0_mm, double z0_mm, double t_s);
 /* The frame `back` frames before the newest (0: the newest); NULL when there is none. */

@@ -668,36 +668,27 @@ static void backed_text(trainer *t, ui_font f, float x, float y, ui_color c, con
     ui_text(u, f, x, y, c, s);
 }
 
-static void draw_settings(trainer *t, const trainer_image_rect *r, const probe_def *p)
+static void draw_settings(trainer *t, const probe_def *p)
 {
     ui *u = t->ui;
     float lh = ui_line_height(u, UI_SMALL);
     float y = S(t, 36) + S(t, 4);
-    char tgc[48], sliders[96] = "";
+    char tgc[48];
     if (p->tgc_on && p->tgc_db_cm_mhz > 0.0)
         snprintf(tgc, sizeof tgc, "TGC slope %.1f dB/cm/MHz", p->tgc_db_cm_mhz);
     else
         snprintf(tgc, sizeof tgc, "TGC slope off");
-    bool any = false;
-    for (int k = 0; k < PROBE_TGC_ZONES; k++)
-        any = any || p->tgc_db[k] != 0.0;
-    if (any) {
-        size_t n = (size_t)snprintf(sliders, sizeof sliders, ", sliders");
-        for (int k = 0; k < PROBE_TGC_ZONES && n < sizeof sliders; k++)
-            n += (size_t)snprintf(sliders + n, sizeof sliders - n, " %+.0f", p->tgc_db[k]);
-    }
     float x = S(t, 12);
     ui_textf(u, UI_SMALL, x, y, C_TEXT, "%.0f MHz   Depth %.0f mm   Gain %+.0f dB   Dynamic range %.0f dB", p->freq_mhz,
              p->depth_mm, p->gain_db, p->dynamic_range_db);
-    ui_textf(u, UI_SMALL, x, y + lh, C_TEXT, "Focus %.1f mm   %s%s", p->tx_focus_mm, tgc, sliders);
-    (void)r;
+    ui_textf(u, UI_SMALL, x, y + lh, C_TEXT, "Focus %.1f mm   %s", p->tx_focus_mm, tgc);
 }
 
 static void draw_scales(trainer *t, const trainer_image_rect *r, const probe_def *p)
 {
     ui *u = t->ui;
     /* Depth scale: a tick per mm (per 5 mm beyond 20 mm deep), labels every 2, 5 or 10 mm. */
-    double depth = r->rows * r->dz_mm, px_mm = r->h / depth;
+    double depth = r->rows * r->dz_mm;
     double step = depth > 20 ? 5 : 1, label = depth > 20 ? 10 : depth > 10 ? 5 : 2;
     for (double z = 0; z <= r->z0_mm + depth + 1e-9; z += step) {
         if (z < r->z0_mm - 1e-9)
@@ -732,7 +723,6 @@ static void draw_scales(trainer *t, const trainer_image_rect *r, const probe_def
         ui_triangle(u, r->x + r->w + S(t, 3), fy, r->x + r->w + S(t, 15), fy - S(t, 6), r->x + r->w + S(t, 15),
                     fy + S(t, 6), C_WARN);
     }
-    (void)px_mm;
     /* TGC sliders: one per depth zone, beside it; the knob's offset is the zone's gain. */
     for (int k = 0; k < PROBE_TGC_ZONES; k++) {
         float x, y, w, zh;
@@ -741,6 +731,8 @@ static void draw_scales(trainer *t, const trainer_image_rect *r, const probe_def
         ui_rect(u, x + 0.5f * w - 0.5f * S(t, 1), y - S(t, 4), S(t, 1), S(t, 8), 0x56606cffu);
         float kx = x + (float)((p->tgc_db[k] / TGC_SLIDER_DB + 1.0) * 0.5) * w;
         ui_rect(u, kx - S(t, 4), y - S(t, 6), S(t, 8), S(t, 12), t->scan.tgc_drag == k ? C_ACCENT : C_TEXT);
+        if (p->tgc_db[k] != 0.0)
+            ui_textf(u, UI_SMALL, x + w + S(t, 4), y - S(t, 7), C_DIM, "%+.0f", p->tgc_db[k]);
     }
     float sx, sy, sw, zh;
     tgc_slider(t, 0, &sx, &sy, &sw, &zh);
@@ -870,7 +862,7 @@ static void draw_bmode(trainer *t)
     probe_def p = tsession_view(t)->probe;
     ui *u = t->ui;
     ui_frame(u, r->x - 1, r->y - 1, r->w + 2, r->h + 2, 1, t->scan.frozen ? C_WARN : 0x3a4450ff);
-    draw_settings(t, r, &p);
+    draw_settings(t, &p);
     draw_scales(t, r, &p);
     /* Orientation mark: the image side of the probe's marked edge (its -x end, the green
      * ridge on the probe in the outside view). */
@@ -1104,7 +1096,7 @@ void scan_update(trainer *t)
 /* The bottom bar's hints, '|' between items (scan_draw shows those that fit). */
 void scan_hints(const trainer *t, char *top, size_t top_len, char *bottom, size_t bottom_len)
 {
-    char k[20][96];
+    char k[21][96];
     snprintf(top, top_len, "t %.1f s%s    %s pause    %s help    %s: finish", t->scan.t, t->scan.paused ? " (paused)" : "",
              screens_key(t, BTN_PAUSE, k[13]), screens_key(t, BTN_HELP, k[0]), screens_key(t, BTN_END_SESSION, k[1]));
     snprintf(bottom, bottom_len,
@@ -1118,5 +1110,5 @@ void scan_hints(const trainer *t, char *top, size_t top_len, char *bottom, size_
              screens_key(t, BTN_NEEDLE_ENTRY, k[14]), screens_key(t, BTN_ANGLE_UP, k[15]),
              screens_key(t, BTN_ANGLE_DOWN, k[16]), screens_axis_key(t, AXIS_NEEDLE_ADVANCE, k[17]),
              screens_axis_key(t, AXIS_NEEDLE_RETRACT, k[18]), screens_key(t, BTN_INJECT, k[19]),
-             screens_key(t, BTN_NEEDLE_WITHDRAW, k[0]));
+             screens_key(t, BTN_NEEDLE_WITHDRAW, k[20]));
 }

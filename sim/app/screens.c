@@ -83,7 +83,7 @@ void screens_help(trainer *t)
     float lh = ui_line_height(u, UI_SMALL);
     float w = fminf(S(t, 1000), W - S(t, 24)), x = 0.5f * (W - w);
     int per_col = (AXIS_COUNT + BTN_COUNT + 2) / 3;
-    char k[16][CONTROLS_KEY_NAME_LEN * 3];
+    char k[23][CONTROLS_KEY_NAME_LEN * 3]; /* one per key named: all are formatted at once */
     char flow[4096];
     snprintf(flow, sizeof flow,
              "1. Prepare: position the patient (%s), disinfect and check the skin (%s), lay the sterile field (%s); "
@@ -103,10 +103,10 @@ void screens_help(trainer *t)
              screens_key(t, BTN_CALIPERS, k[10]), screens_key(t, BTN_FREEZE, k[11]),
              screens_key(t, BTN_CINE_BACK, k[12]), screens_key(t, BTN_CINE_FORWARD, k[13]),
              screens_key(t, BTN_ANGLE_UP, k[14]), screens_key(t, BTN_ANGLE_DOWN, k[15]),
-             screens_key(t, BTN_NEEDLE_ENTRY, k[0]), screens_axis_key(t, AXIS_NEEDLE_ADVANCE, k[1]),
-             screens_key(t, BTN_INJECT, k[2]), screens_key(t, BTN_NEEDLE_WITHDRAW, k[3]),
-             screens_key(t, BTN_STEP_DRESSING, k[4]), screens_key(t, BTN_END_SESSION, k[5]),
-             screens_key(t, BTN_PAUSE, k[6]));
+             screens_key(t, BTN_NEEDLE_ENTRY, k[16]), screens_axis_key(t, AXIS_NEEDLE_ADVANCE, k[17]),
+             screens_key(t, BTN_INJECT, k[18]), screens_key(t, BTN_NEEDLE_WITHDRAW, k[19]),
+             screens_key(t, BTN_STEP_DRESSING, k[20]), screens_key(t, BTN_END_SESSION, k[21]),
+             screens_key(t, BTN_PAUSE, k[22]));
     float h = H - S(t, 16), y = S(t, 8);
     ui_rect(u, x, y, w, h, 0x0c0f14f0);
     ui_frame(u, x, y, w, h, S(t, 1), C_ACCENT);
