@@ -315,6 +315,51 @@ static void test_presets(void **state)
     actions_free(&al);
 }
 
+/* Write zoom: the lines double (a logged probe action), the screen shows half the depth and
+ * half the width around the pointer at half the lateral spacing, and back. */
+static void test_zoom(void **state)
+{
+    (void)state;
+    open_bundled("adult_back.json");
+    trainer_image_rect r0, r1;
+    trainer_image_rect_get(g_t, &r0);
+    controls c = none();
+    c.pressed[BTN_ZOOM_IN] = true;
+    c.pointer_x = r0.x + 0.5f * r0.w; /* lateral 0, 4 mm deep */
+    c.pointer_y = r0.y + (float)(4.0 / (r0.rows * r0.dz_mm)) * r0.h;
+    frame(&c, NULL);
+    press(BTN_ZOOM_IN); /* 1.5x, then 2x */
+    idle(1);
+    trainer_image_rect_get(g_t, &r1);
+    const session *ss = trainer_session(g_t);
+    print_message("zoom 2x: %d lines, dx %.4f -> %.4f mm, depth %.2f..%.2f mm, lateral %.2f..%.2f mm\n",
+                  session_probe(ss).n_lines, r0.dx_mm, r1.dx_mm, r1.z0_mm, r1.z0_mm + r1.rows * r1.dz_mm,
+                  r1.x0_mm, r1.x0_mm + r1.cols * r1.dx_mm);
+    assert_int_equal(session_probe(ss).n_lines, 2 * r0.cols);
+    assert_true(fabs(r1.dx_mm - 0.5 * r0.dx_mm) < 1e-9);
+    assert_true(fabs(r1.rows * r1.dz_mm - 0.5 * r0.rows * r0.dz_mm) < 2 * r0.dz_mm);
+    assert_true(fabs(r1.cols * r1.dx_mm - 0.5 * r0.cols * r0.dx_mm) < 2 * r0.dx_mm);
+    assert_true(fabs(r1.z0_mm + 0.5 * r1.rows * r1.dz_mm - 4.0) < 0.1); /* centred on the pointer */
+    assert_true(fabs(r1.x0_mm + 0.5 * r1.cols * r1.dx_mm) < 0.1);
+    shot s;
+    c = none();
+    frame(&c, &s);
+    save(&s, "zoom");
+    free(s.rgba);
+    press(BTN_ZOOM_OUT);
+    press(BTN_ZOOM_OUT);
+    idle(1);
+    trainer_image_rect_get(g_t, &r1);
+    assert_int_equal(session_probe(ss).n_lines, r0.cols);
+    assert_true(r1.rows == r0.rows && r1.cols == r0.cols && r1.z0_mm == 0.0);
+    action_list al = load_log();
+    int n = 0;
+    for (int i = 0; i < al.count; i++)
+        n += al.items[i].verb == ACT_PROBE && action_has(&al.items[i], AK_LINES);
+    assert_int_equal(n, 4);
+    actions_free(&al);
+}
+
 /* Mean absolute difference of the image's middle (away from the banner and the messages). */
 static double image_diff(const shot *a, const shot *b, const trainer_image_rect *r)
 {
@@ -695,6 +740,7 @@ int main(void)
         cmocka_unit_test(test_tgc_slider_raises_its_zone),
         cmocka_unit_test(test_presets),
         cmocka_unit_test(test_freeze_and_cine),
+        cmocka_unit_test(test_zoom),
         cmocka_unit_test(test_calipers_measure_known_targets),
         cmocka_unit_test(test_measure_dermis_scores_the_assessment),
         cmocka_unit_test(test_pause_stops_the_clock_and_keys),

@@ -71,19 +71,13 @@ void scan_ask_close(trainer *t)
         t->scan.quit_now = true;
 }
 
-/* The geometry of the image on screen: the cine frame while frozen, else the live image,
- * else what the probe's settings will give. */
+/* The geometry of the image on screen: what synthesise last showed (the cine frame while
+ * frozen, the live image, a box of either when zoomed), else what the probe will give. */
 static void shown_geometry(trainer *t, trainer_image_rect *g)
 {
     memset(g, 0, sizeof *g);
-    const scan_frame *f = t->scan.frozen ? scan_cine_get(&t->scan.cine, t->scan.cine_back) : NULL;
-    if (f) {
-        g->rows = f->rows, g->cols = f->cols, g->dz_mm = f->dz_mm, g->dx_mm = f->dx_mm;
-        g->x0_mm = f->x0_mm, g->z0_mm = f->z0_mm;
-    } else if (t->scan.have_img) {
-        const bmode_image *im = &t->scan.img;
-        g->rows = im->rows, g->cols = im->cols, g->dz_mm = im->dz_mm, g->dx_mm = im->dx_mm;
-        g->x0_mm = im->x0_mm, g->z0_mm = im->z0_mm;
+    if (t->scan.have_img && t->scan.disp.rows > 0) {
+        *g = t->scan.disp;
     } else if (t->run.s) {
         probe_def p = tsession_view(t)->probe;
         bmode_geometry(&p, &g->rows, &g->cols, &g->dz_mm, &g->dx_mm, &g->x0_mm);
@@ -569,6 +563,49 @@ static void caliper_controls(trainer *t, const controls *c)
     }
 }
 
+/* Write zoom: the image lines go up by the zoom (a probe action, logged: the synthesis is
+ * redone at the finer lateral sampling; depth is sampled at a quarter wavelength, already
+ * finer than the screen) and the screen shows the box of 1/zoom of the depth and width
+ * around the pointer (the image centre when the pointer is not on it). */
+static const double k_zooms[] = {1.0, 1.5, 2.0, 3.0, 4.0};
+#define N_ZOOMS ((int)(sizeof k_zooms / sizeof k_zooms[0]))
+
+static void zoom_controls(trainer *t, const controls *c)
+{
+    scan_state *s = &t->scan;
+    int dir = (c->pressed[BTN_ZOOM_IN] ? 1 : 0) - (c->pressed[BTN_ZOOM_OUT] ? 1 : 0);
+    if (dir == 0)
+        return;
+    int level = 0;
+    for (int i = 0; i < N_ZOOMS; i++)
+        if (fabs(k_zooms[i] - s->zoom) < 1e-9)
+            level = i;
+    level = (int)clampd(level + dir, 0, N_ZOOMS - 1);
+    probe_def d = tsession_view(t)->probe;
+    if (s->zoom <= 1.0)
+        s->base_lines = d.n_lines;
+    const trainer_image_rect *r = &s->ir;
+    if (dir > 0 && in_image(r, c->pointer_x, c->pointer_y)) {
+        s->zoom_x_mm = screen_to_x_mm(r, c->pointer_x);
+        s->zoom_z_mm = screen_to_z_mm(r, c->pointer_y);
+    } else if (s->zoom <= 1.0) {
+        s->zoom_x_mm = 0.0;
+        s->zoom_z_mm = 0.5 * d.depth_mm;
+    }
+    double lines = limit_clamp(LIM_N_LINES, round(s->base_lines * k_zooms[level]));
+    if (lines != d.n_lines) {
+        action a = trainer_make_action(ACT_PROBE, s->t);
+        trainer_set_key(&a, AK_LINES, lines);
+        if (!do_or_say(t, &a))
+            return;
+    }
+    s->zoom = k_zooms[level];
+    if (s->zoom > 1.0)
+        scan_say(t, 0xc8e6ffff, "Zoom %.1fx around %.1f mm lateral, %.1f mm deep.", s->zoom, s->zoom_x_mm, s->zoom_z_mm);
+    else
+        scan_say(t, 0xc8e6ffff, "Zoom off: the whole image.");
+}
+
 static void cine_controls(trainer *t, const controls *c)
 {
     if (c->pressed[BTN_FREEZE]) {
@@ -625,6 +662,7 @@ void scan_input(trainer *t, const controls *c, double dt)
     if (c->orbit_dyaw_deg != 0 || c->orbit_dpitch_deg != 0 || c->zoom_factor != 1.0f)
         outside_camera_orbit(&s->cam, c->orbit_dyaw_deg, c->orbit_dpitch_deg, c->zoom_factor);
     cine_controls(t, c);
+    zoom_controls(t, c);
     probe_controls(t, c);
     needle_controls(t, c, dt);
     step_controls(t, c);
@@ -634,6 +672,40 @@ void scan_input(trainer *t, const controls *c, double dt)
         s->confirm = 1;
 }
 
+/* Uploads an image, or with zoom the box of it around the zoom centre (1/zoom of its depth
+ * and width; the probe's lines went up by the zoom, so the box is sampled as finely as the
+ * whole image was), and keeps the geometry of what is shown. */
+static void show(trainer *t, const uint8_t *pixels, int rows, int cols, double dz, double dx, double x0, double z0)
+{
+    scan_state *s = &t->scan;
+    double zoom = s->zoom > 1.0 ? s->zoom : 1.0;
+    int cr = (int)clampd(ceil(rows / zoom), 1, rows), cc = (int)clampd(ceil(cols / zoom), 1, cols);
+    int r0 = (int)clampd(lround((s->zoom_z_mm - z0) / dz - 0.5 * cr), 0, rows - cr);
+    int c0 = (int)clampd(lround((s->zoom_x_mm - x0) / dx - 0.5 * cc), 0, cols - cc);
+    const uint8_t *up = pixels;
+    if (cr < rows || cc < cols) {
+        size_t need = (size_t)cr * (size_t)cc;
+        if (need > s->crop_cap) {
+            uint8_t *p = realloc(s->crop, need);
+            if (!p) {
+                cr = rows, cc = cols, r0 = c0 = 0; /* out of memory: the whole image */
+            } else {
+                s->crop = p;
+                s->crop_cap = need;
+            }
+        }
+        if (cr < rows || cc < cols) {
+            for (int r = 0; r < cr; r++)
+                memcpy(s->crop + (size_t)r * cc, pixels + (size_t)(r0 + r) * cols + c0, (size_t)cc);
+            up = s->crop;
+        }
+    }
+    image_tex_upload(&s->live, up, cc, cr);
+    memset(&s->disp, 0, sizeof s->disp);
+    s->disp.rows = cr, s->disp.cols = cc, s->disp.dz_mm = dz, s->disp.dx_mm = dx;
+    s->disp.x0_mm = x0 + c0 * dx, s->disp.z0_mm = z0 + r0 * dz;
+}
+
 /* The image is drawn from the driver's snapshot, as any renderer on any thread would; each
  * new frame goes into the cine loop. Frozen, nothing is synthesised: the cine frame shows. */
 static void synthesise(trainer *t)
@@ -641,7 +713,7 @@ static void synthesise(trainer *t)
     if (t->scan.frozen) {
         const scan_frame *f = scan_cine_get(&t->scan.cine, t->scan.cine_back);
         if (f)
-            image_tex_upload(&t->scan.live, f->pixels, f->cols, f->rows);
+            show(t, f->pixels, f->rows, f->cols, f->dz_mm, f->dx_mm, f->x0_mm, f->z0_mm);
         return;
     }
     phantom_inclusion dyn[BMODE_MAX_DYN];
@@ -656,7 +728,7 @@ static void synthesise(trainer *t)
     const bmode_image *im = &t->scan.img;
     scan_cine_push(&t->scan.cine, im->pixels, im->rows, im->cols, im->dz_mm, im->dx_mm, im->x0_mm, im->z0_mm,
                    t->scan.t);
-    image_tex_upload(&t->scan.live, im->pixels, im->cols, im->rows);
+    show(t, im->pixels, im->rows, im->cols, im->dz_mm, im->dx_mm, im->x0_mm, im->z0_mm);
 }
 
 /* Text on a dark backing, readable over the image. */
@@ -681,7 +753,10 @@ static void draw_settings(trainer *t, const probe_def *p)
     float x = S(t, 12);
     ui_textf(u, UI_SMALL, x, y, C_TEXT, "%.0f MHz   Depth %.0f mm   Gain %+.0f dB   Dynamic range %.0f dB", p->freq_mhz,
              p->depth_mm, p->gain_db, p->dynamic_range_db);
-    ui_textf(u, UI_SMALL, x, y + lh, C_TEXT, "Focus %.1f mm   %s", p->tx_focus_mm, tgc);
+    char zoom[32] = "";
+    if (t->scan.zoom > 1.0)
+        snprintf(zoom, sizeof zoom, "   Zoom %.1fx", t->scan.zoom);
+    ui_textf(u, UI_SMALL, x, y + lh, C_TEXT, "Focus %.1f mm   %s%s", p->tx_focus_mm, tgc, zoom);
 }
 
 static void draw_scales(trainer *t, const trainer_image_rect *r, const probe_def *p)
@@ -1064,6 +1139,8 @@ void scan_reset(trainer *t)
     s->undo_name[0] = '\0';
     s->frozen = s->cal_shown = s->paused = s->held = s->quit_now = false;
     s->cine_back = s->confirm = 0;
+    s->zoom = 1.0;
+    memset(&s->disp, 0, sizeof s->disp);
     s->raw_t = s->hold_from_s = s->held_total_s = 0.0;
     scan_cine_clear(&s->cine);
 }

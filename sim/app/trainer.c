@@ -168,6 +168,7 @@ void trainer_destroy(trainer *t)
     }
     bmode_destroy(t->bm);
     scan_cine_free(&t->scan.cine);
+    free(t->scan.crop);
     kbm_destroy(t->kbm);
     if (t->win)
         SDL_DestroyWindow(t->win);

@@ -111,6 +111,12 @@ typedef struct scan_state {
     double cal_mm[4];                  /* x0, z0, x1, z1 of the caliper points, image mm */
     bool cal_shown;                    /* the last measurement is drawn */
     int tgc_drag;                      /* TGC slider being dragged, -1 none */
+    double zoom;                       /* write zoom: 1 is the whole image */
+    double zoom_x_mm, zoom_z_mm;       /* the zoomed box's centre, image mm */
+    int base_lines;                    /* the probe's lines at zoom 1 */
+    trainer_image_rect disp;           /* geometry of the pixels shown (a box of the image when zoomed) */
+    uint8_t *crop;                     /* the zoomed box's pixels, owned */
+    size_t crop_cap;
     bool paused;                       /* the trainee paused: the clock stops */
     bool held;                         /* the clock is held (paused, help shown, asking) */
     double raw_t, hold_from_s, held_total_s; /* the clock before holds, and the holds */

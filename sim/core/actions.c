@@ -57,6 +57,7 @@ static const key_row k_keys[AK_COUNT] = {
     [AK_Z0] = {"z0_mm", LIM_CALIPER_Z_MM},
     [AK_X1] = {"x1_mm", LIM_CALIPER_X_MM},
     [AK_Z1] = {"z1_mm", LIM_CALIPER_Z_MM},
+    [AK_LINES] = {"lines", LIM_N_LINES},
 };
 
 #define B(k) ((uint64_t)1 << (k))
@@ -70,7 +71,7 @@ static const verb_row k_verbs[ACT_VERB_COUNT] = {
     [ACT_PROBE] = {"probe", B(AK_X) | B(AK_Y) | B(AK_ROT) | B(AK_TILT) | B(AK_ROCK) |
                    B(AK_PRESSURE) | B(AK_FREQ) | B(AK_DEPTH) | B(AK_GAIN) | B(AK_DR) |
                    B(AK_TGC) | B(AK_FOCUS) | B(AK_TGC0) | B(AK_TGC1) | B(AK_TGC2) |
-                   B(AK_TGC3) | B(AK_TGC4) | B(AK_TGC5) | B(AK_TGC6) | B(AK_TGC7), 0, false},
+                   B(AK_TGC3) | B(AK_TGC4) | B(AK_TGC5) | B(AK_TGC6) | B(AK_TGC7) | B(AK_LINES), 0, false},
     [ACT_NEEDLE_ENTRY] = {"needle_entry", B(AK_X) | B(AK_Y) | B(AK_ANGLE) | B(AK_AZIMUTH),
                           B(AK_X) | B(AK_Y) | B(AK_ANGLE) | B(AK_AZIMUTH), false},
     [ACT_ADVANCE] = {"advance", B(AK_MM), B(AK_MM), false},
@@ -261,6 +262,10 @@ static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t 
     }
     if (a->has_skin_check && strcmp(a->name, "disinfection") != 0) {
         snprintf(err, n, "\"skin_check\" applies to the step \"disinfection\" only");
+        return false;
+    }
+    if (action_has(a, AK_LINES) && a->v[AK_LINES] != floor(a->v[AK_LINES])) {
+        snprintf(err, n, "\"lines\": must be a whole number, got %.10g", a->v[AK_LINES]);
         return false;
     }
     if (a->verb == ACT_MARK_DERMIS && !(a->v[AK_BOTTOM] > a->v[AK_TOP])) {

@@ -46,6 +46,7 @@ typedef enum action_key {
     AK_TGC0, AK_TGC1, AK_TGC2, AK_TGC3,    /* probe: the 8 TGC sliders, shallow to deep */
     AK_TGC4, AK_TGC5, AK_TGC6, AK_TGC7,
     AK_X0, AK_Z0, AK_X1, AK_Z1,            /* measure: the two caliper points, image mm */
+    AK_LINES,                              /* probe: image lines across the field (zoom) */
     AK_COUNT
 } action_key;
 
