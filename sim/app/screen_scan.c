@@ -1009,8 +1009,12 @@ static void draw_side_panel(trainer *t)
     }
     t->scan.step_rows_y[STEP_COUNT] = y;
     if (t->scan.undo_name[0] && t->scan.t <= t->scan.undo_until_s) {
-        ui_textf(u, f, x + S(t, 18), y, C_WARN, "Undo (%s): %s   %.0f s", screens_key(t, BTN_UNDO_STEP, key),
-                 t->scan.undo_name, ceil(t->scan.undo_until_s - t->scan.t));
+        const char *label = t->scan.undo_name;
+        for (int s = 0; s < STEP_COUNT; s++)
+            if (!strcmp(score_step_name((score_step)s), t->scan.undo_name))
+                label = screens_step_label((score_step)s);
+        ui_textf(u, f, x + S(t, 18), y, C_WARN, "Undo (%s): %s   %.0f s", screens_key(t, BTN_UNDO_STEP, key), label,
+                 ceil(t->scan.undo_until_s - t->scan.t));
     }
     y += lh + S(t, 4);
     const needle *nd = v->needle;

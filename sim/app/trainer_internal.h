@@ -8,8 +8,11 @@
  *                      its place in one step
  *   screen_picker.c    the case list (picker_state): input and drawing
  *   screen_briefing.c  the open case and its briefing
- *   screen_scan.c      scanning and injecting (scan_state): controls to actions, synthesis,
+ *   screen_scan.c      scanning and injecting (scan_state): controls to actions (the probe,
+ *                      the scanner's settings, focus, TGC sliders, presets, zoom, the needle,
+ *                      the steps and their undo, marks, calipers, freeze, pause), synthesis,
  *                      layout and drawing
+ *   scan_cine.c        the cine loop of the last 10 s, and the plain words for the core's names
  *   screen_debrief.c   the score, the table and the snapshots (debrief_state)
  *   screens.c          drawing shared by the screens: colours, wrapped text, the top bar,
  *                      the help overlay, the procedure step labels
