@@ -191,10 +191,11 @@ static void test_needle_dot_and_overlays(void **state)
     probe_phantom_to_image(&f, cross, img);
     double px_mm = r.w / (r.cols * r.dx_mm);
     float ex = r.x + (float)((img[0] - r.x0_mm) * px_mm), ey = r.y + (float)((img[2] - r.z0_mm) * px_mm);
-    /* The largest brightening in the image is the needle's echo, at the crossing. */
+    /* The largest brightening in the image is the needle's echo, at the crossing (the upper
+     * half: the messages are drawn over the lower one). */
     double best = -1;
     int bx = 0, by = 0;
-    for (int y = (int)r.y + 4; y < (int)(r.y + r.h) - 4; y += 2)
+    for (int y = (int)r.y + 4; y < (int)(r.y + 0.5f * r.h); y += 2)
         for (int x = (int)r.x + 4; x < (int)(r.x + r.w) - 4; x += 2) {
             double d = box(&after, x, y, 3) - box(&before, x, y, 3);
             if (d > best)
@@ -424,8 +425,9 @@ static void test_controls_drive_a_session(void **state)
         trainer_frame(g_t, t, &c);      \
         trainer_swap(g_t);              \
     } while (0)
-    for (int i = 0; i < 3; i++)
-        FRAME(c.pressed[BTN_STEP] = true);
+    FRAME(c.pressed[BTN_STEP_POSITIONING] = true);
+    FRAME(c.pressed[BTN_STEP_DISINFECTION] = true);
+    FRAME(c.pressed[BTN_STEP_STERILE_FIELD] = true);
     const session *ss = trainer_session(g_t);
     const score_session *m = session_metrics(ss);
     assert_true(m->step_done[STEP_POSITIONING] && m->step_done[STEP_DISINFECTION] &&
@@ -470,6 +472,8 @@ static void test_controls_drive_a_session(void **state)
     for (int i = 0; i < 30; i++)
         FRAME((void)0);
     FRAME(c.pressed[BTN_END_SESSION] = true);
+    assert_int_equal(trainer_get_screen(g_t), SCREEN_SCAN); /* it asks first */
+    FRAME(c.pressed[BTN_CONFIRM] = true);
 #undef FRAME
     assert_int_equal(trainer_get_screen(g_t), SCREEN_DEBRIEF);
     char *live = session_report_json(ss, NULL);
@@ -502,7 +506,7 @@ static void test_controls_drive_a_session(void **state)
     actions_free(&al);
 }
 
-/* Resizing: the window shrinks to 900 x 600 and back; each time the layout follows the new
+/* Resizing: the window shrinks to its minimum, 960 x 600, and back; each time the layout follows the new
  * drawable (the image inside it, the B-mode still drawn), and GL reports no error. Under X11
  * the drawable must take the new size; SDL's offscreen driver may keep its surface, and there
  * the test checks the same layout and errors on whatever size it reports. */
@@ -512,7 +516,7 @@ static void test_resize(void **state)
     open_scan("thin_skin.json");
     SDL_Window *win = SDL_GL_GetCurrentWindow();
     assert_non_null(win);
-    const int sizes[2][2] = {{900, 600}, {g_w, g_h}};
+    const int sizes[2][2] = {{960, 600}, {g_w, g_h}};
     for (int k = 0; k < 2; k++) {
         SDL_SetWindowSize(win, sizes[k][0], sizes[k][1]);
         SDL_PumpEvents();
@@ -558,11 +562,13 @@ static void test_default_hints(void **state)
     trainer_hints(g_t, h, sizeof h);
     assert_string_equal(h, "\xe2\x86\x91/\xe2\x86\x93 choose   Return open   Esc quit   F1 controls");
     open_scan("adult_back.json");
-    assert_string_equal(trainer_message(g_t), "Session started: tick the first steps (C), scan, mark the dermis (M).");
+    assert_string_equal(trainer_message(g_t),
+                        "Session started: tick each step as you do it (1 to 4), scan, mark the dermis (M).");
     trainer_hints(g_t, h, sizeof h);
-    assert_string_equal(h, "t 0.0 s    F1 help    End: finish\n"
-                           "Drag: slide   Ctrl/Shift+drag: rotate/tilt   Wheel: depth   C: next step   M: mark dermis   "
-                           "N: needle in   R/F: angle   Space/Backspace: advance/retract   I: inject   X: withdraw   V: 3-D");
+    assert_string_equal(h, "t 0.0 s    P pause    F1 help    End: finish\n"
+                           "1-4: steps done|Z: undo|M: mark dermis|/: calipers|Tab: freeze|K/L: focus|F2/F3/F4: presets|"
+                           "N: needle in|R/F: angle|Space/Backspace: advance/retract|I: inject|X: withdraw|Drag: slide|"
+                           "Wheel: depth");
     trainer_end_session(g_t, 1.0);
     trainer_hints(g_t, h, sizeof h);
     assert_string_equal(h, "Return: another case   Esc: quit");
@@ -577,7 +583,7 @@ static void test_remapped_hints(void **state)
     snprintf(path, sizeof path, "%s/test_window_remapped.conf", MESOSIM_BINARY_DIR);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fputs("tick_step = K\nmark_dermis = J, M\nhelp = F2\nneedle_retract = Comma\nback = Q\n", f);
+    fputs("step_positioning = K\nmark_dermis = J, M\nhelp = F2\nneedle_retract = Comma\nback = Q\n", f);
     fclose(f);
     trainer_destroy(g_t);
     trainer_def def = trainer_default_def();
@@ -591,13 +597,14 @@ static void test_remapped_hints(void **state)
     trainer_hints(g_t, h, sizeof h);
     assert_string_equal(h, "\xe2\x86\x91/\xe2\x86\x93 choose   Return open   Q quit   F2 controls");
     open_scan("adult_back.json");
-    assert_string_equal(trainer_message(g_t), "Session started: tick the first steps (K), scan, mark the dermis (J).");
+    assert_string_equal(trainer_message(g_t),
+                        "Session started: tick each step as you do it (K to 4), scan, mark the dermis (J).");
     trainer_hints(g_t, h, sizeof h);
     print_message("remapped scan hints: %s\n", h);
     assert_non_null(strstr(h, "F2 help"));
-    assert_non_null(strstr(h, "K: next step   J: mark dermis"));
+    assert_non_null(strstr(h, "K-4: steps done|Z: undo|J: mark dermis"));
     assert_non_null(strstr(h, "Space/,: advance/retract"));
-    assert_null(strstr(h, "C: next step"));
+    assert_null(strstr(h, "1-4: steps done"));
     shot s = grab(0.5);
     save(&s, "remapped");
     free(s.rgba);

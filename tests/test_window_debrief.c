@@ -291,7 +291,7 @@ static void test_timeline_input(void **state)
     controls c;
     memset(&c, 0, sizeof c);
     c.zoom_factor = 1.0f;
-    c.clicked = c.pointer_held = true;
+    c.clicked = c.pointer_down = true;
     c.click_x = c.pointer_x = tl[0] + 0.25f * tl[2];
     c.click_y = c.pointer_y = tl[1] + 0.5f * tl[3];
     trainer_frame(g_t, 40.0, &c);

@@ -133,7 +133,7 @@ void debrief_input(trainer *t, const controls *c)
         d->playing = !d->playing;
     if (c->clicked && in_rect(d->timeline_r, c->click_x, c->click_y))
         d->scrubbing = true;
-    if (!c->pointer_held)
+    if (!c->pointer_down)
         d->scrubbing = false;
     double target = d->t_s;
     if (d->playing) {

@@ -74,43 +74,70 @@ const char *screens_step_label(score_step s)
     }
 }
 
+/* The help: what to do, in order, in words (with the keys from the bindings), then every
+ * binding in three columns. */
 void screens_help(trainer *t)
 {
     ui *u = t->ui;
     float W = (float)t->fb_w, H = (float)t->fb_h;
     float lh = ui_line_height(u, UI_SMALL);
-    int rows = BTN_COUNT > 6 + AXIS_COUNT ? BTN_COUNT : 6 + AXIS_COUNT;
-    float w = S(t, 760), h = S(t, 108) + rows * lh, x = 0.5f * (W - w), y = 0.5f * (H - h);
+    float w = fminf(S(t, 1000), W - S(t, 24)), x = 0.5f * (W - w);
+    int per_col = (AXIS_COUNT + BTN_COUNT + 2) / 3;
+    char k[25][CONTROLS_KEY_NAME_LEN * 3]; /* one per key named: all are formatted at once */
+    char flow[4096];
+    snprintf(flow, sizeof flow,
+             "1. Prepare: position the patient (%s), disinfect and check the skin (%s), lay the sterile field (%s); "
+             "tick each as you do it (%s undoes a tick for a few seconds).\n"
+             "2. Scan: drag on the image or use the arrows to slide the probe; set the depth (wheel), the focus (%s/%s) "
+             "to the dermis, the gain and the TGC sliders beside the image; presets %s/%s/%s; zoom %s/%s.\n"
+             "3. Assess: mark the dermis (%s, click its top then its bottom) or measure it with the calipers (%s). "
+             "Freeze (%s) holds the image; %s/%s scroll back through the last 10 s.\n"
+             "4. Inject at each planned point: set the angle (%s/%s), put the needle in (%s), advance (%s) until the tip "
+             "shows in the dermis, inject (%s), watch the spread, withdraw (%s).\n"
+             "5. Finish: the dressing (%s), then %s; it asks first. %s pauses the clock at any time.",
+             screens_key(t, BTN_STEP_POSITIONING, k[0]), screens_key(t, BTN_STEP_DISINFECTION, k[1]),
+             screens_key(t, BTN_STEP_STERILE_FIELD, k[2]), screens_key(t, BTN_UNDO_STEP, k[3]),
+             screens_key(t, BTN_FOCUS_SHALLOWER, k[4]), screens_key(t, BTN_FOCUS_DEEPER, k[5]),
+             screens_key(t, BTN_PRESET_SKIN, k[6]), screens_key(t, BTN_PRESET_SUPERFICIAL, k[7]),
+             screens_key(t, BTN_PRESET_DEEP, k[8]), screens_key(t, BTN_ZOOM_IN, k[23]),
+             screens_key(t, BTN_ZOOM_OUT, k[24]), screens_key(t, BTN_MARK_DERMIS, k[9]),
+             screens_key(t, BTN_CALIPERS, k[10]), screens_key(t, BTN_FREEZE, k[11]),
+             screens_key(t, BTN_CINE_BACK, k[12]), screens_key(t, BTN_CINE_FORWARD, k[13]),
+             screens_key(t, BTN_ANGLE_UP, k[14]), screens_key(t, BTN_ANGLE_DOWN, k[15]),
+             screens_key(t, BTN_NEEDLE_ENTRY, k[16]), screens_axis_key(t, AXIS_NEEDLE_ADVANCE, k[17]),
+             screens_key(t, BTN_INJECT, k[18]), screens_key(t, BTN_NEEDLE_WITHDRAW, k[19]),
+             screens_key(t, BTN_STEP_DRESSING, k[20]), screens_key(t, BTN_END_SESSION, k[21]),
+             screens_key(t, BTN_PAUSE, k[22]));
+    float h = H - S(t, 16), y = S(t, 8);
     ui_rect(u, x, y, w, h, 0x0c0f14f0);
     ui_frame(u, x, y, w, h, S(t, 1), C_ACCENT);
-    ui_text(u, UI_TITLE, x + S(t, 16), y + S(t, 10), C_TEXT, "Controls");
-    float cy = y + S(t, 48), col = x + S(t, 16);
+    ui_text(u, UI_TITLE, x + S(t, 16), y + S(t, 10), C_TEXT, "What to do");
+    float cy = y + S(t, 44);
+    cy += screens_wrap(t, UI_SMALL, x + S(t, 16), cy, w - S(t, 32), C_TEXT, flow) + S(t, 6);
+    cy += screens_wrap(t, UI_SMALL, x + S(t, 16), cy, w - S(t, 32), C_ACCENT,
+            "Mouse: drag on the image slides the probe, Ctrl+drag rotates, Shift+drag tilts (vertical) and rocks "
+            "(horizontal), the wheel sets the depth; drag the TGC sliders; click a checklist step when done; "
+            "drag or wheel on the outside view orbits and zooms.");
+    cy += S(t, 8);
+    float colw = (w - S(t, 32)) / 3, name_w = 0.55f * colw;
     char keys[128];
-    const char *mouse[] = {"drag on image: slide probe", "Ctrl+drag: rotate probe",
-                           "Shift+drag: tilt (vertical) / rock (horizontal)", "wheel: image depth",
-                           "drag / wheel on outside view: orbit / zoom"};
-    for (size_t i = 0; i < sizeof mouse / sizeof mouse[0]; i++, cy += lh)
-        ui_text(u, UI_SMALL, col, cy, C_ACCENT, mouse[i]);
-    cy += S(t, 6);
-    float start = cy;
-    for (int a = 0; a < AXIS_COUNT; a++, cy += lh) {
-        controls_axis_keys(&t->bindings, (ctl_axis)a, keys, sizeof keys);
-        ui_text(u, UI_SMALL, col, cy, C_DIM, controls_axis_name((ctl_axis)a));
-        ui_text(u, UI_SMALL, col + S(t, 170), cy, C_TEXT, keys);
-    }
-    cy = start - S(t, 6) - 5 * lh;
-    col = x + S(t, 400);
-    for (int b = 0; b < BTN_COUNT; b++, cy += lh) {
-        controls_button_keys(&t->bindings, (ctl_button)b, keys, sizeof keys);
-        ui_text(u, UI_SMALL, col, cy, C_DIM, controls_button_name((ctl_button)b));
-        ui_text(u, UI_SMALL, col + S(t, 170), cy, C_TEXT, keys);
+    for (int i = 0; i < AXIS_COUNT + BTN_COUNT; i++) {
+        float cx = x + S(t, 16) + (float)(i / per_col) * colw, ry = cy + (float)(i % per_col) * lh;
+        if (i < AXIS_COUNT) {
+            controls_axis_keys(&t->bindings, (ctl_axis)i, keys, sizeof keys);
+            ui_text(u, UI_SMALL, cx, ry, C_DIM, controls_axis_name((ctl_axis)i));
+        } else {
+            controls_button_keys(&t->bindings, (ctl_button)(i - AXIS_COUNT), keys, sizeof keys);
+            ui_text(u, UI_SMALL, cx, ry, C_DIM, controls_button_name((ctl_button)(i - AXIS_COUNT)));
+        }
+        ui_text(u, UI_SMALL, cx + name_w, ry, C_TEXT, keys);
     }
     char mute[96], down[96], up[96];
-    ui_textf(u, UI_SMALL, x + S(t, 16), y + h - S(t, 42), C_DIM, "Sound: %s, volume %.0f %% (%s mutes, %s / %s)%s",
+    ui_textf(u, UI_SMALL, x + S(t, 16), y + h - S(t, 38), C_DIM, "Sound: %s, volume %.0f %% (%s mutes, %s / %s)%s",
              sound_muted(t->snd) ? "muted" : "on", 100 * sound_volume(t->snd), screens_key(t, BTN_MUTE, mute),
              screens_key(t, BTN_VOLUME_DOWN, down), screens_key(t, BTN_VOLUME_UP, up),
              sound_has_device(t->snd) ? "" : "; no audio device here");
-    ui_textf(u, UI_SMALL, x + S(t, 16), y + h - S(t, 24), C_DIM, "Bindings: %s", t->bindings_path);
+    ui_textf(u, UI_SMALL, x + S(t, 16), y + h - S(t, 20), C_DIM, "Bindings: %s", t->bindings_path);
 }
 
 const char *screens_key(const trainer *t, ctl_button b, char buf[CONTROLS_KEY_NAME_LEN * 3])

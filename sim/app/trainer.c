@@ -103,7 +103,8 @@ trainer *trainer_create(const trainer_def *def, char *err, size_t n)
         trainer_destroy(t);
         return NULL;
     }
-    SDL_SetWindowMinimumSize(t->win, 640, 400);
+    /* The smallest size the scan screen's layout holds at full text size (docs/window.md). */
+    SDL_SetWindowMinimumSize(t->win, 960, 600);
     t->gl = SDL_GL_CreateContext(t->win);
     if (!t->gl) {
         snprintf(err, n, "no OpenGL 3.3 core context: %s", SDL_GetError());
@@ -171,6 +172,8 @@ void trainer_destroy(trainer *t)
         SDL_GL_DeleteContext(t->gl);
     }
     bmode_destroy(t->bm);
+    scan_cine_free(&t->scan.cine);
+    free(t->scan.crop);
     kbm_destroy(t->kbm);
     if (t->win)
         SDL_DestroyWindow(t->win);
@@ -196,7 +199,7 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
     }
     if (t->screen == SCREEN_SCAN && t->run.s) {
         t->scan.prev_t = t->scan.t;
-        t->scan.t = tsession_advance_to(t, t_s);
+        t->scan.t = tsession_advance_to(t, scan_clock(t, t_s));
         scan_input(t, c, t->scan.t - t->scan.prev_t);
     } else {
         t->scan.t = t_s;
@@ -337,6 +340,10 @@ int trainer_run(trainer *t, const char *start_scenario)
         double dt = (double)(now - last) / (double)freq;
         last = now;
         kbm_end(t->kbm, dt, &c);
+        if (c.quit && t->screen == SCREEN_SCAN && t->run.s) {
+            scan_ask_close(t); /* the scan screen asks first */
+            c.quit = t->scan.quit_now;
+        }
         if (c.quit || (c.pressed[BTN_BACK] && (t->screen == SCREEN_PICKER || t->screen == SCREEN_DEBRIEF))) {
             if (t->screen == SCREEN_SCAN)
                 trainer_end_session(t, (double)(now - t0) / (double)freq - scan_t0);
@@ -351,7 +358,7 @@ int trainer_run(trainer *t, const char *start_scenario)
             /* Nothing to draw; keep the session clock running but sleep. */
             SDL_Delay(50);
             if (t->screen == SCREEN_SCAN && t->run.s)
-                tsession_advance_to(t, (double)(now - t0) / (double)freq - scan_t0);
+                tsession_advance_to(t, scan_clock(t, (double)(now - t0) / (double)freq - scan_t0));
             continue;
         }
         double abs_t = (double)(now - t0) / (double)freq;
@@ -362,6 +369,8 @@ int trainer_run(trainer *t, const char *start_scenario)
         }
         prev_screen = t->screen;
         trainer_swap(t);
+        if (t->scan.quit_now)
+            break;
         if (SDL_GL_GetCurrentContext() != t->gl) {
             fprintf(stderr, "mesosim: the OpenGL context is gone; the session log %s holds everything "
                             "up to now\n", t->run.log_path[0] ? t->run.log_path : "(none)");

@@ -93,6 +93,9 @@ typedef struct trainer_image_rect {
     double dz_mm, dx_mm, x0_mm, z0_mm;
 } trainer_image_rect;
 void trainer_image_rect_get(const trainer *t, trainer_image_rect *out);
+/* TGC slider of depth zone k (0..7) on the scan screen: its track's left end x, its centre line
+ * y, its width, and the height of its zone (framebuffer px), as out[0..3]. */
+void trainer_tgc_slider_rect(const trainer *t, int zone, float out[4]);
 /* The outside view's rectangle (w 0 when hidden). */
 void trainer_view_rect(const trainer *t, float out[4]);
 

@@ -8,12 +8,15 @@
  *                      its place in one step
  *   screen_picker.c    the case list (picker_state): input and drawing
  *   screen_briefing.c  the open case and its briefing
- *   screen_scan.c      scanning and injecting (scan_state): controls to actions, synthesis,
+ *   screen_scan.c      scanning and injecting (scan_state): controls to actions (the probe,
+ *                      the scanner's settings, focus, TGC sliders, presets, zoom, the needle,
+ *                      the steps and their undo, marks, calipers, freeze, pause), synthesis,
  *                      layout and drawing
  *   screen_debrief.c   the score, what happened in words, the table, the skin map and the
  *                      replay's view (debrief_state)
  *   replay_session.c   the session's actions kept in memory and played through a fresh driver
  *   sound_sdl.c        clicks on pops and the injection tone
+ *   scan_cine.c        the cine loop of the last 10 s, and the plain words for the core's names
  *   screens.c          drawing shared by the screens: colours, wrapped text, the top bar,
  *                      the help overlay, the procedure step labels
  *
@@ -33,6 +36,7 @@
 #include "kbm_sdl.h"
 #include "outside_view.h"
 #include "replay_session.h"
+#include "scan_cine.h"
 #include "scenario.h"
 #include "sound_sdl.h"
 #include "trainer.h"
@@ -105,6 +109,36 @@ typedef struct scan_state {
     ui_color msg_color;
     trainer_image_rect ir;
     float view[4];
+    /* The scan screen's controls (screen_scan.c). */
+    int hover_step;                    /* checklist row under the pointer, -1 none */
+    float step_rows_y[STEP_COUNT + 1]; /* the checklist rows' tops and the bottom, drawn last */
+    float step_rows_x, step_rows_w;
+    char undo_name[32];                /* the step ticked last, undoable until undo_until_s */
+    double undo_until_s;
+    bool frozen;                       /* the image is held; cine_back frames before the newest */
+    int cine_back;
+    scan_cine cine;
+    int caliper_stage;                 /* 0 off, 1 waiting for the first point, 2 the second */
+    double cal_mm[4];                  /* x0, z0, x1, z1 of the caliper points, image mm */
+    bool cal_shown;                    /* the last measurement is drawn */
+    int tgc_drag;                      /* TGC slider being dragged, -1 none */
+    double zoom;                       /* write zoom: 1 is the whole image */
+    double zoom_x_mm, zoom_z_mm;       /* the zoomed box's centre, image mm */
+    int base_lines;                    /* the probe's lines at zoom 1 */
+    trainer_image_rect disp;           /* geometry of the pixels shown (a box of the image when zoomed) */
+    uint8_t *crop;                     /* the zoomed box's pixels, owned */
+    size_t crop_cap;
+    bool paused;                       /* the trainee paused: the clock stops */
+    bool held;                         /* the clock is held (paused, help shown, asking) */
+    double raw_t, hold_from_s, held_total_s; /* the clock before holds, and the holds */
+    int confirm;                       /* 0 none, 1 asking to end, 2 asking to close */
+    bool quit_now;                     /* the close was confirmed: leave the loop */
+    struct scan_msg {
+        char text[256];
+        ui_color color;
+        double t_s;
+    } msgs[5];                         /* the newest last */
+    int n_msgs;
 } scan_state;
 
 typedef struct debrief_state {
@@ -204,7 +238,7 @@ static inline action trainer_make_action(action_verb v, double t_s)
 static inline void trainer_set_key(action *a, action_key k, double v)
 {
     a->v[k] = v;
-    a->has |= 1u << k;
+    a->has |= (uint64_t)1 << k;
 }
 
 /* trainer_session.c */
@@ -228,6 +262,11 @@ void scan_draw(trainer *t);
 void scan_hints(const trainer *t, char *top, size_t top_len, char *bottom, size_t bottom_len);
 /* A message shown for a few seconds on the scan screen. */
 void scan_say(trainer *t, ui_color c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The session time for the loop's clock t_s: held while paused, while the help covers the
+ * image and while a question is asked. */
+double scan_clock(trainer *t, double t_s);
+/* The window's close button on the scan screen: asks first. */
+void scan_ask_close(trainer *t);
 
 /* screen_debrief.c */
 void debrief_enter(trainer *t);

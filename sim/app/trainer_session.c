@@ -290,7 +290,8 @@ void tsession_feedback(trainer *t)
         switch (e->kind) {
         case SEV_LAYER_ENTERED:
             if (e->value > 0) { /* by a pop */
-                scan_say(t, 0xffffffff, "Pop: the tip broke into the %s.", tissue_name(e->tissue));
+                char tn[64];
+                scan_say(t, 0xffffffff, "Pop: the tip broke into the %s.", scan_words_tissue(e->tissue, tn, sizeof tn));
                 fb->pop_count++;
                 /* A pop releases the load the tip held: its strength is the share of the last
                  * frame's force that is gone. */
@@ -309,12 +310,12 @@ void tsession_feedback(trainer *t)
             if (in)
                 scan_say(t, in->verdict == VERDICT_INTRADERMAL ? 0x90ff90ff : 0xffa080ff,
                          "Injection %d: %s, tip %.2f mm deep%s", e->injection + 1,
-                         score_verdict_name(in->verdict), in->tip_depth_mm,
+                         scan_words_verdict(in->verdict), in->tip_depth_mm,
                          in->tip_in_slice ? "" : ", tip NOT in the image slice");
             break;
         }
         case SEV_ADVERSE:
-            scan_say(t, 0xff8080ff, "Adverse event: %s", score_adverse_name(e->adverse));
+            scan_say(t, 0xff8080ff, "Warning: %s.", scan_words_adverse(e->adverse));
             fb->rumble_high = EVENT_RUMBLE_HIGH;
             fb->rumble_ms = fmax(fb->rumble_ms, EVENT_RUMBLE_MS);
             break;

@@ -44,19 +44,34 @@ static const key_row k_keys[AK_COUNT] = {
     [AK_RATE] = {"rate_ml_s", LIM_INJECT_RATE_ML_S},
     [AK_TOP] = {"top_mm", LIM_MARK_DEPTH_MM},
     [AK_BOTTOM] = {"bottom_mm", LIM_MARK_DEPTH_MM},
+    [AK_FOCUS] = {"focus_mm", LIM_FOCUS_MM},
+    [AK_TGC0] = {"tgc0_db", LIM_TGC_ZONE_DB},
+    [AK_TGC1] = {"tgc1_db", LIM_TGC_ZONE_DB},
+    [AK_TGC2] = {"tgc2_db", LIM_TGC_ZONE_DB},
+    [AK_TGC3] = {"tgc3_db", LIM_TGC_ZONE_DB},
+    [AK_TGC4] = {"tgc4_db", LIM_TGC_ZONE_DB},
+    [AK_TGC5] = {"tgc5_db", LIM_TGC_ZONE_DB},
+    [AK_TGC6] = {"tgc6_db", LIM_TGC_ZONE_DB},
+    [AK_TGC7] = {"tgc7_db", LIM_TGC_ZONE_DB},
+    [AK_X0] = {"x0_mm", LIM_CALIPER_X_MM},
+    [AK_Z0] = {"z0_mm", LIM_CALIPER_Z_MM},
+    [AK_X1] = {"x1_mm", LIM_CALIPER_X_MM},
+    [AK_Z1] = {"z1_mm", LIM_CALIPER_Z_MM},
+    [AK_LINES] = {"lines", LIM_N_LINES},
 };
 
-#define B(k) (1u << (k))
+#define B(k) ((uint64_t)1 << (k))
 typedef struct verb_row {
     const char *name;
-    uint32_t allowed, required;
+    uint64_t allowed, required;
     bool name_key; /* takes "name" (and, for "step", "skin_check") */
 } verb_row;
 
 static const verb_row k_verbs[ACT_VERB_COUNT] = {
     [ACT_PROBE] = {"probe", B(AK_X) | B(AK_Y) | B(AK_ROT) | B(AK_TILT) | B(AK_ROCK) |
                    B(AK_PRESSURE) | B(AK_FREQ) | B(AK_DEPTH) | B(AK_GAIN) | B(AK_DR) |
-                   B(AK_TGC), 0, false},
+                   B(AK_TGC) | B(AK_FOCUS) | B(AK_TGC0) | B(AK_TGC1) | B(AK_TGC2) |
+                   B(AK_TGC3) | B(AK_TGC4) | B(AK_TGC5) | B(AK_TGC6) | B(AK_TGC7) | B(AK_LINES), 0, false},
     [ACT_NEEDLE_ENTRY] = {"needle_entry", B(AK_X) | B(AK_Y) | B(AK_ANGLE) | B(AK_AZIMUTH),
                           B(AK_X) | B(AK_Y) | B(AK_ANGLE) | B(AK_AZIMUTH), false},
     [ACT_ADVANCE] = {"advance", B(AK_MM), B(AK_MM), false},
@@ -66,6 +81,8 @@ static const verb_row k_verbs[ACT_VERB_COUNT] = {
     [ACT_INJECT] = {"inject", B(AK_ML) | B(AK_RATE), B(AK_ML), false},
     [ACT_STEP] = {"step", 0, 0, true},
     [ACT_MARK_DERMIS] = {"mark_dermis", B(AK_TOP) | B(AK_BOTTOM), B(AK_TOP) | B(AK_BOTTOM), false},
+    [ACT_MEASURE] = {"measure", B(AK_X0) | B(AK_Z0) | B(AK_X1) | B(AK_Z1),
+                     B(AK_X0) | B(AK_Z0) | B(AK_X1) | B(AK_Z1), false},
     [ACT_WAIT] = {"wait", 0, 0, false},
     [ACT_END] = {"end", 0, 0, false},
     [ACT_UNDO_STEP] = {"undo_step", 0, 0, true},
@@ -234,7 +251,7 @@ static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t 
         a->v[ki] = x;
         a->has |= B(ki);
     }
-    uint32_t missing = vr->required & ~a->has;
+    uint64_t missing = vr->required & ~a->has;
     if (missing) {
         for (int k = 0; k < AK_COUNT; k++)
             if (missing & B(k)) {
@@ -249,6 +266,10 @@ static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t 
     }
     if (a->has_skin_check && strcmp(a->name, "disinfection") != 0) {
         snprintf(err, n, "\"skin_check\" applies to the step \"disinfection\" only");
+        return false;
+    }
+    if (action_has(a, AK_LINES) && a->v[AK_LINES] != floor(a->v[AK_LINES])) {
+        snprintf(err, n, "\"lines\": must be a whole number, got %.10g", a->v[AK_LINES]);
         return false;
     }
     if (a->verb == ACT_MARK_DERMIS && !(a->v[AK_BOTTOM] > a->v[AK_TOP])) {

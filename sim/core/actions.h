@@ -31,6 +31,7 @@ typedef enum action_verb {
     ACT_INJECT,
     ACT_STEP,
     ACT_MARK_DERMIS,
+    ACT_MEASURE,
     ACT_WAIT,
     ACT_END,
     ACT_UNDO_STEP,           /* takes back the last step tick (name), within the undo window */
@@ -42,13 +43,18 @@ typedef enum action_key {
     AK_X = 0, AK_Y, AK_ROT, AK_TILT, AK_ROCK, AK_PRESSURE,
     AK_FREQ, AK_DEPTH, AK_GAIN, AK_DR, AK_TGC,
     AK_ANGLE, AK_AZIMUTH, AK_MM, AK_ML, AK_RATE, AK_TOP, AK_BOTTOM,
+    AK_FOCUS,                              /* probe: transmit focus depth */
+    AK_TGC0, AK_TGC1, AK_TGC2, AK_TGC3,    /* probe: the 8 TGC sliders, shallow to deep */
+    AK_TGC4, AK_TGC5, AK_TGC6, AK_TGC7,
+    AK_X0, AK_Z0, AK_X1, AK_Z1,            /* measure: the two caliper points, image mm */
+    AK_LINES,                              /* probe: image lines across the field (zoom) */
     AK_COUNT
 } action_key;
 
 typedef struct action {
     double t_s;
     action_verb verb;
-    uint32_t has;            /* bit k: key k given */
+    uint64_t has;            /* bit k: key k given */
     double v[AK_COUNT];
     char name[32];           /* step name (step, undo_step) */
     bool skin_check;         /* step "disinfection": the skin was checked for lesions */
@@ -92,6 +98,12 @@ int action_step_count(void);
 const char *action_step_name(int i);
 
 static inline bool action_has(const action *a, action_key k) { return (a->has >> k) & 1u; }
+/* Marks key k as given with value v. */
+static inline void action_set(action *a, action_key k, double v)
+{
+    a->v[k] = v;
+    a->has |= (uint64_t)1 << k;
+}
 
 /* Parses one line (len bytes, no newline needed). prev_t is the previous action's time
  * (t must not go back), -1 for the first. Returns true and fills out, or false with the

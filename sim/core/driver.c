@@ -476,7 +476,7 @@ static int take_due(driver *d, double t_s)
         d->nq = keep;
     }
     pthread_mutex_unlock(&d->qlock);
-    if (n > 1)
+    if (n > 1) /* d->work is NULL until the first action: qsort must not see it */
         qsort(d->work, (size_t)n, sizeof *d->work, cmp_queued);
     return n;
 }

@@ -124,6 +124,10 @@ static const limit k_limits[LIM_COUNT] = {
     L(LIM_POINT_TOL_MM, "plan point tolerance", "mm", 0.5, 50),
     /* 20 mm is deeper than any needle reaches below the dermis: the item is then off. */
     L(LIM_OUTSIDE_DERMIS_TOL_MM, "outside-dermis tolerance", "mm", 0, 20),
+    /* Calipers measure on the image: within half the widest field of view (512 elements of
+     * 0.5 mm, LIM_N_ELEMENTS and LIM_PITCH_MM) and the deepest image (LIM_DEPTH_MM). */
+    L(LIM_CALIPER_X_MM, "caliper lateral position", "mm", -128, 128),
+    L(LIM_CALIPER_Z_MM, "caliper depth", "mm", 0, 40),
 };
 
 const limit *limit_get(limit_id id)

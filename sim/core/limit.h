@@ -106,6 +106,8 @@ typedef enum limit_id {
     LIM_REQUIRED_POINTS,          /* planned points that must be injected, 0: all */
     LIM_POINT_TOL_MM,             /* how close a tip must come to a planned point */
     LIM_OUTSIDE_DERMIS_TOL_MM,    /* how far outside the dermis an injection may be */
+    LIM_CALIPER_X_MM,             /* a caliper point: lateral from the probe centre ... */
+    LIM_CALIPER_Z_MM,             /* ... and depth below the probe face */
     LIM_COUNT
 } limit_id;
 

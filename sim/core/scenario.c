@@ -1370,10 +1370,16 @@ static void read_plan(ctx *c, json_t *v, score_plan *pl)
 
 static void read_scoring(ctx *c, json_t *v, score_rules *r)
 {
-    static const char *const extra[] = {"weights", "critical", NULL};
+    static const char *const extra[] = {"weights", "critical", "measure_dermis", NULL};
     if (!read_section(c, v, "scoring", "scoring", r, extra))
         return;
     json_t *x;
+    if ((x = json_object_get(v, "measure_dermis"))) {
+        if (json_is_boolean(x))
+            r->measure_dermis = json_is_true(x);
+        else
+            report(c, "scoring.measure_dermis", "expected true or false, got %s", suggest_json_type(x));
+    }
     if ((x = json_object_get(v, "weights")))
         read_section(c, x, "scoring.weights", "scoring.weights", r, NULL);
     if ((x = json_object_get(v, "critical")))
@@ -2631,6 +2637,11 @@ char *scenario_save_string(const scenario *s)
     w_key(&top, "scoring");
     wobj sc = w_open(&w, top.depth);
     w_fields(&sc, "scoring", &s->scoring);
+    /* Written only when set, so the cases without it keep their canonical text and hash. */
+    if (s->scoring.measure_dermis) {
+        w_key(&sc, "measure_dermis");
+        w_put(&w, "true", 4);
+    }
     w_key(&sc, "weights");
     wobj wt = w_open(&w, sc.depth);
     w_fields(&wt, "scoring.weights", &s->scoring);

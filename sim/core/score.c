@@ -395,7 +395,13 @@ score_result score_compute(const score_rules *r, const score_plan *plan, const s
             proc += o.step_in_order[k] ? 1.0 : 0.5;
     o.part[PART_PROCEDURE] = proc / STEP_COUNT;
 
-    if (s->marked) {
+    if (r->measure_dermis) {
+        /* The case asks for the dermis thickness with the calipers. */
+        if (s->measured) {
+            o.assessment_error_mm = fabs(s->measured_mm - s->true_thickness_mm);
+            o.part[PART_ASSESSMENT] = clamp01(1.0 - o.assessment_error_mm / r->assessment_tol_mm);
+        }
+    } else if (s->marked) {
         o.assessment_error_mm = 0.5 * (fabs(s->mark_top_mm - s->true_top_mm) +
                                        fabs(s->mark_bottom_mm - s->true_bottom_mm));
         o.part[PART_ASSESSMENT] = clamp01(1.0 - o.assessment_error_mm / r->assessment_tol_mm);

@@ -101,6 +101,8 @@ typedef struct score_rules {
                                     too superficial (steroid atrophy risk) */
     double undo_window_s;        /* undo_step takes back a tick at most this old */
     score_critical_rules critical;
+    bool measure_dermis;         /* the assessment is the caliper measurement of the dermis
+                                    thickness at the probe centre, not the marks */
 } score_rules;
 
 score_plan score_default_plan(void);
@@ -170,6 +172,8 @@ typedef struct score_session {
     bool skin_checked;
     bool marked;
     double mark_top_mm, mark_bottom_mm, true_top_mm, true_bottom_mm;
+    bool measured;                /* a caliper measurement was taken (the last one counts) */
+    double measured_mm, true_thickness_mm; /* it, and the dermis thickness under the probe then */
 } score_session;
 
 typedef struct score_result {

@@ -39,6 +39,8 @@ struct session {
     score_session m;
     session_event *ev;
     int n_ev, cap_ev;
+    session_measurement *meas; /* the calipers, in the order taken */
+    int n_meas, cap_meas;
     double t;
     bool ended;
 };
@@ -140,6 +142,7 @@ void session_destroy(session *s)
     free(s->dep);
     free(s->bleed);
     free(s->ev);
+    free(s->meas);
     score_session_free(&s->m);
     free(s);
 }
@@ -148,6 +151,12 @@ const scenario *session_scenario(const session *s) { return &s->sc; }
 double session_time_s(const session *s) { return s->t; }
 const phantom *session_display(const session *s) { return s->disp; }
 int session_wheals_hidden(const session *s) { return s->wheals_hidden; }
+
+const session_measurement *session_measurements(const session *s, int *count)
+{
+    *count = s->n_meas;
+    return s->meas;
+}
 
 const drug_bleed *session_bleed(const session *s, int i)
 {
@@ -760,6 +769,13 @@ static bool apply_probe(session *s, const action *a, char *err, size_t n)
     for (int k = AK_FREQ; k <= AK_TGC; k++)
         if (action_has(a, (action_key)k))
             *set_f[k - AK_FREQ] = a->v[k];
+    if (action_has(a, AK_FOCUS))
+        d.tx_focus_mm = a->v[AK_FOCUS];
+    if (action_has(a, AK_LINES))
+        d.n_lines = (int)a->v[AK_LINES];
+    for (int k = 0; k < PROBE_TGC_ZONES; k++)
+        if (action_has(a, (action_key)(AK_TGC0 + k)))
+            d.tgc_db[k] = a->v[AK_TGC0 + k];
     const phantom_def *pd = phantom_get_def(s->anat);
     if (fabs(p.x_mm) > 0.5 * pd->width_mm || fabs(p.y_mm) > 0.5 * pd->length_mm) {
         snprintf(err, n, "probe at (%g, %g) mm is off the %g x %g mm patch", p.x_mm, p.y_mm,
@@ -814,6 +830,29 @@ static bool undo_step(session *s, const action *a, char *err, size_t n)
     if (v)
         v->step = k;
     return true;
+}
+
+/* The truth in the image's own depths: the dermis boundaries under the probe centre (depth 0
+ * is the probe face, which may sit on gel over a dip). */
+static void true_dermis(session *s, double *top_mm, double *bottom_mm)
+{
+    refresh_display(s);
+    const phantom_def *pd = phantom_get_def(s->anat);
+    probe_frame f = display_frame(s);
+    double c[3], img[3], h[PHANTOM_MAX_LAYERS];
+    probe_image_to_phantom(&f, 0.0, 0.0, 0.0, c);
+    int nl = phantom_interfaces(s->disp, c[0], c[1], s->pose.pressure_n, h);
+    for (int k = 0; k + 1 < nl; k++) {
+        if (pd->layers[k].tissue == TISSUE_DERMIS) {
+            double p[3] = {c[0], c[1], h[k]};
+            probe_phantom_to_image(&f, p, img);
+            *top_mm = img[2];
+            p[2] = h[k + 1];
+            probe_phantom_to_image(&f, p, img);
+            *bottom_mm = img[2];
+            return;
+        }
+    }
 }
 
 static bool apply_action(session *s, const action *a, char *err, size_t n)
@@ -949,24 +988,7 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
         }
         return true;
     case ACT_MARK_DERMIS: {
-        /* The truth in the image's own depths: the dermis boundaries under the probe centre
-         * (depth 0 is the probe face, which may sit on gel over a dip). */
-        refresh_display(s);
-        probe_frame f = display_frame(s);
-        double c[3], img[3], h[PHANTOM_MAX_LAYERS];
-        probe_image_to_phantom(&f, 0.0, 0.0, 0.0, c);
-        int nl = phantom_interfaces(s->disp, c[0], c[1], s->pose.pressure_n, h);
-        for (int k = 0; k + 1 < nl; k++) {
-            if (pd->layers[k].tissue == TISSUE_DERMIS) {
-                double p[3] = {c[0], c[1], h[k]};
-                probe_phantom_to_image(&f, p, img);
-                s->m.true_top_mm = img[2];
-                p[2] = h[k + 1];
-                probe_phantom_to_image(&f, p, img);
-                s->m.true_bottom_mm = img[2];
-                break;
-            }
-        }
+        true_dermis(s, &s->m.true_top_mm, &s->m.true_bottom_mm);
         s->m.marked = true;
         s->m.mark_top_mm = a->v[AK_TOP];
         s->m.mark_bottom_mm = a->v[AK_BOTTOM];
@@ -975,6 +997,27 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
         if (v)
             v->value = 0.5 * (fabs(s->m.mark_top_mm - s->m.true_top_mm) +
                               fabs(s->m.mark_bottom_mm - s->m.true_bottom_mm));
+        return true;
+    }
+    case ACT_MEASURE: {
+        if (!grow((void **)&s->meas, &s->cap_meas, s->n_meas + 1, sizeof *s->meas)) {
+            snprintf(err, n, "out of memory");
+            return false;
+        }
+        session_measurement *me = &s->meas[s->n_meas++];
+        me->t_s = s->t;
+        me->x0_mm = a->v[AK_X0], me->z0_mm = a->v[AK_Z0];
+        me->x1_mm = a->v[AK_X1], me->z1_mm = a->v[AK_Z1];
+        me->distance_mm = hypot(me->x1_mm - me->x0_mm, me->z1_mm - me->z0_mm);
+        if (s->sc.scoring.measure_dermis) {
+            /* The case asks for the dermis thickness: the last measurement is the assessment. */
+            double top = 0.0, bottom = 0.0;
+            true_dermis(s, &top, &bottom);
+            s->m.measured = true;
+            s->m.measured_mm = me->distance_mm;
+            s->m.true_thickness_mm = bottom - top;
+            mark_step(s, STEP_ASSESSMENT);
+        }
         return true;
     }
     case ACT_WAIT:
@@ -1210,9 +1253,34 @@ char *session_report_json(const session *s, const session_identity *id)
         json_object_set_new(as, "bottom_mm", num(m->mark_bottom_mm));
         json_object_set_new(as, "true_top_mm", num(m->true_top_mm));
         json_object_set_new(as, "true_bottom_mm", num(m->true_bottom_mm));
-        json_object_set_new(as, "error_mm", num(r.assessment_error_mm));
+        json_object_set_new(as, "error_mm", num(0.5 * (fabs(m->mark_top_mm - m->true_top_mm) +
+                                                       fabs(m->mark_bottom_mm - m->true_bottom_mm))));
+    }
+    if (s->sc.scoring.measure_dermis) {
+        json_object_set_new(as, "measured", json_boolean(m->measured));
+        if (m->measured) {
+            json_object_set_new(as, "measured_mm", num(m->measured_mm));
+            json_object_set_new(as, "true_thickness_mm", num(m->true_thickness_mm));
+            json_object_set_new(as, "measure_error_mm", num(r.assessment_error_mm));
+        }
     }
     json_object_set_new(ses, "assessment", as);
+    /* Listed only when the calipers were used, so a session without them reports as before. */
+    if (s->n_meas > 0) {
+        json_t *ma = json_array();
+        for (int i = 0; i < s->n_meas; i++) {
+            const session_measurement *me = &s->meas[i];
+            json_t *o = json_object();
+            json_object_set_new(o, "t_s", num(me->t_s));
+            json_object_set_new(o, "x0_mm", num(me->x0_mm));
+            json_object_set_new(o, "z0_mm", num(me->z0_mm));
+            json_object_set_new(o, "x1_mm", num(me->x1_mm));
+            json_object_set_new(o, "z1_mm", num(me->z1_mm));
+            json_object_set_new(o, "distance_mm", num(me->distance_mm));
+            json_array_append_new(ma, o);
+        }
+        json_object_set_new(ses, "measurements", ma);
+    }
     json_object_set_new(root, "session", ses);
 
     json_t *sc = json_object();

@@ -120,6 +120,15 @@ int session_bleed_count(const session *s);
 const drug_bleed *session_bleed(const session *s, int i);
 /* Blebs whose wheal the display phantom has no room for (PHANTOM_MAX_FEATURES), reported. */
 int session_wheals_hidden(const session *s);
+/* A caliper measurement (the "measure" verb): two points on the image, lateral x from the
+ * probe centre and depth z below the probe face, at session time t_s. */
+typedef struct session_measurement {
+    double t_s;
+    double x0_mm, z0_mm, x1_mm, z1_mm;
+    double distance_mm;
+} session_measurement;
+/* The measurements in the order taken; *count gets how many (the array lives as long as s). */
+const session_measurement *session_measurements(const session *s, int *count);
 probe_pose session_pose(const session *s);
 probe_def session_probe(const session *s);
 

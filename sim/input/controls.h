@@ -48,6 +48,12 @@ typedef enum ctl_button {
     BTN_DR_UP, BTN_DR_DOWN, BTN_TGC_UP, BTN_TGC_DOWN, BTN_TOGGLE_3D, BTN_HELP, BTN_CONFIRM, BTN_BACK, BTN_END_SESSION,
     BTN_MENU_UP, BTN_MENU_DOWN,
     BTN_PLAY_PAUSE, BTN_SEEK_BACK, BTN_SEEK_FORWARD, BTN_MUTE, BTN_VOLUME_DOWN, BTN_VOLUME_UP, BTN_RELOAD,
+    /* The scan screen: the trainee says which declared step is done, one key each. */
+    BTN_STEP_POSITIONING, BTN_STEP_DISINFECTION, BTN_STEP_STERILE_FIELD, BTN_STEP_DRESSING,
+    BTN_UNDO_STEP,
+    /* A scanner's own controls. */
+    BTN_FOCUS_SHALLOWER, BTN_FOCUS_DEEPER, BTN_PRESET_SKIN, BTN_PRESET_SUPERFICIAL, BTN_PRESET_DEEP,
+    BTN_FREEZE, BTN_CINE_BACK, BTN_CINE_FORWARD, BTN_CALIPERS, BTN_PAUSE, BTN_ZOOM_IN, BTN_ZOOM_OUT,
     BTN_COUNT
 } ctl_button;
 
@@ -73,9 +79,9 @@ typedef struct controls {
     float orbit_dyaw_deg, orbit_dpitch_deg, zoom_factor; /* zoom 1 = unchanged */
     bool pressed[BTN_COUNT];
     bool clicked;              /* left button went down this frame ... */
+    bool pointer_down;         /* the left button is held (dragging a slider, the debrief's timeline) */
     float click_x, click_y;    /* ... here, framebuffer pixels, origin top left */
     float pointer_x, pointer_y;
-    bool pointer_held;         /* the left button is down (a drag, e.g. on the debrief's timeline) */
     /* Tracked devices: absolute poses that replace the relative motion above. */
     bool has_probe_pose;
     controls_probe_pose probe_pose;

@@ -14,6 +14,7 @@ static const bool k_repeats[BTN_COUNT] = {
     [BTN_GAIN_DOWN] = true, [BTN_DR_UP] = true, [BTN_DR_DOWN] = true, [BTN_TGC_UP] = true, [BTN_TGC_DOWN] = true,
     [BTN_MENU_UP] = true, [BTN_MENU_DOWN] = true, [BTN_SEEK_BACK] = true, [BTN_SEEK_FORWARD] = true,
     [BTN_VOLUME_DOWN] = true, [BTN_VOLUME_UP] = true,
+    [BTN_FOCUS_SHALLOWER] = true, [BTN_FOCUS_DEEPER] = true, [BTN_CINE_BACK] = true, [BTN_CINE_FORWARD] = true,
 };
 
 typedef enum drag_kind { DRAG_NONE = 0, DRAG_IMAGE, DRAG_VIEW } drag_kind;
@@ -23,9 +24,9 @@ struct kbm_state {
     SDL_Scancode button_keys[BTN_COUNT][CONTROLS_MAX_KEYS];
     kbm_layout layout;
     drag_kind drag;
+    bool left_down;
     double advance_held_s, retract_held_s;
     bool minimized;
-    bool left_down;
 };
 
 /* The scancodes of a binding's names; false naming the first one SDL does not know. */
@@ -223,8 +224,8 @@ static double held(const Uint8 *ks, const SDL_Scancode keys[CONTROLS_MAX_KEYS])
 void kbm_end(kbm_state *kb, double dt_s, controls *out)
 {
     const Uint8 *ks = SDL_GetKeyboardState(NULL);
+    out->pointer_down = kb->left_down;
     SDL_Scancode(*k)[CONTROLS_MAX_KEYS] = kb->axis_keys;
-    out->pointer_held = kb->left_down;
     out->probe_dx_mm += CONTROLS_PROBE_MM_S * dt_s * (held(ks, k[AXIS_PROBE_RIGHT]) - held(ks, k[AXIS_PROBE_LEFT]));
     out->probe_dy_mm += CONTROLS_PROBE_MM_S * dt_s * (held(ks, k[AXIS_PROBE_FORWARD]) - held(ks, k[AXIS_PROBE_BACK]));
     out->probe_drot_deg += CONTROLS_ROTATE_DEG_S * dt_s * (held(ks, k[AXIS_ROTATE_CW]) - held(ks, k[AXIS_ROTATE_CCW]));

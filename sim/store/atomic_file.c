@@ -5,7 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
+#include <linux/limits.h> /* PATH_MAX; a plain <limits.h> finds sim/core/limits.h first */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
