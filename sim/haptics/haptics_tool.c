@@ -113,10 +113,13 @@ void haptics_tool_needle(haptics_tool *t, driver *d, double t_s, const double ti
             t->entered = false;
             t->withdraws++;
         } else {
+            /* Travel waits until the session has applied the entry: the driver applies motion
+             * before the step's actions, so travel pushed with the entry would be lost. */
             double ds = s - t->s_mm;
-            if (ds != 0.0)
+            if (placed && ds != 0.0) {
                 driver_push_needle_motion(d, t_s, ds);
-            t->s_mm = s;
+                t->s_mm = s;
+            }
             double c = dir[0] * t->axis[0] + dir[1] * t->axis[1] + dir[2] * t->axis[2];
             double turn = acos(clampd(c, -1.0, 1.0)) * DEG;
             if (turn > t->def.redirect_tol_deg && t_s - t->last_redirect_t_s >= t->def.redirect_min_s &&

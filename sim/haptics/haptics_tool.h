@@ -11,7 +11,8 @@
  *     azimuth (from +x toward +y); what the tip is already past the surface goes on as travel;
  *   - in: the travel along the entry's axis, s = (tip - entry) . axis, is the hand's push;
  *     each change of s goes to driver_push_needle_motion (advance > 0, retract < 0: the dent,
- *     the pops and the hub stop all come from the needle model);
+ *     the pops and the hub stop all come from the needle model), from the first sample after
+ *     the session has applied the entry (what came before is in that first change);
  *   - the direction turning more than redirect_tol_deg from the axis (at most every
  *     redirect_min_s) pushes a `redirect` about the entry point, which becomes the new axis;
  *   - s falling below -lift_off_mm (the tip back above its entry) pushes a `withdraw`; so does

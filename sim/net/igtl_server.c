@@ -305,7 +305,8 @@ static void *loop(void *arg)
         int rc = poll(pfd, (nfds_t)n, 100);
         if (rc < 0)
             continue;
-        for (int k = 0; k < n; k++) {
+        /* Clients first, so a slot freed by a hang-up this turn can take a new connection. */
+        for (int k = n - 1; k >= 0; k--) {
             if (!pfd[k].revents)
                 continue;
             if (who[k] == -1) {
