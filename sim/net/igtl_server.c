@@ -27,6 +27,7 @@ typedef struct client {
     igtl_stream in;
     uint8_t *out;
     size_t out_len, out_head;   /* queued bytes are out[out_head .. out_len) */
+    bool image_only;            /* a peer we connected to for the IMAGE stream */
 } client;
 
 struct igtl_server {
@@ -142,6 +143,7 @@ static bool add_client(igtl_server *s, int fd, bool outbound)
         c->fd = fd;
         igtl_stream_init(&c->in);
         c->out_len = c->out_head = 0;
+        c->image_only = outbound;
         set_nonblock(fd);
         pthread_mutex_lock(&s->stats_lock);
         s->stats.clients_accepted++;
@@ -186,12 +188,12 @@ static void on_msg(void *ctx, const igtl_msg *m)
     stat_add(s, &s->stats.received, 1);
 }
 
-static void queue_msg(igtl_server *s, const uint8_t *msg, size_t len)
+static void queue_msg(igtl_server *s, const uint8_t *msg, size_t len, bool image)
 {
     long long sent = 0, dropped = 0;
     for (int i = 0; i < s->n_slots; i++) {
         client *c = &s->clients[i];
-        if (c->fd < 0)
+        if (c->fd < 0 || (c->image_only && !image))
             continue;
         if (c->out_head > 0 && c->out_len + len > s->def.out_queue_bytes) {
             memmove(c->out, c->out + c->out_head, c->out_len - c->out_head);
@@ -223,15 +225,15 @@ static void pack_outbound(igtl_server *s)
         uint8_t buf[FORCE_MSG_BYTES];
         uint64_t ts = igtl_msg_timestamp(f.t_s);
         size_t n = igtl_msg_pack_sensor_newton(buf, sizeof buf, "NeedleForce", ts, f.needle_n, 3);
-        queue_msg(s, buf, n);
+        queue_msg(s, buf, n, false);
         n = igtl_msg_pack_sensor_newton(buf, sizeof buf, "ProbeForce", ts, f.probe_n, 3);
-        queue_msg(s, buf, n);
+        queue_msg(s, buf, n, false);
     }
     /* Copied into the queues under the lock (a frame is ~180 KB: tens of microseconds), so
      * the window's next frame waits at most that, and only when it comes at the same time. */
     pthread_mutex_lock(&s->image_lock);
     if (s->image_new) {
-        queue_msg(s, s->image_msg, s->image_len);
+        queue_msg(s, s->image_msg, s->image_len, true);
         s->image_new = false;
         stat_add(s, &s->stats.images_sent, 1);
     }

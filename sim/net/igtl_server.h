@@ -3,7 +3,7 @@
  * One network thread runs a poll() loop over a listening socket (127.0.0.1:18944 unless told
  * otherwise; other addresses only when the user asks), up to max_clients connections and the
  * peers we connect to ourselves (igtl_server_connect: e.g. a 3D Slicer or ReceiveServer that
- * waits for our IMAGE stream). Every socket is non-blocking.
+ * waits for our IMAGE stream: such a peer gets the images only). Every socket is non-blocking.
  *
  * In: TRANSFORM and POSITION messages. The device name says which tool moved: needle_device
  * ("Needle") or probe_device ("Probe"); others are counted and ignored. A pose goes through the
