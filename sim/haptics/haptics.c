@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ haptics_def haptics_default_def(void)
         .rate_hz = 1000.0,
         .lateral_n_mm2 = 0.05,
         .max_force_n = 8.0,
+        .realtime = true,
         .plugin_calib = igtl_calibration_identity(),
         .tool = haptics_tool_default_def(),
     };
@@ -173,9 +175,23 @@ static bool after(const struct timespec *a, const struct timespec *b)
     return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
 }
 
+/* A servo loop wants the CPU when its deadline comes: a real-time FIFO priority when the
+ * system allows it (root, or CAP_SYS_NICE / an rtprio limit), else it stays an ordinary thread. */
+static bool try_realtime(void)
+{
+    struct sched_param sp = {.sched_priority = 50};
+    return pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
+}
+
 static void *loop(void *arg)
 {
     haptics *h = arg;
+    if (h->def.realtime) {
+        bool rt = try_realtime();
+        pthread_mutex_lock(&h->stats_lock);
+        h->stats.realtime = rt;
+        pthread_mutex_unlock(&h->stats_lock);
+    }
     long period_ns = (long)(1e9 / h->def.rate_hz);
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
@@ -201,8 +217,10 @@ static void *loop(void *arg)
             plugin_write(h, &f);
         clock_gettime(CLOCK_MONOTONIC, &b);
         double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) * 1e-6;
+        /* From the deadline to the force handed on: the wake-up's lateness and the work. */
+        double late_ms = (double)(b.tv_sec - next.tv_sec) * 1e3 + (double)(b.tv_nsec - next.tv_nsec) * 1e-6;
         if (h->def.tick_ms && tick < h->def.tick_cap)
-            h->def.tick_ms[tick] = ms;
+            h->def.tick_ms[tick] = late_ms;
         tick++;
         struct timespec due = next;
         add_ns(&due, period_ns);
@@ -212,6 +230,8 @@ static void *loop(void *arg)
         h->stats.last = f;
         if (ms > h->stats.max_tick_ms)
             h->stats.max_tick_ms = ms;
+        if (late_ms > h->stats.max_late_ms)
+            h->stats.max_late_ms = late_ms;
         if (missed)
             h->stats.missed_deadlines++;
         pthread_mutex_unlock(&h->stats_lock);

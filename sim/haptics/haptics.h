@@ -53,7 +53,8 @@ typedef struct haptics_def {
     haptics_tool_def tool;
     double (*clock_s)(void *ctx); /* session time; NULL: seconds since haptics_create */
     void *clock_ctx;
-    double *tick_ms;       /* optional: each tick's compute time is written here ... */
+    bool realtime;         /* true: ask for SCHED_FIFO (granted to root or CAP_SYS_NICE) */
+    double *tick_ms;       /* optional: each tick's deadline-to-force time is written here ... */
     long tick_cap;         /* ... up to this many (for the benchmark) */
 } haptics_def;
 
@@ -73,7 +74,9 @@ void haptics_set_pose(haptics *h, const haptics_pose *p);
 typedef struct haptics_stats {
     long long ticks, missed_deadlines; /* a tick that ended after the next one was due */
     long long plugin_poses, plugin_errors;
-    double max_tick_ms;
+    double max_tick_ms;                /* the work of a tick */
+    double max_late_ms;                /* its deadline to the force handed on */
+    bool realtime;                     /* the thread got SCHED_FIFO */
     haptics_force last;
     long long tool_entries;            /* the plugin's tool: needle entries pushed */
 } haptics_stats;
