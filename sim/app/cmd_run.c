@@ -417,7 +417,9 @@ static int run_live(const live_opts *o, const scenario *sc, const action_list *a
                                    (json_int_t)st.unknown_device, "needle_poses", (json_int_t)st.needle_poses,
                                    "probe_poses", (json_int_t)st.probe_poses, "images_sent",
                                    (json_int_t)st.images_sent);
-            json_object_update(ig, final_pose(d));
+            json_t *fp = final_pose(d);
+            json_object_update(ig, fp); /* takes references of its own */
+            json_decref(fp);
             json_object_set_new(extra, "igtl", ig);
         }
 #endif
