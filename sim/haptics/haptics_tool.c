@@ -167,10 +167,9 @@ void haptics_tool_probe(haptics_tool *t, driver *d, double t_s, const double fac
             return;
     double u[3] = {r[0][0], r[1][0], 0.0}, w[3] = {r[0][2], r[1][2], r[2][2]};
     double uu[3], ww[3];
-    probe_pose p = probe_default_pose();
     const driver_snapshot *snap = driver_acquire(d);
     double surface = phantom_surface_mm(snap->anatomy, face_mm[0], face_mm[1]);
-    p = snap->pose;
+    probe_pose p = snap->pose;
     driver_release(d, snap);
     p.x_mm = face_mm[0];
     p.y_mm = face_mm[1];

@@ -1,7 +1,6 @@
 /* igtl_calib: see igtl_calib.h. */
 #include "igtl_calib.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
