@@ -18,6 +18,8 @@ finish() {
     exit "$1"
 }
 export SDL_VIDEODRIVER
+# No sound card in tests: SDL's dummy audio driver, so ALSA does not fill the log.
+export SDL_AUDIODRIVER="${SDL_AUDIODRIVER:-dummy}"
 if [ "$mode" = xvfb ]; then
     if have_xvfb; then
         under_xvfb "$@"

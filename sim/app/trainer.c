@@ -141,7 +141,9 @@ trainer *trainer_create(const trainer_def *def, char *err, size_t n)
     t->kbm = kbm_create(&t->bindings, bad, sizeof bad);
     for (char *save = NULL, *l = strtok_r(bad, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
         fprintf(stderr, "%s: %s\n", t->bindings_path, l);
-    if (!t->bm || !t->kbm) {
+    t->snd = sound_create(true);
+    trainer_state_load(t);
+    if (!t->bm || !t->kbm || !t->snd) {
         snprintf(err, n, "out of memory");
         trainer_destroy(t);
         return NULL;
@@ -157,7 +159,10 @@ void trainer_destroy(trainer *t)
         return;
     tsession_close(t);
     tsession_clear_snapshots(t);
+    replay_tape_free(&t->run.tape);
+    debrief_free(t);
     picker_free(t);
+    sound_destroy(t->snd);
     if (t->gl) {
         image_tex_destroy(&t->scan.live);
         ui_destroy(t->ui);
@@ -182,6 +187,13 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
         update_sizes(t);
     if (c->pressed[BTN_HELP])
         t->show_help = !t->show_help;
+    if (c->pressed[BTN_MUTE] || c->pressed[BTN_VOLUME_UP] || c->pressed[BTN_VOLUME_DOWN]) {
+        if (c->pressed[BTN_MUTE])
+            sound_set_muted(t->snd, !sound_muted(t->snd));
+        double vol = sound_volume(t->snd) + 0.1 * (c->pressed[BTN_VOLUME_UP] - c->pressed[BTN_VOLUME_DOWN]);
+        sound_set_volume(t->snd, round(vol * 10) / 10);
+        trainer_state_save(t);
+    }
     if (t->screen == SCREEN_SCAN && t->run.s) {
         t->scan.prev_t = t->scan.t;
         t->scan.t = tsession_advance_to(t, t_s);
@@ -197,6 +209,7 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
     }
     if (t->screen == SCREEN_SCAN && t->run.s)
         scan_update(t);
+    sound_set_tone(t->snd, t->screen == SCREEN_SCAN && t->run.s && tsession_view(t)->injecting);
     glViewport(0, 0, t->fb_w, t->fb_h);
     glClearColor(0.06f, 0.07f, 0.09f, 1.0f);
     /* Only the outside view tests depth, and it clears its own rectangle: no full-screen
@@ -274,6 +287,14 @@ const controls_feedback *trainer_feedback(const trainer *t)
     return t->screen == SCREEN_SCAN && t->run.s ? &t->run.fb : &k_none;
 }
 
+const struct sound *trainer_sound(const trainer *t) { return t->snd; }
+int trainer_case_count(const trainer *t) { return t->picker.n_cases; }
+int trainer_case_selected(const trainer *t) { return t->picker.sel; }
+const char *trainer_case_path(const trainer *t, int i)
+{
+    return i >= 0 && i < t->picker.n_cases ? t->picker.cases[i].path : NULL;
+}
+
 int trainer_gl_errors(trainer *t, char *err, size_t n)
 {
     int k = t->gl_errors + gl_errors("trainer", NULL, 0);
@@ -299,9 +320,11 @@ int trainer_run(trainer *t, const char *start_scenario)
     trainer_screen prev_screen = t->screen;
     controls c = {.zoom_factor = 1.0f};
     for (;;) {
+        /* The outside view to orbit: the scan's, or the debrief replay's. */
+        const float *vr = t->screen == SCREEN_DEBRIEF ? t->debrief.view_r : t->scan.view;
         kbm_layout l = {.image_x = t->scan.ir.x, .image_y = t->scan.ir.y, .image_w = t->scan.ir.w,
-                             .image_h = t->scan.ir.h, .view_x = t->scan.view[0], .view_y = t->scan.view[1],
-                             .view_w = t->scan.view[2], .view_h = t->scan.view[3], .px_per_point = t->scale,
+                             .image_h = t->scan.ir.h, .view_x = vr[0], .view_y = vr[1],
+                             .view_w = vr[2], .view_h = vr[3], .px_per_point = t->scale,
                              .mm_per_px = t->scan.ir.w > 0 ? t->scan.ir.cols * t->scan.ir.dx_mm / t->scan.ir.w : 0};
         /* Points are window coordinates; the layout scale is framebuffer px per point. */
         l.px_per_point = t->win_w > 0 ? (float)t->fb_w / (float)t->win_w : 1.0f;

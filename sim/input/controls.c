@@ -59,6 +59,13 @@ static const binding_row k_buttons[BTN_COUNT] = {
     [BTN_END_SESSION] = {"end_session", "End, F10"},
     [BTN_MENU_UP] = {"menu_up", "Up"},
     [BTN_MENU_DOWN] = {"menu_down", "Down"},
+    [BTN_PLAY_PAUSE] = {"replay_play_pause", "P"},
+    [BTN_SEEK_BACK] = {"replay_back", "Left"},
+    [BTN_SEEK_FORWARD] = {"replay_forward", "Right"},
+    [BTN_MUTE] = {"sound_mute", "F6"},
+    [BTN_VOLUME_DOWN] = {"sound_volume_down", "F7"},
+    [BTN_VOLUME_UP] = {"sound_volume_up", "F8"},
+    [BTN_RELOAD] = {"reload_cases", "F5"},
 };
 
 typedef char key_slots[CONTROLS_MAX_KEYS][CONTROLS_KEY_NAME_LEN];
