@@ -29,7 +29,15 @@ static void usage(FILE *f)
                "mesosim bench --driver [--presses N] [--motion-seconds N] [--json]\n"
                "Times the session driver instead: the snapshot built per step, the steps that change the\n"
                "probe pressure (the needle's track is rebuilt), the longest a 1 kHz reader thread waits\n"
-               "for a snapshot meanwhile, and the action log's size for N s (600) of 1 kHz probe motion.\n");
+               "for a snapshot meanwhile, and the action log's size for N s (600) of 1 kHz probe motion.\n"
+               "\n"
+               "mesosim bench --haptics [--seconds N] [--json]\n"
+               "Runs the 1 kHz haptics loop for N s (60) while the main thread renders the standard frame\n"
+               "without pause: the loop's rate, tick time p50/p99/max and missed deadlines.\n"
+               "\n"
+               "mesosim bench --igtl [--seconds N] [--json]\n"
+               "OpenIGTLink on 127.0.0.1: one client sending 1000 TRANSFORMs a second for N s (10), how many\n"
+               "arrived; then the IMAGE stream of the standard frame to one client, frames per second.\n");
 }
 
 static double now_ms(void)
@@ -69,6 +77,10 @@ int cmd_bench(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--driver"))
             return bench_driver(argc, argv);
+        else if (!strcmp(argv[i], "--haptics"))
+            return bench_haptics(argc, argv);
+        else if (!strcmp(argv[i], "--igtl"))
+            return bench_igtl(argc, argv);
     long frames = 200, ref_frames = 3, threads = 0;
     int json = 0, display_only = 1;
     const char *scen_path = NULL, *isa = NULL;

@@ -14,5 +14,8 @@ int cmd_window(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 /* mesosim bench --driver (bench_driver.c). */
 int bench_driver(int argc, char **argv);
+/* mesosim bench --haptics and --igtl (bench_haptics.c). */
+int bench_haptics(int argc, char **argv);
+int bench_igtl(int argc, char **argv);
 
 #endif

@@ -13,7 +13,7 @@ build=$1
 seconds=$2
 here=$(cd "$(dirname "$0")" && pwd)
 status=0
-for t in scenario actions bindings; do
+for t in scenario actions bindings igtl; do
     bin=$build/tests/fuzz/fuzz_$t
     if [ ! -x "$bin" ]; then
         echo "run.sh: $bin is missing (configure with -DCMAKE_C_COMPILER=clang -DMESOSIM_FUZZ=ON)" >&2

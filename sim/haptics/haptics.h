@@ -1,0 +1,90 @@
+/* haptics: the force on the hand, at 1 kHz, from the latest pose and the latest snapshot.
+ *
+ * A haptic device needs a force about every millisecond (below ~500 Hz a stiff contact
+ * buzzes; 1 kHz is the usual servo rate, Salisbury et al. 2004, "Haptic rendering"). The
+ * session steps at the window's rate; so this loop never touches the live session: each tick
+ * it takes the driver's newest snapshot (driver_acquire, a pointer swap, never the step's
+ * work) and the tool's newest pose (haptics_set_pose, a copy under a lock held for nothing else) and computes:
+ *   - axial: needle_force_n on the snapshot's needle copy at the pose stream's velocity (the
+ *     three-term model: interface stiffness up to the pop, friction, cutting; needle.h),
+ *     pushing back along the needle's axis;
+ *   - lateral: tissue holds a needle that is in on its insertion line: a spring toward that
+ *     line, k = lateral_n_mm2 per mm of shaft in tissue per mm off the line (tissue as lateral
+ *     springs along the shaft, Glozman & Shoham 2007; their stiffness per length is of the
+ *     order of the tissue's Young's modulus, dermis ~50 kPa = 0.05 N/mm^2: an assumption);
+ *   - the probe's contact force: the session's probe pressure along the skin's outward normal.
+ * Each is clamped to max_force_n (a safety limit for a real device), then handed to `send`
+ * (the OpenIGTLink server's SENSOR stream) and to the plugin's write_force. Neither may block.
+ *
+ * With a plugin (haptic_plugin.h) the loop also reads the device's pose each tick, maps it with
+ * the calibration and feeds it to its own tool (haptics_tool.h): the pen drives the session.
+ *
+ * haptics_create starts the thread (clock_nanosleep to absolute deadlines); haptics_destroy
+ * stops and joins it and closes the plugin. The caller keeps the driver alive meanwhile. */
+#ifndef MESOSIM_HAPTICS_H
+#define MESOSIM_HAPTICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "driver.h"
+#include "haptic_plugin.h"
+#include "haptics_tool.h"
+#include "igtl_calib.h"
+
+typedef struct haptics_force {
+    double t_s;
+    double needle_n[3];   /* on the hand holding the needle, phantom frame */
+    double probe_n[3];    /* on the hand holding the probe */
+    double axial_n;       /* > 0 pushes the needle back */
+    double lateral_n;     /* magnitude of the lateral spring */
+} haptics_force;
+
+typedef struct haptics_def {
+    driver *d;
+    double rate_hz;        /* 1000 */
+    double lateral_n_mm2;  /* 0.05 N per mm of shaft per mm off the line */
+    double max_force_n;    /* 8 N: about a desktop pen's peak (Touch X: 7.9 N) */
+    void (*send)(void *ctx, const haptics_force *f); /* each tick, from the haptics thread */
+    void *send_ctx;
+    const haptic_plugin *plugin; /* optional, with its open handle */
+    void *plugin_dev;
+    igtl_calibration plugin_calib;
+    haptics_tool_def tool;
+    double (*clock_s)(void *ctx); /* session time; NULL: seconds since haptics_create */
+    void *clock_ctx;
+    bool realtime;         /* true: ask for SCHED_FIFO (granted to root or CAP_SYS_NICE) */
+    double *tick_ms;       /* optional: each tick's deadline-to-force time is written here ... */
+    long tick_cap;         /* ... up to this many (for the benchmark) */
+} haptics_def;
+
+haptics_def haptics_default_def(void);
+
+/* The force for one pose on one snapshot: the loop's work, callable from tests. */
+void haptics_compute(const haptics_def *def, const driver_snapshot *s, const haptics_pose *p, haptics_force *out);
+
+typedef struct haptics haptics;
+
+/* NULL with a message when the thread cannot start or the def is bad. */
+haptics *haptics_create(const haptics_def *def, char *err, size_t err_len);
+void haptics_destroy(haptics *h);
+/* Any thread: the tool's newest pose. */
+void haptics_set_pose(haptics *h, const haptics_pose *p);
+
+typedef struct haptics_stats {
+    long long ticks, missed_deadlines; /* a tick that ended after the next one was due */
+    long long plugin_poses, plugin_errors;
+    double max_tick_ms;                /* the work of a tick */
+    double max_late_ms;                /* its deadline to the force handed on */
+    bool realtime;                     /* the thread got SCHED_FIFO */
+    haptics_force last;
+    long long tool_entries;            /* the plugin's tool: needle entries pushed */
+} haptics_stats;
+/* Any thread. */
+haptics_stats haptics_get_stats(haptics *h);
+
+/* dlopen a plugin and check its ABI; NULL with a message. *handle is for haptics_plugin_unload. */
+const haptic_plugin *haptics_plugin_load(const char *path, void **handle, char *err, size_t err_len);
+void haptics_plugin_unload(void *handle);
+
+#endif

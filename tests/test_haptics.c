@@ -1,0 +1,269 @@
+/* The haptics loop: the force it computes on a snapshot is the needle model's axial force along
+ * the shaft, plus a lateral spring toward the insertion line that grows with the offset and the
+ * inserted length, plus the probe's contact force along the skin normal; the thread runs near
+ * its rate; and a whole session with the simulated pen plugin (plugins/sim_pen) gives force
+ * feedback: what the plugin's write_force receives rises while the skin is loaded and drops at
+ * the pop. A plugin of another ABI version is refused with a message. */
+#include <dlfcn.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "driver.h"
+#include "haptics.h"
+#include "needle.h"
+#include "phantom.h"
+#include "scenario.h"
+
+static driver *make_driver(scenario *sc)
+{
+    scenario_diags diags;
+    if (!scenario_load_file(MESOSIM_SOURCE_DIR "/scenarios/adult_back.json", sc, &diags))
+        fail_msg("cannot load the adult back");
+    driver_def dd = driver_default_def();
+    dd.sc = sc;
+    dd.simulator_version = "test";
+    char err[256];
+    driver *d = driver_create(&dd, err, sizeof err);
+    if (!d)
+        fail_msg("driver_create: %s", err);
+    return d;
+}
+
+static void set_key(action *a, action_key k, double v)
+{
+    a->v[k] = v;
+    a->has |= 1u << k;
+}
+
+static void needle_in(driver *d, double mm)
+{
+    action a = {.verb = ACT_NEEDLE_ENTRY};
+    set_key(&a, AK_X, 0.0), set_key(&a, AK_Y, -2.0), set_key(&a, AK_ANGLE, 30.0), set_key(&a, AK_AZIMUTH, 90.0);
+    driver_push(d, &a);
+    memset(&a, 0, sizeof a);
+    a.verb = ACT_ADVANCE;
+    set_key(&a, AK_MM, mm);
+    driver_push(d, &a);
+    driver_step(d, 0.1);
+}
+
+static void test_force_terms(void **state)
+{
+    (void)state;
+    scenario sc;
+    driver *d = make_driver(&sc);
+    action pr = {.verb = ACT_PROBE};
+    set_key(&pr, AK_PRESSURE, 3.0);
+    driver_push(d, &pr);
+    needle_in(d, 2.5);
+    haptics_def def = haptics_default_def();
+    const driver_snapshot *s = driver_acquire(d);
+    assert_true(needle_in_skin(s->needle));
+    double e[3], dir[3];
+    needle_entry_mm(s->needle, e);
+    needle_dir(s->needle, dir);
+    haptics_pose p = {.has_needle = true, .velocity_mm_s = 1.0};
+    for (int i = 0; i < 3; i++) {
+        p.tip_mm[i] = e[i] + 2.0 * dir[i];
+        p.dir[i] = dir[i];
+    }
+    /* On the line: the axial force only, against the direction of travel. */
+    haptics_force f;
+    haptics_compute(&def, s, &p, &f);
+    double ax = needle_force_n(s->needle, 1.0);
+    assert_true(ax > 0.0);
+    assert_true(fabs(f.axial_n - ax) < 1e-12);
+    for (int i = 0; i < 3; i++)
+        assert_true(fabs(f.needle_n[i] + ax * dir[i]) < 1e-9);
+    assert_true(f.lateral_n < 1e-9);
+
+    /* 0.4 mm off the line (across it, in the skin plane): a spring back toward it, k x inserted
+     * x offset. */
+    double across[3] = {dir[1], -dir[0], 0.0}, len = hypot(dir[0], dir[1]);
+    for (int i = 0; i < 3; i++)
+        p.tip_mm[i] += 0.4 * across[i] / len;
+    haptics_compute(&def, s, &p, &f);
+    double want = def.lateral_n_mm2 * needle_inserted_mm(s->needle) * 0.4;
+    assert_true(fabs(f.lateral_n - want) < 1e-9);
+    double back = 0.0;
+    for (int i = 0; i < 3; i++)
+        back += f.needle_n[i] * across[i] / len;
+    assert_true(fabs(back + want) < 1e-9);
+    /* Twice as far: twice the spring. */
+    for (int i = 0; i < 3; i++)
+        p.tip_mm[i] += 0.4 * across[i] / len;
+    haptics_force f2;
+    haptics_compute(&def, s, &p, &f2);
+    assert_true(fabs(f2.lateral_n - 2.0 * want) < 1e-9);
+
+    /* The safety clamp. */
+    def.max_force_n = 0.01;
+    haptics_compute(&def, s, &p, &f2);
+    double m = sqrt(f2.needle_n[0] * f2.needle_n[0] + f2.needle_n[1] * f2.needle_n[1] +
+                    f2.needle_n[2] * f2.needle_n[2]);
+    assert_true(fabs(m - 0.01) < 1e-9);
+    def = haptics_default_def();
+
+    /* No tracked needle: no needle force. A pressed probe: its pressure along the normal. */
+    p.has_needle = false;
+    p.has_probe = true;
+    haptics_compute(&def, s, &p, &f);
+    assert_true(fabs(f.needle_n[0]) + fabs(f.needle_n[1]) + fabs(f.needle_n[2]) == 0.0);
+    double n[3];
+    phantom_surface_normal(s->anatomy, s->pose.x_mm, s->pose.y_mm, n);
+    for (int i = 0; i < 3; i++)
+        assert_true(fabs(f.probe_n[i] - s->pose.pressure_n * n[i]) < 1e-9);
+    assert_true(s->pose.pressure_n > 0.0 && f.probe_n[2] < 0.0); /* pushes the hand up, out */
+    driver_release(d, s);
+    driver_destroy(d);
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void sleep_s(double v)
+{
+    struct timespec t = {.tv_sec = (time_t)v, .tv_nsec = (long)((v - floor(v)) * 1e9)};
+    nanosleep(&t, NULL);
+}
+
+static void test_thread_runs(void **state)
+{
+    (void)state;
+    scenario sc;
+    driver *d = make_driver(&sc);
+    needle_in(d, 1.0);
+    haptics_def def = haptics_default_def();
+    def.d = d;
+    char err[256];
+    haptics *h = haptics_create(&def, err, sizeof err);
+    assert_non_null(h);
+    sleep_s(0.5);
+    haptics_stats st = haptics_get_stats(h);
+    haptics_destroy(h);
+    /* It ran, and never faster than its rate: half a second at 1 kHz is at most ~500 ticks
+     * (how close it gets is the benchmark's business, not a test's). */
+    assert_true(st.ticks > 0 && st.ticks <= 502);
+    assert_true(st.last.t_s > 0.0); /* it computed forces on the session's snapshots */
+    def.rate_hz = 0.0;
+    assert_null(haptics_create(&def, err, sizeof err));
+    assert_non_null(strstr(err, "rate"));
+    driver_destroy(d);
+}
+
+/* The force climbed from first to peak: through at least one level between a tenth and nine
+ * tenths of the peak, never falling by more than a tenth of it on the way (samples come from
+ * snapshots at the session's rate, so the climb is in steps on a loaded machine). */
+static bool rising(const double *m, int first, int peak)
+{
+    bool between = false;
+    double hi = 0.0;
+    for (int i = first; i < peak; i++) {
+        between |= m[i] > 0.1 * m[peak] && m[i] < 0.9 * m[peak];
+        if (m[i] < hi - 0.1 * m[peak])
+            return false;
+        hi = m[i] > hi ? m[i] : hi;
+    }
+    return between;
+}
+
+static void test_plugin_session(void **state)
+{
+    (void)state;
+    char err[512];
+    void *lib;
+    const haptic_plugin *pl = haptics_plugin_load(SIM_PEN_PATH, &lib, err, sizeof err);
+    if (!pl)
+        fail_msg("%s", err);
+    void *dev = pl->open("speed_mm_s=2,depth_mm=2.5,start_mm=1", err, sizeof err);
+    assert_non_null(dev);
+    assert_null(pl->open("speed_mm_s=fast", err, sizeof err));
+    assert_non_null(strstr(err, "speed_mm_s"));
+
+    scenario sc;
+    driver *d = make_driver(&sc);
+    haptics_def def = haptics_default_def();
+    def.d = d;
+    def.plugin = pl;
+    def.plugin_dev = dev;
+    double t0 = now_s();
+    haptics *h = haptics_create(&def, err, sizeof err);
+    assert_non_null(h);
+    bool popped = false;
+    /* The window's part: step at 60 Hz while the pen inserts (1 mm back, 2.5 mm in, 2 mm/s). */
+    while (now_s() - t0 < 2.4) {
+        int n = driver_step(d, now_s() - t0);
+        const session_event *ev = driver_events(d, &n);
+        for (int i = 0; i < n; i++)
+            popped |= ev[i].kind == SEV_SKIN_POPPED;
+        sleep_s(1.0 / 60.0);
+    }
+    haptics_stats st = haptics_get_stats(h);
+    haptics_destroy(h);
+    assert_true(popped);
+    assert_int_equal(st.tool_entries, 1);
+    assert_int_equal(st.plugin_errors, 0);
+    assert_true(st.plugin_poses > 1000);
+    const driver_snapshot *s = driver_acquire(d);
+    assert_true(needle_in_skin(s->needle));
+    assert_true(fabs(needle_angle_deg(s->needle) - 30.0) < 0.05);
+    driver_release(d, s);
+
+    int (*forces)(const double (**)[4]);
+    void *sym = dlsym(lib, "sim_pen_forces");
+    assert_non_null(sym);
+    memcpy(&forces, &sym, sizeof forces);
+    const double(*rows)[4];
+    int n = forces(&rows);
+    assert_true(n > 1000);
+    int peak = 0;
+    static double mag[60000];
+    assert_true(n <= 60000);
+    for (int i = 0; i < n; i++) {
+        mag[i] = sqrt(rows[i][1] * rows[i][1] + rows[i][2] * rows[i][2] + rows[i][3] * rows[i][3]);
+        if (mag[i] > mag[peak])
+            peak = i;
+    }
+    assert_true(mag[0] < 1e-9);     /* in the air */
+    assert_true(mag[peak] > 0.2);   /* the skin resisted */
+    int first = 0;
+    while (first < peak && mag[first] < 1e-6)
+        first++;
+    assert_true(rising(mag, first, peak)); /* it rose to the peak */
+    double after = 1e9;
+    for (int i = peak + 1; i < n && i < peak + 200; i++)
+        after = mag[i] < after ? mag[i] : after;
+    assert_true(after < 0.5 * mag[peak]); /* and dropped at the pop */
+    pl->close(dev);
+    haptics_plugin_unload(lib);
+    driver_destroy(d);
+
+    /* Another ABI version, or not a plugin: refused with the reason. */
+    assert_null(haptics_plugin_load(BAD_ABI_PATH, &lib, err, sizeof err));
+    assert_non_null(strstr(err, "another ABI version"));
+    assert_null(haptics_plugin_load("/nonexistent/plugin.so", &lib, err, sizeof err));
+    assert_non_null(strstr(err, "cannot load"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_force_terms),
+        cmocka_unit_test(test_thread_runs),
+        cmocka_unit_test(test_plugin_session),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
