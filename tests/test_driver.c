@@ -433,6 +433,26 @@ static void test_no_silent_caps(void **state)
     driver_destroy(d);
 }
 
+/* A session closed before its end (the window shut mid-session) is kept and marked so. */
+static void test_unfinished(void **state)
+{
+    (void)state;
+    scenario sc = pu_load_preset("adult_back");
+    driver *d = make_driver(&sc);
+    action a = {.t_s = 2.0, .verb = ACT_STEP};
+    snprintf(a.name, sizeof a.name, "positioning");
+    driver_push(d, &a);
+    driver_step(d, 2.0);
+    driver_finish(d, 3.0, false);
+    char *r = driver_report_json(d);
+    assert_non_null(strstr(r, "\"finished\": false"));
+    const driver_snapshot *s = driver_acquire(d);
+    assert_true(s->ended && !s->finished);
+    driver_release(d, s);
+    free(r);
+    driver_destroy(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_reader_thread),
         cmocka_unit_test(test_motion_decimated),
         cmocka_unit_test(test_no_silent_caps),
+        cmocka_unit_test(test_unfinished),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

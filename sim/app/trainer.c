@@ -345,8 +345,10 @@ int trainer_run(trainer *t, const char *start_scenario)
             c.quit = t->scan.quit_now;
         }
         if (c.quit || (c.pressed[BTN_BACK] && (t->screen == SCREEN_PICKER || t->screen == SCREEN_DEBRIEF))) {
+            /* Closing the window mid-session keeps the log and writes a report marked
+             * unfinished: it is not scored as a completed session. */
             if (t->screen == SCREEN_SCAN)
-                trainer_end_session(t, (double)(now - t0) / (double)freq - scan_t0);
+                tsession_close(t);
             break;
         }
         if (c.context_lost) {
