@@ -144,6 +144,9 @@ bool devices_settings_parse(const char *text, size_t len, devices_settings *out,
         char *v = eq + 1;
         while (is_space(*v))
             v++;
+        char *hash = strchr(v, '#'); /* a comment after the value */
+        if (hash)
+            *hash = '\0';
         char *ve = v + strlen(v);
         while (ve > v && is_space(ve[-1]))
             ve--;
