@@ -330,22 +330,20 @@ void trainer_poll_input(trainer *t, double dt_s, controls *c)
     while (SDL_PollEvent(&e))
         devices_event(t->dev, &e, c);
     devices_end(t->dev, dt_s, c);
+    devices_news nw = devices_take_news(t->dev);
     if (t->screen != SCREEN_SCAN || !t->run.s)
         return;
-    const devices_news *nw = devices_get_news(t->dev);
-    if (nw->lost && !t->pause.on) {
+    if (nw.lost && !t->pause.on) {
         t->pause.on = true;
-        snprintf(t->pause.msg, sizeof t->pause.msg, "%s", nw->lost_message);
-        scan_say(t, C_WARN, "%s", nw->lost_message);
-        fprintf(stderr, "mesosim: %s\n", nw->lost_message);
-    } else if (t->pause.on && (nw->device_added || nw->key_pressed)) {
+        snprintf(t->pause.msg, sizeof t->pause.msg, "%s", nw.lost_message);
+        scan_say(t, C_WARN, "%s", nw.lost_message);
+        fprintf(stderr, "mesosim: %s\n", nw.lost_message);
+    } else if (t->pause.on && (nw.device_added || nw.key_pressed)) {
         t->pause.on = false;
-        scan_say(t, C_GOOD, nw->device_added ? "Device connected: the session goes on." :
-                                               "The session goes on with the keyboard.");
-        /* The key that ended the pause does nothing else. */
-        bool quit = c->quit, resized = c->resized, minimized = c->minimized, lost = c->context_lost;
-        devices_begin(t->dev, c);
-        c->quit = quit, c->resized = resized, c->minimized = minimized, c->context_lost = lost;
+        scan_say(t, C_GOOD, nw.device_added ? "Device connected: the session goes on." :
+                                              "The session goes on with the keyboard.");
+        /* The key that ended the pause presses nothing else. */
+        memset(c->pressed, 0, sizeof c->pressed);
     }
 }
 

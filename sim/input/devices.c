@@ -449,7 +449,7 @@ devices *devices_create(const devices_def *def)
         snprintf(d->pad_problem, sizeof d->pad_problem, "controllers unavailable (%.100s)", SDL_GetError());
     }
     find_pen(d);
-    d->news.device_added = false;
+    memset(&d->news, 0, sizeof d->news);
     return d;
 }
 
@@ -469,11 +469,7 @@ void devices_destroy(devices *d)
 void devices_set_layout(devices *d, const kbm_layout *l) { kbm_set_layout(d->kbm, l); }
 void devices_set_skin(devices *d, const pen_skin *s) { d->skin = *s; }
 
-void devices_begin(devices *d, controls *out)
-{
-    memset(&d->news, 0, sizeof d->news);
-    kbm_begin(d->kbm, out);
-}
+void devices_begin(devices *d, controls *out) { kbm_begin(d->kbm, out); }
 
 void devices_event(devices *d, const SDL_Event *e, controls *out)
 {
@@ -553,7 +549,12 @@ void devices_set_pen(devices *d, pen_state *p)
     d->pen_rescan_s = PEN_RESCAN_S;
 }
 
-const devices_news *devices_get_news(const devices *d) { return &d->news; }
+devices_news devices_take_news(devices *d)
+{
+    devices_news n = d->news;
+    memset(&d->news, 0, sizeof d->news);
+    return n;
+}
 devices_kind devices_driving(const devices *d) { return d->driving; }
 int devices_pad_count(const devices *d) { return d->n_pads; }
 

@@ -8,7 +8,7 @@
  * devices_end: every device adds to the same controls value. devices_feedback hands the
  * frame's feedback to every device that can render it (the pads' motors).
  *
- * The device that gave the latest input drives the session. When it goes away, devices_news
+ * The device that gave the latest input drives the session. When it goes away, devices_take_news
  * says so once (`lost`, with the message the window shows while it pauses the session); a
  * controller plugged in or a key pressed is news too (the window goes on). devices_status
  * is the one-line list of what is connected, for the window's status line.
@@ -64,7 +64,7 @@ typedef struct devices_def {
 
 devices_def devices_default_def(void);
 
-/* What changed in the last frame (devices_begin clears it). */
+/* What changed since the last devices_take_news. */
 typedef struct devices_news {
     bool lost;                 /* the device driving the session went away */
     char lost_message[200];    /* "Controller disconnected: the session is paused; ..." */
@@ -87,7 +87,8 @@ void devices_event(devices *d, const SDL_Event *e, controls *out);
 void devices_end(devices *d, double dt_s, controls *out);
 void devices_feedback(devices *d, const controls_feedback *fb, double dt_s);
 
-const devices_news *devices_get_news(const devices *d);
+/* The news since the last call, cleared. */
+devices_news devices_take_news(devices *d);
 devices_kind devices_driving(const devices *d);
 int devices_pad_count(const devices *d);
 /* "Devices: keyboard and mouse, Xbox Controller (driving), pen: no tablet pen found". */

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+/* After controls.h (through pen_evdev.h): the kernel's BTN_BACK and a few others are macros
+ * that would rename controls.h's buttons of the same names. */
 #include <libevdev/libevdev.h>
 #include <linux/input-event-codes.h>
 
@@ -228,16 +230,18 @@ static double frac(const pen_range *r, int32_t v)
     return fmin(fmax((double)(v - r->min) / (double)(r->max - r->min), 0.0), 1.0);
 }
 
-/* Tilt in degrees: by the resolution (units per degree) when the device gives one, else the
- * range is taken as -64..64 degrees, the Wacom convention the kernel drivers follow. */
+/* Tilt in degrees from the vertical. The kernel gives rotational axes' resolution in units
+ * per radian (linux/input.h; Wacom's tilt: 57, a unit a degree), as libinput reads it; with
+ * none the range is taken as -64..64 degrees, the Wacom convention. */
 static double tilt_deg(const pen_range *r, int32_t v)
 {
     if (!r->present)
         return 0.0;
+    double centre = r->min <= 0 && r->max >= 0 ? 0.0 : 0.5 * ((double)r->min + (double)r->max);
     if (r->resolution > 0)
-        return (double)v / (double)r->resolution;
-    double mid = 0.5 * ((double)r->min + (double)r->max), half = 0.5 * ((double)r->max - (double)r->min);
-    return half > 0 ? ((double)v - mid) / half * 64.0 : 0.0;
+        return ((double)v - centre) / (double)r->resolution * 180.0 / PI;
+    double half = 0.5 * ((double)r->max - (double)r->min);
+    return half > 0 ? ((double)v - centre) / half * 64.0 : 0.0;
 }
 
 bool pen_end(pen_state *p, const pen_skin *skin, controls *out)

@@ -42,7 +42,7 @@ typedef struct pen_event {
 typedef struct pen_range {
     bool present;
     int32_t min, max;
-    int32_t resolution; /* tilt: units per degree (0: the range is -90..90 degrees wide at most) */
+    int32_t resolution; /* tilt: units per radian, as the kernel gives it (0: the range is -64..64 degrees) */
 } pen_range;
 
 typedef struct pen_axes {
