@@ -121,7 +121,7 @@ static void open_log(trainer *t)
     const char *scen = realpath(t->open.path, abs) ? abs : t->open.path;
     snprintf(t->run.report_path, sizeof t->run.report_path, "%.*s.report.json",
              (int)(strlen(t->run.log_path) - 6), t->run.log_path);
-    char comment[9000];
+    char comment[2 * sizeof abs + sizeof t->run.log_path + 256];
     snprintf(comment, sizeof comment,
              "# mesosim %s session log (docs/actions.md), written as it happens.\n"
              "# scenario: %s\n"

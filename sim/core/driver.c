@@ -476,7 +476,8 @@ static int take_due(driver *d, double t_s)
         d->nq = keep;
     }
     pthread_mutex_unlock(&d->qlock);
-    qsort(d->work, (size_t)n, sizeof *d->work, cmp_queued);
+    if (n > 1)
+        qsort(d->work, (size_t)n, sizeof *d->work, cmp_queued);
     return n;
 }
 
