@@ -50,7 +50,7 @@ static const key_row k_keys[AK_COUNT] = {
 typedef struct verb_row {
     const char *name;
     uint32_t allowed, required;
-    bool name_key; /* takes "name" (and "skin_check") */
+    bool name_key; /* takes "name" (and, for "step", "skin_check") */
 } verb_row;
 
 static const verb_row k_verbs[ACT_VERB_COUNT] = {
@@ -68,6 +68,7 @@ static const verb_row k_verbs[ACT_VERB_COUNT] = {
     [ACT_MARK_DERMIS] = {"mark_dermis", B(AK_TOP) | B(AK_BOTTOM), B(AK_TOP) | B(AK_BOTTOM), false},
     [ACT_WAIT] = {"wait", 0, 0, false},
     [ACT_END] = {"end", 0, 0, false},
+    [ACT_UNDO_STEP] = {"undo_step", 0, 0, true},
 };
 
 /* The case report's steps a trainee declares; the assessment, the guided injection and the
@@ -169,7 +170,8 @@ static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t 
             if (!strcmp(key, k_keys[k].name))
                 ki = k;
         clean(q, sizeof q, key);
-        if (vr->name_key && (!strcmp(key, "name") || !strcmp(key, "skin_check"))) {
+        if (vr->name_key && (!strcmp(key, "name") ||
+                             (a->verb == ACT_STEP && !strcmp(key, "skin_check")))) {
             if (!strcmp(key, "name")) {
                 if (!json_is_string(v)) {
                     snprintf(err, n, "\"name\": expected a step name string, got %s", suggest_json_type(v));
@@ -206,7 +208,9 @@ static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t 
                 if (vr->allowed & B(k))
                     cands[nc++] = k_keys[k].name;
             if (vr->name_key)
-                cands[nc++] = "name", cands[nc++] = "skin_check";
+                cands[nc++] = "name";
+            if (a->verb == ACT_STEP)
+                cands[nc++] = "skin_check";
             hint(h, sizeof h, key, cands, nc);
             if (ki >= 0)
                 snprintf(err, n, "key \"%s\" does not apply to \"%s\"%s", q, vr->name, h);
@@ -240,7 +244,7 @@ static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t 
             }
     }
     if (vr->name_key && !a->name[0]) {
-        snprintf(err, n, "\"step\" needs key \"name\"");
+        snprintf(err, n, "\"%s\" needs key \"name\"", vr->name);
         return false;
     }
     if (a->has_skin_check && strcmp(a->name, "disinfection") != 0) {
@@ -484,7 +488,7 @@ int action_format(const action *a, char *buf, size_t cap)
         n += snprintf(buf + (n < (int)cap ? n : (int)cap), cap > (size_t)n ? cap - (size_t)n : 0,
                       ",\"%s\":%s", k_keys[k].name, num);
     }
-    if (a->verb == ACT_STEP) {
+    if (a->verb == ACT_STEP || a->verb == ACT_UNDO_STEP) {
         n += snprintf(buf + (n < (int)cap ? n : (int)cap), cap > (size_t)n ? cap - (size_t)n : 0,
                       ",\"name\":\"%s\"", a->name);
         if (a->has_skin_check)

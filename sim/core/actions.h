@@ -33,6 +33,7 @@ typedef enum action_verb {
     ACT_MARK_DERMIS,
     ACT_WAIT,
     ACT_END,
+    ACT_UNDO_STEP,           /* takes back the last step tick (name), within the undo window */
     ACT_VERB_COUNT
 } action_verb;
 
@@ -49,7 +50,7 @@ typedef struct action {
     action_verb verb;
     uint32_t has;            /* bit k: key k given */
     double v[AK_COUNT];
-    char name[32];           /* step name */
+    char name[32];           /* step name (step, undo_step) */
     bool skin_check;         /* step "disinfection": the skin was checked for lesions */
     bool has_skin_check;
     int line;                /* line in the file it came from, 0 when built in code */
@@ -86,7 +87,7 @@ typedef struct action_list {
 
 const char *action_verb_name(action_verb v);
 const char *action_key_name(action_key k);
-/* Step names the "step" verb accepts. */
+/* Step names the "step" and "undo_step" verbs accept. */
 int action_step_count(void);
 const char *action_step_name(int i);
 

@@ -114,6 +114,16 @@ static const limit k_limits[LIM_COUNT] = {
     L(LIM_TIME_LIMIT_S, "time limit", "s", 1, 86400),
     L(LIM_SUPERFICIAL_MARGIN_MM, "superficial margin", "mm", 0, 2),
     L(LIM_HINT_INJECTIONS, "hinted injections", "", 0, 50),
+    /* A minute: longer is no slip of the finger but a step taken back after the fact. */
+    L(LIM_UNDO_WINDOW_S, "undo window", "s", 0, 60),
+    L(LIM_SWITCH, "switch", "", 0, 1),
+    /* The plan holds at most 16 points (SCORE_MAX_PLAN_POINTS). */
+    L(LIM_REQUIRED_POINTS, "required points", "", 0, 16),
+    /* From half a millimetre (a needle's width of aim) to 50 mm, twice the widest spacing of
+     * Mammucari 2011 (2-3 cm), beyond which "near the point" means nothing. */
+    L(LIM_POINT_TOL_MM, "plan point tolerance", "mm", 0.5, 50),
+    /* 20 mm is deeper than any needle reaches below the dermis: the item is then off. */
+    L(LIM_OUTSIDE_DERMIS_TOL_MM, "outside-dermis tolerance", "mm", 0, 20),
 };
 
 const limit *limit_get(limit_id id)

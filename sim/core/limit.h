@@ -101,6 +101,11 @@ typedef enum limit_id {
     LIM_TIME_LIMIT_S,
     LIM_SUPERFICIAL_MARGIN_MM,
     LIM_HINT_INJECTIONS,
+    LIM_UNDO_WINDOW_S,            /* how old a step tick undo_step may take back */
+    LIM_SWITCH,                   /* 0 off, 1 on (a critical item judged or not) */
+    LIM_REQUIRED_POINTS,          /* planned points that must be injected, 0: all */
+    LIM_POINT_TOL_MM,             /* how close a tip must come to a planned point */
+    LIM_OUTSIDE_DERMIS_TOL_MM,    /* how far outside the dermis an injection may be */
     LIM_COUNT
 } limit_id;
 

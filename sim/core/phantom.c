@@ -395,16 +395,29 @@ static double seg_closest(const double a[3], const double b[3], const double p[3
     return t;
 }
 
-/* 0 outside, 1 in the wall, 2 in the lumen. */
+/* 0 outside, 1 in the wall, 2 in the lumen. The vessel is a tube from a to b with flat capped
+ * ends: the lumen stops at the end planes and the wall closes them (wall_mm thick), so a
+ * vessel ends where the scenario says. (Projecting the offset from the clamped end onto the
+ * cross-section, as before, let the lumen run on along the axis past both ends: the adult
+ * back's artery climbed out of the fat through the dermis.) */
 int phantom_vessel_region(const phantom *ph, int i, const double p[3], double pressure_n)
 {
     const phantom_vessel_def *v = &ph->def.vessels[i];
     double q[3];
-    seg_closest(v->a_mm, v->b_mm, p, q);
+    double t = seg_closest(v->a_mm, v->b_mm, p, q);
     double dir[3] = {v->b_mm[0] - v->a_mm[0], v->b_mm[1] - v->a_mm[1], v->b_mm[2] - v->a_mm[2]};
     double dl = sqrt(dir[0] * dir[0] + dir[1] * dir[1] + dir[2] * dir[2]);
     for (int k = 0; k < 3; k++)
         dir[k] /= dl;
+    /* Beyond an end plane (t clamped): how far along the axis. */
+    double beyond = 0.0;
+    if (t <= 0.0 || t >= 1.0) {
+        const double *e = t <= 0.0 ? v->a_mm : v->b_mm;
+        double sgn = t <= 0.0 ? -1.0 : 1.0;
+        beyond = sgn * ((p[0] - e[0]) * dir[0] + (p[1] - e[1]) * dir[1] + (p[2] - e[2]) * dir[2]);
+    }
+    if (beyond > v->wall_mm)
+        return 0;
     /* Cross-section axes: ev is "vertical" (z with the axis component removed), eh = dir x ev. */
     double ev[3] = {-dir[2] * dir[0], -dir[2] * dir[1], 1.0 - dir[2] * dir[2]};
     double evl = sqrt(ev[0] * ev[0] + ev[1] * ev[1] + ev[2] * ev[2]);
@@ -423,7 +436,7 @@ int phantom_vessel_region(const phantom *ph, int i, const double p[3], double pr
     double rh = v->radius_mm, rv = phantom_vessel_vertical_radius(ph, i, pressure_n);
     double lumen = (qh / rh) * (qh / rh) + (qv / rv) * (qv / rv);
     if (lumen <= 1.0)
-        return 2;
+        return beyond > 0.0 ? 1 : 2;
     double wh = rh + v->wall_mm, wv = rv + v->wall_mm;
     double wall = (qh / wh) * (qh / wh) + (qv / wv) * (qv / wv);
     return wall <= 1.0 ? 1 : 0;

@@ -181,6 +181,7 @@ static const field k_fields[] = {
     NUM("scoring.time_limit_s", LIM_TIME_LIMIT_S, B_RULES, score_rules, time_limit_s),
     NUM("scoring.superficial_margin_mm", LIM_SUPERFICIAL_MARGIN_MM, B_RULES, score_rules,
         superficial_margin_mm),
+    NUM("scoring.undo_window_s", LIM_UNDO_WINDOW_S, B_RULES, score_rules, undo_window_s),
     NUM("scoring.weights.placement", LIM_WEIGHT, B_RULES, score_rules, weights[PART_PLACEMENT]),
     NUM("scoring.weights.visibility", LIM_WEIGHT, B_RULES, score_rules,
         weights[PART_VISIBILITY]),
@@ -189,6 +190,16 @@ static const field k_fields[] = {
     NUM("scoring.weights.assessment", LIM_WEIGHT, B_RULES, score_rules,
         weights[PART_ASSESSMENT]),
     NUM("scoring.weights.technique", LIM_WEIGHT, B_RULES, score_rules, weights[PART_TECHNIQUE]),
+    INT("scoring.critical.asepsis", LIM_SWITCH, B_RULES, score_rules, critical.asepsis),
+    INT("scoring.critical.assessment", LIM_SWITCH, B_RULES, score_rules, critical.assessment),
+    INT("scoring.critical.intravascular", LIM_SWITCH, B_RULES, score_rules,
+        critical.intravascular),
+    INT("scoring.critical.min_points", LIM_REQUIRED_POINTS, B_RULES, score_rules,
+        critical.min_points),
+    NUM("scoring.critical.point_tol_mm", LIM_POINT_TOL_MM, B_RULES, score_rules,
+        critical.point_tol_mm),
+    NUM("scoring.critical.outside_dermis_tol_mm", LIM_OUTSIDE_DERMIS_TOL_MM, B_RULES, score_rules,
+        critical.outside_dermis_tol_mm),
     INT("guidance.hint_injections", LIM_HINT_INJECTIONS, B_GUIDANCE, scenario_guidance,
         hint_injections),
 };
@@ -1359,12 +1370,14 @@ static void read_plan(ctx *c, json_t *v, score_plan *pl)
 
 static void read_scoring(ctx *c, json_t *v, score_rules *r)
 {
-    static const char *const extra[] = {"weights", NULL};
+    static const char *const extra[] = {"weights", "critical", NULL};
     if (!read_section(c, v, "scoring", "scoring", r, extra))
         return;
     json_t *x;
     if ((x = json_object_get(v, "weights")))
         read_section(c, x, "scoring.weights", "scoring.weights", r, NULL);
+    if ((x = json_object_get(v, "critical")))
+        read_section(c, x, "scoring.critical", "scoring.critical", r, NULL);
 }
 
 static void read_guidance(ctx *c, json_t *v, scenario_guidance *g)
@@ -2622,6 +2635,10 @@ char *scenario_save_string(const scenario *s)
     wobj wt = w_open(&w, sc.depth);
     w_fields(&wt, "scoring.weights", &s->scoring);
     w_close(&wt);
+    w_key(&sc, "critical");
+    wobj cr = w_open(&w, sc.depth);
+    w_fields(&cr, "scoring.critical", &s->scoring);
+    w_close(&cr);
     w_close(&sc);
 
     w_key(&top, "guidance");

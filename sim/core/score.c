@@ -2,6 +2,8 @@
 #include "score.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,14 @@ static const char *const k_steps[STEP_COUNT] = {"positioning", "disinfection", "
                                                 "dressing"};
 static const char *const k_parts[PART_COUNT] = {"placement", "visibility", "safety",
                                                 "procedure", "assessment", "technique"};
+
+static const char *const k_critical[CRITICAL_COUNT] = {"asepsis", "assessment", "plan_points",
+                                                       "intravascular", "outside_dermis"};
+
+const char *score_critical_name(score_critical_item c)
+{
+    return (int)c >= 0 && c < CRITICAL_COUNT ? k_critical[c] : "unknown";
+}
 
 const char *score_verdict_name(score_verdict v)
 {
@@ -83,6 +93,26 @@ score_rules score_default_rules(void)
     /* Steroid deposits too close to the epidermis risk atrophy and hypopigmentation
      * (tissue.md 6); 0.3 mm (about the papillary dermis) is an assumption. */
     r.superficial_margin_mm = 0.3;
+    /* A slip of the finger is taken back within seconds; a step undone minutes later is a
+     * step that was not done, and the log must say so. */
+    r.undo_window_s = 5.0;
+    /* The case report's steps 2-4 (disinfection "ensuring no skin lesions were present", the
+     * sterile field, the initial ultrasound assessment) all come before the needle; skipping
+     * asepsis risks infection and panniculitis (tissue.md 6: NTM outbreaks, 423 patients).
+     * An intravascular dose is the one error that always fails. */
+    r.critical.asepsis = 1;
+    r.critical.assessment = 1;
+    r.critical.intravascular = 1;
+    r.critical.min_points = 0;
+    /* 5 mm: the 0.1 mL bleb is 8.5 mm across (Barbaud 2020, tissue.md 4b), so a tip within
+     * 5 mm puts the wheal over the planned point, and it is a quarter of the 20 mm planned
+     * spacing, so one injection never counts for two points. */
+    r.critical.point_tol_mm = 5.0;
+    /* 0.5 mm: the assessment tolerance, about three axial resolution cells at 18 MHz. A tip
+     * this close to the dermis base still leaves part of the bleb in the dermis; 1 mm into
+     * the fat is a subcutaneous injection and no wheal forms (Mantoux: no wheal = too deep,
+     * tissue.md 4b). */
+    r.critical.outside_dermis_tol_mm = 0.5;
     return r;
 }
 
@@ -101,6 +131,11 @@ const char *score_check(const score_rules *r)
     if (!(r->assessment_tol_mm > 0.0) || !(r->depth_sd_tol_mm > 0.0) ||
         !(r->spacing_tol_mm > 0.0) || !(r->time_limit_s > 0.0))
         return "tolerances and time_limit_s: must be > 0";
+    if (!(r->undo_window_s >= 0.0))
+        return "undo_window_s: must be >= 0";
+    if (!(r->critical.point_tol_mm > 0.0) || !(r->critical.outside_dermis_tol_mm >= 0.0) ||
+        r->critical.min_points < 0)
+        return "critical: point_tol_mm must be > 0, outside_dermis_tol_mm and min_points >= 0";
     return NULL;
 }
 
@@ -182,6 +217,131 @@ void score_session_free(score_session *s)
 
 static double clamp01(double x) { return x < 0.0 ? 0.0 : (x > 1.0 ? 1.0 : x); }
 
+/* An injection that put drug into the skin (not run onto the surface). */
+static bool in_skin(const score_injection *j) { return j->verdict != VERDICT_OUTSIDE; }
+
+static void set_item(score_result *o, score_critical_item k, bool on, bool ok, const char *fmt,
+                     ...) __attribute__((format(printf, 5, 6)));
+
+static void set_item(score_result *o, score_critical_item k, bool on, bool ok, const char *fmt,
+                     ...)
+{
+    o->critical_on[k] = on;
+    o->critical_ok[k] = !on || ok;
+    if (on && !ok)
+        o->critical = true;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(o->critical_reason[k], sizeof o->critical_reason[k], fmt, ap);
+    va_end(ap);
+}
+
+/* Whether step k was done no later than the first needle entry. */
+static bool done_before_entry(const score_session *s, score_step k)
+{
+    return s->step_done[k] && (!s->entered || s->step_t_s[k] <= s->first_entry_t_s);
+}
+
+static void judge_critical(const score_rules *r, const score_plan *plan, const score_session *s,
+                           score_result *o)
+{
+    const score_critical_rules *c = &r->critical;
+    /* Asepsis. */
+    bool dis = done_before_entry(s, STEP_DISINFECTION);
+    bool field = done_before_entry(s, STEP_STERILE_FIELD);
+    if (!c->asepsis)
+        set_item(o, CRITICAL_ASEPSIS, false, true, "not judged in this scenario");
+    else if (!s->entered)
+        set_item(o, CRITICAL_ASEPSIS, true, true, "no needle entered the skin");
+    else if (dis && field)
+        set_item(o, CRITICAL_ASEPSIS, true, true,
+                 "disinfected with the skin checked at %.0f s and sterile field laid at %.0f s, "
+                 "before the first needle entry at %.0f s", s->step_t_s[STEP_DISINFECTION],
+                 s->step_t_s[STEP_STERILE_FIELD], s->first_entry_t_s);
+    else {
+        const char *miss_dis = s->step_done[STEP_DISINFECTION] ? "the disinfection came later"
+                                                               : "no disinfection with the "
+                                                                 "skin checked";
+        const char *miss_field = s->step_done[STEP_STERILE_FIELD] ? "the sterile field came later"
+                                                                  : "no sterile field";
+        set_item(o, CRITICAL_ASEPSIS, true, false,
+                 "before the first needle entry at %.0f s: %s%s%s", s->first_entry_t_s,
+                 dis ? "" : miss_dis, !dis && !field ? " and " : "", field ? "" : miss_field);
+    }
+    /* The initial assessment. */
+    bool as = done_before_entry(s, STEP_ASSESSMENT);
+    if (!c->assessment)
+        set_item(o, CRITICAL_ASSESSMENT, false, true, "not judged in this scenario");
+    else if (!s->entered)
+        set_item(o, CRITICAL_ASSESSMENT, true, true, "no needle entered the skin");
+    else if (as)
+        set_item(o, CRITICAL_ASSESSMENT, true, true,
+                 "dermis marked at %.0f s, before the first needle entry at %.0f s",
+                 s->step_t_s[STEP_ASSESSMENT], s->first_entry_t_s);
+    else
+        set_item(o, CRITICAL_ASSESSMENT, true, false,
+                 s->step_done[STEP_ASSESSMENT]
+                     ? "the dermis was marked only after the first needle entry at %.0f s"
+                     : "the dermis was never marked before the first needle entry at %.0f s",
+                 s->first_entry_t_s);
+    /* The planned points. */
+    if (plan->n_points > 0) {
+        int got = 0;
+        for (int p = 0; p < plan->n_points; p++) {
+            for (int i = 0; i < s->n_inj; i++) {
+                const score_injection *j = &s->inj[i];
+                double d = hypot(j->tip_mm[0] - plan->points_mm[p][0],
+                                 j->tip_mm[1] - plan->points_mm[p][1]);
+                if (in_skin(j) && d <= c->point_tol_mm) {
+                    got++;
+                    break;
+                }
+            }
+        }
+        int need = c->min_points > 0 && c->min_points < plan->n_points ? c->min_points
+                                                                        : plan->n_points;
+        o->points_injected = got;
+        o->points_required = need;
+        set_item(o, CRITICAL_PLAN_POINTS, true, got >= need,
+                 "%d of the %d planned points injected (a tip within %.1f mm), %d needed", got,
+                 plan->n_points, c->point_tol_mm, need);
+    } else {
+        int got = 0;
+        for (int i = 0; i < s->n_inj; i++)
+            got += in_skin(&s->inj[i]);
+        int need = c->min_points > 1 ? c->min_points : 1;
+        o->points_injected = got;
+        o->points_required = need;
+        set_item(o, CRITICAL_PLAN_POINTS, true, got >= need,
+                 "%d injection%s into the skin, %d needed", got, got == 1 ? "" : "s", need);
+    }
+    /* Intravascular and outside the dermis: the first offender is named. */
+    int iv = -1, out = -1;
+    for (int i = 0; i < s->n_inj; i++) {
+        if (iv < 0 && s->inj[i].verdict == VERDICT_INTRAVASCULAR)
+            iv = i;
+        if (out < 0 && in_skin(&s->inj[i]) && s->inj[i].margin_mm < -c->outside_dermis_tol_mm)
+            out = i;
+    }
+    if (!c->intravascular)
+        set_item(o, CRITICAL_INTRAVASCULAR, false, true, "not judged in this scenario");
+    else if (iv >= 0)
+        set_item(o, CRITICAL_INTRAVASCULAR, true, false,
+                 "injection %d went into a vessel's lumen %.1f mm below the skin", iv + 1,
+                 s->inj[iv].tip_depth_mm);
+    else
+        set_item(o, CRITICAL_INTRAVASCULAR, true, true, "no injection into a vessel");
+    if (out >= 0)
+        set_item(o, CRITICAL_OUTSIDE_DERMIS, true, false,
+                 "injection %d was %.1f mm %s the dermis (%.1f mm allowed)", out + 1,
+                 -s->inj[out].margin_mm,
+                 s->inj[out].verdict == VERDICT_EPIDERMAL ? "above" : "below",
+                 c->outside_dermis_tol_mm);
+    else
+        set_item(o, CRITICAL_OUTSIDE_DERMIS, true, true,
+                 "no injection more than %.1f mm outside the dermis", c->outside_dermis_tol_mm);
+}
+
 score_result score_compute(const score_rules *r, const score_plan *plan, const score_session *s)
 {
     score_result o;
@@ -196,34 +356,43 @@ score_result score_compute(const score_rules *r, const score_plan *plan, const s
         visible += j->tip_in_slice;
         dsum += j->tip_depth_mm;
         dsq += j->tip_depth_mm * j->tip_depth_mm;
-        if (j->verdict == VERDICT_INTRAVASCULAR)
-            o.critical = true;
     }
     o.part[PART_PLACEMENT] = n ? place / n : 0.0;
     o.part[PART_VISIBILITY] = n ? (double)visible / n : 0.0;
 
     /* Safety: each adverse event takes a share; a bleed or an intravascular dose counts
-     * double a misplaced deposit. */
+     * double a misplaced deposit. A session without injections has shown no safe practice:
+     * nothing to judge scores 0, not 100 (opening a case and ending at once is no pass). */
     double harm = 0.0;
     for (int i = 0; i < s->n_events; i++)
         harm += score_adverse_harm(s->events[i].kind);
-    o.part[PART_SAFETY] = clamp01(1.0 - harm);
+    o.part[PART_SAFETY] = n ? clamp01(1.0 - harm) : 0.0;
 
-    /* Procedure: a step done counts 1 when every earlier step was done before it, else 0.5. */
-    double proc = 0.0;
+    /* Procedure: a step done counts 1 when in order, 0.5 when out of order. The steps out of
+     * order are the fewest whose removal leaves the others in the case report's order (the
+     * longest chain of done steps whose times do not decrease): a dressing laid first is the
+     * one step out of order, not every step after it. A skipped step is only skipped. */
+    int chain[STEP_COUNT], prev[STEP_COUNT], last = -1;
     for (int k = 0; k < STEP_COUNT; k++) {
+        chain[k] = 0;
+        prev[k] = -1;
         if (!s->step_done[k])
             continue;
-        bool order = true;
+        chain[k] = 1;
         for (int e = 0; e < k; e++)
-            if (!s->step_done[e] || s->step_t_s[e] > s->step_t_s[k])
-                order = false;
-        for (int e = k + 1; e < STEP_COUNT; e++)
-            if (s->step_done[e] && s->step_t_s[e] < s->step_t_s[k])
-                order = false;
-        o.step_in_order[k] = order;
-        proc += order ? 1.0 : 0.5;
+            if (s->step_done[e] && s->step_t_s[e] <= s->step_t_s[k] && chain[e] + 1 > chain[k]) {
+                chain[k] = chain[e] + 1;
+                prev[k] = e;
+            }
+        if (last < 0 || chain[k] > chain[last])
+            last = k;
     }
+    for (int k = last; k >= 0; k = prev[k])
+        o.step_in_order[k] = true;
+    double proc = 0.0;
+    for (int k = 0; k < STEP_COUNT; k++)
+        if (s->step_done[k])
+            proc += o.step_in_order[k] ? 1.0 : 0.5;
     o.part[PART_PROCEDURE] = proc / STEP_COUNT;
 
     if (s->marked) {
@@ -235,8 +404,10 @@ score_result score_compute(const score_rules *r, const score_plan *plan, const s
     /* Technique: the mean of passes (one per injection is ideal), redirects, time, depth
      * consistency and spacing. */
     o.passes_score = n ? clamp01((double)n / (s->passes > n ? s->passes : n)) : 0.0;
-    o.redirect_score = clamp01(1.0 - 0.25 * s->redirects / (n > 0 ? n : 1));
-    o.time_score = s->time_s <= r->time_limit_s
+    /* A pivot with the tip deep counts twice: it bends the needle and cuts the tissue. */
+    o.redirect_score = n ? clamp01(1.0 - 0.25 * (s->redirects + s->redirects_without_retract) / n)
+                         : 0.0;
+    o.time_score = !n ? 0.0 : s->time_s <= r->time_limit_s
                        ? 1.0 : clamp01(2.0 - s->time_s / r->time_limit_s);
     if (n > 0) {
         o.depth_mean_mm = dsum / n;
@@ -284,6 +455,7 @@ score_result score_compute(const score_rules *r, const score_plan *plan, const s
         o.points[k] = wsum > 0.0 ? 100.0 * o.part[k] * (r->weights[k] / wsum) : 0.0;
         o.total += o.points[k];
     }
+    judge_critical(r, plan, s, &o);
     o.pass = n > 0 && !o.critical && o.total >= r->pass_mark;
     return o;
 }

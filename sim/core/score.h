@@ -3,7 +3,8 @@
  * The session (session.h) fills one score_injection per injection with what was true when
  * the plunger moved (tip layer, depth, margin, slice) and where the drug went, and the
  * session-wide counts (passes, redirects, steps, marks). score_compute turns those into parts
- * in 0..1, weights them to a total 0..100 and applies the pass mark. Rules and thresholds
+ * in 0..1, weights them to a total 0..100, judges the critical items (each must hold to pass,
+ * whatever the total) and applies the pass mark. Rules and thresholds
  * come from the scenario's "plan" and "scoring" sections (defaults below, sources in score.c
  * and docs/scoring.md). Plain data, no allocation. */
 #ifndef MESOSIM_SCORE_H
@@ -62,6 +63,33 @@ typedef struct score_plan {
     double angle_deg;    /* recommended needle angle (shown, not scored) */
 } score_plan;
 
+/* Critical items: a session passes only when every one that is on holds, whatever the total
+ * (proficiency-based progression classes some errors as critical, training.md 2.1: "the
+ * participant needed to complete all critical actions to pass"). */
+typedef enum score_critical_item {
+    CRITICAL_ASEPSIS = 0,     /* disinfection with the skin check and the sterile field before
+                                 the first needle entry */
+    CRITICAL_ASSESSMENT,      /* the initial assessment (mark_dermis) before the first entry */
+    CRITICAL_PLAN_POINTS,     /* every planned point injected, or the scenario's minimum */
+    CRITICAL_INTRAVASCULAR,   /* no injection into a vessel's lumen */
+    CRITICAL_OUTSIDE_DERMIS,  /* no injection further than a tolerance outside the dermis */
+    CRITICAL_COUNT
+} score_critical_item;
+
+/* "asepsis", "assessment", "plan_points", "intravascular", "outside_dermis". */
+const char *score_critical_name(score_critical_item c);
+
+typedef struct score_critical_rules {
+    int asepsis;                 /* 1: the item is judged, 0: off */
+    int assessment;              /* 1: judged, 0: off */
+    int intravascular;           /* 1: judged, 0: off */
+    int min_points;              /* 0: every plan point; N: at least N of them (without plan
+                                    points: at least N injections, and at least 1 always) */
+    double point_tol_mm;         /* a plan point is injected when a tip in the skin came this
+                                    close to it on the skin */
+    double outside_dermis_tol_mm;/* margin_mm below -tol fails (tol 20: off) */
+} score_critical_rules;
+
 typedef struct score_rules {
     double weights[PART_COUNT];
     double pass_mark;            /* 0..100 */
@@ -71,6 +99,8 @@ typedef struct score_rules {
     double time_limit_s;         /* beyond it the time score falls, 0 at twice it */
     double superficial_margin_mm;/* intradermal with less margin than this to the top:
                                     too superficial (steroid atrophy risk) */
+    double undo_window_s;        /* undo_step takes back a tick at most this old */
+    score_critical_rules critical;
 } score_rules;
 
 score_plan score_default_plan(void);
@@ -90,6 +120,7 @@ typedef struct score_injection {
     double margin_mm;         /* to the nearest dermis boundary: > 0 inside, < 0 outside */
     bool tip_in_slice;
     double tip_to_plane_mm;
+    double slice_half_mm;     /* the tip's echo shows within this distance of the plane */
     bool out_of_plane;        /* needle axis crossing the image plane (> 45 deg to it) */
     double dermis_fraction;
     bool wheal;
@@ -118,6 +149,8 @@ typedef struct score_event {
     score_adverse kind;
     double p_mm[3];
     int injection;            /* index or -1 */
+    double depth_mm;          /* below the local skin surface */
+    bool vein;                /* haematoma: the vessel was a vein (else an artery) */
 } score_event;
 
 /* Session figures. inj and events grow with the session (the session owns them); a copy
@@ -128,6 +161,9 @@ typedef struct score_session {
     score_event *events;
     int n_events, cap_events;
     int passes, redirects, pops, hub_stops, vessel_punctures;
+    int redirects_without_retract; /* pivots with the tip deep and no retract since the advance */
+    bool entered;                  /* a needle_entry happened; first_entry_t_s its time */
+    double first_entry_t_s;
     double time_s;
     bool step_done[STEP_COUNT];
     double step_t_s[STEP_COUNT];
@@ -140,8 +176,12 @@ typedef struct score_result {
     double part[PART_COUNT];      /* 0..1 */
     double points[PART_COUNT];    /* part * weight, scaled so the weights sum to 100 */
     double total;                 /* 0..100 */
-    bool pass;
-    bool critical;                /* an intravascular injection: fails whatever the total */
+    bool pass;                    /* every critical item holds and total >= pass_mark */
+    bool critical;                /* some critical item failed: fails whatever the total */
+    bool critical_on[CRITICAL_COUNT];
+    bool critical_ok[CRITICAL_COUNT];     /* true also for an item that is off */
+    char critical_reason[CRITICAL_COUNT][200]; /* plain words, with the numbers */
+    int points_injected, points_required; /* CRITICAL_PLAN_POINTS's figures */
     bool step_in_order[STEP_COUNT];
     double depth_mean_mm, depth_sd_mm;
     double spacing_error_mm;      /* mean distance from plan points (or spacing) */

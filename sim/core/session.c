@@ -1,5 +1,6 @@
 /* session: world state, clock, actions, score figures, state hash and the report. */
 #include "session.h"
+#include "feedback.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +11,9 @@
 
 #define PI 3.14159265358979323846
 #define MAX_NEEDLE_EVENTS 64
+/* A redirect with more than this share of the needle inside and no retract since the last
+ * advance is flagged (redirects_without_retract). */
+#define SESSION_REDIRECT_DEEP_FRAC 0.5
 
 struct session {
     scenario sc;
@@ -28,6 +32,10 @@ struct session {
     unsigned pass_vessels; /* vessels bled on this pass (bit per vessel; PHANTOM_MAX_VESSELS <= 32) */
     bool pass_vessel_hit;
     bool pass_dented;      /* SKIN_DENTED told on this pass */
+    bool redirect_open;    /* the last needle move was a counted redirect: a pivot continues it */
+    bool retracted;        /* a retract since the last advance */
+    score_step ticks[STEP_COUNT]; /* steps ticked, oldest first (each at most once) */
+    int n_ticks;
     score_session m;
     session_event *ev;
     int n_ev, cap_ev;
@@ -59,7 +67,7 @@ const char *session_event_name(session_event_kind k)
         "action_refused", "probe_off_patch", "needle_placed", "skin_dented", "skin_popped",
         "layer_entered", "vessel_entered", "hub_on_skin", "needle_out", "redirected",
         "injection_started", "injection_ended", "adverse", "step_done", "dermis_marked",
-        "session_ended"};
+        "session_ended", "step_undone"};
     return (unsigned)k < SEV_COUNT ? k_names[k] : "unknown";
 }
 
@@ -168,7 +176,8 @@ bool session_injecting(const session *s, double *end_s)
     return true;
 }
 
-static void add_adverse(session *s, score_adverse kind, const double p[3], int inj)
+/* vessel: the vessel bled (haematoma), else -1. */
+static void add_adverse(session *s, score_adverse kind, const double p[3], int inj, int vessel)
 {
     score_event *e = score_session_add_event(&s->m);
     if (e) {
@@ -176,6 +185,8 @@ static void add_adverse(session *s, score_adverse kind, const double p[3], int i
         e->kind = kind;
         memcpy(e->p_mm, p, sizeof e->p_mm);
         e->injection = inj;
+        e->depth_mm = phantom_at(s->anat, p, s->pose.pressure_n, NULL, 0).depth_mm;
+        e->vein = vessel >= 0 && phantom_get_def(s->anat)->vessels[vessel].is_vein;
     }
     session_event *v = emit(s, SEV_ADVERSE);
     if (v) {
@@ -190,6 +201,8 @@ static void mark_step(session *s, score_step k)
     if (!s->m.step_done[k]) {
         s->m.step_done[k] = true;
         s->m.step_t_s[k] = s->t;
+        if (s->n_ticks < STEP_COUNT)
+            s->ticks[s->n_ticks++] = k;
         session_event *v = emit(s, SEV_STEP_DONE);
         if (v)
             v->step = k;
@@ -267,6 +280,42 @@ static bool in_slice(const session *s, const double img[3], double extra_mm)
     double half_el = 0.5 * probe_elevation_fwhm_mm(&s->probe, img[2] > 0 ? img[2] : 0.0);
     return fabs(img[0]) <= half_fov + extra_mm && img[2] >= -extra_mm &&
            img[2] <= s->probe.depth_mm + extra_mm && fabs(img[1]) <= half_el + extra_mm;
+}
+
+/* How far from the image plane the needle tip's echo still shows at depth z_mm, in elevation
+ * FWHMs (probe_elevation_fwhm_mm). Measured on rendered images (tests/test_judging.c: the
+ * needle's echo at the tip against the same image without the needle, adult back, tips 1.2 to
+ * 3 mm deep at 30 and 60 deg): with the tip short of the plane the echo falls 6 dB below its
+ * in-plane value at 0.41-0.60 FWHM (mean 0.50), the beam's own -6 dB half width; with the
+ * tip past the plane the shaft crossing the slice fills the tip's spot and stays within 6 dB
+ * out to 0.58-0.82 FWHM (mean 0.69). */
+#define TIP_SHORT_FWHM 0.5
+#define TIP_PAST_FWHM 0.7
+
+/* Whether the tip has passed through the plane: entry and tip on opposite sides of it. */
+static bool tip_past_plane(const session *s, const double tip_img[3])
+{
+    probe_frame f = display_frame(s);
+    double e[3], d[3], img[3];
+    needle_entry_mm(s->nd, e);
+    to_display(s, e, d);
+    probe_phantom_to_image(&f, d, img);
+    return img[1] * tip_img[1] < 0.0;
+}
+
+static double tip_slice_half_mm(const session *s, const double tip_img[3])
+{
+    double z = tip_img[2] > 0 ? tip_img[2] : 0.0;
+    double k = tip_past_plane(s, tip_img) ? TIP_PAST_FWHM : TIP_SHORT_FWHM;
+    return k * probe_elevation_fwhm_mm(&s->probe, z);
+}
+
+/* The tip is in view: in the field of view and depth, and within tip_slice_half_mm of the
+ * plane. */
+static bool tip_in_view(const session *s, const double img[3])
+{
+    return fabs(img[0]) <= 0.5 * probe_fov_mm(&s->probe) && img[2] >= 0.0 &&
+           img[2] <= s->probe.depth_mm && fabs(img[1]) <= tip_slice_half_mm(s, img);
 }
 
 int session_dynamic(const session *s, phantom_inclusion *out, int cap)
@@ -526,7 +575,7 @@ static void handle_needle_events(session *s, const needle_event *ev, int n)
                 memcpy(b->c_mm, ev[i].p_mm, sizeof b->c_mm);
                 b->t_start_s = s->t;
                 b->vessel = ev[i].vessel;
-                add_adverse(s, ADVERSE_HAEMATOMA, ev[i].p_mm, -1);
+                add_adverse(s, ADVERSE_HAEMATOMA, ev[i].p_mm, -1, ev[i].vessel);
             }
         }
     }
@@ -662,7 +711,8 @@ static bool start_injection(session *s, const action *a, char *err, size_t n)
     refresh_display(s);
     session_tip_image(s, img);
     j->tip_to_plane_mm = fabs(img[1]);
-    j->tip_in_slice = needle_in_skin(s->nd) && in_slice(s, img, 0.0);
+    j->slice_half_mm = tip_slice_half_mm(s, img);
+    j->tip_in_slice = needle_in_skin(s->nd) && tip_in_view(s, img);
     /* Approach: the needle's course in the skin plane against the probe's long axis. */
     probe_frame f = display_frame(s);
     double dir[3];
@@ -681,13 +731,13 @@ static bool start_injection(session *s, const action *a, char *err, size_t n)
         memcpy(v->p_mm, tip, sizeof v->p_mm);
     }
     switch (j->verdict) {
-    case VERDICT_EPIDERMAL: add_adverse(s, ADVERSE_TOO_SUPERFICIAL, tip, i); break;
+    case VERDICT_EPIDERMAL: add_adverse(s, ADVERSE_TOO_SUPERFICIAL, tip, i, -1); break;
     case VERDICT_SUBCUTANEOUS:
-    case VERDICT_INTRAMUSCULAR: add_adverse(s, ADVERSE_TOO_DEEP, tip, i); break;
-    case VERDICT_INTRAVASCULAR: add_adverse(s, ADVERSE_INTRAVASCULAR, tip, i); break;
+    case VERDICT_INTRAMUSCULAR: add_adverse(s, ADVERSE_TOO_DEEP, tip, i, -1); break;
+    case VERDICT_INTRAVASCULAR: add_adverse(s, ADVERSE_INTRAVASCULAR, tip, i, ps.vessel); break;
     case VERDICT_INTRADERMAL:
         if (from_top < s->sc.scoring.superficial_margin_mm)
-            add_adverse(s, ADVERSE_TOO_SUPERFICIAL, tip, i);
+            add_adverse(s, ADVERSE_TOO_SUPERFICIAL, tip, i, -1);
         break;
     default: break;
     }
@@ -734,6 +784,38 @@ static bool apply_probe(session *s, const action *a, char *err, size_t n)
     return true;
 }
 
+/* Takes back the last step tick when it is the named step and recent (scoring.undo_window_s):
+ * a mis-click is forgiven, a step undone long after is refused so the log keeps what was
+ * done. */
+static bool undo_step(session *s, const action *a, char *err, size_t n)
+{
+    if (s->n_ticks == 0) {
+        snprintf(err, n, "undo_step \"%s\": no step has been ticked yet", a->name);
+        return false;
+    }
+    score_step k = s->ticks[s->n_ticks - 1];
+    if (strcmp(score_step_name(k), a->name) != 0) {
+        snprintf(err, n, "undo_step \"%s\": the last step ticked was \"%s\"; only the last "
+                 "tick can be taken back", a->name, score_step_name(k));
+        return false;
+    }
+    double age = s->t - s->m.step_t_s[k];
+    if (age > s->sc.scoring.undo_window_s) {
+        snprintf(err, n, "undo_step \"%s\": ticked %.1f s ago; a tick can be taken back "
+                 "within %g s", a->name, age, s->sc.scoring.undo_window_s);
+        return false;
+    }
+    s->n_ticks--;
+    s->m.step_done[k] = false;
+    s->m.step_t_s[k] = 0.0;
+    if (k == STEP_DISINFECTION)
+        s->m.skin_checked = false;
+    session_event *v = emit(s, SEV_STEP_UNDONE);
+    if (v)
+        v->step = k;
+    return true;
+}
+
 static bool apply_action(session *s, const action *a, char *err, size_t n)
 {
     if (s->ended) {
@@ -758,6 +840,12 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
                           a->v[AK_ANGLE], a->v[AK_AZIMUTH], err, n))
             return false;
         s->m.passes++;
+        if (!s->m.entered) {
+            s->m.entered = true;
+            s->m.first_entry_t_s = s->t;
+        }
+        s->redirect_open = false;
+        s->retracted = false;
         s->pass_vessels = 0;
         s->pass_vessel_hit = false;
         s->pass_dented = false;
@@ -773,6 +861,8 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
             return false;
         }
         stop_injection(s);
+        s->redirect_open = false;
+        s->retracted = false;
         int k = needle_advance(s->nd, a->v[AK_MM], ev, MAX_NEEDLE_EVENTS);
         handle_needle_events(s, ev, k);
         tell_needle_move(s, was, ev, k);
@@ -784,27 +874,65 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
             return false;
         }
         stop_injection(s);
+        s->redirect_open = false;
+        s->retracted = true;
         needle_retract(s->nd, a->v[AK_MM]);
         tell_needle_move(s, was, NULL, 0);
         return true;
     case ACT_WITHDRAW:
         stop_injection(s);
+        s->redirect_open = false;
         needle_withdraw(s->nd);
         if (was.in_skin)
             emit(s, SEV_NEEDLE_OUT);
         return true;
-    case ACT_REDIRECT:
+    case ACT_REDIRECT: {
         stop_injection(s);
-        if (!needle_redirect(s->nd, s->anat, s->pose.pressure_n, a->v[AK_ANGLE],
-                             a->v[AK_AZIMUTH], err, n))
+        /* Deep: more than half the needle inside. Pivoting a needle that deep bends it and
+         * sweeps its shaft through the tissue; the teaching is to pull back to just under the
+         * skin first (docs/actions.md "retract first, as in practice"). */
+        bool deep = was.in_skin && !s->retracted &&
+                    needle_inserted_mm(s->nd) > SESSION_REDIRECT_DEEP_FRAC * s->sc.needle.length_mm;
+        if (was.placed && !was.in_skin) {
+            /* Over the skin the tip is lifted and set down again at the same point with the
+             * new angle: aiming, not a pass and not a redirect. */
+            double e[3];
+            needle_entry_mm(s->nd, e);
+            if (!needle_enter(s->nd, s->anat, s->pose.pressure_n, e[0], e[1], a->v[AK_ANGLE],
+                              a->v[AK_AZIMUTH], err, n))
+                return false;
+            s->pass_dented = false;
+        } else if (!needle_redirect(s->nd, s->anat, s->pose.pressure_n, a->v[AK_ANGLE],
+                                    a->v[AK_AZIMUTH], err, n)) {
             return false;
-        s->m.redirects++;
-        emit(s, SEV_REDIRECTED);
+        }
+        /* Turning the needle over the skin is aiming, not a redirect; in the skin one
+         * continuous change of angle (pivots with no advance, retract or injection between)
+         * is one redirect. */
+        double counted = 0.0;
+        if (was.in_skin && !s->redirect_open) {
+            s->m.redirects++;
+            s->redirect_open = true;
+            counted = 1.0;
+            if (deep) {
+                s->m.redirects_without_retract++;
+                counted = 2.0;
+            }
+        }
+        session_event *v = emit(s, SEV_REDIRECTED);
+        if (v) {
+            v->value = counted;
+            needle_tip_mm(s->nd, v->p_mm);
+        }
         tell_needle_move(s, was, NULL, 0);
         return true;
+    }
     case ACT_INJECT:
         stop_injection(s);
+        s->redirect_open = false;
         return start_injection(s, a, err, n);
+    case ACT_UNDO_STEP:
+        return undo_step(s, a, err, n);
     case ACT_STEP:
         if (!strcmp(a->name, "positioning"))
             mark_step(s, STEP_POSITIONING);
@@ -950,6 +1078,7 @@ uint64_t session_hash(const session *s)
     h_i(&f, s->active), h_d(&f, s->target_ml), h_d(&f, s->rate_ml_s);
     h_i(&f, s->m.passes), h_i(&f, s->m.redirects), h_i(&f, s->m.pops);
     h_i(&f, s->m.hub_stops), h_i(&f, s->m.vessel_punctures), h_i(&f, s->m.n_events);
+    h_i(&f, s->m.redirects_without_retract), h_i(&f, s->m.entered), h_d(&f, s->m.first_entry_t_s);
     for (int k = 0; k < STEP_COUNT; k++)
         h_i(&f, s->m.step_done[k]), h_d(&f, s->m.step_t_s[k]);
     h_i(&f, s->m.marked), h_d(&f, s->m.mark_top_mm), h_d(&f, s->m.mark_bottom_mm);
@@ -1019,6 +1148,7 @@ char *session_report_json(const session *s, const session_identity *id)
         json_object_set_new(o, "margin_mm", num(j->margin_mm));
         json_object_set_new(o, "tip_in_slice", json_boolean(j->tip_in_slice));
         json_object_set_new(o, "tip_to_plane_mm", num(j->tip_to_plane_mm));
+        json_object_set_new(o, "slice_half_mm", num(j->slice_half_mm));
         json_object_set_new(o, "approach", json_string(j->out_of_plane ? "out_of_plane" : "in_plane"));
         json_object_set_new(o, "dermis_fraction", num(j->dermis_fraction));
         json_object_set_new(o, "wheal", json_boolean(j->wheal));
@@ -1033,6 +1163,8 @@ char *session_report_json(const session *s, const session_identity *id)
     json_object_set_new(ses, "time_s", num(m->time_s));
     json_object_set_new(ses, "passes", json_integer(m->passes));
     json_object_set_new(ses, "redirects", json_integer(m->redirects));
+    json_object_set_new(ses, "redirects_without_retract",
+                        json_integer(m->redirects_without_retract));
     json_object_set_new(ses, "pops", json_integer(m->pops));
     json_object_set_new(ses, "hub_stops", json_integer(m->hub_stops));
     json_object_set_new(ses, "vessel_punctures", json_integer(m->vessel_punctures));
@@ -1062,6 +1194,15 @@ char *session_report_json(const session *s, const session_identity *id)
         json_object_set_new(steps, score_step_name((score_step)k), o);
     }
     json_object_set_new(ses, "steps", steps);
+    json_t *skipped = json_array(), *late = json_array();
+    for (int k = 0; k < STEP_COUNT; k++) {
+        if (!m->step_done[k])
+            json_array_append_new(skipped, json_string(score_step_name((score_step)k)));
+        else if (!r.step_in_order[k])
+            json_array_append_new(late, json_string(score_step_name((score_step)k)));
+    }
+    json_object_set_new(ses, "steps_skipped", skipped);
+    json_object_set_new(ses, "steps_out_of_order", late);
     json_t *as = json_object();
     json_object_set_new(as, "marked", json_boolean(m->marked));
     if (m->marked) {
@@ -1078,7 +1219,17 @@ char *session_report_json(const session *s, const session_identity *id)
     json_object_set_new(sc, "total", num(r.total));
     json_object_set_new(sc, "pass", json_boolean(r.pass));
     json_object_set_new(sc, "pass_mark", num(s->sc.scoring.pass_mark));
-    json_object_set_new(sc, "critical", json_boolean(r.critical));
+    json_object_set_new(sc, "critical_failed", json_boolean(r.critical));
+    json_t *crit = json_array();
+    for (int k = 0; k < CRITICAL_COUNT; k++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "item", json_string(score_critical_name((score_critical_item)k)));
+        json_object_set_new(o, "judged", json_boolean(r.critical_on[k]));
+        json_object_set_new(o, "ok", json_boolean(r.critical_ok[k]));
+        json_object_set_new(o, "reason", json_string(r.critical_reason[k]));
+        json_array_append_new(crit, o);
+    }
+    json_object_set_new(sc, "critical", crit);
     json_t *parts = json_object();
     double wsum = 0.0;
     for (int k = 0; k < PART_COUNT; k++)
@@ -1098,6 +1249,31 @@ char *session_report_json(const session *s, const session_identity *id)
     json_object_set_new(tech, "spacing", num(r.spacing_score));
     json_object_set_new(sc, "parts", parts);
     json_object_set_new(root, "score", sc);
+
+    feedback_item *fb = malloc(FEEDBACK_MAX * sizeof *fb);
+    json_t *fa = json_array();
+    int nf = fb ? feedback_generate(&s->sc.scoring, &s->sc.plan, m, &r, fb, FEEDBACK_MAX) : 0;
+    if (nf > FEEDBACK_MAX) {
+        /* A long session: the whole list, in a second pass with room for it. */
+        feedback_item *big = realloc(fb, (size_t)nf * sizeof *fb);
+        if (big) {
+            fb = big;
+            feedback_generate(&s->sc.scoring, &s->sc.plan, m, &r, fb, nf);
+        } else {
+            nf = FEEDBACK_MAX;
+        }
+    }
+    for (int i = 0; i < nf; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "severity", json_string(feedback_severity_name(fb[i].severity)));
+        json_object_set_new(o, "topic", json_string(fb[i].topic));
+        if (fb[i].injection >= 0)
+            json_object_set_new(o, "injection", json_integer(fb[i].injection));
+        json_object_set_new(o, "message", json_string(fb[i].message));
+        json_array_append_new(fa, o);
+    }
+    free(fb);
+    json_object_set_new(root, "feedback", fa);
 
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
     json_decref(root);

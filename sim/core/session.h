@@ -51,13 +51,17 @@ typedef enum session_event_kind {
     SEV_VESSEL_ENTERED,     /* the tip entered a vessel: vessel */
     SEV_HUB_ON_SKIN,        /* the hub reached the skin: fully inserted */
     SEV_NEEDLE_OUT,         /* the needle left the skin (retracted out or withdrawn) */
-    SEV_REDIRECTED,         /* the needle pivoted about its entry point */
+    SEV_REDIRECTED,         /* the needle pivoted about its entry point: value 1 when it counts
+                               as a new redirect, 2 when it does and the tip was deep with no
+                               retract first, 0 when it continues the last one or the tip was
+                               not in the skin */
     SEV_INJECTION_STARTED,  /* injection: index, verdict, tissue, p_mm (tip) */
     SEV_INJECTION_ENDED,    /* injection: index, verdict, value (volume delivered, mL) */
     SEV_ADVERSE,            /* adverse: kind, injection (or -1), p_mm */
     SEV_STEP_DONE,          /* step: the case report's step ticked */
     SEV_DERMIS_MARKED,      /* the trainee marked the dermis: value (mean error, mm) */
     SEV_SESSION_ENDED,
+    SEV_STEP_UNDONE,        /* step: the last tick taken back (undo_step) */
     SEV_COUNT
 } session_event_kind;
 
