@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 #include <SDL.h>
+#include <stb_image_write.h>
 
 #include "actions.h"
 #include "devices.h"
@@ -249,6 +250,25 @@ static void test_pad_drives_a_session(void **state)
     for (int i = 0; i < 30; i++)
         frame();
     assert_true(session_time_s(ss) == t_before);
+    /* The banner is drawn: its frame in the warning colour across the middle of the window. */
+    int w, h;
+    trainer_drawable_size(g_t, &w, &h);
+    uint8_t *rgba = malloc((size_t)w * h * 4);
+    assert_non_null(rgba);
+    controls none = {.zoom_factor = 1.0f};
+    trainer_frame(g_t, g_time, &none);
+    trainer_read_pixels(g_t, rgba);
+    trainer_swap(g_t);
+    stbi_flip_vertically_on_write(1);
+    stbi_write_png(MESOSIM_BINARY_DIR "/test_pad_paused.png", w, h, 4, rgba, w * 4);
+    int warm = 0;
+    for (int px = w / 4; px < 3 * w / 4; px++) {
+        const uint8_t *q = rgba + ((size_t)(h - 1 - (int)(0.4 * h + 1)) * w + px) * 4;
+        warm += q[0] == 0xff && q[1] == 0xd0 && q[2] == 0x80;
+    }
+    free(rgba);
+    print_message("banner border: %d warning-coloured pixels along its top\n", warm);
+    assert_true(warm > w / 3);
     devices_status(trainer_devices(g_t), status, sizeof status);
     assert_non_null(strstr(status, "no controller"));
     /* Plugged back in: it goes on from where it stood. */
