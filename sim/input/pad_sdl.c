@@ -14,9 +14,14 @@ typedef struct pad_input {
 } pad_input;
 
 /* How long one motor request lasts: renewed while the level holds, so a pad whose program
- * stops answering goes quiet by itself. */
-#define RUMBLE_HOLD_MS 250u
-#define RUMBLE_RENEW_S 0.15
+ * stops answering goes quiet by itself. SDL ends a request on the wall clock, so the renewal
+ * is timed on it too (the cues' lengths are on the frames' clock). */
+#define RUMBLE_HOLD_MS 500u
+#define RUMBLE_RENEW_MS 100u
+/* The force level is rounded to 1/32 of full: a hand feels far coarser steps, and a wireless
+ * pad takes one report per request, so a level that changes every frame should not send one
+ * every frame. */
+#define RUMBLE_LEVELS 32.0
 
 struct pad_state {
     SDL_GameController *gc;
@@ -30,7 +35,7 @@ struct pad_state {
     double pulse_until_s, pulse_high;
     double cue_until_s, cue_low, cue_high;
     Uint16 sent_low, sent_high, sent_rt;
-    double sent_at_s;
+    Uint64 sent_at_ms;
     bool sent_any;
 };
 
@@ -240,6 +245,7 @@ void pad_feedback(pad_state *p, const controls_feedback *fb, double dt_s)
     double force = sqrt(fb->force_n[0] * fb->force_n[0] + fb->force_n[1] * fb->force_n[1] +
                         fb->force_n[2] * fb->force_n[2]);
     double level = p->speed_mm_s > 0.0 && p->def.force_full_n > 0.0 ? fmin(force / p->def.force_full_n, 1.0) : 0.0;
+    level = round(level * RUMBLE_LEVELS) / RUMBLE_LEVELS;
     if (fb->pop_count > 0) {
         p->pulse_high = 0.35 + 0.65 * fmin(fmax(fb->pop_strength, 0.0), 1.0);
         p->pulse_until_s = now + p->def.pop_pulse_ms / 1000.0;
@@ -255,13 +261,14 @@ void pad_feedback(pad_state *p, const controls_feedback *fb, double dt_s)
     /* The resistance in the finger that pulls the advancing trigger; retracting meets none. */
     Uint16 rt = p->speed_mm_s > 0.0 ? motor(level) : 0;
     bool changed = !p->sent_any || low != p->sent_low || high != p->sent_high || rt != p->sent_rt;
-    bool renew = (low || high || rt) && now - p->sent_at_s > RUMBLE_RENEW_S;
+    Uint64 wall = SDL_GetTicks64();
+    bool renew = (low || high || rt) && wall - p->sent_at_ms > RUMBLE_RENEW_MS;
     if (!changed && !renew)
         return;
     SDL_GameControllerRumble(p->gc, low, high, RUMBLE_HOLD_MS);
     if (SDL_GameControllerHasRumbleTriggers(p->gc))
         SDL_GameControllerRumbleTriggers(p->gc, 0, rt, RUMBLE_HOLD_MS);
     p->sent_low = low, p->sent_high = high, p->sent_rt = rt;
-    p->sent_at_s = now;
+    p->sent_at_ms = wall;
     p->sent_any = true;
 }

@@ -11,7 +11,7 @@
  *
  * Rumble (pad_feedback, from controls_feedback each frame): while the needle advances, a low
  * level on the low-frequency motor proportional to the force on the hand (|force_n| scaled so
- * that force_full_n is full); a short high-frequency pulse at each pop, strength
+ * that force_full_n is full, in steps of 1/32); a short high-frequency pulse at each pop, strength
  * 0.35 + 0.65 * pop_strength (any pop is felt, a clean release more); the hub and adverse cues
  * as the feedback asks (rumble_low/high for rumble_ms); the same force level on the advancing
  * (right, by default) trigger's motor, where the pad has trigger motors (SDL_GameControllerRumbleTriggers). A
