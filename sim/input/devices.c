@@ -293,7 +293,8 @@ void devices_settings_load(const char *path, devices_settings *out, char *path_o
 
 /* ---- the registry ------------------------------------------------------------------------------ */
 
-/* While no pen is connected, /dev/input is looked at again this often (a tablet plugged in). */
+/* While no pen is connected, /dev/input (or pen.device) is looked at again this often (a
+ * tablet plugged in, or back). */
 #define PEN_RESCAN_S 3.0
 
 struct devices {
@@ -512,7 +513,7 @@ void devices_end(devices *d, double dt_s, controls *out)
             d->driving = DEVICES_PAD;
             d->driving_pad = pad_instance(d->pads[i]);
         }
-    if (!d->pen && d->def.find_pen && !strcmp(d->set.pen_device, "auto")) {
+    if (!d->pen && d->def.find_pen && strcmp(d->set.pen_device, "off")) {
         d->pen_rescan_s -= dt_s;
         if (d->pen_rescan_s <= 0) {
             d->pen_rescan_s = PEN_RESCAN_S;
