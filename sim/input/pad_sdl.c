@@ -76,8 +76,6 @@ static pad_input parse_input(const char *name, bool for_axis)
     return in;
 }
 
-bool pad_input_valid(const char *name, bool for_axis) { return parse_input(name, for_axis).kind != IN_NONE; }
-
 static bool resolve(char names[CONTROLS_MAX_KEYS][CONTROLS_KEY_NAME_LEN], bool for_axis,
                     pad_input out[CONTROLS_MAX_KEYS], const char **bad)
 {

@@ -64,7 +64,4 @@ bool pad_end(pad_state *p, double dt_s, controls *out);
 /* Rumble for this frame's feedback, dt seconds after the last call. */
 void pad_feedback(pad_state *p, const controls_feedback *fb, double dt_s);
 
-/* Whether name is a pad input a held binding (axes: true) or a button binding can take. */
-bool pad_input_valid(const char *name, bool for_axis);
-
 #endif
