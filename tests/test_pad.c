@@ -160,6 +160,7 @@ static void test_pad_drives_a_session(void **state)
     const score_session *m = session_metrics(ss);
     devices_status(trainer_devices(g_t), status, sizeof status);
     assert_non_null(strstr(status, "mesosim test pad (user mapping) (driving)"));
+    assert_int_equal(devices_driving(trainer_devices(g_t)), DEVICES_PAD);
 
     /* Y ticks the declared steps. */
     for (int i = 0; i < 3; i++)
@@ -273,6 +274,7 @@ static void test_pad_drives_a_session(void **state)
     assert_true(warm > w / 3);
     devices_status(trainer_devices(g_t), status, sizeof status);
     assert_non_null(strstr(status, "no controller"));
+    assert_int_equal(devices_driving(trainer_devices(g_t)), DEVICES_KBM);
     /* Plugged back in: it goes on from where it stood. */
     plug();
     frame();

@@ -285,6 +285,7 @@ static void test_pen_drives_a_session(void **state)
     devices_status(trainer_devices(g_t), status, sizeof status);
     print_message("%s\n", status);
     assert_non_null(strstr(status, "pen test tablet (driving)"));
+    assert_int_equal(devices_driving(trainer_devices(g_t)), DEVICES_PEN);
     /* Touch at the middle of the tablet's width, 3 mm from the plane, the pen 60 degrees from
      * the vertical: the needle enters there at 30 degrees. */
     int y = (int)lround((3.0 - pd.dist_min_mm) / (pd.dist_max_mm - pd.dist_min_mm) * 12000);
