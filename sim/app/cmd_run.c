@@ -61,10 +61,15 @@ static int write_frame(const driver_snapshot *snap, bmode *bm, const char *dir, 
         return -1;
     }
     snprintf(path, sizeof path, "%s/injection_%02d_%s.png", dir, inj, when);
-    if (image_write_png_gray(path, img.pixels, img.cols, img.rows, err, sizeof err) != 0) {
+    /* Square pixels and a scale bar: the frame is looked at, not measured by column. */
+    image_gray sq;
+    if (image_resample_square(img.pixels, img.rows, img.cols, img.dz_mm, img.dx_mm, &sq, err, sizeof err) != 0 ||
+        image_write_png_gray(path, sq.pixels, sq.w, sq.h, err, sizeof err) != 0) {
+        free(sq.pixels);
         fprintf(stderr, "mesosim run: %s\n", err);
         return -1;
     }
+    free(sq.pixels);
     return 0;
 }
 

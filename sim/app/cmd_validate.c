@@ -4,9 +4,17 @@
  * compilers use so editors can jump to it; PATH is the JSON path of the offending value, "$"
  * for the file as a whole, and LINE:COL is 0:0 when no position applies (a missing file).
  * A summary goes to stderr. Exit status: 0 when every file is valid, 1 when any is not,
- * 2 on a usage error. */
+ * 2 on a usage error.
+ *
+ * A JSON Schema among the files (scenarios/scenario.schema.json sits beside the cases, where
+ * editors find it, so validating every .json of scenarios/ meets it) is skipped with a note on
+ * stderr: a file whose top-level "$schema" names a json-schema.org meta-schema is a schema,
+ * not a case. A scenario's own "$schema" names scenario.schema.json and is validated. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "commands.h"
 #include "scenario.h"
@@ -16,8 +24,18 @@ static void usage(FILE *f)
     fprintf(f, "usage: mesosim validate FILE...\n"
                "Checks scenario files (JSON, version %d; see docs/scenarios.md).\n"
                "Prints each problem as FILE:LINE:COL: PATH: message on stdout and a summary\n"
-               "on stderr. Exit status: 0 all valid, 1 some invalid, 2 usage error.\n",
+               "on stderr. A JSON Schema file (scenario.schema.json) is skipped with a note.\n"
+               "Exit status: 0 all valid, 1 some invalid, 2 usage error.\n",
             SCENARIO_VERSION);
+}
+
+static bool is_json_schema(const char *path)
+{
+    json_t *root = json_load_file(path, 0, NULL);
+    const char *s = json_string_value(json_object_get(root, "$schema"));
+    bool yes = s && strstr(s, "://json-schema.org/") != NULL;
+    json_decref(root);
+    return yes;
 }
 
 int cmd_validate(int argc, char **argv)
@@ -44,10 +62,15 @@ int cmd_validate(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    int files = 0, invalid = 0, problems = 0;
+    int files = 0, invalid = 0, problems = 0, skipped = 0;
     for (int i = first; i < argc; i++) {
         scenario s;
         scenario_diags d = {0};
+        if (is_json_schema(argv[i])) {
+            fprintf(stderr, "mesosim validate: %s is a JSON Schema, not a scenario: skipped\n", argv[i]);
+            skipped++;
+            continue;
+        }
         files++;
         if (!scenario_load_file(argv[i], &s, &d)) {
             invalid++;
@@ -67,7 +90,10 @@ int cmd_validate(int argc, char **argv)
     if (invalid)
         fprintf(stderr, "mesosim validate: %d of %d file%s invalid (%d problem%s)\n", invalid,
                 files, files == 1 ? "" : "s", problems, problems == 1 ? "" : "s");
-    else
+    else if (files)
         fprintf(stderr, "mesosim validate: %d file%s valid\n", files, files == 1 ? "" : "s");
+    else
+        fprintf(stderr, "mesosim validate: no scenario among the %d file%s (all JSON Schemas)\n", skipped,
+                skipped == 1 ? "" : "s");
     return invalid ? 1 : 0;
 }

@@ -26,10 +26,12 @@ int cmd_window(int argc, char **argv)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: mesosim [--scenario FILE] [--size WxH]\n"
+            "usage: mesosim [--scenario FILE] [--cases DIR] [--size WxH]\n"
             "       mesosim --bench-frames N [--json] [--scenario FILE] [--size WxH]\n"
             "Opens the trainer window: choose a case, scan, place the needle, inject, read the\n"
-            "debrief. --scenario starts on that case's briefing. Each session's actions are\n"
+            "debrief. --scenario starts on that case's briefing. The picker lists the bundled\n"
+            "cases, then your own from $XDG_DATA_HOME/mesosim/scenarios and --cases DIR (F5\n"
+            "reads them again). Each session's actions are\n"
             "logged to $XDG_DATA_HOME/mesosim/sessions/ (replay with mesosim run).\n"
             "--bench-frames N plays a scripted session (probe sliding every frame, needle entry,\n"
             "advance, injection) for N frames without vsync and prints the frame times: median,\n"
@@ -104,7 +106,7 @@ static int bench(trainer *t, const char *scen, long frames, bool json)
 
 int cmd_window(int argc, char **argv)
 {
-    const char *scen = NULL;
+    const char *scen = NULL, *cases = NULL;
     long frames = 0, width = 1280, height = 800;
     bool json = false;
     for (int i = 1; i < argc; i++) {
@@ -120,6 +122,8 @@ int cmd_window(int argc, char **argv)
             return 2;
         } else if (!strcmp(a, "--scenario")) {
             scen = argv[++i];
+        } else if (!strcmp(a, "--cases")) {
+            cases = argv[++i];
         } else if (!strcmp(a, "--bench-frames")) {
             if (!cli_parse_int(argv[++i], 1, 1000000, &frames)) {
                 fprintf(stderr, "mesosim: --bench-frames: a frame count 1..1000000\n");
@@ -148,9 +152,11 @@ int cmd_window(int argc, char **argv)
     trainer_def def = trainer_default_def();
     def.width = (int)width;
     def.height = (int)height;
+    def.cases_dir = cases;
     if (frames) {
         def.vsync = false;
         def.log_dir = "";
+        def.state_path = "";
     }
     char err[1024];
     trainer *t = trainer_create(&def, err, sizeof err);

@@ -1,9 +1,14 @@
-/* screen_picker: the case picker. Lists the bundled scenarios (each loaded, or its first
- * problem shown), Up/Down or a click to choose, Return or a second click to open. */
+/* screen_picker: the case picker. Lists the bundled scenarios, then the user's own
+ * ($XDG_DATA_HOME/mesosim/scenarios and `mesosim --cases DIR`), each loaded or its first
+ * problem shown; the last case opened is selected first (the state file, which also keeps the
+ * sound's volume and mute). Up/Down or a click to choose, Return or a second click to open,
+ * F5 to read the folders again. */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "trainer_internal.h"
 
@@ -41,33 +46,50 @@ bool picker_load_case(const char *path, scenario *out, char *err, size_t n)
     return ok;
 }
 
-/* The bundled scenarios: beside the source tree, the install prefix, or the working dir. */
-void picker_rescan(trainer *t)
+/* Adds the *.json of dir (a JSON Schema, *.schema.json, is no case); false when dir cannot
+ * be read. */
+static bool add_dir(picker_state *p, const char *dir)
 {
-    picker_free(t);
-    static const char *const k_dirs[] = {MESOSIM_SOURCE_DIR "/scenarios",
-                                         MESOSIM_INSTALL_DATADIR "/scenarios", "scenarios"};
-    DIR *d = NULL;
-    for (size_t i = 0; i < sizeof k_dirs / sizeof k_dirs[0] && !d; i++)
-        if ((d = opendir(k_dirs[i])))
-            snprintf(t->picker.cases_dir, sizeof t->picker.cases_dir, "%s", k_dirs[i]);
-    if (!d) {
-        t->picker.cases_dir[0] = '\0';
-        return;
-    }
-    for (struct dirent *e; (e = readdir(d)) && t->picker.n_cases < TRAINER_MAX_CASES;) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    int first = p->n_cases;
+    for (struct dirent *e; (e = readdir(d)) && p->n_cases < TRAINER_MAX_CASES;) {
         size_t len = strlen(e->d_name);
         if (len < 6 || strcmp(e->d_name + len - 5, ".json") || strstr(e->d_name, ".schema."))
             continue;
-        trainer_case *c = &t->picker.cases[t->picker.n_cases++];
+        trainer_case *c = &p->cases[p->n_cases++];
         memset(c, 0, sizeof *c);
-        if (snprintf(c->path, sizeof c->path, "%s/%s", t->picker.cases_dir, e->d_name) >= (int)sizeof c->path)
-            t->picker.n_cases--; /* a path too long to open is no case */
+        if (snprintf(c->path, sizeof c->path, "%s/%s", dir, e->d_name) >= (int)sizeof c->path)
+            p->n_cases--; /* a path too long to open is no case */
     }
     closedir(d);
-    qsort(t->picker.cases, (size_t)t->picker.n_cases, sizeof t->picker.cases[0], cmp_case);
-    for (int i = 0; i < t->picker.n_cases; i++) {
-        trainer_case *c = &t->picker.cases[i];
+    qsort(p->cases + first, (size_t)(p->n_cases - first), sizeof p->cases[0], cmp_case);
+    return true;
+}
+
+/* The bundled scenarios (beside the source tree, the install prefix, or the working dir),
+ * then the user's folder and --cases. */
+void picker_rescan(trainer *t)
+{
+    picker_state *p = &t->picker;
+    picker_free(t);
+    static const char *const k_dirs[] = {MESOSIM_SOURCE_DIR "/scenarios",
+                                         MESOSIM_INSTALL_DATADIR "/scenarios", "scenarios"};
+    p->cases_dir[0] = '\0';
+    for (size_t i = 0; i < sizeof k_dirs / sizeof k_dirs[0] && !p->cases_dir[0]; i++)
+        if (add_dir(p, k_dirs[i]))
+            snprintf(p->cases_dir, sizeof p->cases_dir, "%s", k_dirs[i]);
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    if (xdg && xdg[0] == '/')
+        snprintf(p->user_dir, sizeof p->user_dir, "%s/mesosim/scenarios", xdg);
+    else
+        snprintf(p->user_dir, sizeof p->user_dir, "%s/.local/share/mesosim/scenarios", home && *home ? home : ".");
+    add_dir(p, p->user_dir);
+    if (t->def.cases_dir && !add_dir(p, t->def.cases_dir))
+        fprintf(stderr, "mesosim: --cases %s: %s\n", t->def.cases_dir, strerror(errno));
+    for (int i = 0; i < p->n_cases; i++) {
+        trainer_case *c = &p->cases[i];
         c->sc = malloc(sizeof *c->sc);
         c->ok = c->sc && picker_load_case(c->path, c->sc, c->error, sizeof c->error);
         if (!c->ok) {
@@ -75,11 +97,75 @@ void picker_rescan(trainer *t)
             c->sc = NULL;
         }
     }
-    /* The default case first in the selection. */
-    t->picker.sel = 0;
-    for (int i = 0; i < t->picker.n_cases; i++)
-        if (strstr(t->picker.cases[i].path, "/adult_back.json"))
-            t->picker.sel = i;
+    /* The last case opened first in the selection, else the default case. */
+    p->sel = 0;
+    for (int i = 0; i < p->n_cases; i++)
+        if (strstr(p->cases[i].path, "/adult_back.json"))
+            p->sel = i;
+    for (int i = 0; i < p->n_cases; i++)
+        if (p->last_case[0] && !strcmp(p->cases[i].path, p->last_case))
+            p->sel = i;
+}
+
+/* ---- the state file ------------------------------------------------------------------------ */
+
+static bool state_path(trainer *t)
+{
+    if (t->def.state_path) {
+        snprintf(t->state_path, sizeof t->state_path, "%s", t->def.state_path);
+        return t->state_path[0] != '\0';
+    }
+    /* Beside bindings.conf: one folder holds what the user set. */
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    if (xdg && xdg[0] == '/')
+        snprintf(t->state_path, sizeof t->state_path, "%s/mesosim/window.conf", xdg);
+    else
+        snprintf(t->state_path, sizeof t->state_path, "%s/.config/mesosim/window.conf", home && *home ? home : ".");
+    return true;
+}
+
+void trainer_state_load(trainer *t)
+{
+    if (!state_path(t))
+        return;
+    FILE *f = fopen(t->state_path, "r");
+    if (!f)
+        return;
+    char line[1200];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        double v;
+        if (!strncmp(line, "last_case = ", 12))
+            snprintf(t->picker.last_case, sizeof t->picker.last_case, "%.1000s", line + 12);
+        else if (sscanf(line, "volume = %lf", &v) == 1)
+            sound_set_volume(t->snd, v);
+        else if (sscanf(line, "muted = %lf", &v) == 1)
+            sound_set_muted(t->snd, v != 0);
+    }
+    fclose(f);
+}
+
+void trainer_state_save(trainer *t)
+{
+    if (!t->state_path[0])
+        return;
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s", t->state_path);
+    for (char *q = dir + 1; *q; q++)
+        if (*q == '/') {
+            *q = '\0';
+            mkdir(dir, 0755);
+            *q = '/';
+        }
+    FILE *f = fopen(t->state_path, "w");
+    if (!f) {
+        fprintf(stderr, "mesosim: cannot keep the settings in %s: %s\n", t->state_path, strerror(errno));
+        return;
+    }
+    fprintf(f, "# mesosim window state (the last case, the sound); delete it to forget\n"
+               "last_case = %s\nvolume = %.1f\nmuted = %d\n",
+            t->picker.last_case, sound_volume(t->snd), sound_muted(t->snd));
+    fclose(f);
 }
 
 int trainer_show_picker(trainer *t)
@@ -110,6 +196,9 @@ void picker_draw(trainer *t)
     picker_hints(t, hints, sizeof hints);
     screens_top_bar(t, hints);
     ui_text(u, UI_TITLE, S(t, 24), S(t, 52), C_TEXT, "Choose a case");
+    char reload[96];
+    ui_textf(u, UI_SMALL, S(t, 200), S(t, 60), C_DIM, "Your cases: %s (and --cases DIR); %s reads them again",
+             t->picker.user_dir, screens_key(t, BTN_RELOAD, reload));
     if (t->picker.n_cases == 0)
         ui_text(u, UI_BODY, S(t, 24), S(t, 100), C_BAD, "No scenario files found (scenarios/*.json).");
     for (int i = 0; i < t->picker.n_cases; i++) {
@@ -117,8 +206,11 @@ void picker_draw(trainer *t)
         float y = picker_row_y(t, i), w = W * 0.55f - S(t, 24);
         ui_rect(u, S(t, 24), y, w, S(t, 50), i == t->picker.sel ? 0x2a3c52ff : C_PANEL);
         const char *base = strrchr(c->path, '/');
+        bool yours = !t->picker.cases_dir[0] || strncmp(c->path, t->picker.cases_dir, strlen(t->picker.cases_dir));
         if (c->ok) {
-            ui_text(u, UI_BODY, S(t, 36), y + S(t, 6), C_TEXT, c->sc->name);
+            float nw = ui_text(u, UI_BODY, S(t, 36), y + S(t, 6), C_TEXT, c->sc->name);
+            if (yours)
+                ui_text(u, UI_SMALL, S(t, 44) + nw, y + S(t, 8), C_ACCENT, "your case");
             ui_textf(u, UI_SMALL, S(t, 36), y + S(t, 28), C_DIM, "%.0f y %s, %s  \xe2\x80\x94  skin: %s",
                      c->sc->patient.age_years, c->sc->patient.sex, c->sc->patient.region, c->sc->patient.skin);
         } else {
@@ -148,6 +240,14 @@ void picker_hints(const trainer *t, char *buf, size_t len)
 void picker_input(trainer *t, const controls *c)
 {
     picker_state *p = &t->picker;
+    if (c->pressed[BTN_RELOAD]) {
+        char keep[1024];
+        snprintf(keep, sizeof keep, "%s", p->n_cases ? p->cases[p->sel].path : "");
+        picker_rescan(t);
+        for (int i = 0; i < p->n_cases; i++)
+            if (!strcmp(p->cases[i].path, keep))
+                p->sel = i;
+    }
     if (p->n_cases == 0)
         return;
     if (c->pressed[BTN_MENU_UP])
@@ -168,7 +268,10 @@ void picker_input(trainer *t, const controls *c)
     if (!k->ok)
         return;
     char err[2048];
-    if (!trainer_open_case(t, k->path, err, sizeof err)) {
+    if (trainer_open_case(t, k->path, err, sizeof err)) {
+        snprintf(p->last_case, sizeof p->last_case, "%s", k->path);
+        trainer_state_save(t);
+    } else {
         k->ok = false;
         if (snprintf(k->error, sizeof k->error, "%s", err) >= (int)sizeof k->error)
             fprintf(stderr, "%s\n", err); /* the whole list, where the screen has no room */

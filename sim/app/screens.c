@@ -80,7 +80,7 @@ void screens_help(trainer *t)
     float W = (float)t->fb_w, H = (float)t->fb_h;
     float lh = ui_line_height(u, UI_SMALL);
     int rows = BTN_COUNT > 6 + AXIS_COUNT ? BTN_COUNT : 6 + AXIS_COUNT;
-    float w = S(t, 760), h = S(t, 90) + rows * lh, x = 0.5f * (W - w), y = 0.5f * (H - h);
+    float w = S(t, 760), h = S(t, 108) + rows * lh, x = 0.5f * (W - w), y = 0.5f * (H - h);
     ui_rect(u, x, y, w, h, 0x0c0f14f0);
     ui_frame(u, x, y, w, h, S(t, 1), C_ACCENT);
     ui_text(u, UI_TITLE, x + S(t, 16), y + S(t, 10), C_TEXT, "Controls");
@@ -105,6 +105,11 @@ void screens_help(trainer *t)
         ui_text(u, UI_SMALL, col, cy, C_DIM, controls_button_name((ctl_button)b));
         ui_text(u, UI_SMALL, col + S(t, 170), cy, C_TEXT, keys);
     }
+    char mute[96], down[96], up[96];
+    ui_textf(u, UI_SMALL, x + S(t, 16), y + h - S(t, 42), C_DIM, "Sound: %s, volume %.0f %% (%s mutes, %s / %s)%s",
+             sound_muted(t->snd) ? "muted" : "on", 100 * sound_volume(t->snd), screens_key(t, BTN_MUTE, mute),
+             screens_key(t, BTN_VOLUME_DOWN, down), screens_key(t, BTN_VOLUME_UP, up),
+             sound_has_device(t->snd) ? "" : "; no audio device here");
     ui_textf(u, UI_SMALL, x + S(t, 16), y + h - S(t, 24), C_DIM, "Bindings: %s", t->bindings_path);
 }
 

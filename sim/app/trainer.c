@@ -140,7 +140,9 @@ trainer *trainer_create(const trainer_def *def, char *err, size_t n)
     devices_def dd = devices_default_def();
     dd.bindings = &t->bindings;
     t->dev = devices_create(&dd);
-    if (!t->bm || !t->dev) {
+    t->snd = sound_create(true);
+    trainer_state_load(t);
+    if (!t->bm || !t->dev || !t->snd) {
         snprintf(err, n, "out of memory");
         trainer_destroy(t);
         return NULL;
@@ -156,7 +158,10 @@ void trainer_destroy(trainer *t)
         return;
     tsession_close(t);
     tsession_clear_snapshots(t);
+    replay_tape_free(&t->run.tape);
+    debrief_free(t);
     picker_free(t);
+    sound_destroy(t->snd);
     if (t->gl) {
         image_tex_destroy(&t->scan.live);
         ui_destroy(t->ui);
@@ -198,6 +203,13 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
         t->show_help = !t->show_help;
     double frame_dt = fmax(t_s - t->last_frame_t_s, 0.0);
     t->last_frame_t_s = t_s;
+    if (c->pressed[BTN_MUTE] || c->pressed[BTN_VOLUME_UP] || c->pressed[BTN_VOLUME_DOWN]) {
+        if (c->pressed[BTN_MUTE])
+            sound_set_muted(t->snd, !sound_muted(t->snd));
+        double vol = sound_volume(t->snd) + 0.1 * (c->pressed[BTN_VOLUME_UP] - c->pressed[BTN_VOLUME_DOWN]);
+        sound_set_volume(t->snd, round(vol * 10) / 10);
+        trainer_state_save(t);
+    }
     if (t->screen == SCREEN_SCAN && t->run.s) {
         /* Paused for a lost device: the caller's clock runs on, the session's stands still. */
         if (t->pause.on)
@@ -221,6 +233,7 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
     }
     if (t->screen == SCREEN_SCAN && t->run.s)
         scan_update(t);
+    sound_set_tone(t->snd, t->screen == SCREEN_SCAN && t->run.s && tsession_view(t)->injecting);
     glViewport(0, 0, t->fb_w, t->fb_h);
     glClearColor(0.06f, 0.07f, 0.09f, 1.0f);
     /* Only the outside view tests depth, and it clears its own rectangle: no full-screen
@@ -300,6 +313,14 @@ const controls_feedback *trainer_feedback(const trainer *t)
     return t->screen == SCREEN_SCAN && t->run.s ? &t->run.fb : &k_none;
 }
 
+const struct sound *trainer_sound(const trainer *t) { return t->snd; }
+int trainer_case_count(const trainer *t) { return t->picker.n_cases; }
+int trainer_case_selected(const trainer *t) { return t->picker.sel; }
+const char *trainer_case_path(const trainer *t, int i)
+{
+    return i >= 0 && i < t->picker.n_cases ? t->picker.cases[i].path : NULL;
+}
+
 int trainer_gl_errors(trainer *t, char *err, size_t n)
 {
     int k = t->gl_errors + gl_errors("trainer", NULL, 0);
@@ -312,9 +333,10 @@ int trainer_gl_errors(trainer *t, char *err, size_t n)
 
 void trainer_poll_input(trainer *t, double dt_s, controls *c)
 {
+    /* The outside view to orbit: the scan's, or the debrief replay's. */
+    const float *vr = t->screen == SCREEN_DEBRIEF ? t->debrief.view_r : t->scan.view;
     kbm_layout l = {.image_x = t->scan.ir.x, .image_y = t->scan.ir.y, .image_w = t->scan.ir.w,
-                    .image_h = t->scan.ir.h, .view_x = t->scan.view[0], .view_y = t->scan.view[1],
-                    .view_w = t->scan.view[2], .view_h = t->scan.view[3],
+                    .image_h = t->scan.ir.h, .view_x = vr[0], .view_y = vr[1], .view_w = vr[2], .view_h = vr[3],
                     .mm_per_px = t->scan.ir.w > 0 ? t->scan.ir.cols * t->scan.ir.dx_mm / t->scan.ir.w : 0};
     /* Points are window coordinates; the layout scale is framebuffer px per point. */
     l.px_per_point = t->win_w > 0 ? (float)t->fb_w / (float)t->win_w : 1.0f;

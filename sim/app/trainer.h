@@ -31,6 +31,7 @@
 
 #include "actions.h"
 #include "controls.h"
+#include "driver.h"
 #include "session.h"
 
 typedef struct trainer_def {
@@ -39,6 +40,8 @@ typedef struct trainer_def {
     const char *log_dir;        /* NULL: the XDG data dir; "" writes no log */
     const char *font_path;      /* NULL: ui_default_font_path() */
     bool vsync;                 /* interactive use; benchmarks and tests run unsynced */
+    const char *cases_dir;      /* NULL: none; a folder of the user's cases the picker lists too */
+    const char *state_path;     /* NULL: $XDG_CONFIG_HOME/mesosim/window.conf; "" keeps none */
 } trainer_def;
 
 typedef enum trainer_screen {
@@ -121,5 +124,28 @@ void trainer_hints(const trainer *t, char *buf, size_t len);
 const char *trainer_message(const trainer *t);
 /* What the hands should feel from the last frame's session events (zero outside a scan). */
 const controls_feedback *trainer_feedback(const trainer *t);
+
+/* The debrief's replay: moves its timeline to t_s (clamped to the session), and where it
+ * stands. */
+void trainer_debrief_seek(trainer *t, double t_s);
+double trainer_debrief_time(const trainer *t);
+/* The slowest replay seek so far (ms), and the replay's snapshot now (NULL before a debrief). */
+double trainer_debrief_seek_ms_max(const trainer *t);
+const driver_snapshot *trainer_debrief_snapshot(const trainer *t);
+/* Where the debrief draws (framebuffer px, origin top left, x y w h): the replay's B-mode,
+ * its outside view, the skin map and the timeline. */
+void trainer_debrief_rects(const trainer *t, float image[4], float view[4], float map[4], float timeline[4]);
+/* The skin map's pixel for a point of the skin (phantom x, y mm). */
+void trainer_debrief_map_px(const trainer *t, double x_mm, double y_mm, float *px, float *py);
+/* The picker's cases: how many, and the path of the i-th (NULL past the end). */
+int trainer_case_count(const trainer *t);
+const char *trainer_case_path(const trainer *t, int i);
+int trainer_case_selected(const trainer *t);
+/* Where the replay's needle tip is in the debrief's outside view (false: no needle). */
+bool trainer_debrief_tip_px(const trainer *t, float *px, float *py);
+/* Where a phantom point is in the debrief's outside view (its last draw). */
+bool trainer_debrief_view_px(const trainer *t, const double p_mm[3], float *px, float *py);
+/* The sound: clicks queued, tone, volume, mute (tests; sound_sdl.h). */
+const struct sound *trainer_sound(const trainer *t);
 
 #endif

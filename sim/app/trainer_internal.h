@@ -10,7 +10,10 @@
  *   screen_briefing.c  the open case and its briefing
  *   screen_scan.c      scanning and injecting (scan_state): controls to actions, synthesis,
  *                      layout and drawing
- *   screen_debrief.c   the score, the table and the snapshots (debrief_state)
+ *   screen_debrief.c   the score, what happened in words, the table, the skin map and the
+ *                      replay's view (debrief_state)
+ *   replay_session.c   the session's actions kept in memory and played through a fresh driver
+ *   sound_sdl.c        clicks on pops and the injection tone
  *   screens.c          drawing shared by the screens: colours, wrapped text, the top bar,
  *                      the help overlay, the procedure step labels
  *
@@ -30,7 +33,9 @@
 #include "image_view.h"
 #include "kbm_sdl.h"
 #include "outside_view.h"
+#include "replay_session.h"
 #include "scenario.h"
+#include "sound_sdl.h"
 #include "trainer.h"
 #include "ui.h"
 
@@ -47,6 +52,8 @@ typedef struct picker_state {
     trainer_case cases[TRAINER_MAX_CASES];
     int n_cases, sel;
     char cases_dir[1024];
+    char user_dir[1024];         /* $XDG_DATA_HOME/mesosim/scenarios, listed too when it exists */
+    char last_case[1024];        /* from the state file: selected first */
 } picker_state;
 
 /* The open case (the briefing shows it; the scan runs it). */
@@ -82,6 +89,7 @@ typedef struct tsession_state {
     int n_snaps, cap_snaps;
     bool pose_needle;             /* a tracked needle (a pen) put the needle in and moves it */
     double pose_pushed_mm;        /* the travel asked of the driver since its entry */
+    replay_tape tape;             /* every applied action, for the debrief's replay */
 } tsession_state;
 
 /* The scan paused because the device driving it went away (trainer.c). */
@@ -112,6 +120,22 @@ typedef struct scan_state {
 
 typedef struct debrief_state {
     score_result result;
+    replay *rp;                   /* the session replayed through a fresh driver */
+    const driver_snapshot *rs;    /* the replay at t_s */
+    double t_s, end_s, prev_clock_s;
+    bool playing, scrubbing;
+    image_tex tex;                /* the replay's B-mode at t_s */
+    bool have_img;
+    int rows, cols;
+    double dz_mm, dx_mm, x0_mm, z0_mm;
+    outside_camera cam;
+    float bmode_r[4], view_r[4], map_r[4], timeline_r[4], play_r[4]; /* x y w h, fb px */
+    float map_min_top;            /* the skin map starts no higher (what the left column used) */
+    double seek_ms_max;           /* the slowest seek so far */
+#define DEBRIEF_MAX_THUMBS 16
+    float thumb_r[DEBRIEF_MAX_THUMBS][4]; /* the injection frames' thumbnails, as drawn */
+    int n_thumbs;
+    char replay_err[200];
 } debrief_state;
 
 struct trainer {
@@ -131,6 +155,8 @@ struct trainer {
     bmode *bm;
     trainer_screen screen;
     bool show_help;
+    sound *snd;                  /* never NULL once created: silent without a device */
+    char state_path[1100];       /* the last case, volume and mute (screen_picker.c) */
     int gl_errors;
     char gl_err[160];
 
@@ -168,6 +194,11 @@ void picker_draw(trainer *t);
 void picker_hints(const trainer *t, char *buf, size_t len);
 /* Loads a case file, every problem in err. */
 bool picker_load_case(const char *path, scenario *out, char *err, size_t n);
+/* The state file ($XDG_CONFIG_HOME/mesosim/window.conf, else ~/.config/mesosim/window.conf,
+ * beside bindings.conf): the last case opened, the sound's volume and mute. A missing or bad
+ * file gives the defaults. */
+void trainer_state_load(trainer *t);
+void trainer_state_save(trainer *t);
 
 /* screen_briefing.c */
 void briefing_input(trainer *t, const controls *c);
@@ -219,5 +250,15 @@ void debrief_enter(trainer *t);
 void debrief_input(trainer *t, const controls *c);
 void debrief_draw(trainer *t);
 void debrief_hints(const trainer *t, char *buf, size_t len);
+void debrief_free(trainer *t);
+/* Severity of a debrief line: what colour it is drawn in. */
+typedef enum debrief_severity { DEBRIEF_INFO = 0, DEBRIEF_WARN, DEBRIEF_BAD } debrief_severity;
+typedef struct debrief_line {
+    debrief_severity severity;
+    const char *text;
+} debrief_line;
+/* Draws lines (wrapped to w) from (x, y) in their severity's colour; returns the height used.
+ * The adverse events use it; so can any list of teaching points (core feedback). */
+float debrief_draw_lines(trainer *t, float x, float y, float w, const debrief_line *lines, int n);
 
 #endif

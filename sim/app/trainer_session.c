@@ -121,7 +121,7 @@ static void open_log(trainer *t)
     const char *scen = realpath(t->open.path, abs) ? abs : t->open.path;
     snprintf(t->run.report_path, sizeof t->run.report_path, "%.*s.report.json",
              (int)(strlen(t->run.log_path) - 6), t->run.log_path);
-    char comment[2 * sizeof abs + sizeof t->run.log_path + 256];
+    char comment[2 * sizeof abs + sizeof t->run.log_path + 256]; /* two scenario paths and the log path, never cut */
     snprintf(comment, sizeof comment,
              "# mesosim %s session log (docs/actions.md), written as it happens.\n"
              "# scenario: %s\n"
@@ -155,6 +155,9 @@ bool tsession_begin(trainer *t, char *err, size_t n)
     t->run.pose_pushed_mm = 0.0;
     memset(&t->pause, 0, sizeof t->pause);
     open_log(t);
+    recorder tape = replay_tape_recorder(&t->run.tape);
+    if (!driver_add_recorder(t->run.d, &tape, err, n))
+        fprintf(stderr, "mesosim: %s (the debrief has no replay)\n", err);
     return true;
 }
 
@@ -297,6 +300,7 @@ void tsession_feedback(trainer *t)
                  * frame's force that is gone. */
                 double last = t->run.last_force_n;
                 fb->pop_strength = last > 1e-9 ? fmin(fmax((last - force) / last, 0.0), 1.0) : 0.0;
+                sound_click(t->snd, fb->pop_strength);
             }
             break;
         case SEV_HUB_ON_SKIN:

@@ -46,8 +46,11 @@ drug_def drug_default_def(void)
     /* Serup 1984 via tissue.md 4b: real wheals are lower than the lens bound because the fluid
      * also expands the dermis; half the bleb's thickness lifting the skin is an assumption. */
     d.wheal_frac = 0.5;
-    /* Assumption: liquid in fat runs between lobules in a sheet ~0.5 mm thick. */
-    d.fat_sheet_mm = 0.5;
+    /* Liquid in fat first spreads laterally, parallel to the skin, between the fat cells: 50 uL
+     * reaches a median 5.7 mm from the needle (quartiles 5.0-7.1 mm; Leuenberger Jockel et al.
+     * 2013, anatomy.md 7). An oblate sheet 0.75 mm thick gives that reach (5.6 mm), and 16 mm
+     * across for 0.1 mL (the 0.5 mm sheet used before drew it 20 mm wide). */
+    d.fat_sheet_mm = 0.75;
     /* Assumption: gas fills half of the cluster of foci it dissects; oxygen-ozone is absorbed
      * over minutes (tissue.md 4b practice figures), time constant 5 min. */
     d.gas_fill = 0.5;

@@ -59,6 +59,13 @@ static const binding_row k_buttons[BTN_COUNT] = {
     [BTN_END_SESSION] = {"end_session", "End, F10"},
     [BTN_MENU_UP] = {"menu_up", "Up"},
     [BTN_MENU_DOWN] = {"menu_down", "Down"},
+    [BTN_PLAY_PAUSE] = {"replay_play_pause", "P"},
+    [BTN_SEEK_BACK] = {"replay_back", "Left"},
+    [BTN_SEEK_FORWARD] = {"replay_forward", "Right"},
+    [BTN_MUTE] = {"sound_mute", "F6"},
+    [BTN_VOLUME_DOWN] = {"sound_volume_down", "F7"},
+    [BTN_VOLUME_UP] = {"sound_volume_up", "F8"},
+    [BTN_RELOAD] = {"reload_cases", "F5"},
 };
 
 /* The game controller's defaults (docs/devices.md): the left stick slides the probe, the right
@@ -67,7 +74,8 @@ static const binding_row k_buttons[BTN_COUNT] = {
  * Y ticks the next step, the shoulders set the needle angle, the d-pad rocks the probe
  * (left/right) and sets the depth (up/down), the stick clicks press the probe less (left) and
  * more (right), Back toggles the outside view, Guide the help, Start ends the session. On the
- * menus A and Start confirm, B goes back and the d-pad moves. */
+ * menus A and Start confirm, B goes back and the d-pad moves; in the debrief's replay X plays
+ * and pauses and the shoulders seek. A binding missing here (a new one) is off the pad. */
 static const char *const k_pad_axes[AXIS_COUNT] = {
     [AXIS_PROBE_LEFT] = "leftx-", [AXIS_PROBE_RIGHT] = "leftx+",
     [AXIS_PROBE_FORWARD] = "lefty-", [AXIS_PROBE_BACK] = "lefty+",
@@ -87,6 +95,8 @@ static const char *const k_pad_buttons[BTN_COUNT] = {
     [BTN_TGC_UP] = "", [BTN_TGC_DOWN] = "", [BTN_TOGGLE_3D] = "back", [BTN_HELP] = "guide",
     [BTN_CONFIRM] = "a, start", [BTN_BACK] = "b", [BTN_END_SESSION] = "start",
     [BTN_MENU_UP] = "dpup", [BTN_MENU_DOWN] = "dpdown",
+    [BTN_PLAY_PAUSE] = "x", [BTN_SEEK_BACK] = "leftshoulder", [BTN_SEEK_FORWARD] = "rightshoulder",
+    [BTN_MUTE] = "", [BTN_VOLUME_DOWN] = "", [BTN_VOLUME_UP] = "", [BTN_RELOAD] = "",
 };
 
 #define PAD_PREFIX "pad."
@@ -166,13 +176,15 @@ void controls_button_reset(controls_bindings *b, ctl_button bt)
 void controls_pad_axis_reset(controls_bindings *b, ctl_axis a)
 {
     char err[96];
-    parse_keys(k_pad_axes[a], strlen(k_pad_axes[a]), true, b->pad_axis[a], err, sizeof err);
+    const char *keys = k_pad_axes[a] ? k_pad_axes[a] : "";
+    parse_keys(keys, strlen(keys), true, b->pad_axis[a], err, sizeof err);
 }
 
 void controls_pad_button_reset(controls_bindings *b, ctl_button bt)
 {
     char err[96];
-    parse_keys(k_pad_buttons[bt], strlen(k_pad_buttons[bt]), true, b->pad_button[bt], err, sizeof err);
+    const char *keys = k_pad_buttons[bt] ? k_pad_buttons[bt] : "";
+    parse_keys(keys, strlen(keys), true, b->pad_button[bt], err, sizeof err);
 }
 
 void controls_bindings_default(controls_bindings *out)

@@ -53,6 +53,7 @@ typedef enum ctl_button {
     BTN_FREQ_UP, BTN_FREQ_DOWN, BTN_DEPTH_UP, BTN_DEPTH_DOWN, BTN_GAIN_UP, BTN_GAIN_DOWN,
     BTN_DR_UP, BTN_DR_DOWN, BTN_TGC_UP, BTN_TGC_DOWN, BTN_TOGGLE_3D, BTN_HELP, BTN_CONFIRM, BTN_BACK, BTN_END_SESSION,
     BTN_MENU_UP, BTN_MENU_DOWN,
+    BTN_PLAY_PAUSE, BTN_SEEK_BACK, BTN_SEEK_FORWARD, BTN_MUTE, BTN_VOLUME_DOWN, BTN_VOLUME_UP, BTN_RELOAD,
     BTN_COUNT
 } ctl_button;
 
@@ -80,6 +81,7 @@ typedef struct controls {
     bool clicked;              /* left button went down this frame ... */
     float click_x, click_y;    /* ... here, framebuffer pixels, origin top left */
     float pointer_x, pointer_y;
+    bool pointer_held;         /* the left button is down (a drag, e.g. on the debrief's timeline) */
     /* Tracked devices: absolute poses that replace the relative motion above. */
     bool has_probe_pose;
     controls_probe_pose probe_pose;

@@ -12,7 +12,8 @@ static const bool k_repeats[BTN_COUNT] = {
     [BTN_ENTRY_FARTHER] = true, [BTN_FREQ_UP] = true, [BTN_FREQ_DOWN] = true,
     [BTN_DEPTH_UP] = true, [BTN_DEPTH_DOWN] = true, [BTN_GAIN_UP] = true,
     [BTN_GAIN_DOWN] = true, [BTN_DR_UP] = true, [BTN_DR_DOWN] = true, [BTN_TGC_UP] = true, [BTN_TGC_DOWN] = true,
-    [BTN_MENU_UP] = true, [BTN_MENU_DOWN] = true,
+    [BTN_MENU_UP] = true, [BTN_MENU_DOWN] = true, [BTN_SEEK_BACK] = true, [BTN_SEEK_FORWARD] = true,
+    [BTN_VOLUME_DOWN] = true, [BTN_VOLUME_UP] = true,
 };
 
 typedef enum drag_kind { DRAG_NONE = 0, DRAG_IMAGE, DRAG_VIEW } drag_kind;
@@ -24,6 +25,7 @@ struct kbm_state {
     drag_kind drag;
     double advance_held_s, retract_held_s;
     bool minimized;
+    bool left_down;
 };
 
 /* The scancodes of a binding's names; false naming the first one SDL does not know. */
@@ -174,6 +176,7 @@ void kbm_event(kbm_state *k, const SDL_Event *e, controls *out)
     case SDL_MOUSEBUTTONDOWN: {
         float x = e->button.x * s, y = e->button.y * s;
         if (e->button.button == SDL_BUTTON_LEFT) {
+            k->left_down = true;
             out->clicked = true;
             out->click_x = x;
             out->click_y = y;
@@ -188,6 +191,8 @@ void kbm_event(kbm_state *k, const SDL_Event *e, controls *out)
     }
     case SDL_MOUSEBUTTONUP:
         k->drag = DRAG_NONE;
+        if (e->button.button == SDL_BUTTON_LEFT)
+            k->left_down = false;
         break;
     case SDL_MOUSEMOTION:
         mouse_motion(k, &e->motion, s, out);
@@ -219,6 +224,7 @@ void kbm_end(kbm_state *kb, double dt_s, controls *out)
 {
     const Uint8 *ks = SDL_GetKeyboardState(NULL);
     SDL_Scancode(*k)[CONTROLS_MAX_KEYS] = kb->axis_keys;
+    out->pointer_held = kb->left_down;
     out->probe_dx_mm += CONTROLS_PROBE_MM_S * dt_s * (held(ks, k[AXIS_PROBE_RIGHT]) - held(ks, k[AXIS_PROBE_LEFT]));
     out->probe_dy_mm += CONTROLS_PROBE_MM_S * dt_s * (held(ks, k[AXIS_PROBE_FORWARD]) - held(ks, k[AXIS_PROBE_BACK]));
     out->probe_drot_deg += CONTROLS_ROTATE_DEG_S * dt_s * (held(ks, k[AXIS_ROTATE_CW]) - held(ks, k[AXIS_ROTATE_CCW]));

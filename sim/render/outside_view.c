@@ -1,8 +1,9 @@
-/* outside_view: skin block, probe, imaging plane, needle and deposits in 3-D. */
+/* outside_view: skin block, probe, imaging slab, needle, deposits and plan marks in 3-D. */
 #include "outside_view.h"
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include <epoxy/gl.h>
 
 #include "gl_util.h"
+#include "shaders.h"
 
 /* Mesh density: llvmpipe bins every triangle on the calling thread, so the block is kept to
  * about two thousand triangles. 24 quads over a 40 mm patch still round a 5 mm wheal. */
@@ -17,6 +19,14 @@
 #define EDGE 16        /* segments along each cut side (the layers vary slowly) */
 #define MIN_BAND_MM 0.05 /* thinner layers (stratum corneum, epidermis) are invisible here */
 #define DEG (3.14159265358979 / 180.0)
+#define SLAB_STEPS 12  /* depth segments of the imaging slab (its thickness varies smoothly) */
+#define SKIN_ALPHA 0.5f /* the skin surface: translucent so the needle under it shows */
+
+/* assets/probe_mesh.txt */
+typedef struct probe_mesh {
+    double rim_lat_mm, rim_elev_mm, head_h_mm, handle_r_mm, handle_len_mm, ridge_w_mm, ridge_out_mm;
+    int handle_sides;
+} probe_mesh;
 
 typedef struct vtx {
     float p[3], n[3];
@@ -30,8 +40,12 @@ struct outside_view {
     int n, cap;
     /* The skin block changes only when a wheal grows or the probe presses: its mesh stays
      * in block_vbo until the phantom definition or the pressure differ (a hash of both). */
+    float mvp[16];          /* the last draw's, with its viewport (x, y from the top, w, h) */
+    int vp[4];
+    bool drawn;
     uint64_t block_key;
-    int n_block;
+    int n_block, n_surface; /* the surface first (drawn translucent last), then the sides */
+    probe_mesh mesh;
 };
 
 typedef struct rgba {
@@ -61,7 +75,7 @@ static rgba tissue_rgba(tissue_id t)
 
 outside_camera outside_default_camera(void)
 {
-    return (outside_camera){.yaw_deg = -35.0f, .pitch_deg = 35.0f, .dist_mm = 75.0f};
+    return (outside_camera){.yaw_deg = -35.0f, .pitch_deg = 40.0f, .dist_mm = 60.0f};
 }
 
 void outside_camera_orbit(outside_camera *c, float dyaw_deg, float dpitch_deg, float zoom_factor)
@@ -72,11 +86,69 @@ void outside_camera_orbit(outside_camera *c, float dyaw_deg, float dpitch_deg, f
         c->dist_mm = fminf(fmaxf(c->dist_mm * zoom_factor, 15.0f), 300.0f);
 }
 
+/* "name = value" lines, '#' comments; every key once, none unknown. */
+static bool parse_mesh(const char *text, probe_mesh *m, char *err, size_t err_len)
+{
+    static const char *const k_keys[] = {"head_rim_lateral_mm", "head_rim_elevation_mm", "head_height_mm",
+                                         "handle_radius_mm", "handle_length_mm", "handle_sides",
+                                         "ridge_width_mm", "ridge_out_mm"};
+    enum { NK = sizeof k_keys / sizeof k_keys[0] };
+    double val[NK];
+    bool seen[NK] = {false};
+    int line = 0;
+    for (const char *p = text; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char buf[160], key[64];
+        line++;
+        snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf ? n : sizeof buf - 1), p);
+        p += n + (e ? 1 : 0);
+        char *hash = strchr(buf, '#');
+        if (hash)
+            *hash = '\0';
+        double x;
+        char extra;
+        if (strspn(buf, " \t\r") == strlen(buf))
+            continue;
+        if (sscanf(buf, " %63[a-z_] = %lf %c", key, &x, &extra) != 2 || !(x > 0.0) || x > 200.0) {
+            snprintf(err, err_len, "assets/probe_mesh.txt:%d: want NAME = a number 0..200 mm", line);
+            return false;
+        }
+        int k = 0;
+        while (k < NK && strcmp(k_keys[k], key))
+            k++;
+        if (k == NK) {
+            snprintf(err, err_len, "assets/probe_mesh.txt:%d: unknown name %s", line, key);
+            return false;
+        }
+        val[k] = x;
+        seen[k] = true;
+    }
+    for (int k = 0; k < NK; k++)
+        if (!seen[k]) {
+            snprintf(err, err_len, "assets/probe_mesh.txt: %s is missing", k_keys[k]);
+            return false;
+        }
+    *m = (probe_mesh){.rim_lat_mm = val[0], .rim_elev_mm = val[1], .head_h_mm = val[2], .handle_r_mm = val[3],
+                      .handle_len_mm = val[4], .handle_sides = (int)fmin(fmax(val[5], 3), 32),
+                      .ridge_w_mm = val[6], .ridge_out_mm = val[7]};
+    return true;
+}
+
 outside_view *outside_view_create(char *err, size_t err_len)
 {
+    const char *mesh = shader_find("probe_mesh.txt");
+    probe_mesh pm;
+    if (!mesh) {
+        snprintf(err, err_len, "assets/probe_mesh.txt is not among the embedded assets");
+        return NULL;
+    }
+    if (!parse_mesh(mesh, &pm, err, err_len))
+        return NULL;
     outside_view *v = calloc(1, sizeof *v);
     if (!v)
         return NULL;
+    v->mesh = pm;
     v->prog = gl_program("scene.vert", "scene.frag", err, err_len);
     if (!v->prog) {
         free(v);
@@ -191,6 +263,35 @@ static void skin_surface(outside_view *v, const phantom *ph, double half_w, doub
         }
 }
 
+/* The top of the first fat layer, seen through the translucent skin: the floor of the dermis
+ * the needle is meant to stay above. A coarser grid than the skin (it lies deeper and flatter). */
+static void fat_floor(outside_view *v, const phantom *ph, double half_w, double half_l, double pressure_n)
+{
+    enum { G = GRID / 2 };
+    const phantom_def *def = phantom_get_def(ph);
+    int layer = -1;
+    for (int i = 0; i < def->n_layers && layer < 0; i++)
+        if (def->layers[i].tissue == TISSUE_FAT)
+            layer = i;
+    if (layer < 0)
+        return;
+    static float h[G + 1][G + 1];
+    double ifc[PHANTOM_MAX_LAYERS + 1];
+    for (int j = 0; j <= G; j++)
+        for (int i = 0; i <= G; i++) {
+            phantom_interfaces(ph, -half_w + 2 * half_w * i / G, -half_l + 2 * half_l * j / G, pressure_n, ifc);
+            h[j][i] = (float)-ifc[layer];
+        }
+    float dx = (float)(2 * half_w / G), dy = (float)(2 * half_l / G);
+    for (int j = 0; j < G; j++)
+        for (int i = 0; i < G; i++) {
+            float x0 = (float)-half_w + dx * i, y0 = (float)-half_l + dy * j;
+            float a[3] = {x0, h[j][i], y0}, b[3] = {x0 + dx, h[j][i + 1], y0};
+            float c[3] = {x0 + dx, h[j + 1][i + 1], y0 + dy}, d[3] = {x0, h[j + 1][i], y0 + dy};
+            quad(v, a, d, c, b, tissue_rgba(TISSUE_FAT));
+        }
+}
+
 /* One cut side of the block from (xa, ya) to (xb, yb): a band per layer down to bottom. */
 static void cut_side(outside_view *v, const phantom *ph, double xa, double ya, double xb,
                      double yb, double bottom_mm, double pressure_n)
@@ -279,6 +380,97 @@ static void ellipsoid(outside_view *v, const phantom_inclusion *inc, rgba col)
         }
 }
 
+/* The linear probe: a head whose face is the aperture (probe_fov_mm) by the element height plus
+ * a rim, a round handle above it, and the ridge on the marked end (-u, the image's left: the
+ * orientation dot's side). */
+static void probe_ridge(outside_view *v, const outside_scene *s)
+{
+    const probe_mesh *m = &v->mesh;
+    double hl = 0.5 * probe_fov_mm(&s->probe) + m->rim_lat_mm, he = 0.5 * s->probe.elev_height_mm + m->rim_elev_mm;
+    unsigned rid = OUTSIDE_RIDGE_RGB;
+    frame_box(v, &s->frame, -hl - m->ridge_out_mm, -hl + m->ridge_w_mm, -he * 0.8, he * 0.8, -m->head_h_mm + 0.5,
+              -1.0, (rgba){(uint8_t)(rid >> 16), (uint8_t)(rid >> 8), (uint8_t)rid, 255});
+}
+
+/* The body is drawn translucent: the needle goes in under the probe's face, where an opaque
+ * probe would hide the tip, the thing the view is for. */
+static void probe_body(outside_view *v, const outside_scene *s)
+{
+    const probe_mesh *m = &v->mesh;
+    double hl = 0.5 * probe_fov_mm(&s->probe) + m->rim_lat_mm, he = 0.5 * s->probe.elev_height_mm + m->rim_elev_mm;
+    const rgba body = {70, 80, 96, 100};
+    frame_box(v, &s->frame, -hl, hl, -he, he, -m->head_h_mm, 0.0, body);
+    double a[3] = {0, 0, -m->head_h_mm}, b[3] = {0, 0, -m->head_h_mm - m->handle_len_mm}, pa[3], pb[3];
+    probe_image_to_phantom(&s->frame, a[0], a[1], a[2], pa);
+    probe_image_to_phantom(&s->frame, b[0], b[1], b[2], pb);
+    float wa[3], wb[3];
+    to_world(pa, wa), to_world(pb, wb);
+    prism(v, wa, wb, (float)m->handle_r_mm, m->handle_sides, (rgba){90, 100, 118, 100});
+}
+
+/* The imaging slab: the plane, thickened at each depth to the elevation beam's FWHM. */
+static void slab_mesh(outside_view *v, const outside_scene *s)
+{
+    double hf = 0.5 * probe_fov_mm(&s->probe), depth = s->probe.depth_mm;
+    const rgba face = {90, 200, 255, 60};
+    for (int k = 0; k < SLAB_STEPS; k++) {
+        double z0 = depth * k / SLAB_STEPS, z1 = depth * (k + 1) / SLAB_STEPS;
+        double e0 = 0.5 * probe_elevation_fwhm_mm(&s->probe, z0), e1 = 0.5 * probe_elevation_fwhm_mm(&s->probe, z1);
+        for (int side = -1; side <= 1; side += 2) {
+            double pts[4][3] = {{-hf, side * e0, z0}, {hf, side * e0, z0}, {hf, side * e1, z1}, {-hf, side * e1, z1}};
+            float q[4][3];
+            for (int i = 0; i < 4; i++) {
+                double p[3];
+                probe_image_to_phantom(&s->frame, pts[i][0], pts[i][1], pts[i][2], p);
+                to_world(p, q[i]);
+            }
+            quad(v, q[0], q[1], q[2], q[3], face);
+        }
+    }
+}
+
+bool outside_tip_in_slab(const outside_scene *s)
+{
+    if (!s->needle_shown)
+        return false;
+    double img[3];
+    probe_phantom_to_image(&s->frame, s->tip_mm, img);
+    return img[2] >= 0.0 && img[2] <= s->probe.depth_mm && fabs(img[0]) <= 0.5 * probe_fov_mm(&s->probe) &&
+           fabs(img[1]) <= 0.5 * probe_elevation_fwhm_mm(&s->probe, img[2]);
+}
+
+/* A planned point: a flat cross-shaped mark just above the skin. */
+static void plan_mark(outside_view *v, const phantom *ph, double x, double y)
+{
+    const rgba c = {(uint8_t)(OUTSIDE_PLAN_RGB >> 16), (uint8_t)(OUTSIDE_PLAN_RGB >> 8), (uint8_t)OUTSIDE_PLAN_RGB, 255};
+    double z = phantom_surface_mm(ph, x, y) - 0.15, arm = 1.2, w = 0.3;
+    for (int k = 0; k < 2; k++) {
+        double ax = k ? w : arm, ay = k ? arm : w;
+        double p[4][3] = {{x - ax, y - ay, z}, {x + ax, y - ay, z}, {x + ax, y + ay, z}, {x - ax, y + ay, z}};
+        float q[4][3];
+        for (int i = 0; i < 4; i++)
+            to_world(p[i], q[i]);
+        quad(v, q[0], q[1], q[2], q[3], c);
+    }
+}
+
+bool outside_view_project(const outside_view *v, const double p_mm[3], float *px, float *py)
+{
+    if (!v->drawn)
+        return false;
+    float w[3];
+    to_world(p_mm, w);
+    vec4 in = {w[0], w[1], w[2], 1.0f}, out;
+    mat4 m;
+    memcpy(m, v->mvp, sizeof m);
+    glm_mat4_mulv(m, in, out);
+    if (out[3] <= 1e-6f)
+        return false;
+    *px = (float)v->vp[0] + (0.5f + 0.5f * out[0] / out[3]) * (float)v->vp[2];
+    *py = (float)v->vp[1] + (0.5f - 0.5f * out[1] / out[3]) * (float)v->vp[3];
+    return true;
+}
+
 void outside_view_draw(outside_view *v, const outside_scene *s, const outside_camera *cam,
                        int x, int y, int w, int h, int fb_w, int fb_h)
 {
@@ -295,6 +487,8 @@ void outside_view_draw(outside_view *v, const outside_scene *s, const outside_ca
     if (key != v->block_key || !v->n_block) {
         v->n = 0;
         skin_surface(v, s->ph, half_w, half_l);
+        v->n_surface = v->n;
+        fat_floor(v, s->ph, half_w, half_l, s->pose.pressure_n);
         cut_side(v, s->ph, -half_w, -half_l, half_w, -half_l, bottom, s->pose.pressure_n);
         cut_side(v, s->ph, half_w, -half_l, half_w, half_l, bottom, s->pose.pressure_n);
         cut_side(v, s->ph, half_w, half_l, -half_w, half_l, bottom, s->pose.pressure_n);
@@ -304,44 +498,32 @@ void outside_view_draw(outside_view *v, const outside_scene *s, const outside_ca
         v->n_block = v->n;
         v->block_key = key;
     }
+    /* Opaque: the probe, the needle with its tip marker, the deposits, the plan marks. */
     v->n = 0;
-    double half_fov = 0.5 * probe_fov_mm(&s->probe);
-    frame_box(v, &s->frame, -half_fov - 1.5, half_fov + 1.5, -3.0, 3.0, -14.0, 0.0,
-              (rgba){95, 110, 140, 255});
-    frame_box(v, &s->frame, -half_fov - 0.5, -half_fov + 0.5, -3.05, -2.95, -14.0, -13.9,
-              (rgba){120, 255, 120, 255});
-    int n_opaque = v->n;
-
-    /* Needle, hub and deposits: drawn twice, as a ghost through the skin and solid. */
+    probe_ridge(v, s);
     if (s->needle_shown) {
-        double hub[3], hub_end[3];
+        double hub[3], hub_end[3], tip_back[3];
         for (int i = 0; i < 3; i++) {
             hub[i] = s->tip_mm[i] - s->dir[i] * s->needle_length_mm;
             hub_end[i] = hub[i] - s->dir[i] * 6.0;
+            tip_back[i] = s->tip_mm[i] - s->dir[i] * 0.8;
         }
-        float a[3], b[3], c[3];
-        to_world(hub, a), to_world(s->tip_mm, b), to_world(hub_end, c);
+        float a[3], b[3], c[3], d[3];
+        to_world(hub, a), to_world(s->tip_mm, b), to_world(hub_end, c), to_world(tip_back, d);
         /* Shown thicker than the 0.3 mm shaft so it reads at this scale. */
         prism(v, a, b, (float)fmax(0.5 * s->needle_od_mm, 0.25), 6, tissue_rgba(TISSUE_STEEL));
         prism(v, c, a, 1.3f, 8, (rgba){60, 150, 90, 255});
+        unsigned tc = outside_tip_in_slab(s) ? OUTSIDE_TIP_IN_RGB : OUTSIDE_TIP_OUT_RGB;
+        prism(v, d, b, 0.7f, 8, (rgba){(uint8_t)(tc >> 16), (uint8_t)(tc >> 8), (uint8_t)tc, 255});
     }
     for (int i = 0; i < s->n_dyn; i++)
         if (s->dyn[i].kind == PHANTOM_ELLIPSOID)
             ellipsoid(v, &s->dyn[i], tissue_rgba(s->dyn[i].tissue));
-    int n_solid_end = v->n;
-
-    /* Imaging plane: faint, so the block and needle show through it. */
-    {
-        float q[4][3];
-        double zs[4] = {0, 0, s->probe.depth_mm, s->probe.depth_mm};
-        double xs[4] = {-half_fov, half_fov, half_fov, -half_fov};
-        for (int k = 0; k < 4; k++) {
-            double p[3];
-            probe_image_to_phantom(&s->frame, xs[k], 0, zs[k], p);
-            to_world(p, q[k]);
-        }
-        quad(v, q[0], q[1], q[2], q[3], (rgba){90, 200, 255, 70});
-    }
+    for (int i = 0; i < s->n_plan && s->plan_mm; i++)
+        plan_mark(v, s->ph, s->plan_mm[i][0], s->plan_mm[i][1]);
+    int n_opaque = v->n;
+    probe_body(v, s);
+    slab_mesh(v, s);
 
     glEnable(GL_SCISSOR_TEST);
     glScissor(x, fb_h - y - h, w, h);
@@ -357,12 +539,15 @@ void outside_view_draw(outside_view *v, const outside_scene *s, const outside_ca
     float yaw = cam->yaw_deg * (float)DEG, pitch = cam->pitch_deg * (float)DEG;
     vec3 eye = {target[0] + cam->dist_mm * cosf(pitch) * sinf(yaw),
                 target[1] + cam->dist_mm * sinf(pitch),
-                target[2] - cam->dist_mm * cosf(pitch) * cosf(yaw)};
+                target[2] + cam->dist_mm * cosf(pitch) * cosf(yaw)};
     glm_lookat(eye, target, (vec3){0, 1, 0}, view);
     glm_mat4_mul(proj, view, mvp);
     vec3 light = {0.3f, 0.85f, -0.4f};
     glm_vec3_normalize(light);
 
+    memcpy(v->mvp, mvp, sizeof v->mvp);
+    v->vp[0] = x, v->vp[1] = y, v->vp[2] = w, v->vp[3] = h;
+    v->drawn = true;
     glUseProgram(v->prog);
     glUniformMatrix4fv(v->u_mvp, 1, GL_FALSE, (float *)mvp);
     glUniform3fv(v->u_light, 1, light);
@@ -373,25 +558,22 @@ void outside_view_draw(outside_view *v, const outside_scene *s, const outside_ca
     glDisable(GL_BLEND);
     glUniform1f(v->u_alpha, 1.0f);
     use_buffer(v->block_vbo);
-    glDrawArrays(GL_TRIANGLES, 0, v->n_block);
+    glDrawArrays(GL_TRIANGLES, v->n_surface, v->n_block - v->n_surface);
     use_buffer(v->vbo);
     glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)((size_t)v->n * sizeof(vtx)), v->v, GL_STREAM_DRAW);
     glDrawArrays(GL_TRIANGLES, 0, n_opaque);
+    /* Translucent last, without writing depth: the skin over what is under it, then the slab. */
     glEnable(GL_BLEND);
     glBlendFunc(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA);
-    if (n_solid_end > n_opaque) {
-        glDepthMask(GL_FALSE);
-        glDepthFunc(GL_ALWAYS);
-        glUniform1f(v->u_alpha, 0.45f);
-        glDrawArrays(GL_TRIANGLES, n_opaque, n_solid_end - n_opaque);
-        glDepthMask(GL_TRUE);
-        glDepthFunc(GL_LESS);
-        glUniform1f(v->u_alpha, 1.0f);
-        glDrawArrays(GL_TRIANGLES, n_opaque, n_solid_end - n_opaque);
-    }
     glDepthMask(GL_FALSE);
-    glDrawArrays(GL_TRIANGLES, n_solid_end, v->n - n_solid_end);
+    glUniform1f(v->u_alpha, SKIN_ALPHA);
+    use_buffer(v->block_vbo);
+    glDrawArrays(GL_TRIANGLES, 0, v->n_surface);
+    glUniform1f(v->u_alpha, 1.0f);
+    use_buffer(v->vbo);
+    glDrawArrays(GL_TRIANGLES, n_opaque, v->n - n_opaque); /* the probe's body, then the slab */
     glDepthMask(GL_TRUE);
+    glDisable(GL_BLEND);
 
     glBindVertexArray(0);
     glDisable(GL_DEPTH_TEST);

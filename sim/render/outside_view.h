@@ -1,9 +1,14 @@
 /* outside_view: the 3-D view from outside the patient, a teaching aid a real scanner lacks.
  *
  * Shows the skin patch as a block whose sides are cut to show the layers (coloured by
- * tissue), the skin surface with any wheal, the probe resting on it with its imaging plane
- * drawn faintly, the needle with its hub, and the deposits (bleb, gas, haematoma) seen
- * through the skin as ghosts. The trainee orbits it (yaw, pitch) and zooms (distance).
+ * tissue) under a translucent skin surface (with any wheal), so the needle and the deposits
+ * (bleb, gas, haematoma, at the drug module's sizes) show where they are under it; a linear
+ * probe (footprint = aperture x element height plus a rim, a handle, a green ridge on its
+ * marked end: the side of the image's orientation dot) resting on it; the imaging slab, as
+ * thick at each depth as the elevation beam (probe_elevation_fwhm_mm); the needle with its
+ * hub and a tip marker that is green inside the slab and orange outside; and the planned
+ * points as marks on the skin. The trainee orbits it (yaw, pitch) and zooms (distance).
+ * The probe's shape comes from assets/probe_mesh.txt (embedded at build time).
  *
  * It reads world state given as plain data and changes none. The mesh is rebuilt every
  * frame from the phantom's height fields (a few thousand surface queries). World frame: the
@@ -25,12 +30,24 @@ typedef struct outside_scene {
     probe_def probe;
     probe_pose pose;
     probe_frame frame;              /* image plane of the probe in the phantom frame */
-    const phantom_inclusion *dyn;   /* needle shaft, deposits, bleeds (may be NULL) */
+    const phantom_inclusion *dyn;   /* needle shaft, deposits, bleeds (may be NULL), drawn at their size */
     int n_dyn;
     bool needle_shown;              /* needle placed: draw it from tip back to its hub */
     double tip_mm[3], dir[3];       /* tip and unit direction (towards the tip) */
     double needle_length_mm, needle_od_mm;
+    const double (*plan_mm)[2];     /* planned injection points (x, y) on the skin, may be NULL */
+    int n_plan;
 } outside_scene;
+
+/* Whether the tip is inside the imaging slab: in the image's depth and width, and within
+ * half the elevation beam width at its depth of the plane. What the tip marker shows. */
+bool outside_tip_in_slab(const outside_scene *s);
+
+/* Colours of the tip marker (RGB), for tests reading pixels. */
+#define OUTSIDE_TIP_IN_RGB 0x30e060u
+#define OUTSIDE_TIP_OUT_RGB 0xff8c20u
+#define OUTSIDE_RIDGE_RGB 0x40ff40u
+#define OUTSIDE_PLAN_RGB 0xff40ffu
 
 typedef struct outside_camera {
     float yaw_deg, pitch_deg, dist_mm;
@@ -42,6 +59,7 @@ void outside_camera_orbit(outside_camera *c, float dyaw_deg, float dpitch_deg, f
 
 typedef struct outside_view outside_view;
 
+/* NULL with a message when the shaders or the probe mesh parameters are bad. */
 outside_view *outside_view_create(char *err, size_t err_len);
 void outside_view_destroy(outside_view *v);
 
@@ -50,5 +68,9 @@ void outside_view_destroy(outside_view *v);
  * framebuffer. */
 void outside_view_draw(outside_view *v, const outside_scene *s, const outside_camera *cam,
                        int x, int y, int w, int h, int fb_w, int fb_h);
+
+/* Where a phantom-frame point fell in the last draw (framebuffer px, origin top left); false
+ * when behind the camera or before any draw. For labels and tests. */
+bool outside_view_project(const outside_view *v, const double p_mm[3], float *px, float *py);
 
 #endif
