@@ -12,7 +12,10 @@ have_xvfb() { command -v Xvfb >/dev/null 2>&1; }
 under_xvfb() {
     fifo=$(mktemp -u "${TMPDIR:-/tmp}/run_gl.XXXXXX")
     mkfifo "$fifo" || return 77
-    Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$fifo" >/dev/null 2>&1 &
+    # -noreset: by default the server resets when its last client leaves, and a test that
+    # closes its window and opens another (test_window's remapped bindings) can land in the
+    # reset and be refused ("x11 not available").
+    Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp -noreset 3>"$fifo" >/dev/null 2>&1 &
     xpid=$!
     read -r num <"$fifo"
     rm -f "$fifo"

@@ -618,14 +618,19 @@ static void test_marking_steps_and_words(void **state)
     c.click_y = r.y + r.h / 4;
     frame(&c, NULL);
     assert_false(session_metrics(ss)->marked);
-    /* The tick key ticks only the step under the pointer: with none, nothing, and no later
-     * step such as the dressing. */
+    /* The tick key ticks only the step under the pointer; with none it opens the chooser,
+     * which names the step before anything is ticked (never a later step such as the
+     * dressing); Esc closes it with nothing ticked. */
     c = none();
     c.pressed[BTN_STEP] = true;
     frame(&c, NULL);
     for (int s = 0; s < STEP_COUNT; s++)
         assert_false(session_metrics(ss)->step_done[s]);
-    assert_non_null(strstr(trainer_message(g_t), "Point at a step"));
+    assert_non_null(strstr(trainer_message(g_t), "Which step is done?"));
+    assert_non_null(strstr(trainer_message(g_t), "Patient positioning"));
+    press(BTN_BACK);
+    for (int s = 0; s < STEP_COUNT; s++)
+        assert_false(session_metrics(ss)->step_done[s]);
     /* A step's own key ticks it; the undo key sends undo_step, which this core either applies
      * or refuses in words. */
     press(BTN_STEP_STERILE_FIELD);

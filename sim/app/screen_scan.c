@@ -490,15 +490,39 @@ static void step_controls(trainer *t, const controls *c)
             if (c->click_y >= t->scan.step_rows_y[s] && c->click_y < t->scan.step_rows_y[s + 1])
                 tick(t, (score_step)s);
     if (c->pressed[BTN_STEP]) {
-        char k1[96], k4[96];
-        if (t->scan.hover_step >= 0)
+        if (t->scan.hover_step >= 0) {
             tick(t, (score_step)t->scan.hover_step);
-        else
-            scan_say(t, 0xffd080ff, "Point at a step in the checklist, or press its own key (%s to %s).",
-                     screens_key(t, BTN_STEP_POSITIONING, k1), screens_key(t, BTN_STEP_DRESSING, k4));
+        } else {
+            /* No pointer over the list (a game controller, a pen): the chooser names the step
+             * before anything is ticked, starting at the first one not done. */
+            int first = 0;
+            while (first < N_DECLARED - 1 && tsession_view(t)->metrics.step_done[k_declared[first].step])
+                first++;
+            t->scan.step_menu = first;
+            char k[96];
+            scan_say(t, 0xc8e6ffff, "Which step is done? %s again ticks \"%s\"; up and down choose; %s closes.",
+                     screens_key(t, BTN_STEP, k), screens_step_label(k_declared[first].step),
+                     screens_key(t, BTN_BACK, k));
+        }
     }
     if (c->pressed[BTN_UNDO_STEP])
         undo(t);
+}
+
+/* The step chooser is open: only it takes input (the D-pad moves it, not the depth). */
+static void step_menu_controls(trainer *t, const controls *c)
+{
+    scan_state *s = &t->scan;
+    int up = c->pressed[BTN_MENU_UP] || c->pressed[BTN_DEPTH_DOWN];
+    int down = c->pressed[BTN_MENU_DOWN] || c->pressed[BTN_DEPTH_UP];
+    s->step_menu = (s->step_menu + N_DECLARED + down - up) % N_DECLARED;
+    if (c->pressed[BTN_STEP] || c->pressed[BTN_CONFIRM]) {
+        score_step k = k_declared[s->step_menu].step;
+        s->step_menu = -1;
+        tick(t, k);
+    } else if (c->pressed[BTN_BACK]) {
+        s->step_menu = -1;
+    }
 }
 
 static void mark_controls(trainer *t, const controls *c)
@@ -650,6 +674,10 @@ void scan_input(trainer *t, const controls *c, double dt)
     }
     if (s->paused)
         return;
+    if (s->step_menu >= 0) {
+        step_menu_controls(t, c);
+        return;
+    }
     if (c->pressed[BTN_BACK]) {
         if (s->mark_stage || s->caliper_stage)
             scan_say(t, 0xc8e6ffff, "%s cancelled.", s->mark_stage ? "Marking" : "Measuring");
@@ -994,7 +1022,7 @@ static void draw_side_panel(trainer *t)
     for (int s = 0; s < STEP_COUNT; s++) {
         t->scan.step_rows_y[s] = y;
         bool done = m->step_done[s];
-        if (t->scan.hover_step == s)
+        if (t->scan.hover_step == s || (t->scan.step_menu >= 0 && k_declared[t->scan.step_menu].step == (score_step)s))
             ui_rect(u, x - S(t, 4), y, w, lh, 0x2a3442ffu);
         ui_text(u, f, x, y, done ? C_GOOD : C_DIM, done ? "\xe2\x9c\x93" : "\xe2\x80\xa2");
         int di = declared_index((score_step)s);
@@ -1142,7 +1170,7 @@ void scan_reset(trainer *t)
     s->mark_stage = s->caliper_stage = 0;
     s->msg[0] = '\0';
     s->n_msgs = 0;
-    s->hover_step = s->tgc_drag = -1;
+    s->hover_step = s->tgc_drag = s->step_menu = -1;
     s->undo_name[0] = '\0';
     s->frozen = s->cal_shown = s->paused = s->held = s->quit_now = false;
     s->cine_back = s->confirm = 0;

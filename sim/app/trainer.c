@@ -138,13 +138,12 @@ trainer *trainer_create(const trainer_def *def, char *err, size_t n)
     bd.display_only = true;
     t->bm = bmode_create(&bd);
     controls_bindings_load(def->bindings_path, &t->bindings, t->bindings_path, sizeof t->bindings_path);
-    char bad[2048];
-    t->kbm = kbm_create(&t->bindings, bad, sizeof bad);
-    for (char *save = NULL, *l = strtok_r(bad, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-        fprintf(stderr, "%s: %s\n", t->bindings_path, l);
+    devices_def dd = devices_default_def();
+    dd.bindings = &t->bindings;
+    t->dev = devices_create(&dd);
     t->snd = sound_create(true);
     trainer_state_load(t);
-    if (!t->bm || !t->kbm || !t->snd) {
+    if (!t->bm || !t->dev || !t->snd) {
         snprintf(err, n, "out of memory");
         trainer_destroy(t);
         return NULL;
@@ -174,11 +173,26 @@ void trainer_destroy(trainer *t)
     bmode_destroy(t->bm);
     scan_cine_free(&t->scan.cine);
     free(t->scan.crop);
-    kbm_destroy(t->kbm);
+    devices_destroy(t->dev);
     if (t->win)
         SDL_DestroyWindow(t->win);
     free(t);
     SDL_Quit();
+}
+
+/* The connected devices in a small line above the bottom bar, and the pause banner. */
+static void draw_devices(trainer *t)
+{
+    char status[400];
+    devices_status(t->dev, status, sizeof status);
+    float W = (float)t->fb_w, H = (float)t->fb_h;
+    ui_text(t->ui, UI_SMALL, W - S(t, 12) - ui_text_width(t->ui, UI_SMALL, status), H - S(t, 46), C_DIM, status);
+    if (!t->pause.on || t->screen != SCREEN_SCAN)
+        return;
+    float w = fminf(W - S(t, 80), S(t, 760)), x = 0.5f * (W - w), y = 0.4f * H;
+    ui_rect(t->ui, x, y, w, S(t, 64), C_PANEL);
+    ui_frame(t->ui, x, y, w, S(t, 64), S(t, 2), C_WARN);
+    screens_wrap(t, UI_BODY, x + S(t, 16), y + S(t, 12), w - S(t, 32), C_WARN, t->pause.msg);
 }
 
 void trainer_frame(trainer *t, double t_s, const controls *c)
@@ -190,6 +204,8 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
         update_sizes(t);
     if (c->pressed[BTN_HELP])
         t->show_help = !t->show_help;
+    double frame_dt = fmax(t_s - t->last_frame_t_s, 0.0);
+    t->last_frame_t_s = t_s;
     if (c->pressed[BTN_MUTE] || c->pressed[BTN_VOLUME_UP] || c->pressed[BTN_VOLUME_DOWN]) {
         if (c->pressed[BTN_MUTE])
             sound_set_muted(t->snd, !sound_muted(t->snd));
@@ -198,9 +214,18 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
         trainer_state_save(t);
     }
     if (t->screen == SCREEN_SCAN && t->run.s) {
+        /* Paused for a lost device: the caller's clock runs on, the session's stands still. */
+        if (t->pause.on)
+            t->pause.offset_s += fmax(t_s - t->pause.last_t_s, 0.0);
+        t->pause.last_t_s = t_s;
+        /* The user's holds (pause, help, the End question) come on top. */
+        double st = scan_clock(t, t_s - t->pause.offset_s);
+        if (!t->pause.on)
+            tsession_follow_needle_pose(t, c, st);
         t->scan.prev_t = t->scan.t;
-        t->scan.t = tsession_advance_to(t, scan_clock(t, t_s));
-        scan_input(t, c, t->scan.t - t->scan.prev_t);
+        t->scan.t = tsession_advance_to(t, st);
+        if (!t->pause.on)
+            scan_input(t, c, t->scan.t - t->scan.prev_t);
     } else {
         t->scan.t = t_s;
         if (t->screen == SCREEN_PICKER)
@@ -227,7 +252,9 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
     }
     if (t->show_help)
         screens_help(t);
+    draw_devices(t);
     ui_flush(t->ui);
+    devices_feedback(t->dev, trainer_feedback(t), frame_dt);
 
     char err[160];
     int n = gl_errors("frame", err, sizeof err);
@@ -308,6 +335,48 @@ int trainer_gl_errors(trainer *t, char *err, size_t n)
     return k;
 }
 
+void trainer_poll_input(trainer *t, double dt_s, controls *c)
+{
+    /* The outside view to orbit: the scan's, or the debrief replay's. */
+    const float *vr = t->screen == SCREEN_DEBRIEF ? t->debrief.view_r : t->scan.view;
+    kbm_layout l = {.image_x = t->scan.ir.x, .image_y = t->scan.ir.y, .image_w = t->scan.ir.w,
+                    .image_h = t->scan.ir.h, .view_x = vr[0], .view_y = vr[1], .view_w = vr[2], .view_h = vr[3],
+                    .mm_per_px = t->scan.ir.w > 0 ? t->scan.ir.cols * t->scan.ir.dx_mm / t->scan.ir.w : 0};
+    /* Points are window coordinates; the layout scale is framebuffer px per point. */
+    l.px_per_point = t->win_w > 0 ? (float)t->fb_w / (float)t->win_w : 1.0f;
+    devices_set_layout(t->dev, &l);
+    pen_skin skin = {0};
+    if (t->screen == SCREEN_SCAN && t->run.s) {
+        const driver_snapshot *v = tsession_view(t);
+        skin = (pen_skin){v->pose.x_mm, v->pose.y_mm, v->pose.rot_deg, probe_fov_mm(&v->probe)};
+    }
+    devices_set_skin(t->dev, &skin);
+    devices_begin(t->dev, c);
+    SDL_Event e;
+    while (SDL_PollEvent(&e))
+        devices_event(t->dev, &e, c);
+    devices_end(t->dev, dt_s, c);
+    devices_news nw = devices_take_news(t->dev);
+    if (t->screen != SCREEN_SCAN || !t->run.s)
+        return;
+    if (nw.lost && !t->pause.on) {
+        t->pause.on = true;
+        snprintf(t->pause.msg, sizeof t->pause.msg, "%s", nw.lost_message);
+        scan_say(t, C_WARN, "%s", nw.lost_message);
+        fprintf(stderr, "mesosim: %s\n", nw.lost_message);
+    } else if (t->pause.on && (nw.device_added || nw.key_pressed)) {
+        t->pause.on = false;
+        scan_say(t, C_GOOD, nw.device_added ? "Device connected: the session goes on." :
+                                              "The session goes on with the keyboard.");
+        /* The key that ended the pause presses nothing else. */
+        memset(c->pressed, 0, sizeof c->pressed);
+    }
+}
+
+bool trainer_paused(const trainer *t) { return t->pause.on; }
+const char *trainer_pause_message(const trainer *t) { return t->pause.on ? t->pause.msg : ""; }
+struct devices *trainer_devices(trainer *t) { return t->dev; }
+
 int trainer_run(trainer *t, const char *start_scenario)
 {
     picker_rescan(t);
@@ -323,23 +392,10 @@ int trainer_run(trainer *t, const char *start_scenario)
     trainer_screen prev_screen = t->screen;
     controls c = {.zoom_factor = 1.0f};
     for (;;) {
-        /* The outside view to orbit: the scan's, or the debrief replay's. */
-        const float *vr = t->screen == SCREEN_DEBRIEF ? t->debrief.view_r : t->scan.view;
-        kbm_layout l = {.image_x = t->scan.ir.x, .image_y = t->scan.ir.y, .image_w = t->scan.ir.w,
-                             .image_h = t->scan.ir.h, .view_x = vr[0], .view_y = vr[1],
-                             .view_w = vr[2], .view_h = vr[3], .px_per_point = t->scale,
-                             .mm_per_px = t->scan.ir.w > 0 ? t->scan.ir.cols * t->scan.ir.dx_mm / t->scan.ir.w : 0};
-        /* Points are window coordinates; the layout scale is framebuffer px per point. */
-        l.px_per_point = t->win_w > 0 ? (float)t->fb_w / (float)t->win_w : 1.0f;
-        kbm_set_layout(t->kbm, &l);
-        kbm_begin(t->kbm, &c);
-        SDL_Event e;
-        while (SDL_PollEvent(&e))
-            kbm_event(t->kbm, &e, &c);
         Uint64 now = SDL_GetPerformanceCounter();
         double dt = (double)(now - last) / (double)freq;
         last = now;
-        kbm_end(t->kbm, dt, &c);
+        trainer_poll_input(t, dt, &c);
         if (c.quit && t->screen == SCREEN_SCAN && t->run.s) {
             scan_ask_close(t); /* the scan screen asks first */
             c.quit = t->scan.quit_now;
@@ -360,7 +416,7 @@ int trainer_run(trainer *t, const char *start_scenario)
             /* Nothing to draw; keep the session clock running but sleep. */
             SDL_Delay(50);
             if (t->screen == SCREEN_SCAN && t->run.s)
-                tsession_advance_to(t, scan_clock(t, (double)(now - t0) / (double)freq - scan_t0));
+                tsession_advance_to(t, scan_clock(t, (double)(now - t0) / (double)freq - scan_t0 - t->pause.offset_s));
             continue;
         }
         double abs_t = (double)(now - t0) / (double)freq;

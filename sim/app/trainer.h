@@ -77,8 +77,20 @@ bool trainer_do(trainer *t, const action *a, char *err, size_t err_len);
 /* Ends the session (an "end" action at t_s) and shows the debrief. */
 void trainer_end_session(trainer *t, double t_s);
 
+/* The frame's input from every device (sim/input/devices.h): SDL's events polled, dt seconds
+ * since the last call. On the scan screen, the device driving the session going away pauses
+ * it (trainer_paused, with its message); a device plugged in or a key pressed goes on (that
+ * key does nothing else). While paused, trainer_frame stops the session clock and ignores
+ * the controls; the caller's time runs on. */
+void trainer_poll_input(trainer *t, double dt_s, controls *c);
+bool trainer_paused(const trainer *t);
+const char *trainer_pause_message(const trainer *t); /* "" when not paused */
+/* The device registry, for tests that plug in a fed pen (devices_set_pen). */
+struct devices *trainer_devices(trainer *t);
+
 /* One frame at session time t_s with these controls (NULL: none): handles them, synthesises
- * and draws. Does not swap. */
+ * and draws. Does not swap. While paused (trainer_paused) t_s is the caller's time and the
+ * session's is t_s less the time spent paused. */
 void trainer_frame(trainer *t, double t_s, const controls *c);
 void trainer_swap(trainer *t);
 /* The drawn frame as RGBA, row 0 at the bottom (glReadPixels); call before trainer_swap.

@@ -31,6 +31,7 @@
 #include <SDL.h>
 
 #include "bmode.h"
+#include "devices.h"
 #include "driver.h"
 #include "image_view.h"
 #include "kbm_sdl.h"
@@ -90,8 +91,18 @@ typedef struct tsession_state {
     double last_force_n;          /* axial needle force at the last frame */
     trainer_snapshot *snaps;      /* one per injection, grows */
     int n_snaps, cap_snaps;
+    bool pose_needle;             /* a tracked needle (a pen) put the needle in and moves it */
+    double pose_pushed_mm;        /* the travel asked of the driver since its entry */
     replay_tape tape;             /* every applied action, for the debrief's replay */
 } tsession_state;
+
+/* The scan paused because the device driving it went away (trainer.c). */
+typedef struct device_pause {
+    bool on;
+    char msg[200];
+    double offset_s;              /* caller time spent paused, not session time */
+    double last_t_s;              /* caller time at the last scan frame */
+} device_pause;
 
 typedef struct scan_state {
     double t, prev_t;             /* session time now and at the last frame */
@@ -110,6 +121,7 @@ typedef struct scan_state {
     trainer_image_rect ir;
     float view[4];
     /* The scan screen's controls (screen_scan.c). */
+    int step_menu;                /* the step chooser's row (index into the declared steps), -1 closed */
     int hover_step;                    /* checklist row under the pointer, -1 none */
     float step_rows_y[STEP_COUNT + 1]; /* the checklist rows' tops and the bottom, drawn last */
     float step_rows_x, step_rows_w;
@@ -172,7 +184,9 @@ struct trainer {
     outside_view *ov;
     controls_bindings bindings;  /* what the keys are, for the hints on every screen */
     char bindings_path[1024];
-    kbm_state *kbm;
+    devices *dev;                /* every input device: keyboard and mouse, controllers, pen */
+    device_pause pause;
+    double last_frame_t_s;       /* caller time of the last frame, for the feedback's dt */
     bmode *bm;
     trainer_screen screen;
     bool show_help;
@@ -251,6 +265,9 @@ const driver_snapshot *tsession_view(trainer *t);
 double tsession_advance_to(trainer *t, double t_s);
 /* Pops, hub stops, verdicts and adverse events since the last call: messages and feedback. */
 void tsession_feedback(trainer *t);
+/* A tracked needle's pose (a pen) to actions: entry when it appears, its travel as continuous
+ * needle motion, a withdrawal when it goes. Call before the frame's tsession_advance_to. */
+void tsession_follow_needle_pose(trainer *t, const controls *c, double t_s);
 
 /* screen_scan.c */
 void scan_reset(trainer *t);

@@ -5,7 +5,8 @@
  * same report, and writes the report atomically at the end. An injection also keeps the
  * B-mode frame of that instant for the debrief. tsession_feedback turns the driver's typed
  * events (pops, hub, verdicts, adverse events) into messages and into the controls_feedback
- * the device sources may render. */
+ * the device sources may render; tsession_follow_needle_pose turns a tracked needle (a pen) into
+ * an entry, continuous needle motion and a withdrawal. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -150,6 +151,9 @@ bool tsession_begin(trainer *t, char *err, size_t n)
     t->run.n_ev = 0;
     memset(&t->run.fb, 0, sizeof t->run.fb);
     t->run.last_force_n = 0.0;
+    t->run.pose_needle = false;
+    t->run.pose_pushed_mm = 0.0;
+    memset(&t->pause, 0, sizeof t->pause);
     open_log(t);
     recorder tape = replay_tape_recorder(&t->run.tape);
     if (!driver_add_recorder(t->run.d, &tape, err, n))
@@ -325,4 +329,43 @@ void tsession_feedback(trainer *t)
     }
     t->run.n_ev = 0;
     t->run.last_force_n = force;
+}
+
+void tsession_follow_needle_pose(trainer *t, const controls *c, double t_s)
+{
+    const needle *nd = tsession_view(t)->needle;
+    char err[256];
+    if (!c->has_needle_pose) {
+        /* The pen lifted: the hand let go of the needle. */
+        if (t->run.pose_needle && needle_placed(nd)) {
+            action a = trainer_make_action(ACT_WITHDRAW, t_s);
+            if (!trainer_do(t, &a, err, sizeof err))
+                scan_say(t, 0xffb0a0ff, "withdraw: %s", err);
+        }
+        t->run.pose_needle = false;
+        return;
+    }
+    const controls_needle_pose *np = &c->needle_pose;
+    if (!t->run.pose_needle) {
+        /* A needle another device put in stays that device's. */
+        if (needle_placed(nd))
+            return;
+        action a = trainer_make_action(ACT_NEEDLE_ENTRY, t_s);
+        trainer_set_key(&a, AK_X, np->entry_x_mm);
+        trainer_set_key(&a, AK_Y, np->entry_y_mm);
+        trainer_set_key(&a, AK_ANGLE, np->angle_deg);
+        trainer_set_key(&a, AK_AZIMUTH, np->azimuth_deg);
+        if (!trainer_do(t, &a, err, sizeof err)) {
+            scan_say(t, 0xffb0a0ff, "needle_entry: %s", err);
+            return;
+        }
+        t->run.pose_needle = true;
+        t->run.pose_pushed_mm = 0.0;
+    }
+    /* The driver decimates and quantises the motion; what it applies is what it logs. */
+    double mm = np->inserted_mm - t->run.pose_pushed_mm;
+    if (mm != 0.0) {
+        driver_push_needle_motion(t->run.d, t_s, mm);
+        t->run.pose_pushed_mm = np->inserted_mm;
+    }
 }

@@ -85,6 +85,39 @@ static const binding_row k_buttons[BTN_COUNT] = {
     [BTN_RELOAD] = {"reload_cases", "F5"},
 };
 
+/* The game controller's defaults (docs/devices.md): the left stick slides the probe, the right
+ * stick rotates (x) and tilts (y) it, the triggers advance (right) and retract (left) the
+ * needle at a speed proportional to the pull; A puts the needle in, B withdraws it, X injects,
+ * Y ticks the next step, the shoulders set the needle angle, the d-pad rocks the probe
+ * (left/right) and sets the depth (up/down), the stick clicks press the probe less (left) and
+ * more (right), Back toggles the outside view, Guide the help, Start ends the session. On the
+ * menus A and Start confirm, B goes back and the d-pad moves; in the debrief's replay X plays
+ * and pauses and the shoulders seek. A binding missing here (a new one) is off the pad. */
+static const char *const k_pad_axes[AXIS_COUNT] = {
+    [AXIS_PROBE_LEFT] = "leftx-", [AXIS_PROBE_RIGHT] = "leftx+",
+    [AXIS_PROBE_FORWARD] = "lefty-", [AXIS_PROBE_BACK] = "lefty+",
+    [AXIS_ROTATE_CCW] = "rightx-", [AXIS_ROTATE_CW] = "rightx+",
+    [AXIS_TILT_DOWN] = "righty+", [AXIS_TILT_UP] = "righty-",
+    [AXIS_ROCK_LEFT] = "dpleft", [AXIS_ROCK_RIGHT] = "dpright",
+    [AXIS_PRESS_MORE] = "rightstick", [AXIS_PRESS_LESS] = "leftstick",
+    [AXIS_NEEDLE_ADVANCE] = "righttrigger", [AXIS_NEEDLE_RETRACT] = "lefttrigger",
+};
+
+static const char *const k_pad_buttons[BTN_COUNT] = {
+    [BTN_NEEDLE_ENTRY] = "a", [BTN_NEEDLE_WITHDRAW] = "b", [BTN_INJECT] = "x",
+    [BTN_ANGLE_UP] = "rightshoulder", [BTN_ANGLE_DOWN] = "leftshoulder",
+    [BTN_ENTRY_NEARER] = "", [BTN_ENTRY_FARTHER] = "", [BTN_STEP] = "y", [BTN_MARK_DERMIS] = "",
+    [BTN_FREQ_UP] = "", [BTN_FREQ_DOWN] = "", [BTN_DEPTH_UP] = "dpdown", [BTN_DEPTH_DOWN] = "dpup",
+    [BTN_GAIN_UP] = "", [BTN_GAIN_DOWN] = "", [BTN_DR_UP] = "", [BTN_DR_DOWN] = "",
+    [BTN_TGC_UP] = "", [BTN_TGC_DOWN] = "", [BTN_TOGGLE_3D] = "back", [BTN_HELP] = "guide",
+    [BTN_CONFIRM] = "a, start", [BTN_BACK] = "b", [BTN_END_SESSION] = "start",
+    [BTN_MENU_UP] = "dpup", [BTN_MENU_DOWN] = "dpdown",
+    [BTN_PLAY_PAUSE] = "x", [BTN_SEEK_BACK] = "leftshoulder", [BTN_SEEK_FORWARD] = "rightshoulder",
+    [BTN_MUTE] = "", [BTN_VOLUME_DOWN] = "", [BTN_VOLUME_UP] = "", [BTN_RELOAD] = "",
+};
+
+#define PAD_PREFIX "pad."
+
 typedef char key_slots[CONTROLS_MAX_KEYS][CONTROLS_KEY_NAME_LEN];
 
 const char *controls_axis_name(ctl_axis a) { return k_axes[a].name; }
@@ -93,7 +126,7 @@ const char *controls_button_name(ctl_button b) { return k_buttons[b].name; }
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 /* Parses "A, Keypad +" (n bytes) into key names; false with the reason in err. */
-static bool parse_keys(const char *text, size_t n, key_slots out, char *err, size_t err_len)
+static bool parse_keys(const char *text, size_t n, bool allow_empty, key_slots out, char *err, size_t err_len)
 {
     key_slots keys;
     memset(keys, 0, sizeof keys);
@@ -137,7 +170,7 @@ static bool parse_keys(const char *text, size_t n, key_slots out, char *err, siz
             snprintf(keys[count], CONTROLS_KEY_NAME_LEN, ",");
         count++;
     }
-    if (count == 0) {
+    if (count == 0 && !allow_empty) {
         snprintf(err, err_len, "no key given (the comma key is written Comma)");
         return false;
     }
@@ -148,13 +181,27 @@ static bool parse_keys(const char *text, size_t n, key_slots out, char *err, siz
 void controls_axis_reset(controls_bindings *b, ctl_axis a)
 {
     char err[96];
-    parse_keys(k_axes[a].keys, strlen(k_axes[a].keys), b->axis_keys[a], err, sizeof err);
+    parse_keys(k_axes[a].keys, strlen(k_axes[a].keys), false, b->axis_keys[a], err, sizeof err);
 }
 
 void controls_button_reset(controls_bindings *b, ctl_button bt)
 {
     char err[96];
-    parse_keys(k_buttons[bt].keys, strlen(k_buttons[bt].keys), b->button_keys[bt], err, sizeof err);
+    parse_keys(k_buttons[bt].keys, strlen(k_buttons[bt].keys), false, b->button_keys[bt], err, sizeof err);
+}
+
+void controls_pad_axis_reset(controls_bindings *b, ctl_axis a)
+{
+    char err[96];
+    const char *keys = k_pad_axes[a] ? k_pad_axes[a] : "";
+    parse_keys(keys, strlen(keys), true, b->pad_axis[a], err, sizeof err);
+}
+
+void controls_pad_button_reset(controls_bindings *b, ctl_button bt)
+{
+    char err[96];
+    const char *keys = k_pad_buttons[bt] ? k_pad_buttons[bt] : "";
+    parse_keys(keys, strlen(keys), true, b->pad_button[bt], err, sizeof err);
 }
 
 void controls_bindings_default(controls_bindings *out)
@@ -163,6 +210,10 @@ void controls_bindings_default(controls_bindings *out)
         controls_axis_reset(out, (ctl_axis)a);
     for (int b = 0; b < BTN_COUNT; b++)
         controls_button_reset(out, (ctl_button)b);
+    for (int a = 0; a < AXIS_COUNT; a++)
+        controls_pad_axis_reset(out, (ctl_axis)a);
+    for (int b = 0; b < BTN_COUNT; b++)
+        controls_pad_button_reset(out, (ctl_button)b);
 }
 
 /* Appends "LINE: message" to err (newline separated), as much as fits. */
@@ -202,12 +253,17 @@ bool controls_bindings_parse(const char *text, size_t len, controls_bindings *ou
         while (name_len && is_space(line[s + name_len - 1]))
             name_len--;
         char (*dst)[CONTROLS_KEY_NAME_LEN] = NULL;
+        /* "pad.NAME" binds the game controller's inputs to binding NAME. */
+        const size_t plen = strlen(PAD_PREFIX);
+        bool pad = name_len > plen && !memcmp(line + s, PAD_PREFIX, plen);
+        const char *bname = line + s + (pad ? plen : 0);
+        size_t blen = name_len - (pad ? plen : 0);
         for (int a = 0; a < AXIS_COUNT && !dst; a++)
-            if (strlen(k_axes[a].name) == name_len && !memcmp(line + s, k_axes[a].name, name_len))
-                dst = out->axis_keys[a];
+            if (strlen(k_axes[a].name) == blen && !memcmp(bname, k_axes[a].name, blen))
+                dst = pad ? out->pad_axis[a] : out->axis_keys[a];
         for (int b = 0; b < BTN_COUNT && !dst; b++)
-            if (strlen(k_buttons[b].name) == name_len && !memcmp(line + s, k_buttons[b].name, name_len))
-                dst = out->button_keys[b];
+            if (strlen(k_buttons[b].name) == blen && !memcmp(bname, k_buttons[b].name, blen))
+                dst = pad ? out->pad_button[b] : out->button_keys[b];
         if (!dst) {
             char name[64];
             size_t shown = name_len < sizeof name - 1 ? name_len : sizeof name - 1;
@@ -223,7 +279,7 @@ bool controls_bindings_parse(const char *text, size_t len, controls_bindings *ou
         }
         char why[96];
         size_t after = (size_t)(eq + 1 - line);
-        if (!parse_keys(eq + 1, n - after, dst, why, sizeof why)) {
+        if (!parse_keys(eq + 1, n - after, pad, dst, why, sizeof why)) {
             snprintf(msg, sizeof msg, "%.*s: %s (kept the default)", (int)name_len, line + s, why);
             add_error(err, err_len, ln, msg);
             ok = false;
@@ -271,6 +327,18 @@ size_t controls_bindings_format(const controls_bindings *b, char *buf, size_t le
     for (int k = 0; k < BTN_COUNT; k++) {
         keys_text(b->button_keys[k], ", ", "Comma", keys, sizeof keys);
         PUT("%s = %s\n", k_buttons[k].name, keys);
+    }
+    PUT("\n# Game controller: pad.NAME = INPUT[, INPUT...] with SDL's names: buttons a b x y back guide start\n"
+        "# leftstick rightstick leftshoulder rightshoulder dpup dpdown dpleft dpright; for the held bindings\n"
+        "# also leftx- leftx+ lefty- lefty+ rightx- rightx+ righty- righty+ lefttrigger righttrigger\n"
+        "# (the deflection scales the rate). An empty value leaves the binding off the controller.\n");
+    for (int a = 0; a < AXIS_COUNT; a++) {
+        keys_text(b->pad_axis[a], ", ", "Comma", keys, sizeof keys);
+        PUT("%s%s =%s%s\n", PAD_PREFIX, k_axes[a].name, keys[0] ? " " : "", keys);
+    }
+    for (int k = 0; k < BTN_COUNT; k++) {
+        keys_text(b->pad_button[k], ", ", "Comma", keys, sizeof keys);
+        PUT("%s%s =%s%s\n", PAD_PREFIX, k_buttons[k].name, keys[0] ? " " : "", keys);
     }
 #undef PUT
     return used;

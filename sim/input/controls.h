@@ -22,6 +22,12 @@
  * binding keeps its default. Whether a key name exists on the device is the source's business
  * (kbm_create checks names against SDL's keyboard).
  *
+ * The same file binds the game controller (docs/devices.md): a line `pad.NAME = INPUT[, INPUT]`
+ * gives binding NAME the controller inputs as SDL's game-controller API names them: buttons
+ * ("a", "leftshoulder", "dpup", "start"), and for held bindings also an axis direction
+ * ("leftx-", "righty+") or a trigger ("righttrigger"), whose deflection scales the rate. An
+ * empty value (`pad.probe_rock_left =`) unbinds. pad_open checks the names against SDL.
+ *
  * Nothing here allocates; every function works on caller-owned structs. */
 #ifndef MESOSIM_CONTROLS_H
 #define MESOSIM_CONTROLS_H
@@ -106,6 +112,9 @@ typedef struct controls_feedback {
 typedef struct controls_bindings {
     char axis_keys[AXIS_COUNT][CONTROLS_MAX_KEYS][CONTROLS_KEY_NAME_LEN];
     char button_keys[BTN_COUNT][CONTROLS_MAX_KEYS][CONTROLS_KEY_NAME_LEN];
+    /* Game-controller inputs ("righttrigger", "leftx-", "a"), "" where a slot is empty. */
+    char pad_axis[AXIS_COUNT][CONTROLS_MAX_KEYS][CONTROLS_KEY_NAME_LEN];
+    char pad_button[BTN_COUNT][CONTROLS_MAX_KEYS][CONTROLS_KEY_NAME_LEN];
 } controls_bindings;
 
 /* The binding's name in the file and the help overlay ("needle_advance"). */
@@ -117,6 +126,9 @@ void controls_bindings_default(controls_bindings *out);
 /* Copies one binding's default keys into b (a source that cannot use a name falls back). */
 void controls_axis_reset(controls_bindings *b, ctl_axis a);
 void controls_button_reset(controls_bindings *b, ctl_button bt);
+/* The same for the game-controller inputs of a binding. */
+void controls_pad_axis_reset(controls_bindings *b, ctl_axis a);
+void controls_pad_button_reset(controls_bindings *b, ctl_button bt);
 
 /* Parses the text of a bindings file (len bytes, no terminator needed) over out, which the
  * caller fills first (usually with controls_bindings_default): each good line replaces its
