@@ -16,33 +16,12 @@
 #include <unistd.h>
 
 #include "action_log.h"
+#include "bench_util.h"
 #include "cli_util.h"
 #include "commands.h"
 #include "driver.h"
 
 #define PI 3.14159265358979323846
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : (x > y ? 1 : 0);
-}
-
-static double pct(double *v, int n, double q)
-{
-    if (n <= 0)
-        return 0.0;
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    int i = (int)ceil(q * n) - 1;
-    return v[i < 0 ? 0 : (i >= n ? n - 1 : i)];
-}
 
 #define MAX_READS 200000
 
@@ -57,9 +36,9 @@ static void *read_loop(void *arg)
 {
     reader *r = arg;
     while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) && r->n < MAX_READS) {
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         const driver_snapshot *s = driver_acquire(r->d);
-        r->wait_ms[r->n++] = now_ms() - t0;
+        r->wait_ms[r->n++] = bench_now_ms() - t0;
         volatile double f = needle_force_n(s->needle, 1.0);
         (void)f;
         driver_release(r->d, s);
@@ -131,9 +110,9 @@ int bench_driver(int argc, char **argv)
         a.t_s = t;
         set_key(&a, AK_PRESSURE, (k % 2) ? 6.0 : 1.0);
         driver_push(d, &a);
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         driver_step(d, t);
-        step_ms[k] = now_ms() - t0;
+        step_ms[k] = bench_now_ms() - t0;
         snap_ms[k] = driver_get_stats(d).snapshot_ms_last;
     }
     __atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
@@ -174,9 +153,9 @@ int bench_driver(int argc, char **argv)
     rmdir(dir);
 
     int nr = r.n;
-    double rw_max = pct(r.wait_ms, nr, 1.0), rw_p99 = pct(r.wait_ms, nr, 0.99), rw_p50 = pct(r.wait_ms, nr, 0.5);
-    double st_med = pct(step_ms, (int)presses, 0.5), st_max = pct(step_ms, (int)presses, 1.0);
-    double sn_med = pct(snap_ms, (int)presses, 0.5), sn_max = pct(snap_ms, (int)presses, 1.0);
+    double rw_max = bench_percentile(r.wait_ms, nr, 1.0), rw_p99 = bench_percentile(r.wait_ms, nr, 0.99), rw_p50 = bench_percentile(r.wait_ms, nr, 0.5);
+    double st_med = bench_percentile(step_ms, (int)presses, 0.5), st_max = bench_percentile(step_ms, (int)presses, 1.0);
+    double sn_med = bench_percentile(snap_ms, (int)presses, 0.5), sn_max = bench_percentile(snap_ms, (int)presses, 1.0);
     if (json)
         printf("{\"snapshot_ms_median\":%.4f,\"snapshot_ms_max\":%.4f,\"pressure_step_ms_median\":%.3f,"
                "\"pressure_step_ms_max\":%.3f,\"reader_wait_ms_p50\":%.4f,\"reader_wait_ms_p99\":%.4f,"

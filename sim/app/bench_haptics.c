@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "bmode.h"
 #include "cli_util.h"
 #include "commands.h"
@@ -30,32 +31,12 @@
 #include "igtl_server.h"
 #endif
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
+static double now_s(void) { return bench_now_ms() * 1e-3; }
 
 static void sleep_s(double s)
 {
     struct timespec t = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - floor(s)) * 1e9)};
     nanosleep(&t, NULL);
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : (x > y ? 1 : 0);
-}
-
-static double pct(double *v, long n, double q)
-{
-    if (n <= 0)
-        return 0.0;
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    long i = (long)ceil(q * (double)n) - 1;
-    return v[i < 0 ? 0 : (i >= n ? n - 1 : i)];
 }
 
 static bool parse_opts(int argc, char **argv, const char *mode, long *seconds, bool *json)
@@ -176,7 +157,7 @@ int bench_haptics(int argc, char **argv)
     haptics_stats st = haptics_get_stats(h);
     haptics_destroy(h);
     long n = st.ticks < cap ? (long)st.ticks : cap;
-    double p50 = pct(ticks, n, 0.5), p99 = pct(ticks, n, 0.99), mx = pct(ticks, n, 1.0);
+    double p50 = bench_percentile(ticks, n, 0.5), p99 = bench_percentile(ticks, n, 0.99), mx = bench_percentile(ticks, n, 1.0);
     double rate = (double)st.ticks / elapsed;
     if (json)
         printf("{\"rate_hz\":%.1f,\"p50_ms\":%.4f,\"p99_ms\":%.4f,\"max_ms\":%.4f,\"missed_deadlines\":%lld,"

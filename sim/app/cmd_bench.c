@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "bmode.h"
 #include "cli_util.h"
 #include "commands.h"
@@ -38,28 +39,6 @@ static void usage(FILE *f)
                "mesosim bench --igtl [--seconds N] [--json]\n"
                "OpenIGTLink on 127.0.0.1: one client sending 1000 TRANSFORMs a second for N s (10), how many\n"
                "arrived; then the IMAGE stream of the standard frame to one client, frames per second.\n");
-}
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : (x > y ? 1 : 0);
-}
-
-static double percentile(double *v, int n, double q)
-{
-    qsort(v, (size_t)n, sizeof(double), cmp_d);
-    int i = (int)ceil(q * n) - 1;
-    if (i < 0) i = 0;
-    if (i >= n) i = n - 1;
-    return v[i];
 }
 
 /* A slow scan: a few tenths of a millimetre and degrees per frame. */
@@ -156,31 +135,31 @@ int cmd_bench(int argc, char **argv)
     int status = 0;
     for (int f = -3; f < frames && status == 0; f++) { /* 3 warm-up frames */
         scene.pose = pose_at(f + 3);
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         if (bmode_render(bm, &scene, &img, err, sizeof err) != 0) {
             fprintf(stderr, "mesosim bench: %s\n", err);
             status = 1;
         }
         if (f >= 0)
-            t[f] = now_ms() - t0;
+            t[f] = bench_now_ms() - t0;
     }
     for (int f = 0; f < ref_frames && status == 0; f++) {
         scene.pose = pose_at(f);
         bmode_image ri;
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         if (bmode_render_reference(&scene, &ri, err, sizeof err) != 0) {
             fprintf(stderr, "mesosim bench: %s\n", err);
             status = 1;
             break;
         }
-        tr[f] = now_ms() - t0;
+        tr[f] = bench_now_ms() - t0;
         bmode_image_free(&ri);
         if (!json)
             fprintf(stderr, "reference frame %d/%ld: %.1f ms\n", f + 1, ref_frames, tr[f]);
     }
     if (status == 0) {
-        double med = percentile(t, (int)frames, 0.5), p95 = percentile(t, (int)frames, 0.95);
-        double rmed = ref_frames > 0 ? percentile(tr, (int)ref_frames, 0.5) : 0.0;
+        double med = bench_percentile(t, (int)frames, 0.5), p95 = bench_percentile(t, (int)frames, 0.95);
+        double rmed = ref_frames > 0 ? bench_percentile(tr, (int)ref_frames, 0.5) : 0.0;
         double speed = ref_frames > 0 ? rmed / med : 0.0;
         if (json) {
             printf("{\"median_ms\":%.4f,\"p95_ms\":%.4f,\"fps\":%.2f,\"rows\":%d,\"cols\":%d,\"threads\":%d,"

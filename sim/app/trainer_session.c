@@ -15,23 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "action_log.h"
 #include "trainer_internal.h"
-
-static bool grow_array(void **items, int *cap, int need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    int c = *cap ? *cap : 16;
-    while (c < need)
-        c *= 2;
-    void *p = realloc(*items, (size_t)c * elem);
-    if (!p)
-        return false;
-    *items = p;
-    *cap = c;
-    return true;
-}
 
 void tsession_clear_snapshots(trainer *t)
 {
@@ -178,7 +164,7 @@ static void gather_events(trainer *t)
     t->run.view_stale = true;
     int n;
     const session_event *ev = driver_events(t->run.d, &n);
-    if (n > 0 && grow_array((void **)&t->run.ev, &t->run.cap_ev, t->run.n_ev + n, sizeof *ev)) {
+    if (n > 0 && array_grow((void **)&t->run.ev, &t->run.cap_ev, t->run.n_ev + n, sizeof *ev)) {
         memcpy(t->run.ev + t->run.n_ev, ev, (size_t)n * sizeof *ev);
         t->run.n_ev += n;
     }
@@ -245,7 +231,7 @@ bool trainer_do(trainer *t, const action *a, char *err, size_t n)
         }
         injected = injected || ev[i].kind == SEV_INJECTION_STARTED;
     }
-    if (injected && grow_array((void **)&t->run.snaps, &t->run.cap_snaps, t->run.n_snaps + 1,
+    if (injected && array_grow((void **)&t->run.snaps, &t->run.cap_snaps, t->run.n_snaps + 1,
                                sizeof *t->run.snaps))
         snapshot(t, &t->run.snaps[t->run.n_snaps++]);
     return ok;

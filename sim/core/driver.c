@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "array.h"
+
 /* A snapshot and how many hold it (the driver's own reference counts as one). */
 typedef struct snap_block {
     driver_snapshot s;
@@ -84,21 +86,6 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static bool grow(void **items, int *cap, int need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    int c = *cap ? *cap : 16;
-    while (c < need)
-        c *= 2;
-    void *p = realloc(*items, (size_t)c * elem);
-    if (!p)
-        return false;
-    *items = p;
-    *cap = c;
-    return true;
 }
 
 /* ---- snapshots ------------------------------------------------------------------------------ */
@@ -307,7 +294,7 @@ static void record_action(driver *d, const action *a)
 bool driver_push(driver *d, const action *a)
 {
     pthread_mutex_lock(&d->qlock);
-    bool ok = d->nq < DRIVER_QUEUE_MAX && grow((void **)&d->q, &d->cap_q, d->nq + 1, sizeof *d->q);
+    bool ok = d->nq < DRIVER_QUEUE_MAX && array_grow((void **)&d->q, &d->cap_q, d->nq + 1, sizeof *d->q);
     if (ok)
         d->q[d->nq++] = (queued){*a, d->pushed++};
     else
@@ -345,7 +332,7 @@ static void collect_events(driver *d)
 {
     int n;
     const session_event *ev = session_events(d->s, &n);
-    if (n > 0 && grow((void **)&d->ev, &d->cap_ev, d->n_ev + n, sizeof *d->ev)) {
+    if (n > 0 && array_grow((void **)&d->ev, &d->cap_ev, d->n_ev + n, sizeof *d->ev)) {
         memcpy(d->ev + d->n_ev, ev, (size_t)n * sizeof *ev);
         d->n_ev += n;
     }
@@ -465,7 +452,7 @@ static int take_due(driver *d, double t_s)
 {
     pthread_mutex_lock(&d->qlock);
     int n = 0;
-    if (d->nq > 0 && grow((void **)&d->work, &d->cap_work, d->nq, sizeof *d->work)) {
+    if (d->nq > 0 && array_grow((void **)&d->work, &d->cap_work, d->nq, sizeof *d->work)) {
         int keep = 0;
         for (int i = 0; i < d->nq; i++) {
             if (d->q[i].a.t_s <= t_s)

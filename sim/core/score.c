@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
+
 static const char *const k_verdicts[VERDICT_COUNT] = {"outside", "epidermal", "intradermal",
                                                       "subcutaneous", "intramuscular",
                                                       "intravascular"};
@@ -152,25 +154,9 @@ double score_adverse_harm(score_adverse k)
     return k == ADVERSE_HAEMATOMA || k == ADVERSE_INTRAVASCULAR ? 0.5 : 0.25;
 }
 
-/* Grows an array of elem-sized items to hold one more; doubling keeps appends O(1). */
-static bool grow(void **items, int *cap, int need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    int c = *cap ? *cap : 16;
-    while (c < need)
-        c *= 2;
-    void *p = realloc(*items, (size_t)c * elem);
-    if (!p)
-        return false;
-    *items = p;
-    *cap = c;
-    return true;
-}
-
 score_injection *score_session_add_injection(score_session *s)
 {
-    if (!grow((void **)&s->inj, &s->cap_inj, s->n_inj + 1, sizeof *s->inj))
+    if (!array_grow((void **)&s->inj, &s->cap_inj, s->n_inj + 1, sizeof *s->inj))
         return NULL;
     score_injection *j = &s->inj[s->n_inj++];
     memset(j, 0, sizeof *j);
@@ -179,7 +165,7 @@ score_injection *score_session_add_injection(score_session *s)
 
 score_event *score_session_add_event(score_session *s)
 {
-    if (!grow((void **)&s->events, &s->cap_events, s->n_events + 1, sizeof *s->events))
+    if (!array_grow((void **)&s->events, &s->cap_events, s->n_events + 1, sizeof *s->events))
         return NULL;
     score_event *e = &s->events[s->n_events++];
     memset(e, 0, sizeof *e);
@@ -194,8 +180,8 @@ bool score_session_copy(score_session *dst, const score_session *src)
     *dst = *src;
     dst->inj = inj, dst->cap_inj = ci;
     dst->events = ev, dst->cap_events = ce;
-    if (!grow((void **)&dst->inj, &dst->cap_inj, src->n_inj, sizeof *src->inj) ||
-        !grow((void **)&dst->events, &dst->cap_events, src->n_events, sizeof *src->events)) {
+    if (!array_grow((void **)&dst->inj, &dst->cap_inj, src->n_inj, sizeof *src->inj) ||
+        !array_grow((void **)&dst->events, &dst->cap_events, src->n_events, sizeof *src->events)) {
         dst->n_inj = dst->n_events = 0;
         return false;
     }

@@ -1,5 +1,6 @@
 /* session: world state, clock, actions, score figures, state hash and the report. */
 #include "session.h"
+#include "array.h"
 #include "feedback.h"
 
 #include <math.h>
@@ -47,22 +48,6 @@ struct session {
 
 static bool refresh_display(session *s);
 
-/* Grows an array to hold need items of elem bytes (doubling). */
-static bool grow(void **items, int *cap, int need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    int c = *cap ? *cap : 16;
-    while (c < need)
-        c *= 2;
-    void *p = realloc(*items, (size_t)c * elem);
-    if (!p)
-        return false;
-    *items = p;
-    *cap = c;
-    return true;
-}
-
 const char *session_event_name(session_event_kind k)
 {
     static const char *const k_names[SEV_COUNT] = {
@@ -77,7 +62,7 @@ const char *session_event_name(session_event_kind k)
  * cannot be stored (out of memory) is dropped: the world itself is unaffected. */
 static session_event *emit(session *s, session_event_kind kind)
 {
-    if (!grow((void **)&s->ev, &s->cap_ev, s->n_ev + 1, sizeof *s->ev))
+    if (!array_grow((void **)&s->ev, &s->cap_ev, s->n_ev + 1, sizeof *s->ev))
         return NULL;
     session_event *e = &s->ev[s->n_ev++];
     memset(e, 0, sizeof *e);
@@ -578,7 +563,7 @@ static void handle_needle_events(session *s, const needle_event *ev, int n)
             }
             unsigned bit = 1u << (ev[i].vessel & 31);
             if (!(s->pass_vessels & bit) &&
-                grow((void **)&s->bleed, &s->cap_bleed, s->n_bleed + 1, sizeof *s->bleed)) {
+                array_grow((void **)&s->bleed, &s->cap_bleed, s->n_bleed + 1, sizeof *s->bleed)) {
                 s->pass_vessels |= bit;
                 drug_bleed *b = &s->bleed[s->n_bleed++];
                 memcpy(b->c_mm, ev[i].p_mm, sizeof b->c_mm);
@@ -684,7 +669,7 @@ static bool start_injection(session *s, const action *a, char *err, size_t n)
         snprintf(err, n, "inject needs the needle on the skin (needle_entry first)");
         return false;
     }
-    if (!grow((void **)&s->dep, &s->cap_dep, s->n_dep + 1, sizeof *s->dep)) {
+    if (!array_grow((void **)&s->dep, &s->cap_dep, s->n_dep + 1, sizeof *s->dep)) {
         snprintf(err, n, "out of memory");
         return false;
     }
@@ -1000,7 +985,7 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
         return true;
     }
     case ACT_MEASURE: {
-        if (!grow((void **)&s->meas, &s->cap_meas, s->n_meas + 1, sizeof *s->meas)) {
+        if (!array_grow((void **)&s->meas, &s->cap_meas, s->n_meas + 1, sizeof *s->meas)) {
             snprintf(err, n, "out of memory");
             return false;
         }
