@@ -250,9 +250,9 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
     case SCREEN_SCAN: scan_draw(t); break;
     case SCREEN_DEBRIEF: debrief_draw(t); break;
     }
-    if (t->show_help)
-        screens_help(t);
     draw_devices(t);
+    if (t->show_help)
+        screens_help(t); /* over everything, the device line too */
     ui_flush(t->ui);
     devices_feedback(t->dev, trainer_feedback(t), frame_dt);
 
