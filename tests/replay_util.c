@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "session.h"
+
 driver *ru_replay(const scenario *sc, const action_list *al, char *err, size_t n)
 {
     driver_def dd = driver_default_def();
@@ -29,4 +31,24 @@ driver *ru_replay(const scenario *sc, const action_list *al, char *err, size_t n
     }
     driver_finish(d, session_time_s(driver_session(d)), true);
     return d;
+}
+
+char *ru_replay_report(const char *scenario_path, const action_list *al, char *err, size_t n)
+{
+    scenario sc;
+    scenario_diags d = {0};
+    bool ok = scenario_load_file(scenario_path, &sc, &d);
+    if (!ok)
+        snprintf(err, n, "%s: %s", scenario_path, d.count ? d.items[0].message : "cannot be loaded");
+    scenario_diags_free(&d);
+    if (!ok)
+        return NULL;
+    driver *dr = ru_replay(&sc, al, err, n);
+    if (!dr)
+        return NULL;
+    char *r = session_report_json(driver_session(dr), NULL);
+    if (!r)
+        snprintf(err, n, "out of memory");
+    driver_destroy(dr);
+    return r;
 }

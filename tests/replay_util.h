@@ -11,4 +11,8 @@
  * err when an action is refused. */
 driver *ru_replay(const scenario *sc, const action_list *al, char *err, size_t err_len);
 
+/* The scenario file loaded and the log replayed through ru_replay: the report (without the
+ * identity keys, as session_report_json(s, NULL)), malloc'ed; NULL with the reason in err. */
+char *ru_replay_report(const char *scenario_path, const action_list *al, char *err, size_t err_len);
+
 #endif

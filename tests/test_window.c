@@ -27,36 +27,18 @@
 #include "session.h"
 #include "replay_util.h"
 #include "trainer.h"
+#include "window_util.h"
 
 static trainer *g_t;
 static const char *g_driver = "gl";
 static int g_w, g_h;
 
-typedef struct shot {
-    uint8_t *rgba; /* g_w * g_h * 4, row 0 at the bottom */
-} shot;
 
-static shot grab(double t_s)
-{
-    trainer_frame(g_t, t_s, NULL);
-    shot s = {malloc((size_t)g_w * g_h * 4)};
-    assert_non_null(s.rgba);
-    trainer_read_pixels(g_t, s.rgba);
-    trainer_swap(g_t);
-    return s;
-}
+static shot grab(double t_s) { return wu_grab(g_t, t_s, NULL); }
 
-/* Pixel at (x, y) with y from the top, as the layout measures it. */
-static const uint8_t *px(const shot *s, int x, int y) { return s->rgba + ((size_t)(g_h - 1 - y) * g_w + x) * 4; }
+static const uint8_t *px(const shot *s, int x, int y) { return wu_px(s, x, y); }
 
-static void save(const shot *s, const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/test_window_%s_%s.png", MESOSIM_BINARY_DIR, g_driver, name);
-    stbi_flip_vertically_on_write(1);
-    stbi_write_png(path, g_w, g_h, 4, s->rgba, g_w * 4);
-    stbi_flip_vertically_on_write(0);
-}
+static void save(const shot *s, const char *name) { wu_save(s, "test_window", g_driver, name); }
 
 static void open_scan(const char *file)
 {
@@ -491,18 +473,12 @@ static void test_controls_drive_a_session(void **state)
     assert_int_equal(verbs[ACT_END], 1);
     char path[1024], err[256];
     snprintf(path, sizeof path, "%s/scenarios/adult_back.json", MESOSIM_SOURCE_DIR);
-    scenario sc;
-    scenario_diags d = {0};
-    assert_true(scenario_load_file(path, &sc, &d));
-    scenario_diags_free(&d);
-    driver *rd = ru_replay(&sc, &al, err, sizeof err);
-    if (!rd)
+    char *replay = ru_replay_report(path, &al, err, sizeof err);
+    if (!replay)
         fail_msg("replay: %s", err);
-    char *replay = session_report_json(driver_session(rd), NULL);
     assert_string_equal(replay, live);
     free(replay);
     free(live);
-    driver_destroy(rd);
     actions_free(&al);
 }
 

@@ -26,7 +26,6 @@
 
 #include <cmocka.h>
 #include <stb_image.h>
-#include <stb_image_write.h>
 
 #include "actions.h"
 #include "image_io.h"
@@ -34,6 +33,7 @@
 #include "session.h"
 #include "sound_sdl.h"
 #include "trainer.h"
+#include "window_util.h"
 
 #define TMP MESOSIM_BINARY_DIR "/test_window_debrief_tmp"
 
@@ -42,30 +42,12 @@ static const char *g_driver = "gl";
 static int g_w, g_h;
 static double g_live_inserted_mm[2]; /* the live session's needle at 4.5 s and 7.5 s */
 
-typedef struct shot {
-    uint8_t *rgba; /* row 0 at the bottom */
-} shot;
 
-static shot grab(double t_s)
-{
-    trainer_frame(g_t, t_s, NULL);
-    shot s = {malloc((size_t)g_w * g_h * 4)};
-    assert_non_null(s.rgba);
-    trainer_read_pixels(g_t, s.rgba);
-    trainer_swap(g_t);
-    return s;
-}
+static shot grab(double t_s) { return wu_grab(g_t, t_s, NULL); }
 
-static const uint8_t *px(const shot *s, int x, int y) { return s->rgba + ((size_t)(g_h - 1 - y) * g_w + x) * 4; }
+static const uint8_t *px(const shot *s, int x, int y) { return wu_px(s, x, y); }
 
-static void save(const shot *s, const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/test_window_debrief_%s_%s.png", MESOSIM_BINARY_DIR, g_driver, name);
-    stbi_flip_vertically_on_write(1);
-    stbi_write_png(path, g_w, g_h, 4, s->rgba, g_w * 4);
-    stbi_flip_vertically_on_write(0);
-}
+static void save(const shot *s, const char *name) { wu_save(s, "test_window_debrief", g_driver, name); }
 
 static void act(const char *json)
 {

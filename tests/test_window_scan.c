@@ -20,13 +20,13 @@
 
 #include <cmocka.h>
 #include <SDL.h>
-#include <stb_image_write.h>
 
 #include "actions.h"
 #include "bmode.h"
 #include "scenario.h"
 #include "session.h"
 #include "trainer.h"
+#include "window_util.h"
 
 static trainer *g_t;
 static const char *g_driver = "gl";
@@ -34,20 +34,10 @@ static int g_w, g_h;
 static double g_time;
 static char g_points[1024];
 
-typedef struct shot {
-    uint8_t *rgba; /* g_w * g_h * 4, row 0 at the bottom */
-} shot;
 
-static void save(const shot *s, const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/test_window_scan_%s_%s.png", MESOSIM_BINARY_DIR, g_driver, name);
-    stbi_flip_vertically_on_write(1);
-    stbi_write_png(path, g_w, g_h, 4, s->rgba, g_w * 4);
-    stbi_flip_vertically_on_write(0);
-}
+static void save(const shot *s, const char *name) { wu_save(s, "test_window_scan", g_driver, name); }
 
-static const uint8_t *px(const shot *s, int x, int y) { return s->rgba + ((size_t)(g_h - 1 - y) * g_w + x) * 4; }
+static const uint8_t *px(const shot *s, int x, int y) { return wu_px(s, x, y); }
 
 static controls none(void)
 {
@@ -61,13 +51,11 @@ static controls none(void)
 static void frame(const controls *c, shot *s)
 {
     g_time += 1.0 / 60.0;
-    trainer_frame(g_t, g_time, c);
-    if (s) {
-        s->rgba = malloc((size_t)g_w * g_h * 4);
-        assert_non_null(s->rgba);
-        trainer_read_pixels(g_t, s->rgba);
-    }
-    trainer_swap(g_t);
+    shot got = wu_grab(g_t, g_time, c);
+    if (s)
+        *s = got;
+    else
+        free(got.rgba);
 }
 
 static void press(ctl_button b)
@@ -699,11 +687,8 @@ static void test_minimum_size_layout(void **state)
     trainer_frame(g_t, g_time + 0.02, &c);
     trainer_read_pixels(g_t, buf);
     trainer_swap(g_t);
-    int save_w = g_w, save_h = g_h;
-    g_w = dw, g_h = dh;
-    shot sh = {buf};
+    shot sh = {buf, dw, dh};
     save(&sh, "min_size");
-    g_w = save_w, g_h = save_h;
     free(buf);
     SDL_SetWindowSize(win, g_w, g_h);
     SDL_PumpEvents();
