@@ -120,11 +120,12 @@ static snap_block *snap_build(const driver *d)
     b->display = phantom_clone(session_display(s));
     b->nd = needle_clone(session_needle(s));
     int nd = session_deposit_count(s), nb = session_bleed_count(s);
-    int ny = session_dynamic(s, NULL, 0);
+    /* At most the shaft, one ellipsoid per bleed and DRUG_MAX_SHAPES per deposit: one pass. */
+    int cap_dyn = 1 + nb + nd * DRUG_MAX_SHAPES;
     b->dep = nd ? malloc((size_t)nd * sizeof *b->dep) : NULL;
     b->bleed = nb ? malloc((size_t)nb * sizeof *b->bleed) : NULL;
-    b->dyn = ny ? malloc((size_t)ny * sizeof *b->dyn) : NULL;
-    if (!b->display || !b->nd || (nd && !b->dep) || (nb && !b->bleed) || (ny && !b->dyn) ||
+    b->dyn = malloc((size_t)cap_dyn * sizeof *b->dyn);
+    if (!b->display || !b->nd || (nd && !b->dep) || (nb && !b->bleed) || !b->dyn ||
         !score_session_copy(&o->metrics, session_metrics(s))) {
         snap_free(b);
         return NULL;
@@ -133,7 +134,8 @@ static snap_block *snap_build(const driver *d)
         b->dep[i] = *session_deposit(s, i);
     for (int i = 0; i < nb; i++)
         b->bleed[i] = *session_bleed(s, i);
-    session_dynamic(s, b->dyn, ny);
+    int ny = session_dynamic(s, b->dyn, cap_dyn);
+    ny = ny < cap_dyn ? ny : cap_dyn; /* the bound holds; never read past what was written */
     o->display = b->display;
     o->anatomy = session_anatomy(s);
     o->needle = b->nd;

@@ -133,7 +133,8 @@ probe_pose session_pose(const session *s);
 probe_def session_probe(const session *s);
 
 /* The world's dynamic objects in the display frame (needle shaft, haematomas, drug shapes,
- * newest deposits first), written up to cap; returns how many there are (may exceed cap). */
+ * newest deposits first), written up to cap; returns how many there are (may exceed cap).
+ * There are never more than 1 + bleeds + DRUG_MAX_SHAPES * deposits. */
 int session_dynamic(const session *s, phantom_inclusion *out, int cap);
 /* The scene the B-mode renders now: display phantom, probe, and the dynamic objects that
  * reach the imaged slab, nearest the plane first, at most BMODE_MAX_DYN. dyn must hold
