@@ -123,6 +123,18 @@ static void test_merge_and_refusal(void **state)
     assert_true(scenario_edit_set_number(e, "probe.depth_mm", 26, err, sizeof err));
     assert_true(scenario_edit_undo(e));
     assert_float_equal(num(e, "probe.depth_mm"), 25, 0);
+    /* A gesture over two values is one step too. */
+    scenario_edit_break_merge(e);
+    scenario before = *scenario_edit_get(e);
+    scenario_edit_begin_group(e);
+    for (int i = 1; i <= 5; i++) {
+        assert_true(scenario_edit_set_number(e, "probe.pose.x_mm", i, err, sizeof err));
+        assert_true(scenario_edit_set_number(e, "probe.pose.y_mm", -i, err, sizeof err));
+    }
+    scenario_edit_break_merge(e);
+    assert_true(scenario_edit_undo(e));
+    assert_memory_equal(scenario_edit_get(e), &before, sizeof before);
+    assert_true(scenario_edit_redo(e));
     /* What the loader refuses is refused with its message and changes nothing. */
     unsigned rev = scenario_edit_revision(e);
     assert_false(scenario_edit_set_number(e, "probe.freq_mhz", 30, err, sizeof err));

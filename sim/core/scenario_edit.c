@@ -18,6 +18,7 @@ struct scenario_edit {
     scenario *undo, *redo;  /* def.undo_depth each; undo[n_undo - 1] is the newest */
     int n_undo, n_redo;
     char merge_path[128];   /* the value the last change set: the next same-path change merges */
+    bool group, group_pushed; /* a gesture (scenario_edit_begin_group): all merge into one step */
     char path[EDIT_PATH_CAP];
     bool dirty;
     bool autosave_due_now;  /* a structural change: the next tick writes whatever the clock */
@@ -78,7 +79,18 @@ bool scenario_edit_dirty(const scenario_edit *e) { return e->dirty; }
 unsigned scenario_edit_revision(const scenario_edit *e) { return e->revision; }
 bool scenario_edit_can_undo(const scenario_edit *e) { return e->n_undo > 0; }
 bool scenario_edit_can_redo(const scenario_edit *e) { return e->n_redo > 0; }
-void scenario_edit_break_merge(scenario_edit *e) { e->merge_path[0] = '\0'; }
+void scenario_edit_break_merge(scenario_edit *e)
+{
+    e->merge_path[0] = '\0';
+    e->group = false;
+}
+
+void scenario_edit_begin_group(scenario_edit *e)
+{
+    scenario_edit_break_merge(e);
+    e->group = true;
+    e->group_pushed = false;
+}
 
 static void changed(scenario_edit *e)
 {
@@ -93,7 +105,10 @@ static void changed(scenario_edit *e)
 static void push_undo(scenario_edit *e, const scenario *before, const char *path)
 {
     e->n_redo = 0;
-    if (path && e->n_undo > 0 && strcmp(path, e->merge_path) == 0)
+    if (e->group && e->group_pushed)
+        return;
+    e->group_pushed = e->group;
+    if (path && !e->group && e->n_undo > 0 && strcmp(path, e->merge_path) == 0)
         return;
     if (e->n_undo == e->def.undo_depth) {
         memmove(e->undo, e->undo + 1, (size_t)(e->n_undo - 1) * sizeof *e->undo);
@@ -295,7 +310,7 @@ bool scenario_edit_undo(scenario_edit *e)
         return false;
     e->redo[e->n_redo++] = e->cur;
     e->cur = e->undo[--e->n_undo];
-    e->merge_path[0] = '\0';
+    scenario_edit_break_merge(e);
     changed(e);
     return true;
 }
@@ -306,7 +321,7 @@ bool scenario_edit_redo(scenario_edit *e)
         return false;
     e->undo[e->n_undo++] = e->cur;
     e->cur = e->redo[--e->n_redo];
-    e->merge_path[0] = '\0';
+    scenario_edit_break_merge(e);
     changed(e);
     return true;
 }

@@ -93,6 +93,9 @@ bool scenario_edit_redo(scenario_edit *e);
 /* Ends the merging of same-path changes: the next change is a step of its own (a drag let go,
  * a field left). */
 void scenario_edit_break_merge(scenario_edit *e);
+/* Starts a gesture whose changes, whatever their paths, are one step until
+ * scenario_edit_break_merge (a vessel end dragged on the skin map sets x and y). */
+void scenario_edit_begin_group(scenario_edit *e);
 
 /* scenario_check's problems with the scenario now. */
 const scenario_diags *scenario_edit_problems(const scenario_edit *e);
