@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_util.h"
 
 typedef struct section {
     const char *name;
@@ -161,6 +160,10 @@ static bool add_section(editor_fields *f, const scenario *s, int k)
                 return false;
         }
     }
+    if (sec->list) {
+        snprintf(p, sizeof p, "+ add a row to %s", sec->list);
+        return push(f, p, sec, EF_ADD_ROW, LIM_COUNT, rows);
+    }
     return true;
 }
 
@@ -291,6 +294,7 @@ void editor_field_raw(const editor_field *f, const scenario *s, char *out, size_
         snprintf(out, n, "%s", choices(f->path, s, o, &cur) > 0 && cur >= 0 ? o[cur] : "?");
         break;
     case EF_TEXT: snprintf(out, n, "%s", text_of(f->path, s)); break;
+    case EF_ADD_ROW: snprintf(out, n, "(Enter)"); break;
     }
 }
 
@@ -343,7 +347,7 @@ bool editor_field_nudge(const editor_field *f, scenario_edit *e, int dir, bool c
         }
         return false;
     }
-    snprintf(err, n, "type a new text (Enter)");
+    snprintf(err, n, f->kind == EF_ADD_ROW ? "Enter or Insert adds a row" : "type a new text (Enter)");
     return false;
 }
 
@@ -351,8 +355,11 @@ bool editor_field_enter(const editor_field *f, scenario_edit *e, const char *tex
                         size_t n)
 {
     if (f->kind == EF_NUMBER || f->kind == EF_INT) {
-        double v;
-        if (!cli_parse_double(text, &v)) {
+        char *end;
+        double v = strtod(text, &end);
+        while (end > text && *end == ' ')
+            end++;
+        if (end == text || *end != '\0' || !isfinite(v)) {
             snprintf(err, n, "'%.40s' is not a number", text);
             return false;
         }

@@ -23,7 +23,8 @@ typedef enum editor_field_kind {
     EF_NUMBER = 0, /* arrows, drag and typed entry */
     EF_INT,        /* whole numbers */
     EF_CHOICE,     /* arrows cycle through the choices */
-    EF_TEXT        /* typed entry */
+    EF_TEXT,       /* typed entry */
+    EF_ADD_ROW     /* the line after a list's rows: Enter or Insert adds one */
 } editor_field_kind;
 
 typedef struct editor_field {

@@ -23,6 +23,8 @@ static void usage(FILE *f)
                "  render    synthesise a B-mode image of a scenario to a PNG\n"
                "  validate  check scenario files\n"
                "  format    rewrite scenario files in the canonical form (--check: list them)\n"
+               "  new       start a case from a preset (--list names them)\n"
+               "  edit      the scenario editor with a live preview (needs the window)\n"
                "  run       play a session's action log on a scenario and write its report\n"
                "  bench     time frame synthesis on the standard frame\n\n"
                "%s"
@@ -59,6 +61,10 @@ int main(int argc, char **argv)
         return cmd_format(argc - 1, argv + 1);
     if (!strcmp(cmd, "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "new"))
+        return cmd_new(argc - 1, argv + 1);
+    if (!strcmp(cmd, "edit"))
+        return cmd_edit(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))
         return cmd_bench(argc - 1, argv + 1);
     fprintf(stderr, "mesosim: unknown command '%s'\n", cmd);

@@ -161,6 +161,7 @@ void trainer_destroy(trainer *t)
     tsession_clear_snapshots(t);
     replay_tape_free(&t->run.tape);
     debrief_free(t);
+    editor_free(t);
     picker_free(t);
     sound_destroy(t->snd);
     if (t->gl) {
@@ -234,6 +235,8 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
             briefing_input(t, c);
         else if (t->screen == SCREEN_DEBRIEF)
             debrief_input(t, c);
+        else if (t->screen == SCREEN_EDITOR)
+            editor_input(t, t_s);
     }
     if (t->screen == SCREEN_SCAN && t->run.s)
         scan_update(t);
@@ -249,6 +252,7 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
     case SCREEN_BRIEFING: briefing_draw(t); break;
     case SCREEN_SCAN: scan_draw(t); break;
     case SCREEN_DEBRIEF: debrief_draw(t); break;
+    case SCREEN_EDITOR: editor_draw(t); break;
     }
     draw_devices(t);
     if (t->show_help)
@@ -299,6 +303,7 @@ void trainer_hints(const trainer *t, char *buf, size_t len)
     case SCREEN_PICKER: picker_hints(t, buf, len); break;
     case SCREEN_BRIEFING: briefing_hints(t, buf, len); break;
     case SCREEN_DEBRIEF: debrief_hints(t, buf, len); break;
+    case SCREEN_EDITOR: editor_hints(t, buf, len); break;
     case SCREEN_SCAN:
         scan_hints(t, top, sizeof top, bottom, sizeof bottom);
         snprintf(buf, len, "%s\n%s", top, bottom);
@@ -354,7 +359,9 @@ void trainer_poll_input(trainer *t, double dt_s, controls *c)
     devices_begin(t->dev, c);
     SDL_Event e;
     while (SDL_PollEvent(&e))
-        devices_event(t->dev, &e, c);
+        if (!(t->screen == SCREEN_EDITOR ? editor_event(t, &e) :
+              t->screen == SCREEN_PICKER && picker_event(t, &e)))
+            devices_event(t->dev, &e, c);
     devices_end(t->dev, dt_s, c);
     devices_news nw = devices_take_news(t->dev);
     if (t->screen != SCREEN_SCAN || !t->run.s)
@@ -400,6 +407,8 @@ int trainer_run(trainer *t, const char *start_scenario)
             scan_ask_close(t); /* the scan screen asks first */
             c.quit = t->scan.quit_now;
         }
+        if (c.quit && t->screen == SCREEN_EDITOR)
+            c.quit = editor_ask_close(t); /* asks first when there are unsaved changes */
         if (c.quit || (c.pressed[BTN_BACK] && (t->screen == SCREEN_PICKER || t->screen == SCREEN_DEBRIEF))) {
             /* Closing the window mid-session keeps the log and writes a report marked
              * unfinished: it is not scored as a completed session. */
@@ -427,7 +436,7 @@ int trainer_run(trainer *t, const char *start_scenario)
         }
         prev_screen = t->screen;
         trainer_swap(t);
-        if (t->scan.quit_now)
+        if (t->scan.quit_now || t->editor_quit)
             break;
         if (SDL_GL_GetCurrentContext() != t->gl) {
             fprintf(stderr, "mesosim: the OpenGL context is gone; the session log %s holds everything "

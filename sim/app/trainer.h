@@ -48,7 +48,8 @@ typedef enum trainer_screen {
     SCREEN_PICKER = 0,
     SCREEN_BRIEFING,
     SCREEN_SCAN,
-    SCREEN_DEBRIEF
+    SCREEN_DEBRIEF,
+    SCREEN_EDITOR       /* the scenario editor (screen_editor.h) */
 } trainer_screen;
 
 typedef struct trainer trainer;

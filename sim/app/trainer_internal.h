@@ -17,6 +17,8 @@
  *   replay_session.c   the session's actions kept in memory and played through a fresh driver
  *   sound_sdl.c        clicks on pops and the injection tone
  *   scan_cine.c        the cine loop of the last 10 s, and the plain words for the core's names
+ *   screen_editor.c    the scenario editor (editor_state): its field table (editor_fields.c),
+ *                      the live preview, undo, save and autosave through sim/core/scenario_edit
  *   screens.c          drawing shared by the screens: colours, wrapped text, the top bar,
  *                      the help overlay, the procedure step labels
  *
@@ -173,6 +175,8 @@ typedef struct debrief_state {
     char replay_err[200];
 } debrief_state;
 
+typedef struct editor_state editor_state; /* screen_editor.c */
+
 struct trainer {
     trainer_def def;
     SDL_Window *win;
@@ -200,6 +204,8 @@ struct trainer {
     tsession_state run;
     scan_state scan;
     debrief_state debrief;
+    editor_state *editor;        /* the editor's session, NULL when none is open */
+    bool editor_quit;            /* the editor opened by `mesosim edit` was left: close the window */
 };
 
 /* screens.c */
@@ -227,6 +233,8 @@ void picker_free(trainer *t);
 void picker_input(trainer *t, const controls *c);
 void picker_draw(trainer *t);
 void picker_hints(const trainer *t, char *buf, size_t len);
+/* E on the picker opens the selected case in the editor (screen_editor.h); true when taken. */
+bool picker_event(trainer *t, const SDL_Event *e);
 /* Loads a case file, every problem in err. */
 bool picker_load_case(const char *path, scenario *out, char *err, size_t n);
 /* The state file ($XDG_CONFIG_HOME/mesosim/window.conf, else ~/.config/mesosim/window.conf,
@@ -239,6 +247,18 @@ void trainer_state_save(trainer *t);
 void briefing_input(trainer *t, const controls *c);
 void briefing_draw(trainer *t);
 void briefing_hints(const trainer *t, char *buf, size_t len);
+
+/* screen_editor.c */
+/* A raw SDL event on the editor screen: true when the editor took it (keys, text, mouse), so
+ * the devices do not see it as a trainee's control. */
+bool editor_event(trainer *t, const SDL_Event *e);
+/* Per frame: the autosave's clock, the field table and the preview after a change. */
+void editor_input(trainer *t, double t_s);
+void editor_draw(trainer *t);
+void editor_hints(const trainer *t, char *buf, size_t len);
+void editor_free(trainer *t);
+/* The window's close: true when it may close now (nothing unsaved), else asks first. */
+bool editor_ask_close(trainer *t);
 
 /* An action of verb v at t_s with no keys; keys set one by one. */
 static inline action trainer_make_action(action_verb v, double t_s)

@@ -256,6 +256,11 @@ static void structural(scenario_edit *e, const scenario *next)
     changed(e);
 }
 
+void scenario_edit_replace(scenario_edit *e, const scenario *s)
+{
+    structural(e, s);
+}
+
 bool scenario_edit_add_row(scenario_edit *e, const char *list, char *err, size_t n)
 {
     scenario next = e->cur;

@@ -83,6 +83,8 @@ bool scenario_edit_set_bool(scenario_edit *e, const char *path, bool v, char *er
  * a message when the list is full, empty, i is out of range, or the list is not one. */
 bool scenario_edit_add_row(scenario_edit *e, const char *list, char *err, size_t n);
 bool scenario_edit_remove_row(scenario_edit *e, const char *list, int i, char *err, size_t n);
+/* Replaces the whole scenario as one structural step (a recovered autosave, a preset). */
+void scenario_edit_replace(scenario_edit *e, const scenario *s);
 /* Rows in a list field now (-1: not a list). */
 int scenario_edit_rows(const scenario_edit *e, const char *list);
 
