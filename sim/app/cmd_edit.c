@@ -88,7 +88,11 @@ static int bench(trainer *t, const char *src, long edits, bool json)
         goto done;
     }
     /* The dermis thickness: the change an author makes most, and one that rebuilds the layers. */
-    const char *target = "phantom.layers[1].thickness_mm";
+    int dermis = 0;
+    while (dermis + 1 < sc.phantom.n_layers && sc.phantom.layers[dermis].tissue != TISSUE_DERMIS)
+        dermis++;
+    char target[64];
+    snprintf(target, sizeof target, "phantom.layers[%d].thickness_mm", dermis);
     for (int i = 0; i < 400 && strcmp(trainer_editor_selected(t), target); i++) {
         push_key(SDLK_DOWN);
         step(t, &c, 0, buf);

@@ -2143,7 +2143,9 @@ static void sort_diags(scenario_diags *d, int first)
     }
 }
 
-static bool load_text(const char *text, size_t n, scenario *out, scenario_diags *diags)
+/* draft: a scenario whose every value reads is returned even when the rules between fields
+ * (scenario_check's) fail, with those problems in diags: an editor's autosave. */
+static bool load_text(const char *text, size_t n, scenario *out, scenario_diags *diags, bool draft)
 {
     ctx c = {diags, diags->count, 0, {NULL, 0, 0}};
     /* A UTF-8 byte-order mark is legal in a text file though not in JSON; editors do not count
@@ -2189,11 +2191,13 @@ static bool load_text(const char *text, size_t n, scenario *out, scenario_diags 
         }
     }
     scenario s;
+    bool read_ok = false;
     if (root) {
         index_build(&c.ix, text, n);
         s = scenario_default();
         read_scenario(&c, root, &s);
-        if (c.errors == 0)
+        read_ok = c.errors == 0;
+        if (read_ok)
             check_all(&s, loader_sink, &c);
         json_decref(root);
     }
@@ -2202,7 +2206,7 @@ static bool load_text(const char *text, size_t n, scenario *out, scenario_diags 
     if (c.errors > MAX_DIAGS)
         diag_push(diags, (text_pos){0, 0}, "",
                   "too many problems: only the first 100 are listed");
-    if (c.errors > 0)
+    if (c.errors > 0 && !(draft && read_ok))
         return false;
     *out = s;
     return true;
@@ -2210,17 +2214,17 @@ static bool load_text(const char *text, size_t n, scenario *out, scenario_diags 
 
 bool scenario_load_string(const char *text, scenario *out, scenario_diags *diags)
 {
-    return load_text(text, strlen(text), out, diags);
+    return load_text(text, strlen(text), out, diags, false);
 }
 
-bool scenario_load_file(const char *path, scenario *out, scenario_diags *diags)
+static bool load_file(const char *path, scenario *out, scenario_diags *diags, bool draft)
 {
     char *buf, msg[256];
     size_t n;
     int e;
     switch (textfile_read(path, MAX_FILE_BYTES, &buf, &n, &e)) {
     case TEXTFILE_OK: {
-        bool loaded = load_text(buf, n, out, diags);
+        bool loaded = load_text(buf, n, out, diags, draft);
         free(buf);
         return loaded;
     }
@@ -2233,6 +2237,16 @@ bool scenario_load_file(const char *path, scenario *out, scenario_diags *diags)
     }
     diag_push(diags, (text_pos){0, 0}, "", msg);
     return false;
+}
+
+bool scenario_load_file(const char *path, scenario *out, scenario_diags *diags)
+{
+    return load_file(path, out, diags, false);
+}
+
+bool scenario_load_draft_file(const char *path, scenario *out, scenario_diags *diags)
+{
+    return load_file(path, out, diags, true);
 }
 
 /* ------------------------------------------------------------------------------------------ */

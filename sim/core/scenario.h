@@ -88,6 +88,11 @@ bool scenario_load_string(const char *text, scenario *out, scenario_diags *diags
 /* Same from a file of at most 4 MiB of UTF-8 (read errors become a diagnostic with line 0). */
 bool scenario_load_file(const char *path, scenario *out, scenario_diags *diags);
 
+/* A draft: as scenario_load_file, but a file whose every value reads (types, names, ranges)
+ * loads even when the rules between fields fail (a plan point off the patch), those problems
+ * appended to diags. What an editor's autosave holds (scenario_edit.h); never a case to run. */
+bool scenario_load_draft_file(const char *path, scenario *out, scenario_diags *diags);
+
 void scenario_diags_free(scenario_diags *d);
 
 /* Every number a scenario file may hold: its JSON path pattern ("[]" stands for any array

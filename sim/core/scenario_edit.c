@@ -396,7 +396,7 @@ bool scenario_edit_recover(const char *path, scenario *out, scenario_diags *diag
     char *a = autosave_name(path);
     /* Out of memory goes through the loader too (a file that cannot be read), so the problem
      * lands in diags like every other. */
-    bool ok = scenario_load_file(a ? a : "", out, diags);
+    bool ok = scenario_load_draft_file(a ? a : "", out, diags);
     free(a);
     return ok;
 }

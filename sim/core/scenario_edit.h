@@ -24,8 +24,8 @@
  * whatever the interval, and removed
  * by a save. A session that dies leaves it; scenario_edit_recover offers it on the next open.
  * The scenario may break a rule between fields while it is edited (a plan point off a
- * narrower patch): the autosave keeps it all the same, and recovery then loads what the
- * loader accepts, reporting the problems otherwise.
+ * narrower patch): the autosave keeps it all the same, and recovery loads it as a draft
+ * (scenario_load_draft_file), its problems shown again in the editor.
  *
  * The core writes no file itself: def.write_file is the caller's atomic writer
  * (sim/store/atomic_file.h's atomic_file_write has the signature), so a reader never sees half
@@ -122,7 +122,8 @@ bool scenario_edit_tick(scenario_edit *e, double now_s, char *err, size_t n);
 bool scenario_edit_autosave_path(const char *path, char *out, size_t out_len);
 /* Whether an autosave is left beside path. */
 bool scenario_edit_has_autosave(const char *path);
-/* Loads the autosave left beside path into *out (true), or appends why not to diags (false).
+/* Loads the autosave left beside path into *out as a draft (true; the rules between fields it
+ * breaks are appended to diags), or appends why not (false).
  * The file stays until a save or scenario_edit_discard_autosave. */
 bool scenario_edit_recover(const char *path, scenario *out, scenario_diags *diags);
 /* Removes the autosave beside path (the author declined it). */

@@ -1,0 +1,255 @@
+/* The scenario editor under a real GL context (run_gl.sh): opened on a copy of the adult case,
+ * a field changed with synthetic key events (typed entry and arrow nudges) changes the preview
+ * drawn, undo brings back the very pixels of before and redo the change, Ctrl+S writes the
+ * canonical text of the edited case (it validates), leaving with unsaved changes asks, and an
+ * autosave left behind is offered and recovered on the next open. Screenshots
+ * (test_window_editor_*.png) land in the build dir. Exits 77 only when no GL context can be had. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <SDL.h>
+
+#include "scenario.h"
+#include "scenario_edit.h"
+#include "screen_editor.h"
+#include "trainer.h"
+#include "window_util.h"
+
+static trainer *g_t;
+static const char *g_driver = "gl";
+static double g_time;
+static char g_case[1024];
+static scenario g_orig;
+static const char *k_dermis = "phantom.layers[2].thickness_mm";
+
+static shot frame(void)
+{
+    controls c;
+    memset(&c, 0, sizeof c);
+    c.zoom_factor = 1.0f;
+    trainer_poll_input(g_t, 1.0 / 60.0, &c);
+    g_time += 1.0 / 60.0;
+    return wu_grab(g_t, g_time, &c);
+}
+
+static void step(void) { free(frame().rgba); }
+
+static void key(SDL_Keycode k, Uint16 mod)
+{
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_KEYDOWN;
+    e.key.keysym.sym = k;
+    e.key.keysym.mod = mod;
+    SDL_PushEvent(&e);
+    step();
+}
+
+static void type(const char *text)
+{
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_TEXTINPUT;
+    snprintf(e.text.text, sizeof e.text.text, "%s", text);
+    SDL_PushEvent(&e);
+    step();
+}
+
+static double value(const char *path)
+{
+    double v = 0;
+    assert_true(scenario_get_number(scenario_edit_get(trainer_editor(g_t)), path, &v));
+    return v;
+}
+
+static void select_field(const char *path)
+{
+    for (int i = 0; i < 400 && strcmp(trainer_editor_selected(g_t), path); i++)
+        key(SDLK_DOWN, 0);
+    assert_string_equal(trainer_editor_selected(g_t), path);
+}
+
+/* Mean absolute difference of the preview's pixels between two frames. */
+static double preview_diff(const shot *a, const shot *b)
+{
+    float r[4], m[4];
+    trainer_editor_rects(g_t, r, m);
+    double sum = 0;
+    long n = 0;
+    for (int y = (int)r[1]; y < (int)(r[1] + r[3]); y++)
+        for (int x = (int)r[0]; x < (int)(r[0] + r[2]); x++, n++)
+            sum += abs((int)wu_px(a, x, y)[0] - (int)wu_px(b, x, y)[0]);
+    assert_true(n > 10000);
+    return sum / (double)n;
+}
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void test_edit_preview_undo_save(void **state)
+{
+    (void)state;
+    char err[2048];
+    assert_true(trainer_open_editor(g_t, g_case, err, sizeof err));
+    assert_int_equal(trainer_get_screen(g_t), SCREEN_EDITOR);
+    select_field(k_dermis);
+    shot before = frame();
+    wu_save(&before, "test_window_editor", g_driver, "before");
+    /* Typed entry: Enter, the digits, Enter. */
+    key(SDLK_RETURN, 0);
+    for (int i = 0; i < 8; i++)
+        key(SDLK_BACKSPACE, 0);
+    type("1.2");
+    key(SDLK_RETURN, 0);
+    assert_float_equal(value(k_dermis), 1.2, 0);
+    assert_true(scenario_edit_dirty(trainer_editor(g_t)));
+    shot thin = frame();
+    wu_save(&thin, "test_window_editor", g_driver, "thin_dermis");
+    /* A dermis half as thick moves the dermis-fat boundary up: the image changes. */
+    double d = preview_diff(&before, &thin);
+    assert_true(d > 2.0);
+    /* Undo: the same case, so the same synthesis and the same pixels. */
+    key(SDLK_z, KMOD_LCTRL);
+    assert_float_equal(value(k_dermis), g_orig.phantom.layers[2].thickness_mm, 0);
+    shot undone = frame();
+    assert_float_equal(preview_diff(&before, &undone), 0.0, 0);
+    /* Redo (Ctrl+Shift+Z), then Ctrl+Y has nothing left. */
+    key(SDLK_z, KMOD_LCTRL | KMOD_LSHIFT);
+    assert_float_equal(value(k_dermis), 1.2, 0);
+    key(SDLK_y, KMOD_LCTRL);
+    assert_float_equal(value(k_dermis), 1.2, 0);
+    /* Arrow nudges: a tenth of the leading digit per step. */
+    key(SDLK_RIGHT, 0);
+    key(SDLK_RIGHT, 0);
+    assert_float_equal(value(k_dermis), 1.4, 1e-12);
+    key(SDLK_LEFT, 0);
+    assert_float_equal(value(k_dermis), 1.3, 1e-12);
+    /* Save: the file is the canonical text of the case with that one change, and validates. */
+    key(SDLK_s, KMOD_LCTRL);
+    assert_false(scenario_edit_dirty(trainer_editor(g_t)));
+    scenario want = g_orig, got;
+    assert_true(scenario_set_number(&want, k_dermis, 1.3, err, sizeof err));
+    char *canon = scenario_save_string(&want), *text = read_all(g_case);
+    assert_string_equal(text, canon);
+    free(canon);
+    free(text);
+    scenario_diags dg = {0};
+    assert_true(scenario_load_file(g_case, &got, &dg));
+    scenario_diags_free(&dg);
+    free(before.rgba);
+    free(thin.rgba);
+    free(undone.rgba);
+}
+
+static void test_problem_and_leave_asks(void **state)
+{
+    (void)state;
+    char err[2048];
+    assert_true(trainer_open_editor(g_t, g_case, err, sizeof err));
+    /* A patch too narrow for the probe's pose and plan: the problem is named, in the top bar. */
+    select_field("phantom.width_mm");
+    key(SDLK_RETURN, 0);
+    for (int i = 0; i < 8; i++)
+        key(SDLK_BACKSPACE, 0);
+    type("20");
+    key(SDLK_RETURN, 0);
+    const scenario_edit *e = trainer_editor(g_t);
+    assert_true(scenario_edit_problems(e)->count > 0);
+    shot s = frame();
+    wu_save(&s, "test_window_editor", g_driver, "problem");
+    free(s.rgba);
+    /* Esc asks; Esc again stays. */
+    key(SDLK_ESCAPE, 0);
+    assert_int_equal(trainer_editor_asking(g_t), 2);
+    key(SDLK_ESCAPE, 0);
+    assert_int_equal(trainer_editor_asking(g_t), 0);
+    assert_int_equal(trainer_get_screen(g_t), SCREEN_EDITOR);
+    /* Let time pass: the autosave is written beside the file. */
+    for (int i = 0; i < 6 * 60 / 10; i++) {
+        g_time += 10.0 / 60.0;
+        step();
+    }
+    assert_true(scenario_edit_has_autosave(g_case));
+}
+
+/* The editor of the last test never closed (as after a crash): opening the file again offers
+ * the autosave; Y takes its edits back, unsaved. */
+static void test_recovery(void **state)
+{
+    (void)state;
+    char err[2048];
+    assert_true(scenario_edit_has_autosave(g_case));
+    assert_true(trainer_open_editor(g_t, g_case, err, sizeof err));
+    assert_int_equal(trainer_editor_asking(g_t), 1);
+    step();
+    shot s = frame();
+    wu_save(&s, "test_window_editor", g_driver, "recover");
+    free(s.rgba);
+    key(SDLK_y, 0);
+    assert_int_equal(trainer_editor_asking(g_t), 0);
+    assert_float_equal(value("phantom.width_mm"), 20, 0);
+    assert_true(scenario_edit_dirty(trainer_editor(g_t)));
+    /* Undo shows the file as saved. */
+    key(SDLK_z, KMOD_LCTRL);
+    assert_float_equal(value("phantom.width_mm"), g_orig.phantom.width_mm, 0);
+    /* Leaving, discarding the changes, drops the autosave. */
+    key(SDLK_z, KMOD_LCTRL | KMOD_LSHIFT);
+    key(SDLK_ESCAPE, 0);
+    assert_int_equal(trainer_editor_asking(g_t), 2);
+    key(SDLK_d, 0);
+    assert_false(scenario_edit_has_autosave(g_case));
+}
+
+int main(void)
+{
+    char err[1024];
+    setenv("XDG_CONFIG_HOME", MESOSIM_BINARY_DIR "/test_window_editor_config", 1);
+    snprintf(g_case, sizeof g_case, "%s/test_window_editor_case.json", MESOSIM_BINARY_DIR);
+    scenario_diags d = {0};
+    if (!scenario_load_file(MESOSIM_SOURCE_DIR "/scenarios/adult_back.json", &g_orig, &d) ||
+        !scenario_save_file(&g_orig, g_case, err, sizeof err)) {
+        fprintf(stderr, "test_window_editor: cannot copy the adult case\n");
+        return 1;
+    }
+    scenario_edit_discard_autosave(g_case);
+    trainer_def def = trainer_default_def();
+    def.vsync = false;
+    def.log_dir = "";
+    def.state_path = "";
+    g_t = trainer_create(&def, err, sizeof err);
+    if (!g_t) {
+        fprintf(stderr, "test_window_editor: no GL window: %s\n", err);
+        return 77;
+    }
+    const char *drv = getenv("SDL_VIDEODRIVER");
+    g_driver = drv && *drv ? drv : "x11";
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_edit_preview_undo_save),
+        cmocka_unit_test(test_problem_and_leave_asks),
+        cmocka_unit_test(test_recovery),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    trainer_destroy(g_t);
+    unlink(g_case);
+    scenario_edit_discard_autosave(g_case);
+    return rc;
+}
