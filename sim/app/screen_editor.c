@@ -708,7 +708,7 @@ static void draw_map(trainer *t)
     const float *m = s->map_r;
     ui_rect(u, m[0], m[1], m[2], m[3], 0x3a2c28ff);
     ui_frame(u, m[0], m[1], m[2], m[3], S(t, 1), C_DIM);
-    ui_text(u, UI_SMALL, m[0], m[1] - S(t, 16), C_DIM, "skin map: drag vessel ends, plan points, the probe");
+    ui_text(u, UI_SMALL, m[0], m[1] - S(t, 16), C_DIM, "skin map (drag the points, the probe)");
     float ax, ay, bx, by;
     for (int i = 0; i < sc->phantom.n_features; i++) {
         const phantom_feature_def *f = &sc->phantom.features[i];
@@ -793,6 +793,13 @@ void editor_draw(trainer *t)
         ui_textf(u, UI_BODY, S(t, 12), H - S(t, 54), C_WARN, "Save as: %s_", s->typed);
     else if (s->msg[0])
         screens_wrap(t, UI_SMALL, S(t, 12), H - S(t, 54), W - S(t, 24), s->msg_color, s->msg);
+    else if (np) {
+        /* The first problem in words, wherever its field is in the list. */
+        const scenario_diag *g = &scenario_edit_problems(s->ed)->items[0];
+        char line[420];
+        snprintf(line, sizeof line, "%s: %s", g->path[0] ? g->path : "$", g->message);
+        screens_wrap(t, UI_SMALL, S(t, 12), H - S(t, 54), W - S(t, 24), C_BAD, line);
+    }
     char hints[400];
     editor_hints(t, hints, sizeof hints);
     ui_text(u, UI_SMALL, S(t, 12), H - S(t, 22), C_DIM, hints);
