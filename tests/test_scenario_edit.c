@@ -92,6 +92,7 @@ static void test_undo_redo(void **state)
     assert_true(scenario_edit_undo(e));
     assert_false(scenario_edit_undo(e));
     assert_memory_equal(scenario_edit_get(e), &s0, sizeof s0);
+    assert_false(scenario_edit_dirty(e)); /* back to the case as opened */
     /* ... and three forward the edited one. */
     for (int i = 0; i < 3; i++)
         assert_true(scenario_edit_redo(e));
@@ -311,9 +312,16 @@ static void test_autosave_timing(void **state)
     assert_true(scenario_edit_tick(e, 5.5, err, sizeof err));
     assert_true(scenario_edit_has_autosave(path));
     assert_false(scenario_edit_tick(e, 20.0, err, sizeof err)); /* nothing new */
+    /* Undone back to the file: the autosave goes; redone: it comes back at the next interval. */
+    assert_true(scenario_edit_undo(e));
+    assert_false(scenario_edit_tick(e, 21.0, err, sizeof err));
+    assert_false(scenario_edit_has_autosave(path));
+    assert_true(scenario_edit_redo(e));
+    assert_true(scenario_edit_tick(e, 27.0, err, sizeof err));
+    assert_true(scenario_edit_has_autosave(path));
     /* A structural change goes out at the next tick, whatever the clock. */
     assert_true(scenario_edit_add_row(e, "plan.points", err, sizeof err));
-    assert_true(scenario_edit_tick(e, 20.1, err, sizeof err));
+    assert_true(scenario_edit_tick(e, 27.1, err, sizeof err));
     scenario r;
     scenario_diags d = {0};
     assert_true(scenario_edit_recover(path, &r, &d));
@@ -323,7 +331,7 @@ static void test_autosave_timing(void **state)
     assert_true(scenario_edit_set_number(e, "probe.pose.x_mm", 15, err, sizeof err));
     assert_true(scenario_edit_set_number(e, "phantom.width_mm", 20, err, sizeof err));
     assert_true(scenario_edit_problems(e)->count > 0);
-    assert_true(scenario_edit_tick(e, 30.0, err, sizeof err));
+    assert_true(scenario_edit_tick(e, 33.0, err, sizeof err));
     assert_true(scenario_edit_recover(path, &r, &d));
     assert_float_equal(r.phantom.width_mm, 20, 0);
     assert_true(d.count > 0);

@@ -191,6 +191,53 @@ static void test_problem_and_leave_asks(void **state)
     assert_true(scenario_edit_has_autosave(g_case));
 }
 
+static void mouse(Uint32 type, int x, int y)
+{
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = type;
+    if (type == SDL_MOUSEMOTION) {
+        e.motion.x = x, e.motion.y = y, e.motion.state = SDL_BUTTON_LMASK;
+    } else {
+        e.button.button = SDL_BUTTON_LEFT;
+        e.button.x = x, e.button.y = y;
+        e.button.state = type == SDL_MOUSEBUTTONDOWN ? SDL_PRESSED : SDL_RELEASED;
+    }
+    SDL_PushEvent(&e);
+    step();
+}
+
+/* A plan point dragged on the skin map moves by the drag in mm, and the drag is one undo step. */
+static void test_map_drag(void **state)
+{
+    (void)state;
+    char err[2048];
+    assert_true(trainer_open_editor(g_t, g_case, err, sizeof err));
+    step();
+    const scenario *sc = scenario_edit_get(trainer_editor(g_t));
+    assert_true(sc->plan.n_points > 0);
+    float img[4], map[4];
+    trainer_editor_rects(g_t, img, map);
+    int w, h, ww, wh;
+    trainer_drawable_size(g_t, &w, &h);
+    SDL_GetWindowSize(SDL_GL_GetCurrentWindow(), &ww, &wh);
+    float pt = ww > 0 ? (float)ww / (float)w : 1.0f; /* window points per framebuffer px */
+    double k = map[2] / sc->phantom.width_mm, x0 = sc->plan.points_mm[0][0], y0 = sc->plan.points_mm[0][1];
+    int px = (int)((map[0] + 0.5f * map[2] + (float)(x0 * k)) * pt), py = (int)((map[1] + 0.5f * map[3] + (float)(y0 * k)) * pt);
+    mouse(SDL_MOUSEBUTTONDOWN, px, py);
+    assert_float_equal(value("plan.points[0].x_mm"), x0, 0); /* a click alone moves nothing */
+    for (int i = 1; i <= 5; i++)
+        mouse(SDL_MOUSEMOTION, px + 6 * i, py + 2 * i);
+    mouse(SDL_MOUSEBUTTONUP, px + 30, py + 10);
+    double dx = value("plan.points[0].x_mm") - x0, dy = value("plan.points[0].y_mm") - y0;
+    assert_float_equal(dx, 30 / pt / k, 0.15 + 1 / k);
+    assert_float_equal(dy, 10 / pt / k, 0.15 + 1 / k);
+    key(SDLK_z, KMOD_LCTRL);
+    assert_float_equal(value("plan.points[0].x_mm"), x0, 0);
+    assert_float_equal(value("plan.points[0].y_mm"), y0, 0);
+    assert_false(scenario_edit_can_undo(trainer_editor(g_t)));
+}
+
 /* The editor of the last test never closed (as after a crash): opening the file again offers
  * the autosave; Y takes its edits back, unsaved. */
 static void test_recovery(void **state)
@@ -244,6 +291,7 @@ int main(void)
     g_driver = drv && *drv ? drv : "x11";
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_edit_preview_undo_save),
+        cmocka_unit_test(test_map_drag),
         cmocka_unit_test(test_problem_and_leave_asks),
         cmocka_unit_test(test_recovery),
     };

@@ -419,7 +419,9 @@ static void mouse_down(trainer *t, float x, float y)
         s->drag = DRAG_MAP;
         s->drag_pose = !map_handle(s, sc, x, y, S(t, 10), s->drag_path[0], s->drag_path[1]);
         scenario_edit_begin_group(s->ed);
-        map_drag_to(t, x, y);
+        /* A click off the handles puts the probe there; a handle moves only when dragged. */
+        if (s->drag_pose)
+            map_drag_to(t, x, y);
     }
 }
 

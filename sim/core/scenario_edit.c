@@ -15,6 +15,7 @@
 struct scenario_edit {
     scenario_edit_def def;
     scenario cur;
+    scenario saved;         /* as last saved (or opened): undoing back to it is clean again */
     scenario *undo, *redo;  /* def.undo_depth each; undo[n_undo - 1] is the newest */
     int n_undo, n_redo;
     char merge_path[128];   /* the value the last change set: the next same-path change merges */
@@ -23,6 +24,7 @@ struct scenario_edit {
     bool dirty;
     bool autosave_due_now;  /* a structural change: the next tick writes whatever the clock */
     bool changed_since_autosave;
+    bool autosave_written;  /* an autosave of this session's edits is on disk */
     double last_autosave_s;
     bool have_clock;
     unsigned revision;
@@ -58,6 +60,7 @@ scenario_edit *scenario_edit_create(const scenario_edit_def *def, const scenario
         return NULL;
     }
     e->cur = *s;
+    e->saved = *s;
     snprintf(e->path, sizeof e->path, "%s", path ? path : "");
     recheck(e);
     return e;
@@ -94,7 +97,7 @@ void scenario_edit_begin_group(scenario_edit *e)
 
 static void changed(scenario_edit *e)
 {
-    e->dirty = true;
+    e->dirty = memcmp(&e->cur, &e->saved, sizeof e->cur) != 0;
     e->changed_since_autosave = true;
     e->revision++;
     recheck(e);
@@ -430,9 +433,12 @@ bool scenario_edit_save_as(scenario_edit *e, const char *path, char *err, size_t
         scenario_edit_discard_autosave(e->path);
     snprintf(e->path, sizeof e->path, "%s", path);
     scenario_edit_discard_autosave(e->path);
+    e->saved = e->cur;
+    e->autosave_written = false;
     e->dirty = false;
     e->changed_since_autosave = false;
     e->autosave_due_now = false;
+    e->autosave_written = true;
     return true;
 }
 
@@ -448,6 +454,11 @@ bool scenario_edit_tick(scenario_edit *e, double now_s, char *err, size_t n)
     if (!e->have_clock) {
         e->have_clock = true;
         e->last_autosave_s = now_s;
+    }
+    if (e->path[0] && !e->dirty && e->autosave_written) {
+        /* Undone back to the file as saved: an autosave would offer edits nobody wants. */
+        scenario_edit_discard_autosave(e->path);
+        e->autosave_written = false;
     }
     if (!e->path[0] || !e->dirty || !e->changed_since_autosave)
         return false;
@@ -465,5 +476,6 @@ bool scenario_edit_tick(scenario_edit *e, double now_s, char *err, size_t n)
         return false;
     e->changed_since_autosave = false;
     e->autosave_due_now = false;
+    e->autosave_written = true;
     return true;
 }

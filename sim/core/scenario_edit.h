@@ -63,7 +63,7 @@ void scenario_edit_destroy(scenario_edit *e);
 const scenario *scenario_edit_get(const scenario_edit *e);
 /* "" when untitled. */
 const char *scenario_edit_path(const scenario_edit *e);
-/* Changed since the last save (or since creation). */
+/* Differs from the case as last saved (or as opened): undoing back to it is clean again. */
 bool scenario_edit_dirty(const scenario_edit *e);
 /* Bumped by every change, undo and redo: a preview rebuilds when it differs from its own. */
 unsigned scenario_edit_revision(const scenario_edit *e);
