@@ -266,6 +266,24 @@ static void test_recovery(void **state)
     assert_false(scenario_edit_has_autosave(g_case));
 }
 
+/* E on the picker opens the selected case in the editor; Esc with nothing changed goes back. */
+static void test_from_picker(void **state)
+{
+    (void)state;
+    assert_true(trainer_show_picker(g_t) > 0);
+    step();
+    int sel = trainer_case_selected(g_t);
+    char want[1024];
+    snprintf(want, sizeof want, "%s", trainer_case_path(g_t, sel));
+    key(SDLK_e, 0);
+    assert_int_equal(trainer_get_screen(g_t), SCREEN_EDITOR);
+    assert_string_equal(scenario_edit_path(trainer_editor(g_t)), want);
+    assert_false(scenario_edit_dirty(trainer_editor(g_t)));
+    key(SDLK_ESCAPE, 0);
+    assert_int_equal(trainer_get_screen(g_t), SCREEN_PICKER);
+    assert_int_equal(trainer_editor_asking(g_t), 0);
+}
+
 int main(void)
 {
     char err[1024];
@@ -294,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_map_drag),
         cmocka_unit_test(test_problem_and_leave_asks),
         cmocka_unit_test(test_recovery),
+        cmocka_unit_test(test_from_picker),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     trainer_destroy(g_t);
