@@ -34,6 +34,33 @@ static void to_image(const probe_frame *f, const double p[3], double out[3])
     probe_phantom_to_image(f, p, out);
 }
 
+/* Kernel extent: the PSF is kept out to its second null (main lobe and first side lobes, the
+ * reference's visible ones), or to where it falls below 1 %, whichever comes first. */
+#define PSF_FLOOR 0.01
+#define PSF_MAX_TAPS 64
+/* The lateral PSF is computed on depth nodes this far apart and interpolated between them
+ * (it changes over millimetres: the transmit beam's defocus). */
+#define LAT_NODE_MM 0.25
+
+static int psf_extent(const double *v, int n)
+{
+    int minima = 0;
+    for (int k = 1; k < n; k++) {
+        if (fabs(v[k]) < PSF_FLOOR)
+            return k;
+        if (k + 1 < n && fabs(v[k]) <= fabs(v[k - 1]) && fabs(v[k]) < fabs(v[k + 1]) && ++minima == 2)
+            return k;
+    }
+    return n - 1;
+}
+
+/* Lateral profile at node depth z, columns 0..PSF_MAX_TAPS-1. */
+static void lateral_taps(const probe_def *p, double z, double dx, double *v)
+{
+    for (int k = 0; k < PSF_MAX_TAPS; k++)
+        v[k] = probe_lateral_profile(p, z, k * dx);
+}
+
 /* The per-row tables that depend only on the probe and its settings. */
 static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_len)
 {
@@ -41,15 +68,27 @@ static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_le
     bmode_geometry(&s->p, &s->rows, &s->cols, &s->dz, &s->dx, &s->x0);
     s->k2 = 4.0 * PI / probe_wavelength_mm(&s->p);
 
-    double sa = probe_axial_fwhm_mm(&s->p) * FWHM_TO_SIGMA / s->dz;
-    s->ka = (int)ceil(3.0 * sa);
-    double max_sl = 0;
-    for (int r = 0; r < s->rows; r++) {
-        double sl = probe_lateral_fwhm_mm(&s->p, r * s->dz) * FWHM_TO_SIGMA / s->dx;
-        if (sl > max_sl)
-            max_sl = sl;
+    double ax[PSF_MAX_TAPS];
+    for (int k = 0; k < PSF_MAX_TAPS; k++)
+        ax[k] = probe_axial_profile(&s->p, k * s->dz);
+    s->ka = psf_extent(ax, PSF_MAX_TAPS);
+    int n_nodes = (int)ceil((s->rows - 1) * s->dz / LAT_NODE_MM) + 1;
+    double *lat = malloc(sizeof(double) * (size_t)n_nodes * PSF_MAX_TAPS);
+    int *ext = malloc(sizeof(int) * (size_t)n_nodes);
+    if (!lat || !ext) {
+        free(lat);
+        free(ext);
+        if (err)
+            snprintf(err, err_len, "out of memory");
+        return -1;
     }
-    s->kl = (int)ceil(3.0 * max_sl);
+    s->kl = 1;
+    for (int i = 0; i < n_nodes; i++) {
+        lateral_taps(&s->p, i * LAT_NODE_MM, s->dx, &lat[(size_t)i * PSF_MAX_TAPS]);
+        ext[i] = psf_extent(&lat[(size_t)i * PSF_MAX_TAPS], PSF_MAX_TAPS);
+        if (ext[i] > s->kl)
+            s->kl = ext[i];
+    }
     s->margin = s->kl;
     s->lines = s->cols + 2 * s->margin;
     int nl = 2 * s->kl + 1;
@@ -60,6 +99,8 @@ static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_le
     s->spec_norm = malloc(sizeof(double) * (size_t)s->rows);
     s->gain_db = malloc(sizeof(double) * (size_t)s->rows);
     if (!s->g_ax || !s->h_lat || !s->sig_el || !s->elev_norm || !s->spec_norm || !s->gain_db) {
+        free(lat);
+        free(ext);
         bm_setup_free(s);
         if (err)
             snprintf(err, err_len, "out of memory");
@@ -68,7 +109,7 @@ static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_le
     /* Unit-energy kernels keep the mean speckle level independent of the PSF size. */
     double e = 0;
     for (int k = -s->ka; k <= s->ka; k++) {
-        double g = exp(-0.5 * k * k / (sa * sa));
+        double g = ax[abs(k)];
         s->g_ax[k + s->ka] = g;
         e += g * g;
     }
@@ -77,11 +118,19 @@ static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_le
     s->sig_el_max = 0.0;
     for (int r = 0; r < s->rows; r++) {
         double z = r * s->dz;
-        double sl = probe_lateral_fwhm_mm(&s->p, z) * FWHM_TO_SIGMA / s->dx;
+        double t = z / LAT_NODE_MM;
+        int i0 = (int)t < n_nodes - 1 ? (int)t : n_nodes - 2;
+        i0 = i0 > 0 ? i0 : 0;
+        int i1 = i0 + 1 < n_nodes ? i0 + 1 : i0;
+        double ft = t - i0 < 1.0 ? t - i0 : 1.0;
+        int kx = ext[i0] > ext[i1] ? ext[i0] : ext[i1];
         double *h = &s->h_lat[(size_t)r * nl];
         double el = 0, sum = 0;
         for (int k = -s->kl; k <= s->kl; k++) {
-            double v = exp(-0.5 * k * k / (sl * sl));
+            int a = abs(k);
+            double v = a <= kx ? lat[(size_t)i0 * PSF_MAX_TAPS + a] * (1.0 - ft) +
+                                     lat[(size_t)i1 * PSF_MAX_TAPS + a] * ft
+                               : 0.0;
             h[k + s->kl] = v;
             el += v * v;
         }
@@ -104,6 +153,8 @@ static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_le
         s->spec_norm[r] = 1.0 / (s->g_ax[s->ka] * sum);
         s->gain_db[r] = s->p.gain_db + probe_tgc_db(&s->p, z) + BM_REF_LEVEL_DB;
     }
+    free(lat);
+    free(ext);
     return 0;
 }
 
