@@ -194,6 +194,14 @@ static void test_settings_shape_the_beam(void **state)
     double wl = width_at(&lat, 6.0);
     printf("rendered at F# 2.7: lateral -6 dB %.3f mm (model %.3f)\n", wl, w27);
     assert_true(fabs(wl / w27 - 1.0) <= 0.10);
+    p = pu_probe(1024, 5.0);
+    p.tx_focus_mm = POINT_DEPTH_MM;
+    double wf = probe_lateral_fwhm_mm(&p, POINT_DEPTH_MM);
+    render_point(&p, POINT_DEPTH_MM, &ax, &lat);
+    wl = width_at(&lat, 6.0);
+    printf("rendered with the transmit focus at the point: lateral -6 dB %.3f mm (model %.3f, "
+           "%.3f focused at 8 mm)\n", wl, wf, w135);
+    assert_true(fabs(wl / wf - 1.0) <= 0.10 && wf < 0.95 * w135);
 }
 
 int main(void)
