@@ -3,8 +3,8 @@
  * profile (tests/data/pymust_psf_L22-14V_profiles.csv: PyMUST SIMUS, L22-14v-like probe, point
  * at 3 mm; ultrasound.md section 2). The main lobe's full widths at -6, -12 and -20 dB must be
  * within 10 % of the reference's, and the first side lobes must be there, near the
- * reference's level and offset. Then the settings that shape it: receive f-number and
- * transmit focus. */
+ * reference's level and offset; the speckle grain must be the one the reference PSF implies.
+ * Then the settings that shape it: receive f-number and transmit focus. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -85,6 +85,72 @@ static double first_lobe(const profile *p, double *at)
     assert_true(k + 1 < p->n);
     *at = p->off[k] - p->off[im];
     return p->db[k] - p->db[im];
+}
+
+/* Speckle grain the reference PSF implies: the envelope of Rayleigh speckle decorrelates as
+ * the squared magnitude of the field's autocorrelation, the PSF's autocorrelation (Wagner et
+ * al., IEEE SU 1983), so its autocovariance halves where |R| = 1/sqrt 2. The reference cut is
+ * an envelope; the baseband PSF it comes from is real and changes sign at each null. */
+static double reference_grain_mm(const profile *p)
+{
+    double s[MAX_REF];
+    int im = 0;
+    for (int i = 1; i < p->n; i++)
+        if (p->db[i] > p->db[im])
+            im = i;
+    for (int i = 0; i < p->n; i++)
+        s[i] = pow(10.0, p->db[i] / 20.0);
+    for (int side = -1; side <= 1; side += 2) {
+        double sign = 1.0;
+        for (int i = im + side; i >= 0 && i < p->n; i += side) {
+            int j = i + side;
+            double here = fabs(s[i]);
+            if (j >= 0 && j < p->n && here < fabs(s[i - side]) && here < s[j])
+                sign = -sign;
+            s[i] *= sign;
+        }
+    }
+    double r0 = 0.0, prev = 1.0;
+    for (int i = 0; i < p->n; i++)
+        r0 += s[i] * s[i];
+    for (int lag = 1; lag < p->n; lag++) {
+        double r = 0.0;
+        for (int i = 0; i + lag < p->n; i++)
+            r += s[i] * s[i + lag];
+        r /= r0;
+        if (r * r < 0.5) {
+            double t = (prev * prev - 0.5) / (prev * prev - r * r);
+            return 2.0 * (lag - 1 + t) * (p->off[1] - p->off[0]);
+        }
+        prev = r;
+    }
+    fail_msg("reference profile too short for its grain");
+    return 0.0;
+}
+
+/* Speckle of homogeneous dermis on the standard 256-line image: its grain (autocovariance
+ * FWHM of the envelope) against the grain the reference PSF implies, within 10 %. */
+static void test_speckle_grain_matches_reference(void **state)
+{
+    (void)state;
+    profile rax, rlat;
+    load_reference("axial", &rax);
+    load_reference("lateral", &rlat);
+    double gax = reference_grain_mm(&rax), glat = reference_grain_mm(&rlat);
+    phantom_def d = pu_uniform_def(TISSUE_DERMIS, 7);
+    phantom *ph = pu_phantom(&d);
+    probe_def p = pu_probe(256, 5.0);
+    p.tgc_db_cm_mhz = d.tissues.t[TISSUE_DERMIS].atten_db_cm_mhz;
+    probe_pose pose = probe_default_pose();
+    bmode_image im;
+    pu_render(pu_bm, ph, &p, &pose, &im);
+    pu_region g = {1.5, 4.5, -5.5, 5.5};
+    double ax = pu_acf_fwhm_axial_mm(&im, g), lat = pu_acf_fwhm_lateral_mm(&im, g);
+    printf("speckle grain at 1.5-4.5 mm: axial %.3f mm (reference PSF implies %.3f, %+.1f %%), "
+           "lateral %.3f mm (%.3f, %+.1f %%)\n", ax, gax, 100.0 * (ax / gax - 1.0), lat, glat,
+           100.0 * (lat / glat - 1.0));
+    assert_true(fabs(ax / gax - 1.0) <= 0.10 && fabs(lat / glat - 1.0) <= 0.10);
+    phantom_destroy(ph);
 }
 
 /* Dermis with no backscatter (no speckle, no interfaces) holding one point reflector. */
@@ -209,6 +275,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_point_profile_matches_reference),
         cmocka_unit_test(test_settings_shape_the_beam),
+        cmocka_unit_test(test_speckle_grain_matches_reference),
     };
     return cmocka_run_group_tests(tests, pu_group_setup, pu_group_teardown);
 }
