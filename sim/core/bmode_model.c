@@ -54,11 +54,25 @@ static int psf_extent(const double *v, int n)
     return n - 1;
 }
 
-/* Lateral profile at node depth z, columns 0..PSF_MAX_TAPS-1. */
-static void lateral_taps(const probe_def *p, double z, double dx, double *v)
+/* Lateral profile at node depth z, columns 0..PSF_MAX_TAPS-1, computed out to its extent
+ * (psf_extent) and zero beyond; returns the extent. */
+static int lateral_taps(const probe_def *p, double z, double dx, double *v)
 {
-    for (int k = 0; k < PSF_MAX_TAPS; k++)
-        v[k] = probe_lateral_profile(p, z, k * dx);
+    int ext = PSF_MAX_TAPS - 1;
+    for (int k = 0; k < PSF_MAX_TAPS; k++) {
+        v[k] = k <= ext ? probe_lateral_profile(p, z, k * dx) : 0.0;
+        /* The extent of v[0..k] is settled once a later tap exists to confirm a minimum. */
+        if (k >= 2 && ext == PSF_MAX_TAPS - 1) {
+            int e = psf_extent(v, k + 1);
+            if (e < k)
+                ext = e;
+            else if (fabs(v[k]) < PSF_FLOOR)
+                ext = k;
+        }
+    }
+    for (int k = ext + 1; k < PSF_MAX_TAPS; k++)
+        v[k] = 0.0;
+    return ext;
 }
 
 /* The per-row tables that depend only on the probe and its settings. */
@@ -84,8 +98,7 @@ static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_le
     }
     s->kl = 1;
     for (int i = 0; i < n_nodes; i++) {
-        lateral_taps(&s->p, i * LAT_NODE_MM, s->dx, &lat[(size_t)i * PSF_MAX_TAPS]);
-        ext[i] = psf_extent(&lat[(size_t)i * PSF_MAX_TAPS], PSF_MAX_TAPS);
+        ext[i] = lateral_taps(&s->p, i * LAT_NODE_MM, s->dx, &lat[(size_t)i * PSF_MAX_TAPS]);
         if (ext[i] > s->kl)
             s->kl = ext[i];
     }
@@ -98,7 +111,8 @@ static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_le
     s->elev_norm = malloc(sizeof(double) * (size_t)s->rows);
     s->spec_norm = malloc(sizeof(double) * (size_t)s->rows);
     s->gain_db = malloc(sizeof(double) * (size_t)s->rows);
-    if (!s->g_ax || !s->h_lat || !s->sig_el || !s->elev_norm || !s->spec_norm || !s->gain_db) {
+    s->noise_amp = malloc(sizeof(float) * (size_t)s->rows);
+    if (!s->g_ax || !s->h_lat || !s->sig_el || !s->elev_norm || !s->spec_norm || !s->gain_db || !s->noise_amp) {
         free(lat);
         free(ext);
         bm_setup_free(s);
@@ -152,6 +166,7 @@ static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_le
         /* A full-line impulse of 1 ends as g0 * sum(h) after both convolutions. */
         s->spec_norm[r] = 1.0 / (s->g_ax[s->ka] * sum);
         s->gain_db[r] = s->p.gain_db + probe_tgc_db(&s->p, z) + BM_REF_LEVEL_DB;
+        s->noise_amp[r] = (float)(BM_NOISE_REL + BM_CLUTTER_REL * exp(-z / BM_CLUTTER_MM));
     }
     free(lat);
     free(ext);
@@ -268,6 +283,8 @@ void bm_setup_free(bm_setup *s)
     free(s->elev_norm);
     free(s->spec_norm);
     free(s->gain_db);
+    free(s->noise_amp);
+    s->noise_amp = NULL;
     s->g_ax = NULL;
     s->h_lat = s->sig_el = s->elev_norm = s->spec_norm = s->gain_db = NULL;
 }
@@ -1253,5 +1270,16 @@ void bm_splat(const bm_setup *s, const bm_event *e, float *re, float *im)
     if (r0 + 1 >= 0 && r0 + 1 < s->rows) {
         re[r0 + 1] += (float)(f * cr);
         im[r0 + 1] += (float)(f * ci);
+    }
+}
+
+void bm_add_noise(const bm_setup *s, int li, float *re, float *im)
+{
+    const uint32_t seed = hash_mix32(s->d->seed ^ 0x6a09e667U);
+    for (int r = 0; r < s->rows; r++) {
+        uint32_t h = hash_voxel(li, r, 0, seed);
+        float a = s->noise_amp[r] * (1.0f / 32768.0f);
+        re[r] += a * (float)(int16_t)(h & 0xFFFFU);
+        im[r] += a * (float)(int16_t)(h >> 16);
     }
 }
