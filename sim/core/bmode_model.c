@@ -40,7 +40,7 @@ static void to_image(const probe_frame *f, const double p[3], double out[3])
 #define PSF_MAX_TAPS 64
 /* The lateral PSF is computed on depth nodes this far apart and interpolated between them
  * (it changes over millimetres: the transmit beam's defocus). */
-#define LAT_NODE_MM 0.25
+#define LAT_NODE_MM 0.5
 
 static int psf_extent(const double *v, int n)
 {
@@ -73,6 +73,13 @@ static int lateral_taps(const probe_def *p, double z, double dx, double *v)
     for (int k = ext + 1; k < PSF_MAX_TAPS; k++)
         v[k] = 0.0;
     return ext;
+}
+
+/* Gain and TGC per row: the only per-row table the display settings change. */
+static void setup_gains(bm_setup *s)
+{
+    for (int r = 0; r < s->rows; r++)
+        s->gain_db[r] = s->p.gain_db + probe_tgc_db(&s->p, r * s->dz) + BM_REF_LEVEL_DB;
 }
 
 /* The per-row tables that depend only on the probe and its settings. */
@@ -165,11 +172,11 @@ static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_le
             s->sig_el_max = sg;
         /* A full-line impulse of 1 ends as g0 * sum(h) after both convolutions. */
         s->spec_norm[r] = 1.0 / (s->g_ax[s->ka] * sum);
-        s->gain_db[r] = s->p.gain_db + probe_tgc_db(&s->p, z) + BM_REF_LEVEL_DB;
         s->noise_amp[r] = (float)(BM_NOISE_REL + BM_CLUTTER_REL * exp(-z / BM_CLUTTER_MM));
     }
     free(lat);
     free(ext);
+    setup_gains(s);
     return 0;
 }
 
@@ -256,12 +263,28 @@ static bool probe_same(const probe_def *a, const probe_def *b)
     return true;
 }
 
+/* Same beam (PSF, geometry, elevation): everything but gain, TGC and dynamic range. */
+static bool beam_same(const probe_def *a, const probe_def *b)
+{
+    probe_def c = *b;
+    c.gain_db = a->gain_db;
+    c.dynamic_range_db = a->dynamic_range_db;
+    c.tgc_on = a->tgc_on;
+    c.tgc_db_cm_mhz = a->tgc_db_cm_mhz;
+    memcpy(c.tgc_db, a->tgc_db, sizeof c.tgc_db);
+    return probe_same(a, &c);
+}
+
 int bm_setup_update(bm_setup *s, int have, const bmode_scene *sc, bool *probe_changed, char *err, size_t err_len)
 {
     if (check_scene(sc, err, err_len) != 0)
         return -1;
     *probe_changed = !have || !probe_same(&s->p, &sc->probe);
-    if (*probe_changed) {
+    if (*probe_changed && have && beam_same(&s->p, &sc->probe)) {
+        /* A gain, TGC or dynamic-range change (the window's sliders): the PSF stays. */
+        s->p = sc->probe;
+        setup_gains(s);
+    } else if (*probe_changed) {
         if (have)
             bm_setup_free(s);
         memset(s, 0, sizeof *s);

@@ -31,7 +31,7 @@
 /* Frequencies sampled across the band (out to 0.75 B from fc, where the spectrum is below
  * 0.5 %), elements sampled across the aperture for the lateral sums. */
 #define PSF_N_FREQ 16
-#define PSF_N_APERTURE 48
+#define PSF_N_APERTURE 32
 /* The Fresnel transmit sum needs some distance from the face. */
 #define PSF_MIN_Z_MM 0.2
 
@@ -222,6 +222,11 @@ static void lateral_field(const probe_def *p, double z, double x, double *re, do
     /* Transmit: one focus at tx_focus_mm, aperture z_f / F#tx, capped by the array. */
     double zf = p->tx_focus_mm;
     double d_tx = zf / TX_FNUMBER_MIN < d ? zf / TX_FNUMBER_MIN : d;
+    /* Far from the focus the transmit beam is geometric (several Fresnel zones of defocus
+     * across its aperture, more than the aperture sum can sample), far wider than the
+     * receive beam: it is flat across the PSF. */
+    double k_max = 2.0 * PI * (p->freq_mhz + 0.75 * band_mhz(p)) / c_mm_us;
+    bool tx_flat = k_max * fabs(1.0 / z - 1.0 / zf) * 0.5 * d_tx * (d_tx / PSF_N_APERTURE) > 0.5 * PI;
     *re = *im = 0.0;
     for (int i = 0; i < PSF_N_FREQ; i++) {
         double w;
@@ -243,8 +248,8 @@ static void lateral_field(const probe_def *p, double z, double x, double *re, do
             an += a;
         }
         rx /= an;
-        tr /= an;
-        ti /= an;
+        tr = tx_flat ? 1.0 : tr / an;
+        ti = tx_flat ? 0.0 : ti / an;
         *re += w * rx * tr;
         *im += w * rx * ti;
     }
