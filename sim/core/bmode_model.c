@@ -1240,7 +1240,15 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
 
         /* Diffuse echo: the layer (with its texture) in the part of the beam no object fills,
          * the object in the rest; attenuation mixed the same way. */
-        const double bl = s->bs[lt] * (1.0 - fo), bo = s->bs[ot] * fo;
+        double bl = s->bs[lt] * (1.0 - fo);
+        const double bo = s->bs[ot] * fo;
+        if (layer >= 0 && (lt == TISSUE_SUPERFICIAL_FASCIA || lt == TISSUE_DEEP_FASCIA)) {
+            /* Fascia is sheets of collagen: a specular reflector, bright only while its normal
+             * faces the beam (BM_FASCIA_FLOOR). Incidence from its top surface's normal. */
+            double nx = node_val(nd, nd->gx, r, z, layer), ny = node_val(nd, nd->gy, r, z, layer);
+            double cn = (nx * w[0] + ny * w[1] - w[2]) / sqrt(nx * nx + ny * ny + 1.0);
+            bl *= specular_lobe(cn, BM_FASCIA_FLOOR);
+        }
         const double stepv = fo == 0.0f ? s->att_step[lt]
                                         : (fo == 1.0f ? s->att_step[ot]
                                                       : exp((1.0 - fo) * s->att_ln[lt] + fo * s->att_ln[ot]));

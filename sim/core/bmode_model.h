@@ -53,6 +53,12 @@
  * floor keeps oblique interfaces faintly visible. Steel scatters more off-specular. */
 #define BM_SPEC_THETA0_DEG 10.0
 #define BM_SPEC_FLOOR 0.1
+/* Specular anisotropy of fascia: its diffuse brightness follows the same specular lobe as
+ * interface echoes (BM_SPEC_THETA0_DEG), down to a floor of 0.3 in amplitude (-10.5 dB), where
+ * its 3-4x backscatter falls to about the dermis's: the excess is the aligned collagen
+ * sheets' specular return (assumption; ultrasound.md section 4 item 3 asks for angle-dependent
+ * specular layers, tendon and fascia anisotropy being the classic artefact). */
+#define BM_FASCIA_FLOOR 0.3
 /* Steel's off-specular (rough-surface) echo per unit length, relative to its specular echo at
  * normal incidence. Assumption, set so an oblique shaft reads about 10 dB over dermis and an
  * out-of-plane dot about 20 dB, clearly hyperechoic as needles are in clinical images
