@@ -165,9 +165,11 @@ static double envelope_width_mm(const probe_def *p, double z_mm)
     char err[256];
     if (bmode_render(bm, &scene, &im, err, sizeof err) != 0)
         fail_msg("%s", err);
+    /* The whole row span: the target at z_mm is the brightest thing there (the search used
+     * to cover only the centre +-0.5 mm, which held speckle, not the target at x = -2 mm). */
     int r0 = (int)((z_mm - 0.4) / im.dz_mm), r1 = (int)((z_mm + 0.4) / im.dz_mm), br = r0, bc = im.cols / 2;
     for (int r = r0; r <= r1; r++)
-        for (int c = im.cols / 2 - 10; c <= im.cols / 2 + 10; c++)
+        for (int c = 1; c < im.cols - 1; c++)
             if (im.envelope[(size_t)r * im.cols + c] > im.envelope[(size_t)br * im.cols + bc])
                 br = r, bc = c;
     const float *row = im.envelope + (size_t)br * im.cols;

@@ -27,6 +27,10 @@ static void usage(FILE *f)
                "--with-analysis also makes the float envelope and the label image. Defaults: 200\n"
                "frames, 3 reference frames, one thread per core.\n"
                "\n"
+               "mesosim bench --sweep [--frames N] [--threads N] [--json]\n"
+               "Frame cost against image lines x depth (128..1024 lines, 10..40 mm) and against the\n"
+               "number of dynamic objects in view (0..200 deposits): median ms of N frames (30) each.\n"
+               "\n"
                "mesosim bench --driver [--presses N] [--motion-seconds N] [--json]\n"
                "Times the session driver instead: the snapshot built per step, the steps that change the\n"
                "probe pressure (the needle's track is rebuilt), the longest a 1 kHz reader thread waits\n"
@@ -56,6 +60,8 @@ int cmd_bench(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--driver"))
             return bench_driver(argc, argv);
+        else if (!strcmp(argv[i], "--sweep"))
+            return bench_sweep(argc, argv);
         else if (!strcmp(argv[i], "--haptics"))
             return bench_haptics(argc, argv);
         else if (!strcmp(argv[i], "--igtl"))

@@ -2,6 +2,7 @@
  * image geometry so scripts can map pixels back to millimetres. */
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "image_io.h"
+#include "atomic_file.h"
 #include "limit.h"
 #include "scenario.h"
 
@@ -19,13 +21,52 @@ static void usage(FILE *f)
             "usage: mesosim render [--scenario FILE] [--probe x=MM,y=MM,rot=DEG,tilt=DEG,rock=DEG,pressure=N]\n"
             "                      [--freq MHZ] [--depth MM] [--gain DB] [--dynamic-range DB]\n"
             "                      [--tgc on|off] [--seed N] [--threads N] [--isa auto|base|avx2] [--reference]\n"
-            "                      --out FILE.png [--labels FILE.png]\n"
+            "                      --out FILE.png [--labels FILE.png] [--envelope FILE.npy]\n"
             "Synthesises the B-mode image the probe sees and writes it as a grey PNG: one row per\n"
             "depth sample (top row at the skin), one column per image line. Prints one line of\n"
             "JSON with rows, cols, dz_mm, dx_mm, x0_mm, z0_mm, freq_mhz and, with --labels, the\n"
             "grey level of each tissue in the label image. Without --scenario the bundled adult\n"
             "back case is used. --reference uses the plain (slow) implementation; --isa picks the\n"
-            "build of the hot loops (all give the same bytes).\n");
+            "build of the hot loops (all give the same bytes). --envelope writes the linear\n"
+            "envelope (after gain and TGC, before log compression) as float32 rows x cols in\n"
+            "NumPy's .npy format; grey = 255 * (20 log10(envelope) - full_scale_db + DR) / DR.\n");
+}
+
+/* NumPy .npy version 1.0: magic, version, a little-endian uint16 header length, an ASCII dict
+ * padded with spaces to a 64-byte boundary and ended by a newline, then the data, here
+ * little-endian float32 in C order (the format: numpy.lib.format, NEP 1). */
+static int write_npy_f32(const char *path, const float *v, int rows, int cols, char *err,
+                         size_t err_len)
+{
+    char dict[128];
+    int dl = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }",
+                      rows, cols);
+    size_t hlen = (size_t)dl + 1, pre = 10;
+    hlen += (64 - (pre + hlen) % 64) % 64;
+    size_t n = (size_t)rows * (size_t)cols, len = pre + hlen + 4 * n;
+    unsigned char *b = malloc(len);
+    if (!b) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    memcpy(b, "\x93NUMPY\x01\x00", 8);
+    b[8] = (unsigned char)(hlen & 255);
+    b[9] = (unsigned char)(hlen >> 8);
+    memset(b + pre, ' ', hlen);
+    memcpy(b + pre, dict, (size_t)dl);
+    b[pre + hlen - 1] = '\n';
+    unsigned char *d = b + pre + hlen;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], 4);
+        d[4 * i] = (unsigned char)(u & 255);
+        d[4 * i + 1] = (unsigned char)((u >> 8) & 255);
+        d[4 * i + 2] = (unsigned char)((u >> 16) & 255);
+        d[4 * i + 3] = (unsigned char)(u >> 24);
+    }
+    int rc = atomic_file_write(path, b, len, err, err_len);
+    free(b);
+    return rc;
 }
 
 /* Label image grey level for a tissue id: spread over 0..255 so the picture is legible. */
@@ -33,7 +74,8 @@ static int label_level(int t) { return t * 17; }
 
 int cmd_render(int argc, char **argv)
 {
-    const char *scen_path = NULL, *out = NULL, *labels = NULL, *probe_opt = NULL, *isa = NULL;
+    const char *scen_path = NULL, *out = NULL, *labels = NULL, *probe_opt = NULL, *isa = NULL,
+               *envelope = NULL;
     double freq = 0, depth = 0, gain = 0, dr = 0;
     int have_freq = 0, have_depth = 0, have_gain = 0, have_dr = 0, tgc = -1, reference = 0;
     long seed = -1, threads = 0;
@@ -53,6 +95,9 @@ int cmd_render(int argc, char **argv)
         } else if (!strcmp(a, "--labels")) {
             NEED_VALUE();
             labels = v;
+        } else if (!strcmp(a, "--envelope")) {
+            NEED_VALUE();
+            envelope = v;
         } else if (!strcmp(a, "--probe")) {
             NEED_VALUE();
             probe_opt = v;
@@ -210,6 +255,10 @@ int cmd_render(int argc, char **argv)
             free(lv);
         }
     }
+    if (status == 0 && envelope && write_npy_f32(envelope, img.envelope, img.rows, img.cols, err, sizeof err) != 0) {
+        fprintf(stderr, "mesosim render: %s\n", err);
+        status = 1;
+    }
     if (status == 0) {
         printf("{\"out\":");
         cli_print_json_string(stdout, out);
@@ -218,6 +267,11 @@ int cmd_render(int argc, char **argv)
                "\"full_scale_db\":%.9g",
                img.rows, img.cols, img.dz_mm, img.dx_mm, img.x0_mm, img.z0_mm, img.freq_mhz,
                sc.probe.depth_mm, sc.probe.dynamic_range_db, img.full_scale_db);
+        if (envelope) {
+            printf(",\"envelope_out\":");
+            cli_print_json_string(stdout, envelope);
+            printf(",\"envelope_dtype\":\"float32\",\"envelope_shape\":[%d,%d]", img.rows, img.cols);
+        }
         if (labels) {
             printf(",\"labels_out\":");
             cli_print_json_string(stdout, labels);

@@ -15,6 +15,8 @@ int cmd_run(int argc, char **argv);
 /* The scenario editor (cmd_edit.c) and a new case from a preset (cmd_new.c). */
 int cmd_edit(int argc, char **argv);
 int cmd_new(int argc, char **argv);
+/* mesosim bench --sweep (bench_sweep.c). */
+int bench_sweep(int argc, char **argv);
 /* mesosim bench --driver (bench_driver.c). */
 int bench_driver(int argc, char **argv);
 /* mesosim bench --haptics and --igtl (bench_haptics.c). */

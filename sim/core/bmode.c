@@ -303,6 +303,7 @@ static void phase_lines(bmode *bm, int id)
         }
         for (int i = 0; i < w->line.n_ev; i++)
             bm_splat(s, &w->line.ev[i], fre, fim);
+        bm_add_noise(s, li, fre, fim);
         bm->k->axial_conv(bm->g_ax_f, ka, w->f_re, rows, bm->G_re + (size_t)li * rows);
         bm->k->axial_conv(bm->g_ax_f, ka, w->f_im, rows, bm->G_im + (size_t)li * rows);
         int c = li - s->margin;

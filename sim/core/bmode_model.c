@@ -34,6 +34,54 @@ static void to_image(const probe_frame *f, const double p[3], double out[3])
     probe_phantom_to_image(f, p, out);
 }
 
+/* Kernel extent: the PSF is kept out to its second null (main lobe and first side lobes, the
+ * reference's visible ones), or to where it falls below 1 %, whichever comes first. */
+#define PSF_FLOOR 0.01
+#define PSF_MAX_TAPS 64
+/* The lateral PSF is computed on depth nodes this far apart and interpolated between them
+ * (it changes over millimetres: the transmit beam's defocus). */
+#define LAT_NODE_MM 0.5
+
+static int psf_extent(const double *v, int n)
+{
+    int minima = 0;
+    for (int k = 1; k < n; k++) {
+        if (fabs(v[k]) < PSF_FLOOR)
+            return k;
+        if (k + 1 < n && fabs(v[k]) <= fabs(v[k - 1]) && fabs(v[k]) < fabs(v[k + 1]) && ++minima == 2)
+            return k;
+    }
+    return n - 1;
+}
+
+/* Lateral profile at node depth z, columns 0..PSF_MAX_TAPS-1, computed out to its extent
+ * (psf_extent) and zero beyond; returns the extent. */
+static int lateral_taps(const probe_def *p, double z, double dx, double *v)
+{
+    int ext = PSF_MAX_TAPS - 1;
+    for (int k = 0; k < PSF_MAX_TAPS; k++) {
+        v[k] = k <= ext ? probe_lateral_profile(p, z, k * dx) : 0.0;
+        /* The extent of v[0..k] is settled once a later tap exists to confirm a minimum. */
+        if (k >= 2 && ext == PSF_MAX_TAPS - 1) {
+            int e = psf_extent(v, k + 1);
+            if (e < k)
+                ext = e;
+            else if (fabs(v[k]) < PSF_FLOOR)
+                ext = k;
+        }
+    }
+    for (int k = ext + 1; k < PSF_MAX_TAPS; k++)
+        v[k] = 0.0;
+    return ext;
+}
+
+/* Gain and TGC per row: the only per-row table the display settings change. */
+static void setup_gains(bm_setup *s)
+{
+    for (int r = 0; r < s->rows; r++)
+        s->gain_db[r] = s->p.gain_db + probe_tgc_db(&s->p, r * s->dz) + BM_REF_LEVEL_DB;
+}
+
 /* The per-row tables that depend only on the probe and its settings. */
 static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_len)
 {
@@ -41,15 +89,26 @@ static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_le
     bmode_geometry(&s->p, &s->rows, &s->cols, &s->dz, &s->dx, &s->x0);
     s->k2 = 4.0 * PI / probe_wavelength_mm(&s->p);
 
-    double sa = probe_axial_fwhm_mm(&s->p) * FWHM_TO_SIGMA / s->dz;
-    s->ka = (int)ceil(3.0 * sa);
-    double max_sl = 0;
-    for (int r = 0; r < s->rows; r++) {
-        double sl = probe_lateral_fwhm_mm(&s->p, r * s->dz) * FWHM_TO_SIGMA / s->dx;
-        if (sl > max_sl)
-            max_sl = sl;
+    double ax[PSF_MAX_TAPS];
+    for (int k = 0; k < PSF_MAX_TAPS; k++)
+        ax[k] = probe_axial_profile(&s->p, k * s->dz);
+    s->ka = psf_extent(ax, PSF_MAX_TAPS);
+    int n_nodes = (int)ceil((s->rows - 1) * s->dz / LAT_NODE_MM) + 1;
+    double *lat = malloc(sizeof(double) * (size_t)n_nodes * PSF_MAX_TAPS);
+    int *ext = malloc(sizeof(int) * (size_t)n_nodes);
+    if (!lat || !ext) {
+        free(lat);
+        free(ext);
+        if (err)
+            snprintf(err, err_len, "out of memory");
+        return -1;
     }
-    s->kl = (int)ceil(3.0 * max_sl);
+    s->kl = 1;
+    for (int i = 0; i < n_nodes; i++) {
+        ext[i] = lateral_taps(&s->p, i * LAT_NODE_MM, s->dx, &lat[(size_t)i * PSF_MAX_TAPS]);
+        if (ext[i] > s->kl)
+            s->kl = ext[i];
+    }
     s->margin = s->kl;
     s->lines = s->cols + 2 * s->margin;
     int nl = 2 * s->kl + 1;
@@ -59,7 +118,10 @@ static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_le
     s->elev_norm = malloc(sizeof(double) * (size_t)s->rows);
     s->spec_norm = malloc(sizeof(double) * (size_t)s->rows);
     s->gain_db = malloc(sizeof(double) * (size_t)s->rows);
-    if (!s->g_ax || !s->h_lat || !s->sig_el || !s->elev_norm || !s->spec_norm || !s->gain_db) {
+    s->noise_amp = malloc(sizeof(float) * (size_t)s->rows);
+    if (!s->g_ax || !s->h_lat || !s->sig_el || !s->elev_norm || !s->spec_norm || !s->gain_db || !s->noise_amp) {
+        free(lat);
+        free(ext);
         bm_setup_free(s);
         if (err)
             snprintf(err, err_len, "out of memory");
@@ -68,7 +130,7 @@ static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_le
     /* Unit-energy kernels keep the mean speckle level independent of the PSF size. */
     double e = 0;
     for (int k = -s->ka; k <= s->ka; k++) {
-        double g = exp(-0.5 * k * k / (sa * sa));
+        double g = ax[abs(k)];
         s->g_ax[k + s->ka] = g;
         e += g * g;
     }
@@ -77,11 +139,19 @@ static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_le
     s->sig_el_max = 0.0;
     for (int r = 0; r < s->rows; r++) {
         double z = r * s->dz;
-        double sl = probe_lateral_fwhm_mm(&s->p, z) * FWHM_TO_SIGMA / s->dx;
+        double t = z / LAT_NODE_MM;
+        int i0 = (int)t < n_nodes - 1 ? (int)t : n_nodes - 2;
+        i0 = i0 > 0 ? i0 : 0;
+        int i1 = i0 + 1 < n_nodes ? i0 + 1 : i0;
+        double ft = t - i0 < 1.0 ? t - i0 : 1.0;
+        int kx = ext[i0] > ext[i1] ? ext[i0] : ext[i1];
         double *h = &s->h_lat[(size_t)r * nl];
         double el = 0, sum = 0;
         for (int k = -s->kl; k <= s->kl; k++) {
-            double v = exp(-0.5 * k * k / (sl * sl));
+            int a = abs(k);
+            double v = a <= kx ? lat[(size_t)i0 * PSF_MAX_TAPS + a] * (1.0 - ft) +
+                                     lat[(size_t)i1 * PSF_MAX_TAPS + a] * ft
+                               : 0.0;
             h[k + s->kl] = v;
             el += v * v;
         }
@@ -102,8 +172,11 @@ static int setup_probe(bm_setup *s, const probe_def *p, char *err, size_t err_le
             s->sig_el_max = sg;
         /* A full-line impulse of 1 ends as g0 * sum(h) after both convolutions. */
         s->spec_norm[r] = 1.0 / (s->g_ax[s->ka] * sum);
-        s->gain_db[r] = s->p.gain_db + probe_tgc_db(&s->p, z) + BM_REF_LEVEL_DB;
+        s->noise_amp[r] = (float)(BM_NOISE_REL + BM_CLUTTER_REL * exp(-z / BM_CLUTTER_MM));
     }
+    free(lat);
+    free(ext);
+    setup_gains(s);
     return 0;
 }
 
@@ -190,12 +263,28 @@ static bool probe_same(const probe_def *a, const probe_def *b)
     return true;
 }
 
+/* Same beam (PSF, geometry, elevation): everything but gain, TGC and dynamic range. */
+static bool beam_same(const probe_def *a, const probe_def *b)
+{
+    probe_def c = *b;
+    c.gain_db = a->gain_db;
+    c.dynamic_range_db = a->dynamic_range_db;
+    c.tgc_on = a->tgc_on;
+    c.tgc_db_cm_mhz = a->tgc_db_cm_mhz;
+    memcpy(c.tgc_db, a->tgc_db, sizeof c.tgc_db);
+    return probe_same(a, &c);
+}
+
 int bm_setup_update(bm_setup *s, int have, const bmode_scene *sc, bool *probe_changed, char *err, size_t err_len)
 {
     if (check_scene(sc, err, err_len) != 0)
         return -1;
     *probe_changed = !have || !probe_same(&s->p, &sc->probe);
-    if (*probe_changed) {
+    if (*probe_changed && have && beam_same(&s->p, &sc->probe)) {
+        /* A gain, TGC or dynamic-range change (the window's sliders): the PSF stays. */
+        s->p = sc->probe;
+        setup_gains(s);
+    } else if (*probe_changed) {
         if (have)
             bm_setup_free(s);
         memset(s, 0, sizeof *s);
@@ -217,6 +306,8 @@ void bm_setup_free(bm_setup *s)
     free(s->elev_norm);
     free(s->spec_norm);
     free(s->gain_db);
+    free(s->noise_amp);
+    s->noise_amp = NULL;
     s->g_ax = NULL;
     s->h_lat = s->sig_el = s->elev_norm = s->spec_norm = s->gain_db = NULL;
 }
@@ -1149,7 +1240,15 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
 
         /* Diffuse echo: the layer (with its texture) in the part of the beam no object fills,
          * the object in the rest; attenuation mixed the same way. */
-        const double bl = s->bs[lt] * (1.0 - fo), bo = s->bs[ot] * fo;
+        double bl = s->bs[lt] * (1.0 - fo);
+        const double bo = s->bs[ot] * fo;
+        if (layer >= 0 && (lt == TISSUE_SUPERFICIAL_FASCIA || lt == TISSUE_DEEP_FASCIA)) {
+            /* Fascia is sheets of collagen: a specular reflector, bright only while its normal
+             * faces the beam (BM_FASCIA_FLOOR). Incidence from its top surface's normal. */
+            double nx = node_val(nd, nd->gx, r, z, layer), ny = node_val(nd, nd->gy, r, z, layer);
+            double cn = (nx * w[0] + ny * w[1] - w[2]) / sqrt(nx * nx + ny * ny + 1.0);
+            bl *= specular_lobe(cn, BM_FASCIA_FLOOR);
+        }
         const double stepv = fo == 0.0f ? s->att_step[lt]
                                         : (fo == 1.0f ? s->att_step[ot]
                                                       : exp((1.0 - fo) * s->att_ln[lt] + fo * s->att_ln[ot]));
@@ -1202,5 +1301,16 @@ void bm_splat(const bm_setup *s, const bm_event *e, float *re, float *im)
     if (r0 + 1 >= 0 && r0 + 1 < s->rows) {
         re[r0 + 1] += (float)(f * cr);
         im[r0 + 1] += (float)(f * ci);
+    }
+}
+
+void bm_add_noise(const bm_setup *s, int li, float *re, float *im)
+{
+    const uint32_t seed = hash_mix32(s->d->seed ^ 0x6a09e667U);
+    for (int r = 0; r < s->rows; r++) {
+        uint32_t h = hash_voxel(li, r, 0, seed);
+        float a = s->noise_amp[r] * (1.0f / 32768.0f);
+        re[r] += a * (float)(int16_t)(h & 0xFFFFU);
+        im[r] += a * (float)(int16_t)(h >> 16);
     }
 }

@@ -53,6 +53,12 @@
  * floor keeps oblique interfaces faintly visible. Steel scatters more off-specular. */
 #define BM_SPEC_THETA0_DEG 10.0
 #define BM_SPEC_FLOOR 0.1
+/* Specular anisotropy of fascia: its diffuse brightness follows the same specular lobe as
+ * interface echoes (BM_SPEC_THETA0_DEG), down to a floor of 0.3 in amplitude (-10.5 dB), where
+ * its 3-4x backscatter falls to about the dermis's: the excess is the aligned collagen
+ * sheets' specular return (assumption; ultrasound.md section 4 item 3 asks for angle-dependent
+ * specular layers, tendon and fascia anisotropy being the classic artefact). */
+#define BM_FASCIA_FLOOR 0.3
 /* Steel's off-specular (rough-surface) echo per unit length, relative to its specular echo at
  * normal incidence. Assumption, set so an oblique shaft reads about 10 dB over dermis and an
  * out-of-plane dot about 20 dB, clearly hyperechoic as needles are in clinical images
@@ -70,6 +76,19 @@
  * the cylinder's specular lobe) and diffusely (steel's off-specular scattering, a phase fixed
  * to that point of the shaft, adding incoherently): a steep shaft is seen by the diffuse part. */
 #define BM_SHAFT_STEP_MM 0.01
+
+/* Electronic noise, added to the received field before TGC, gain and detection, so its level
+ * is fixed at the receiver's input: it rises with gain and with the TGC's depth gain, and
+ * shows first in anechoic lumens and deep shadows as the gain is turned up. Level relative to
+ * the unattenuated dermis speckle: -74 dB (assumption, set so that at gain 0 it stays under
+ * the 60 dB display floor down to about 10 mm at 18 MHz and shows in a lumen at 5 mm from
+ * about +15 dB of gain). Near-field clutter (reverberation in the lens, gel and epidermis,
+ * ultrasound.md section 2 notes the top 0.3 mm ring-down of the reference run) adds
+ * -22 dB at the face, its amplitude falling e-fold every 0.3 mm (under the noise by 2 mm). Both are fixed to the image
+ * (line, row) and the scenario seed, so a frame is deterministic. */
+#define BM_NOISE_REL 2.0e-4
+#define BM_CLUTTER_REL 0.08
+#define BM_CLUTTER_MM 0.3
 
 typedef struct bm_event {
     double z_mm;       /* depth along the line */
@@ -104,6 +123,7 @@ typedef struct bm_setup {
     double *elev_norm;             /* rows: 1 / sqrt(energy of the nominal elevation weights) */
     double *spec_norm;             /* rows: scale for a full-line specular impulse */
     double *gain_db;               /* rows: gain + TGC + reference level */
+    float *noise_amp;              /* rows: noise + near-field clutter amplitude (field units) */
     double att_db[TISSUE_COUNT];   /* one-way attenuation per sample, dB */
     double att_step[TISSUE_COUNT]; /* two-way amplitude factor per sample */
     double att_ln[TISSUE_COUNT];   /* its logarithm, to mix tissues in one sample */
@@ -182,6 +202,9 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
 
 /* Phantom-frame point of line li at depth z. */
 void bm_line_point(const bm_setup *s, int li, double z_mm, double out[3]);
+
+/* Adds the receiver noise and near-field clutter of line li (BM_NOISE_REL) to its field. */
+void bm_add_noise(const bm_setup *s, int li, float *re, float *im);
 
 /* Adds an event's splat (sub-sample position, baseband phase) into a complex line buffer. */
 void bm_splat(const bm_setup *s, const bm_event *e, float *re, float *im);

@@ -98,6 +98,7 @@ int bmode_render_reference(const bmode_scene *scene, bmode_image *out, char *err
         memset(tim, 0, sizeof(float) * (size_t)rows);
         for (int i = 0; i < line.n_ev; i++)
             bm_splat(&s, &line.ev[i], tre, tim);
+        bm_add_noise(&s, li, tre, tim);
         for (int r = 0; r < rows; r++) {
             fre[r] += tre[r];
             fim[r] += tim[r];

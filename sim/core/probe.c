@@ -8,15 +8,32 @@
 
 #define PI 3.14159265358979323846
 
-/* Calibration of the PSF widths on the PyMUST SIMUS reference run of the L22-14v-like probe
- * (shared/reference/ultrasound.md section 2): at 3 mm the beamformed point target measured
- * 130 um axial (against 85 um for the ideal Gaussian pulse 0.441 c/B: DAS and the I/Q filter
- * widen it by 1.53) and 154 um lateral at receive f-number 1.35 (so FWHM = 1.33 lambda F#). */
-#define AXIAL_BROADENING 1.53
-#define LATERAL_K 1.33
+/* The point-spread function is derived from the pulse and the aperture, then calibrated on
+ * the PyMUST SIMUS reference run of the L22-14v-like probe (shared/reference/ultrasound.md
+ * section 2, data/pymust_psf_L22-14V.npz: a point at 3 mm, one 0-degree plane wave, DAS
+ * receive at f-number 1.35).
+ *
+ * Pulse: the pulse-echo spectrum is a generalised normal window around fc, the transducer
+ * model of MUST/SIMUS (Garcia, CMPB 2022). Its shape exponent sets the axial side lobes: 5
+ * (flat-topped) gives the reference's first lobes, -18 dB at 1.17 -6 dB widths from the
+ * peak, with the null between them at 0.87 widths (a Gaussian, exponent 2, has none). The
+ * beamformed band is narrower than the probe's nominal -6 dB band (DAS interpolation and the
+ * I/Q filter): 0.85 of it gives the reference's 130 um at 18 MHz, 44 %. */
+#define PULSE_SHAPE_EXP 5.0
+#define PULSE_BAND_EFFECTIVE 0.85
+/* Aperture: a Tukey apodisation with tapered edges over 20 % of its width (the elements'
+ * directivity weights the edge elements down; calibrated: 0.2 gives the reference's lateral
+ * -6 dB width 154 um at f-number 1.35 and its first lobes, -15 dB at 0.18 mm). */
+#define APOD_TUKEY 0.2
 /* Transmit focusing: scanners keep the transmit f-number near 2 (assumption; a smaller one
  * would give an unrealistically tight single focal zone). */
 #define TX_FNUMBER_MIN 2.0
+/* Frequencies sampled across the band (out to 0.75 B from fc, where the spectrum is below
+ * 0.5 %), elements sampled across the aperture for the lateral sums. */
+#define PSF_N_FREQ 16
+#define PSF_N_APERTURE 32
+/* The Fresnel transmit sum needs some distance from the face. */
+#define PSF_MIN_Z_MM 0.2
 
 probe_def probe_default_def(void)
 {
@@ -148,28 +165,138 @@ double probe_wavelength_mm(const probe_def *p) { return PROBE_SPEED_M_S * 1e-3 /
 
 double probe_fov_mm(const probe_def *p) { return p->n_elements * p->pitch_mm; }
 
-double probe_axial_fwhm_mm(const probe_def *p)
+static double band_mhz(const probe_def *p)
+{
+    return PULSE_BAND_EFFECTIVE * p->bandwidth_frac * p->freq_mhz;
+}
+
+double probe_pulse_spectrum(const probe_def *p, double f_mhz)
+{
+    /* Half amplitude at fc +- B/2, whatever the exponent. */
+    double u = fabs(f_mhz - p->freq_mhz) / (0.5 * band_mhz(p));
+    return exp(-log(2.0) * pow(u, PULSE_SHAPE_EXP));
+}
+
+/* Frequency i of the band sums, and its spectral weight. */
+static double band_freq(const probe_def *p, int i, double *w)
+{
+    double half = 0.75 * band_mhz(p);
+    double f = p->freq_mhz - half + 2.0 * half * (i + 0.5) / PSF_N_FREQ;
+    *w = probe_pulse_spectrum(p, f);
+    return f;
+}
+
+double probe_axial_profile(const probe_def *p, double dz_mm)
+{
+    /* Baseband pulse-echo envelope: the spectrum is symmetric about fc, so the demodulated
+     * pulse is real (signed: its side lobes alternate). Depth offset dz is a delay 2 dz / c. */
+    double c_mm_us = PROBE_SPEED_M_S * 1e-3;
+    double half = 0.75 * band_mhz(p);
+    int n = 4 * PSF_N_FREQ;
+    double sum = 0.0, norm = 0.0;
+    for (int i = 0; i < n; i++) {
+        double df = -half + 2.0 * half * (i + 0.5) / n;
+        double w = probe_pulse_spectrum(p, p->freq_mhz + df);
+        sum += w * cos(2.0 * PI * df * 2.0 * dz_mm / c_mm_us);
+        norm += w;
+    }
+    return sum / norm;
+}
+
+static double tukey(double a) /* a = |u| / (D/2) in [0, 1] */
+{
+    if (a <= 1.0 - APOD_TUKEY)
+        return 1.0;
+    return 0.5 * (1.0 + cos(PI * (a - 1.0 + APOD_TUKEY) / APOD_TUKEY));
+}
+
+/* Pulse-echo lateral field at offset x, depth z, complex (the transmit beam's defocus gives
+ * it a phase). */
+static void lateral_field(const probe_def *p, double z, double x, double *re, double *im)
 {
     double c_mm_us = PROBE_SPEED_M_S * 1e-3;
-    double b_mhz = p->bandwidth_frac * p->freq_mhz;
-    return AXIAL_BROADENING * 0.441 * c_mm_us / b_mhz;
+    double d = probe_fov_mm(p);
+    z = z > PSF_MIN_Z_MM ? z : PSF_MIN_Z_MM;
+    /* Dynamic receive: aperture z / F#, capped by the array; in focus at every depth. */
+    double d_rx = z / p->rx_fnumber < d ? z / p->rx_fnumber : d;
+    /* Transmit: one focus at tx_focus_mm, aperture z_f / F#tx, capped by the array. */
+    double zf = p->tx_focus_mm;
+    double d_tx = zf / TX_FNUMBER_MIN < d ? zf / TX_FNUMBER_MIN : d;
+    /* Far from the focus the transmit beam is geometric (several Fresnel zones of defocus
+     * across its aperture, more than the aperture sum can sample), far wider than the
+     * receive beam: it is flat across the PSF. */
+    double k_max = 2.0 * PI * (p->freq_mhz + 0.75 * band_mhz(p)) / c_mm_us;
+    bool tx_flat = k_max * fabs(1.0 / z - 1.0 / zf) * 0.5 * d_tx * (d_tx / PSF_N_APERTURE) > 0.5 * PI;
+    *re = *im = 0.0;
+    for (int i = 0; i < PSF_N_FREQ; i++) {
+        double w;
+        double f = band_freq(p, i, &w);
+        double k = 2.0 * PI * f / c_mm_us;
+        double rx = 0.0, tr = 0.0, ti = 0.0, an = 0.0;
+        for (int j = 0; j < PSF_N_APERTURE; j++) {
+            double s = -1.0 + 2.0 * (j + 0.5) / PSF_N_APERTURE;
+            double a = tukey(fabs(s));
+            /* Receive, Fraunhofer at its focus: phase k u x / z. */
+            double ur = 0.5 * d_rx * s;
+            rx += a * cos(k * ur * x / z);
+            /* Transmit, Fresnel: path (x - u)^2 / 2z less the focusing delay u^2 / 2 z_f; the
+             * common x^2 / 2z is the arrival time, which the beamformer follows. */
+            double ut = 0.5 * d_tx * s;
+            double ph = k * (0.5 * ut * ut * (1.0 / z - 1.0 / zf) - ut * x / z);
+            tr += a * cos(ph);
+            ti += a * sin(ph);
+            an += a;
+        }
+        rx /= an;
+        tr = tx_flat ? 1.0 : tr / an;
+        ti = tx_flat ? 0.0 : ti / an;
+        *re += w * rx * tr;
+        *im += w * rx * ti;
+    }
+}
+
+double probe_lateral_profile(const probe_def *p, double z_mm, double x_mm)
+{
+    double r0, i0, r, i;
+    lateral_field(p, z_mm, 0.0, &r0, &i0);
+    lateral_field(p, z_mm, x_mm, &r, &i);
+    /* Real part in the on-axis phase: signed, so side lobes alternate as the field does. */
+    return (r * r0 + i * i0) / (r0 * r0 + i0 * i0);
+}
+
+/* Offset where a profile (1 at 0, falling) first drops to half, by bisection after a scan. */
+static double half_width(double (*f)(const probe_def *, double, double), const probe_def *p,
+                         double z, double step)
+{
+    double a = 0.0, b = step;
+    while (f(p, z, b) > 0.5 && b < 100.0 * step) {
+        a = b;
+        b += step;
+    }
+    for (int it = 0; it < 40; it++) {
+        double m = 0.5 * (a + b);
+        if (f(p, z, m) > 0.5)
+            a = m;
+        else
+            b = m;
+    }
+    return 0.5 * (a + b);
+}
+
+static double axial_at(const probe_def *p, double z, double dz)
+{
+    (void)z;
+    return probe_axial_profile(p, dz);
+}
+
+double probe_axial_fwhm_mm(const probe_def *p)
+{
+    return 2.0 * half_width(axial_at, p, 0.0, 0.1 * probe_wavelength_mm(p));
 }
 
 double probe_lateral_fwhm_mm(const probe_def *p, double z)
 {
-    double lambda = probe_wavelength_mm(p);
-    double d = probe_fov_mm(p);
-    /* Dynamic receive focusing at a constant f-number, limited by the aperture. */
-    double fn = z / d > p->rx_fnumber ? z / d : p->rx_fnumber;
-    double w_rx = LATERAL_K * lambda * fn;
-    /* Transmit beam: focused width at tx_focus, geometric cone away from it. */
-    double zf = p->tx_focus_mm;
-    double d_tx = zf / TX_FNUMBER_MIN < d ? zf / TX_FNUMBER_MIN : d;
-    double w0 = LATERAL_K * lambda * zf / d_tx;
-    double geo = d_tx * fabs(z - zf) / zf;
-    double w_tx = sqrt(w0 * w0 + geo * geo);
-    /* Two-way profile = product of Gaussian profiles. */
-    return 1.0 / sqrt(1.0 / (w_rx * w_rx) + 1.0 / (w_tx * w_tx));
+    return 2.0 * half_width(probe_lateral_profile, p, z, 0.1 * probe_wavelength_mm(p));
 }
 
 double probe_elevation_fwhm_mm(const probe_def *p, double z)

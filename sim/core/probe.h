@@ -3,9 +3,9 @@
  * probe_def holds the transducer and the scanner settings (frequency, bandwidth, aperture,
  * focus, elevation lens, depth, gain, TGC, dynamic range); probe_pose where it sits on the
  * skin and how hard it presses. probe_frame turns a pose into the image plane's axes in the
- * phantom frame. The beam functions give the -6 dB widths of the point-spread function that
- * the B-mode synthesis uses, calibrated on the physics reference run in
- * shared/reference/ultrasound.md (section 2, L22-14v-like probe).
+ * phantom frame. The beam functions give the point-spread function the B-mode synthesis uses,
+ * derived from the pulse spectrum, the apodised aperture and the transmit focus, calibrated
+ * on the physics reference run in shared/reference/ultrasound.md (section 2, L22-14v-like).
  *
  * Units: MHz, mm, dB, newtons; angles in degrees at this edge (converted inside). */
 #ifndef MESOSIM_PROBE_H
@@ -70,7 +70,16 @@ void probe_phantom_to_image(const probe_frame *f, const double p_mm[3], double o
 
 double probe_wavelength_mm(const probe_def *p);
 double probe_fov_mm(const probe_def *p);
-/* -6 dB (half amplitude) widths of the two-way envelope PSF at depth z. */
+/* The two-way point-spread function, derived from the pulse and the aperture (probe.c has the
+ * model and its calibration). Pulse-echo spectrum amplitude at f (1 at fc, half at fc +- B/2
+ * of the beamformed band): */
+double probe_pulse_spectrum(const probe_def *p, double f_mhz);
+/* Axial and lateral profiles of the baseband PSF, signed (the side lobes alternate), 1 at the
+ * peak: axial at depth offset dz, lateral at depth z and lateral offset x (dynamic receive at
+ * rx_fnumber times the transmit beam focused at tx_focus_mm). */
+double probe_axial_profile(const probe_def *p, double dz_mm);
+double probe_lateral_profile(const probe_def *p, double z_mm, double x_mm);
+/* -6 dB (half amplitude) widths of those profiles (elevation: of the slice's Gaussian model). */
 double probe_axial_fwhm_mm(const probe_def *p);
 double probe_lateral_fwhm_mm(const probe_def *p, double z_mm);
 double probe_elevation_fwhm_mm(const probe_def *p, double z_mm);
