@@ -15,6 +15,8 @@
 #include <cmocka.h>
 
 #include "doppler.h"
+#include "physics_util.h"
+#include "session.h"
 
 #define PI 3.14159265358979323846
 
@@ -423,6 +425,83 @@ static void test_bad_settings_are_refused(void **state)
     fixture_free(&f);
 }
 
+static bool parse(const char *line, action *a, char *err, size_t n)
+{
+    return action_parse_line(line, strlen(line), -1.0, a, err, n);
+}
+
+/* The "doppler" verb: parsed with plain-word refusals, written back canonically, applied to the
+ * session (keys left out keep their value), and the adult back's perforator shows in colour
+ * through the session's scene. */
+static void test_doppler_action_and_session(void **state)
+{
+    (void)state;
+    char err[200];
+    action a;
+    assert_false(parse("{\"t\":1,\"do\":\"doppler\",\"mode\":\"colour\"}", &a, err, sizeof err));
+    assert_non_null(strstr(err, "\"color\""));
+    assert_false(parse("{\"t\":1,\"do\":\"doppler\",\"x0_mm\":1}", &a, err, sizeof err));
+    assert_non_null(strstr(err, "all four corners"));
+    assert_false(parse("{\"t\":1,\"do\":\"doppler\",\"x0_mm\":3,\"z0_mm\":1,\"x1_mm\":2,\"z1_mm\":5}",
+                       &a, err, sizeof err));
+    assert_non_null(strstr(err, "0.5 mm"));
+    assert_false(parse("{\"t\":1,\"do\":\"doppler\",\"gain_db\":50}", &a, err, sizeof err));
+    assert_non_null(strstr(err, "<= 30 dB"));
+    assert_false(parse("{\"t\":1,\"do\":\"doppler\"}", &a, err, sizeof err));
+    assert_non_null(strstr(err, "at least one"));
+    assert_false(parse("{\"t\":1,\"do\":\"doppler\",\"prf\":1000}", &a, err, sizeof err));
+    assert_non_null(strstr(err, "prf_hz"));
+
+    const char *on = "{\"t\":1,\"do\":\"doppler\",\"mode\":\"color\",\"x0_mm\":-8,\"z0_mm\":3,"
+                     "\"x1_mm\":0,\"z1_mm\":10,\"prf_hz\":8000}";
+    assert_true(parse(on, &a, err, sizeof err));
+    char line[ACTIONS_MAX_LINE];
+    action_format(&a, line, sizeof line);
+    action b;
+    assert_true(parse(line, &b, err, sizeof err));
+    assert_true(b.has_mode && b.mode == DOPPLER_COLOR && b.has == a.has);
+
+    scenario sc = pu_load_preset("adult_back");
+    session *s = session_create(&sc, err, sizeof err);
+    assert_non_null(s);
+    uint64_t h0 = session_hash(s);
+    assert_int_equal(session_doppler(s).mode, DOPPLER_OFF);
+    assert_true(session_apply(s, &a, err, sizeof err));
+    assert_true(session_hash(s) != h0);
+    doppler_settings d = session_doppler(s);
+    assert_int_equal(d.mode, DOPPLER_COLOR);
+    assert_true(d.box_mm[0] == -8.0 && d.box_mm[3] == 10.0 && d.prf_hz == 8000.0);
+    assert_true(parse("{\"t\":2,\"do\":\"doppler\",\"steer_deg\":-20}", &a, err, sizeof err));
+    assert_true(session_apply(s, &a, err, sizeof err));
+    d = session_doppler(s);
+    assert_true(d.steer_deg == -20.0 && d.prf_hz == 8000.0 && d.mode == DOPPLER_COLOR);
+
+    bmode_scene scene;
+    phantom_inclusion dyn[BMODE_MAX_DYN];
+    session_scene(s, &scene, dyn);
+    doppler_def dd = doppler_default_def();
+    doppler *dop = doppler_create(&dd, err, sizeof err);
+    assert_non_null(dop);
+    doppler_image img;
+    int shown = 0, near = 0;
+    for (int k = 0; k < 10; k++) {
+        assert_int_equal(doppler_render(dop, &scene, &d, 2.0 + 0.05 * k, &img, err, sizeof err), 0);
+        for (int r = 0; r < img.rows; r++)
+            for (int c = 0; c < img.cols; c++) {
+                if (!img.shown[(size_t)r * img.cols + c])
+                    continue;
+                shown++;
+                double x = img.x0_mm + c * img.dx_mm, z = img.z0_mm + r * img.dz_mm;
+                near += fabs(x + 4.0) < 1.5 && fabs(z - 6.25) < 1.0;
+            }
+    }
+    printf("adult back: %d cells of colour over 10 frames, %d at the perforator\n", shown, near);
+    assert_true(near > 20);
+    assert_true(near >= 0.8 * shown);
+    doppler_destroy(dop);
+    session_destroy(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_artery_pulsates),
         cmocka_unit_test(test_power_mode_and_determinism),
         cmocka_unit_test(test_bad_settings_are_refused),
+        cmocka_unit_test(test_doppler_action_and_session),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

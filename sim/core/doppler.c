@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "limit.h"
 
 #define PI 3.14159265358979323846
 /* Elevation samples across the slice: spaced at most half the thinnest lumen radius so that a
@@ -63,18 +64,18 @@ const char *doppler_settings_check(const doppler_settings *s)
     for (int k = 0; k < 4; k++)
         if (!isfinite(s->box_mm[k]))
             return "doppler box: the corners must be finite numbers";
+    if (!limit_ok(LIM_CALIPER_X_MM, s->box_mm[0]) || !limit_ok(LIM_CALIPER_X_MM, s->box_mm[2]))
+        return "doppler box: the lateral corners must be within -128..128 mm";
+    if (!limit_ok(LIM_CALIPER_Z_MM, s->box_mm[1]) || !limit_ok(LIM_CALIPER_Z_MM, s->box_mm[3]))
+        return "doppler box: the depths must be within 0..40 mm";
+    if (!limit_ok(LIM_DOPPLER_PRF_HZ, s->prf_hz))
+        return "doppler prf_hz: must be within 100..20000 Hz";
+    if (!limit_ok(LIM_DOPPLER_STEER_DEG, s->steer_deg))
+        return "doppler steer_deg: must be within -30..30 degrees";
+    if (!limit_ok(LIM_DOPPLER_GAIN_DB, s->gain_db))
+        return "doppler gain_db: must be within -30..30 dB";
     if (!(s->box_mm[2] - s->box_mm[0] >= 0.5) || !(s->box_mm[3] - s->box_mm[1] >= 0.5))
         return "doppler box: x1 must exceed x0 and z1 exceed z0 by at least 0.5 mm";
-    if (fabs(s->box_mm[0]) > 40.0 || fabs(s->box_mm[2]) > 40.0)
-        return "doppler box: the lateral corners must be within -40..40 mm";
-    if (s->box_mm[1] < 0.0 || s->box_mm[3] > 60.0)
-        return "doppler box: the depths must be within 0..60 mm";
-    if (!(s->prf_hz >= 100.0 && s->prf_hz <= 20000.0))
-        return "doppler prf_hz: must be within 100..20000 Hz";
-    if (!(s->steer_deg >= -30.0 && s->steer_deg <= 30.0))
-        return "doppler steer_deg: must be within -30..30 degrees";
-    if (!(s->gain_db >= -30.0 && s->gain_db <= 30.0))
-        return "doppler gain_db: must be within -30..30 dB";
     return NULL;
 }
 

@@ -23,6 +23,8 @@ struct session {
     int wheals_hidden;
     probe_def probe;
     probe_pose pose;
+    doppler_settings dop;  /* colour / power Doppler as the trainee set it */
+    bool dop_used;         /* a doppler action was applied (only then is it in the hash) */
     needle *nd;
     drug_deposit *dep;    /* parallel to m.inj */
     int n_dep, cap_dep;
@@ -99,6 +101,7 @@ session *session_create(const scenario *sc, char *err, size_t err_len)
     s->sc = *sc;
     s->probe = sc->probe;
     s->pose = sc->pose;
+    s->dop = doppler_default_settings();
     s->active = -1;
     s->anat = phantom_create(&sc->phantom, err, err_len);
     s->nd = needle_create(&sc->needle);
@@ -155,6 +158,7 @@ int session_deposit_count(const session *s) { return s->n_dep; }
 int session_bleed_count(const session *s) { return s->n_bleed; }
 probe_pose session_pose(const session *s) { return s->pose; }
 probe_def session_probe(const session *s) { return s->probe; }
+doppler_settings session_doppler(const session *s) { return s->dop; }
 
 const drug_deposit *session_deposit(const session *s, int i)
 {
@@ -1005,6 +1009,29 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
         }
         return true;
     }
+    case ACT_DOPPLER: {
+        doppler_settings d = s->dop;
+        if (a->has_mode)
+            d.mode = (doppler_mode)a->mode;
+        if (action_has(a, AK_X0)) {
+            d.box_mm[0] = a->v[AK_X0], d.box_mm[1] = a->v[AK_Z0];
+            d.box_mm[2] = a->v[AK_X1], d.box_mm[3] = a->v[AK_Z1];
+        }
+        if (action_has(a, AK_PRF))
+            d.prf_hz = a->v[AK_PRF];
+        if (action_has(a, AK_STEER))
+            d.steer_deg = a->v[AK_STEER];
+        if (action_has(a, AK_GAIN))
+            d.gain_db = a->v[AK_GAIN];
+        const char *bad = doppler_settings_check(&d);
+        if (bad) {
+            snprintf(err, n, "%s", bad);
+            return false;
+        }
+        s->dop = d;
+        s->dop_used = true;
+        return true;
+    }
     case ACT_WAIT:
         return true;
     case ACT_END:
@@ -1088,6 +1115,12 @@ uint64_t session_hash(const session *s)
     h_d(&f, s->pose.tilt_deg), h_d(&f, s->pose.rock_deg), h_d(&f, s->pose.pressure_n);
     h_d(&f, s->probe.freq_mhz), h_d(&f, s->probe.depth_mm), h_d(&f, s->probe.gain_db);
     h_d(&f, s->probe.dynamic_range_db), h_d(&f, s->probe.tgc_db_cm_mhz);
+    if (s->dop_used) {
+        h_i(&f, s->dop.mode);
+        for (int k = 0; k < 4; k++)
+            h_d(&f, s->dop.box_mm[k]);
+        h_d(&f, s->dop.prf_hz), h_d(&f, s->dop.steer_deg), h_d(&f, s->dop.gain_db);
+    }
     for (int i = 0; i < s->n_dep; i++) {
         const drug_deposit *d = &s->dep[i];
         h_i(&f, d->kind), h_i(&f, d->site);
