@@ -1328,13 +1328,12 @@ void scan_update(trainer *t)
 /* The bottom bar's hints, '|' between items (scan_draw shows those that fit). */
 void scan_hints(const trainer *t, char *top, size_t top_len, char *bottom, size_t bottom_len)
 {
-    char k[23][96];
+    char k[21][96];
     snprintf(top, top_len, "t %.1f s%s    %s pause    %s help    %s: finish", t->scan.t, t->scan.paused ? " (paused)" : "",
              screens_key(t, BTN_PAUSE, k[13]), screens_key(t, BTN_HELP, k[0]), screens_key(t, BTN_END_SESSION, k[1]));
     snprintf(bottom, bottom_len,
              "%s-%s: steps done|%s: undo|%s: mark dermis|%s: calipers|%s: freeze|%s/%s: focus|%s/%s/%s: presets|"
-             "%s: needle in|%s/%s: angle|%s/%s: advance/retract|%s: inject|%s: withdraw|Drag: slide|Wheel: depth|"
-             "%s: Doppler|%s: Doppler box",
+             "%s: needle in|%s/%s: angle|%s/%s: advance/retract|%s: inject|%s: withdraw|Drag: slide|Wheel: depth",
              screens_key(t, BTN_STEP_POSITIONING, k[2]), screens_key(t, BTN_STEP_DRESSING, k[3]),
              screens_key(t, BTN_UNDO_STEP, k[4]), screens_key(t, BTN_MARK_DERMIS, k[5]), screens_key(t, BTN_CALIPERS, k[6]),
              screens_key(t, BTN_FREEZE, k[7]), screens_key(t, BTN_FOCUS_SHALLOWER, k[8]),
@@ -1343,6 +1342,5 @@ void scan_hints(const trainer *t, char *top, size_t top_len, char *bottom, size_
              screens_key(t, BTN_NEEDLE_ENTRY, k[14]), screens_key(t, BTN_ANGLE_UP, k[15]),
              screens_key(t, BTN_ANGLE_DOWN, k[16]), screens_axis_key(t, AXIS_NEEDLE_ADVANCE, k[17]),
              screens_axis_key(t, AXIS_NEEDLE_RETRACT, k[18]), screens_key(t, BTN_INJECT, k[19]),
-             screens_key(t, BTN_NEEDLE_WITHDRAW, k[20]), screens_key(t, BTN_DOPPLER_MODE, k[21]),
-             screens_key(t, BTN_DOPPLER_BOX, k[22]));
+             screens_key(t, BTN_NEEDLE_WITHDRAW, k[20]));
 }
