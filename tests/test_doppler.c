@@ -16,6 +16,7 @@
 
 #include "doppler.h"
 #include "physics_util.h"
+#include "feedback.h"
 #include "session.h"
 
 #define PI 3.14159265358979323846
@@ -502,6 +503,84 @@ static void test_doppler_action_and_session(void **state)
     session_destroy(s);
 }
 
+static void apply_line(session *s, const char *line)
+{
+    char err[200];
+    action a;
+    if (!action_parse_line(line, strlen(line), -1.0, &a, err, sizeof err))
+        fail_msg("%s: %s", line, err);
+    if (!session_apply(s, &a, err, sizeof err))
+        fail_msg("%s: %s", line, err);
+}
+
+static bool feedback_has(const session *s, const char *text)
+{
+    score_result r = session_score(s);
+    const scenario *sc = session_scenario(s);
+    feedback_item items[FEEDBACK_MAX];
+    int n = feedback_generate(&sc->scoring, &sc->plan, session_metrics(s), &r, items, FEEDBACK_MAX);
+    for (int i = 0; i < n && i < FEEDBACK_MAX; i++)
+        if (strstr(items[i].message, text))
+            return true;
+    return false;
+}
+
+/* scoring.require_doppler_check: half the assessment is a Doppler look under each planned
+ * point (-12, 0) and (8, -6) before the first needle entry. Skipped, it costs half the
+ * assessment and the feedback says why; a point looked at after the entry does not count;
+ * a case without the switch scores and reports as before. */
+static void test_doppler_check_is_scored(void **state)
+{
+    (void)state;
+    scenario sc = pu_load_preset("adult_back");
+    char err[200];
+    session *plain = session_create(&sc, err, sizeof err);
+    sc.scoring.require_doppler_check = true;
+    session *skip = session_create(&sc, err, sizeof err);
+    session *done = session_create(&sc, err, sizeof err);
+    assert_non_null(plain);
+    assert_non_null(skip);
+    assert_non_null(done);
+    const char *mark = "{\"t\":1,\"do\":\"mark_dermis\",\"top_mm\":0.1,\"bottom_mm\":2.5}";
+    apply_line(plain, mark);
+    apply_line(skip, mark);
+    apply_line(done, mark);
+    /* The box over the first point: the probe on it, the box around the image centre. */
+    apply_line(done, "{\"t\":2,\"do\":\"probe\",\"x_mm\":-12,\"y_mm\":0}");
+    apply_line(done, "{\"t\":3,\"do\":\"doppler\",\"mode\":\"color\",\"x0_mm\":-3,\"z0_mm\":1,"
+                     "\"x1_mm\":3,\"z1_mm\":6}");
+    assert_int_equal(session_metrics(done)->doppler_points, 1u);
+    apply_line(done, "{\"t\":4,\"do\":\"probe\",\"x_mm\":8,\"y_mm\":-6}");
+    assert_int_equal(session_metrics(done)->doppler_points, 3u);
+    /* Needling, then Doppler over the first point on the skipping session: too late. */
+    const char *entry = "{\"t\":5,\"do\":\"needle_entry\",\"x_mm\":-12,\"y_mm\":3,"
+                        "\"angle_deg\":30,\"azimuth_deg\":-90}";
+    apply_line(skip, entry);
+    apply_line(skip, "{\"t\":6,\"do\":\"doppler\",\"mode\":\"power\"}");
+    apply_line(skip, "{\"t\":7,\"do\":\"probe\",\"x_mm\":-12,\"y_mm\":0}");
+    score_result rp = session_score(plain), rs = session_score(skip), rd = session_score(done);
+    printf("assessment: %.3f without the switch, %.3f skipped, %.3f checked (%d/%d points)\n",
+           rp.part[PART_ASSESSMENT], rs.part[PART_ASSESSMENT], rd.part[PART_ASSESSMENT],
+           rd.doppler_checked, rd.doppler_required);
+    assert_int_equal(rs.doppler_checked, 0);
+    assert_int_equal(rd.doppler_checked, 2);
+    assert_int_equal(rd.doppler_required, 2);
+    assert_true(fabs(rs.part[PART_ASSESSMENT] - 0.5 * rp.part[PART_ASSESSMENT]) < 1e-9);
+    assert_true(fabs(rd.part[PART_ASSESSMENT] - (0.5 * rp.part[PART_ASSESSMENT] + 0.5)) < 1e-9);
+    assert_true(feedback_has(skip, "Doppler check: 0 of 2 planned points"));
+    assert_true(feedback_has(skip, "shows only in Doppler"));
+    assert_true(feedback_has(done, "Doppler check: 2 of 2"));
+    assert_false(feedback_has(plain, "Doppler"));
+    char *rep = session_report_json(done, NULL), *rep_plain = session_report_json(plain, NULL);
+    assert_non_null(strstr(rep, "\"doppler_points_checked\": 2"));
+    assert_null(strstr(rep_plain, "doppler"));
+    free(rep);
+    free(rep_plain);
+    session_destroy(plain);
+    session_destroy(skip);
+    session_destroy(done);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -515,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_power_mode_and_determinism),
         cmocka_unit_test(test_bad_settings_are_refused),
         cmocka_unit_test(test_doppler_action_and_session),
+        cmocka_unit_test(test_doppler_check_is_scored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

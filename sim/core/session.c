@@ -844,6 +844,37 @@ static void true_dermis(session *s, double *top_mm, double *bottom_mm)
     }
 }
 
+/* scoring.require_doppler_check: with Doppler on before the first needle entry, a planned
+ * point counts as checked when the dermis-fat junction under it (where the deep plexus and
+ * the perforators reaching it lie, tissue.md section 7) is inside the box and within half the
+ * slice thickness of the image plane. */
+static void doppler_check(session *s)
+{
+    if (!s->sc.scoring.require_doppler_check || s->m.entered || s->dop.mode == DOPPLER_OFF)
+        return;
+    s->m.doppler_before_entry = true;
+    refresh_display(s);
+    const phantom_def *pd = phantom_get_def(s->anat);
+    probe_frame f = display_frame(s);
+    const score_plan *pl = &s->sc.plan;
+    for (int i = 0; i < pl->n_points; i++) {
+        double h[PHANTOM_MAX_LAYERS], img[3];
+        int nl = phantom_interfaces(s->disp, pl->points_mm[i][0], pl->points_mm[i][1],
+                                    s->pose.pressure_n, h);
+        for (int k = 0; k + 1 < nl; k++) {
+            if (pd->layers[k].tissue != TISSUE_DERMIS)
+                continue;
+            double p[3] = {pl->points_mm[i][0], pl->points_mm[i][1], h[k + 1]};
+            probe_phantom_to_image(&f, p, img);
+            double half = 0.5 * fmax(probe_elevation_fwhm_mm(&s->probe, img[2]), 1.0);
+            if (fabs(img[1]) <= half && img[0] >= s->dop.box_mm[0] && img[0] <= s->dop.box_mm[2] &&
+                img[2] >= s->dop.box_mm[1] && img[2] <= s->dop.box_mm[3])
+                s->m.doppler_points |= 1u << i;
+            break;
+        }
+    }
+}
+
 static bool apply_action(session *s, const action *a, char *err, size_t n)
 {
     if (s->ended) {
@@ -856,7 +887,10 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
     tip_state was = tip_now(s);
     switch (a->verb) {
     case ACT_PROBE:
-        return apply_probe(s, a, err, n);
+        if (!apply_probe(s, a, err, n))
+            return false;
+        doppler_check(s);
+        return true;
     case ACT_NEEDLE_ENTRY:
         if (fabs(a->v[AK_X]) > 0.5 * pd->width_mm || fabs(a->v[AK_Y]) > 0.5 * pd->length_mm) {
             snprintf(err, n, "entry (%g, %g) mm is off the %g x %g mm patch", a->v[AK_X],
@@ -1030,6 +1064,7 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
         }
         s->dop = d;
         s->dop_used = true;
+        doppler_check(s);
         return true;
     }
     case ACT_WAIT:
@@ -1281,6 +1316,10 @@ char *session_report_json(const session *s, const session_identity *id)
             json_object_set_new(as, "true_thickness_mm", num(m->true_thickness_mm));
             json_object_set_new(as, "measure_error_mm", num(r.assessment_error_mm));
         }
+    }
+    if (s->sc.scoring.require_doppler_check) {
+        json_object_set_new(as, "doppler_points_checked", json_integer(r.doppler_checked));
+        json_object_set_new(as, "doppler_points_required", json_integer(r.doppler_required));
     }
     json_object_set_new(ses, "assessment", as);
     /* Listed only when the calipers were used, so a session without them reports as before. */
