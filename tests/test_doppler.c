@@ -410,6 +410,10 @@ static void test_bad_settings_are_refused(void **state)
     f.set = doppler_default_settings();
     f.set.steer_deg = 45.0;
     assert_non_null(doppler_settings_check(&f.set));
+    f.set = doppler_default_settings();
+    f.set.mode = DOPPLER_COLOR;
+    assert_int_equal(doppler_render(f.dop, &f.scene, &f.set, 1e300, &f.img, err, sizeof err), -1);
+    assert_non_null(strstr(err, "time"));
     /* A box beside the image gives no cells, not an error. */
     f.set = doppler_default_settings();
     f.set.mode = DOPPLER_COLOR;

@@ -295,8 +295,8 @@ int doppler_render(doppler *d, const bmode_scene *scene, const doppler_settings 
         bad = "doppler: the scene has no phantom";
     if (!bad)
         bad = probe_check(&scene->probe);
-    if (!bad && !isfinite(t_s))
-        bad = "doppler: the time must be a finite number";
+    if (!bad && !(t_s >= 0.0 && t_s <= 1e7))
+        bad = "doppler: the time must be within 0..1e7 s";
     if (bad) {
         if (err && err_len)
             snprintf(err, err_len, "%s", bad);
