@@ -538,6 +538,24 @@ static void test_doppler_check_is_scored(void **state)
     (void)state;
     scenario sc = pu_load_preset("adult_back");
     char err[200];
+    /* The switch reads from a scenario file, is written back only when set, and a wrong type
+     * is refused in words. */
+    scenario rd_sc;
+    scenario_diags dg = {0};
+    assert_true(scenario_load_string("{\"version\": 1, \"name\": \"D\", "
+                                     "\"scoring\": {\"require_doppler_check\": true}}", &rd_sc, &dg));
+    scenario_diags_free(&dg);
+    assert_true(rd_sc.scoring.require_doppler_check);
+    char *text = scenario_save_string(&rd_sc), *plain_text = scenario_save_string(&sc);
+    assert_non_null(strstr(text, "\"require_doppler_check\": true"));
+    assert_null(strstr(plain_text, "require_doppler_check"));
+    free(text);
+    free(plain_text);
+    memset(&dg, 0, sizeof dg);
+    assert_false(scenario_load_string("{\"version\": 1, \"name\": \"D\", "
+                                      "\"scoring\": {\"require_doppler_check\": 1}}", &rd_sc, &dg));
+    assert_true(dg.count > 0 && strstr(dg.items[0].message, "true or false"));
+    scenario_diags_free(&dg);
     session *plain = session_create(&sc, err, sizeof err);
     sc.scoring.require_doppler_check = true;
     session *skip = session_create(&sc, err, sizeof err);
