@@ -700,6 +700,95 @@ static void test_minimum_size_layout(void **state)
     assert_int_equal(trainer_gl_errors(g_t, err, sizeof err), 0);
 }
 
+/* Pixels of a screenshot rectangle in the overlay's colours: saturated red (towards the
+ * probe), blue (away), orange (power). */
+typedef struct colour_count {
+    int red, blue, orange;
+} colour_count;
+
+static colour_count count_colours(const shot *s, float x0, float y0, float x1, float y1)
+{
+    colour_count n = {0, 0, 0};
+    for (int y = (int)y0; y < (int)y1; y++)
+        for (int x = (int)x0; x < (int)x1; x++) {
+            const uint8_t *p = px(s, x, y);
+            n.red += p[0] > 100 && p[1] < 60 && p[2] < 40;
+            n.blue += p[2] > 100 && p[0] < 40 && p[1] < 60;
+            n.orange += p[0] > 130 && p[1] > 45 && p[1] < 210 && p[2] < 60 && p[0] > p[1] + 40;
+        }
+    return n;
+}
+
+/* Colour Doppler over the adult back's perforator (it crosses the image plane at x -4 mm,
+ * 6.25 mm deep, climbing towards +x: flow towards the probe): the mode key turns colour on,
+ * the PRF keys raise the scale to fit its systolic speed, two clicks place the box around it;
+ * the screenshot shows red at the vessel and no colour outside the box; power shows orange;
+ * off shows none. Each key is a logged "doppler" action. */
+static void test_doppler_overlay(void **state)
+{
+    (void)state;
+    open_bundled("adult_back.json");
+    trainer_show_outside_view(g_t, false);
+    idle(2);
+    trainer_image_rect r;
+    trainer_image_rect_get(g_t, &r);
+    double px_mm = r.w / (r.cols * r.dx_mm), left = r.x0_mm - 0.5 * r.dx_mm;
+    press(BTN_DOPPLER_MODE);
+    assert_int_equal(session_doppler(trainer_session(g_t)).mode, DOPPLER_COLOR);
+    for (int i = 0; i < 6; i++)
+        press(BTN_DOPPLER_PRF_UP);
+    press(BTN_DOPPLER_BOX);
+    controls c = none();
+    c.clicked = true;
+    const double box[4] = {-6.0, 4.0, -1.5, 8.5};
+    c.click_x = r.x + (float)((box[0] - left) * px_mm), c.click_y = r.y + (float)((box[1] - r.z0_mm) * px_mm);
+    frame(&c, NULL);
+    c.click_x = r.x + (float)((box[2] - left) * px_mm), c.click_y = r.y + (float)((box[3] - r.z0_mm) * px_mm);
+    frame(&c, NULL);
+    idle(6); /* into systole at 70 bpm */
+    c = none();
+    shot s;
+    frame(&c, &s);
+    save(&s, "doppler_colour");
+    float vx0 = r.x + (float)((-5.0 - left) * px_mm), vx1 = r.x + (float)((-3.0 - left) * px_mm);
+    float vy0 = r.y + (float)((5.25 - r.z0_mm) * px_mm), vy1 = r.y + (float)((7.25 - r.z0_mm) * px_mm);
+    colour_count at = count_colours(&s, vx0, vy0, vx1, vy1);
+    /* The right half of the image, outside the box. */
+    float ox0 = r.x + (float)((0.5 - left) * px_mm);
+    colour_count out = count_colours(&s, ox0, r.y, r.x + r.w, r.y + r.h);
+    print_message("doppler overlay: %d red, %d blue px at the perforator; %d red, %d blue outside the box\n",
+                  at.red, at.blue, out.red, out.blue);
+    free(s.rgba);
+    assert_true(at.red > 100);
+    assert_true(at.blue < at.red / 10);
+    assert_int_equal(out.red + out.blue, 0);
+
+    press(BTN_DOPPLER_MODE);
+    assert_int_equal(session_doppler(trainer_session(g_t)).mode, DOPPLER_POWER);
+    frame(&c, &s);
+    save(&s, "doppler_power");
+    colour_count pw = count_colours(&s, vx0, vy0, vx1, vy1);
+    free(s.rgba);
+    print_message("power doppler: %d orange px at the perforator\n", pw.orange);
+    assert_true(pw.orange > 100);
+    press(BTN_DOPPLER_MODE);
+    frame(&c, &s);
+    colour_count off = count_colours(&s, vx0, vy0, vx1, vy1);
+    free(s.rgba);
+    assert_int_equal(off.red + off.blue + off.orange, 0);
+
+    action_list al = load_log();
+    const action *a = last_of(&al, ACT_DOPPLER);
+    assert_non_null(a);
+    assert_true(a->has_mode && a->mode == DOPPLER_OFF);
+    int n_box = 0;
+    for (int i = 0; i < al.count; i++)
+        n_box += al.items[i].verb == ACT_DOPPLER && action_has(&al.items[i], AK_X0);
+    assert_int_equal(n_box, 1);
+    actions_free(&al);
+    trainer_end_session(g_t, g_time);
+}
+
 int main(void)
 {
     char err[1024];
@@ -734,6 +823,7 @@ int main(void)
         cmocka_unit_test(test_freeze_and_cine),
         cmocka_unit_test(test_zoom),
         cmocka_unit_test(test_calipers_measure_known_targets),
+        cmocka_unit_test(test_doppler_overlay),
         cmocka_unit_test(test_measure_dermis_scores_the_assessment),
         cmocka_unit_test(test_pause_stops_the_clock_and_keys),
         cmocka_unit_test(test_end_and_close_ask_first),

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "doppler_view.h"
 #include "limit.h"
 #include "trainer_internal.h"
 
@@ -587,6 +588,95 @@ static void caliper_controls(trainer *t, const controls *c)
     }
 }
 
+/* Colour / power Doppler: each key is one "doppler" action (logged, replayed). The PRF steps
+ * through the scales a scanner offers; steering cycles -20, 0, +20 degrees (a linear array's
+ * usual steps); the box is two clicks on the image, like the calipers. */
+static const double k_prfs[] = {250, 500, 750, 1000, 1500, 2000, 3000, 4000, 6000, 8000, 10000, 15000, 20000};
+#define N_PRFS ((int)(sizeof k_prfs / sizeof k_prfs[0]))
+
+static void doppler_say(trainer *t, const doppler_settings *d)
+{
+    probe_def p = tsession_view(t)->probe;
+    if (d->mode == DOPPLER_OFF)
+        scan_say(t, 0xc8e6ffff, "Doppler off.");
+    else
+        scan_say(t, 0xc8e6ffff, "%s Doppler: scale %.1f cm/s (PRF %.0f Hz), steer %+.0f deg, gain %+.0f dB.",
+                 d->mode == DOPPLER_COLOR ? "Colour" : "Power", doppler_nyquist_cm_s(d, &p), d->prf_hz,
+                 d->steer_deg, d->gain_db);
+}
+
+static void doppler_controls(trainer *t, const controls *c)
+{
+    scan_state *s = &t->scan;
+    doppler_settings d = tsession_view(t)->doppler;
+    action a = trainer_make_action(ACT_DOPPLER, s->t);
+    bool send = false;
+    if (c->pressed[BTN_DOPPLER_MODE]) {
+        a.mode = (int)((d.mode + 1) % DOPPLER_MODE_COUNT);
+        a.has_mode = true;
+        send = true;
+    }
+    if (c->pressed[BTN_DOPPLER_PRF_DOWN] || c->pressed[BTN_DOPPLER_PRF_UP]) {
+        int i = 0;
+        while (i < N_PRFS - 1 && k_prfs[i] < d.prf_hz)
+            i++;
+        i += c->pressed[BTN_DOPPLER_PRF_UP] ? 1 : -1;
+        trainer_set_key(&a, AK_PRF, k_prfs[(int)clampd(i, 0, N_PRFS - 1)]);
+        send = true;
+    }
+    if (c->pressed[BTN_DOPPLER_STEER]) {
+        trainer_set_key(&a, AK_STEER, d.steer_deg < -10.0 ? 0.0 : d.steer_deg < 10.0 ? 20.0 : -20.0);
+        send = true;
+    }
+    if (c->pressed[BTN_DOPPLER_GAIN_DOWN] || c->pressed[BTN_DOPPLER_GAIN_UP]) {
+        double g = d.gain_db + (c->pressed[BTN_DOPPLER_GAIN_UP] ? 2.0 : -2.0);
+        trainer_set_key(&a, AK_GAIN, limit_clamp(LIM_DOPPLER_GAIN_DB, g));
+        send = true;
+    }
+    if (c->pressed[BTN_DOPPLER_BOX]) {
+        s->dop_box_stage = s->dop_box_stage ? 0 : 1;
+        s->caliper_stage = s->mark_stage = 0;
+        if (s->dop_box_stage)
+            scan_say(t, 0xc8e6ffff, "Doppler box: click one corner in the image, then the opposite one.");
+    }
+    if (s->dop_box_stage && c->clicked && in_image(&s->ir, c->click_x, c->click_y)) {
+        double x = limit_clamp(LIM_CALIPER_X_MM, screen_to_x_mm(&s->ir, c->click_x));
+        double z = limit_clamp(LIM_CALIPER_Z_MM, screen_to_z_mm(&s->ir, c->click_y));
+        if (s->dop_box_stage == 1) {
+            s->dop_corner_mm[0] = x, s->dop_corner_mm[1] = z;
+            s->dop_box_stage = 2;
+        } else {
+            s->dop_box_stage = 0;
+            double x0 = fmin(x, s->dop_corner_mm[0]), x1 = fmax(x, s->dop_corner_mm[0]);
+            double z0 = fmin(z, s->dop_corner_mm[1]), z1 = fmax(z, s->dop_corner_mm[1]);
+            if (x1 - x0 < 0.5 || z1 - z0 < 0.5) {
+                scan_say(t, 0xffd080ff, "The Doppler box must be at least 0.5 mm wide and deep.");
+            } else {
+                trainer_set_key(&a, AK_X0, x0);
+                trainer_set_key(&a, AK_Z0, z0);
+                trainer_set_key(&a, AK_X1, x1);
+                trainer_set_key(&a, AK_Z1, z1);
+                if (!a.has_mode && d.mode == DOPPLER_OFF) {
+                    a.mode = DOPPLER_COLOR; /* placing a box means looking for flow */
+                    a.has_mode = true;
+                }
+                send = true;
+            }
+        }
+    }
+    if (send && do_or_say(t, &a)) {
+        if (a.has_mode)
+            d.mode = (doppler_mode)a.mode;
+        if (action_has(&a, AK_PRF))
+            d.prf_hz = a.v[AK_PRF];
+        if (action_has(&a, AK_STEER))
+            d.steer_deg = a.v[AK_STEER];
+        if (action_has(&a, AK_GAIN))
+            d.gain_db = a.v[AK_GAIN];
+        doppler_say(t, &d);
+    }
+}
+
 /* Write zoom: the image lines go up by the zoom (a probe action, logged: the synthesis is
  * redone at the finer lateral sampling; depth is sampled at a quarter wavelength, already
  * finer than the screen) and the screen shows the box of 1/zoom of the depth and width
@@ -679,9 +769,10 @@ void scan_input(trainer *t, const controls *c, double dt)
         return;
     }
     if (c->pressed[BTN_BACK]) {
-        if (s->mark_stage || s->caliper_stage)
-            scan_say(t, 0xc8e6ffff, "%s cancelled.", s->mark_stage ? "Marking" : "Measuring");
-        s->mark_stage = s->caliper_stage = 0;
+        if (s->mark_stage || s->caliper_stage || s->dop_box_stage)
+            scan_say(t, 0xc8e6ffff, "%s cancelled.",
+                     s->mark_stage ? "Marking" : s->caliper_stage ? "Measuring" : "Placing the Doppler box");
+        s->mark_stage = s->caliper_stage = s->dop_box_stage = 0;
     }
     if (c->pressed[BTN_TOGGLE_3D]) {
         s->show_view = !s->show_view;
@@ -696,6 +787,7 @@ void scan_input(trainer *t, const controls *c, double dt)
     step_controls(t, c);
     mark_controls(t, c);
     caliper_controls(t, c);
+    doppler_controls(t, c);
     if (c->pressed[BTN_END_SESSION])
         s->confirm = 1;
 }
@@ -738,6 +830,7 @@ static void show(trainer *t, const uint8_t *pixels, int rows, int cols, double d
  * new frame goes into the cine loop. Frozen, nothing is synthesised: the cine frame shows. */
 static void synthesise(trainer *t)
 {
+    t->scan.have_dop = false;
     if (t->scan.frozen) {
         const scan_frame *f = scan_cine_get(&t->scan.cine, t->scan.cine_back);
         if (f)
@@ -746,11 +839,25 @@ static void synthesise(trainer *t)
     }
     phantom_inclusion dyn[BMODE_MAX_DYN];
     bmode_scene scene;
-    driver_snapshot_scene(tsession_view(t), &scene, dyn);
+    const driver_snapshot *snap = tsession_view(t);
+    driver_snapshot_scene(snap, &scene, dyn);
     char err[256];
     if (bmode_render(t->bm, &scene, &t->scan.img, err, sizeof err) != 0) {
         scan_say(t, 0xff8080ff, "The image could not be made: %s", err);
         return;
+    }
+    if (snap->doppler.mode != DOPPLER_OFF) {
+        if (!t->scan.dop) {
+            doppler_def dd = doppler_default_def();
+            dd.seed = t->open.sc.seed;
+            t->scan.dop = doppler_create(&dd, err, sizeof err);
+        }
+        if (!t->scan.dop)
+            scan_say(t, 0xff8080ff, "Doppler is not available: %s", err);
+        else if (doppler_render(t->scan.dop, &scene, &snap->doppler, t->scan.t, &t->scan.dimg, err, sizeof err) != 0)
+            scan_say(t, 0xff8080ff, "The Doppler box could not be made: %s", err);
+        else
+            t->scan.have_dop = true;
     }
     t->scan.have_img = true;
     const bmode_image *im = &t->scan.img;
@@ -964,6 +1071,15 @@ static void draw_bmode(trainer *t)
     image_view_draw(t->iv, &t->scan.live, r->x, r->y, r->w, r->h, t->fb_w, t->fb_h);
     probe_def p = tsession_view(t)->probe;
     ui *u = t->ui;
+    if (t->scan.have_dop) {
+        double w_mm = r->cols * r->dx_mm, h_mm = r->rows * r->dz_mm;
+        doppler_view_map m = {.x_scale = (float)(r->w / w_mm), .z_scale = (float)(r->h / h_mm),
+                              .clip_x = r->x, .clip_y = r->y, .clip_w = r->w, .clip_h = r->h,
+                              .ui_scale = S(t, 1)};
+        m.x_off = r->x - (float)left_edge_mm(r) * m.x_scale;
+        m.y_off = r->y - (float)r->z0_mm * m.z_scale;
+        doppler_view_draw(u, &t->scan.dimg, &tsession_view(t)->doppler, &m);
+    }
     ui_frame(u, r->x - 1, r->y - 1, r->w + 2, r->h + 2, 1, t->scan.frozen ? C_WARN : 0x3a4450ff);
     draw_settings(t, &p);
     draw_scales(t, r, &p);
@@ -985,6 +1101,9 @@ static void draw_bmode(trainer *t)
     else if (t->scan.caliper_stage)
         backed_text(t, UI_BODY, bx, by, 0xffe040ff,
                     t->scan.caliper_stage == 1 ? "Calipers: click the first point" : "Calipers: click the second point");
+    else if (t->scan.dop_box_stage)
+        backed_text(t, UI_BODY, bx, by, 0xffe040ff,
+                    t->scan.dop_box_stage == 1 ? "Doppler box: click one corner" : "Doppler box: click the opposite corner");
     if (t->scan.mark_stage == 2)
         ui_rect(u, r->x, z_mm_to_screen(r, t->scan.mark_top_mm), r->w, S(t, 1), 0x60e0ffff);
     const score_session *m = &tsession_view(t)->metrics;
@@ -1167,7 +1286,8 @@ void scan_reset(trainer *t)
     s->t = s->prev_t = 0.0;
     s->aim_angle_deg = t->open.sc.plan.angle_deg > 0 ? t->open.sc.plan.angle_deg : 30.0;
     s->aim_dist_mm = 3.0;
-    s->mark_stage = s->caliper_stage = 0;
+    s->mark_stage = s->caliper_stage = s->dop_box_stage = 0;
+    s->have_dop = false;
     s->msg[0] = '\0';
     s->n_msgs = 0;
     s->hover_step = s->tgc_drag = s->step_menu = -1;

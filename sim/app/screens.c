@@ -83,14 +83,16 @@ void screens_help(trainer *t)
     float lh = ui_line_height(u, UI_SMALL);
     float w = fminf(S(t, 1000), W - S(t, 24)), x = 0.5f * (W - w);
     int per_col = (AXIS_COUNT + BTN_COUNT + 2) / 3;
-    char k[25][CONTROLS_KEY_NAME_LEN * 3]; /* one per key named: all are formatted at once */
+    char k[32][CONTROLS_KEY_NAME_LEN * 3]; /* one per key named: all are formatted at once */
     char flow[4096];
     snprintf(flow, sizeof flow,
              "1. Prepare: position the patient (%s), disinfect and check the skin (%s), lay the sterile field (%s); "
              "tick each as you do it (%s undoes a tick for a few seconds).\n"
              "2. Scan: drag on the image or use the arrows to slide the probe; set the depth (wheel), the focus (%s/%s) "
              "to the dermis, the gain and the TGC sliders beside the image; presets %s/%s/%s; zoom %s/%s.\n"
-             "3. Assess: mark the dermis (%s, click its top then its bottom) or measure it with the calipers (%s). "
+             "3. Assess: mark the dermis (%s, click its top then its bottom) or measure it with the calipers (%s); "
+             "look for vessels under the planned points with colour Doppler (%s cycles colour, power, off; %s places "
+             "the box; %s/%s the velocity scale, %s steers, %s/%s the colour gain). "
              "Freeze (%s) holds the image; %s/%s scroll back through the last 10 s.\n"
              "4. Inject at each planned point: set the angle (%s/%s), put the needle in (%s), advance (%s) until the tip "
              "shows in the dermis, inject (%s), watch the spread, withdraw (%s).\n"
@@ -101,7 +103,11 @@ void screens_help(trainer *t)
              screens_key(t, BTN_PRESET_SKIN, k[6]), screens_key(t, BTN_PRESET_SUPERFICIAL, k[7]),
              screens_key(t, BTN_PRESET_DEEP, k[8]), screens_key(t, BTN_ZOOM_IN, k[23]),
              screens_key(t, BTN_ZOOM_OUT, k[24]), screens_key(t, BTN_MARK_DERMIS, k[9]),
-             screens_key(t, BTN_CALIPERS, k[10]), screens_key(t, BTN_FREEZE, k[11]),
+             screens_key(t, BTN_CALIPERS, k[10]), screens_key(t, BTN_DOPPLER_MODE, k[25]),
+             screens_key(t, BTN_DOPPLER_BOX, k[26]), screens_key(t, BTN_DOPPLER_PRF_DOWN, k[27]),
+             screens_key(t, BTN_DOPPLER_PRF_UP, k[28]), screens_key(t, BTN_DOPPLER_STEER, k[29]),
+             screens_key(t, BTN_DOPPLER_GAIN_DOWN, k[30]), screens_key(t, BTN_DOPPLER_GAIN_UP, k[31]),
+             screens_key(t, BTN_FREEZE, k[11]),
              screens_key(t, BTN_CINE_BACK, k[12]), screens_key(t, BTN_CINE_FORWARD, k[13]),
              screens_key(t, BTN_ANGLE_UP, k[14]), screens_key(t, BTN_ANGLE_DOWN, k[15]),
              screens_key(t, BTN_NEEDLE_ENTRY, k[16]), screens_axis_key(t, AXIS_NEEDLE_ADVANCE, k[17]),

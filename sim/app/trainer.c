@@ -174,6 +174,7 @@ void trainer_destroy(trainer *t)
     bmode_destroy(t->bm);
     scan_cine_free(&t->scan.cine);
     free(t->scan.crop);
+    doppler_destroy(t->scan.dop);
     devices_destroy(t->dev);
     if (t->win)
         SDL_DestroyWindow(t->win);

@@ -153,6 +153,12 @@ typedef struct scan_state {
         double t_s;
     } msgs[5];                         /* the newest last */
     int n_msgs;
+    /* Colour / power Doppler (screen_scan.c): made on first use, drawn over the live image. */
+    doppler *dop;
+    doppler_image dimg;
+    bool have_dop;                     /* dimg is of the frame shown */
+    int dop_box_stage;                 /* 0 off, 1 waiting for the first corner, 2 the second */
+    double dop_corner_mm[2];           /* the first corner, image mm */
 } scan_state;
 
 typedef struct debrief_state {

@@ -1,5 +1,6 @@
 /* actions: JSON Lines action log, parsed line by line with jansson, written canonically. */
 #include "actions.h"
+#include "doppler.h"
 #include "limit.h"
 #include "suggest.h"
 #include "textfile.h"
@@ -58,6 +59,8 @@ static const key_row k_keys[AK_COUNT] = {
     [AK_X1] = {"x1_mm", LIM_CALIPER_X_MM},
     [AK_Z1] = {"z1_mm", LIM_CALIPER_Z_MM},
     [AK_LINES] = {"lines", LIM_N_LINES},
+    [AK_PRF] = {"prf_hz", LIM_DOPPLER_PRF_HZ},
+    [AK_STEER] = {"steer_deg", LIM_DOPPLER_STEER_DEG},
 };
 
 #define B(k) ((uint64_t)1 << (k))
@@ -86,6 +89,8 @@ static const verb_row k_verbs[ACT_VERB_COUNT] = {
     [ACT_WAIT] = {"wait", 0, 0, false},
     [ACT_END] = {"end", 0, 0, false},
     [ACT_UNDO_STEP] = {"undo_step", 0, 0, true},
+    [ACT_DOPPLER] = {"doppler", B(AK_X0) | B(AK_Z0) | B(AK_X1) | B(AK_Z1) | B(AK_PRF) |
+                     B(AK_STEER) | B(AK_GAIN), 0, false},
 };
 
 /* The case report's steps a trainee declares; the assessment, the guided injection and the
@@ -218,6 +223,21 @@ static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t 
             }
             continue;
         }
+        if (a->verb == ACT_DOPPLER && !strcmp(key, "mode")) {
+            const char *ms = json_is_string(v) ? json_string_value(v) : NULL;
+            doppler_mode m = doppler_mode_from_name(ms);
+            if (m == DOPPLER_MODE_COUNT) {
+                char mq[64] = "";
+                if (ms)
+                    clean(mq, sizeof mq, ms);
+                snprintf(err, n, "\"mode\": expected \"off\", \"color\" or \"power\", got %s%s%s",
+                         ms ? "\"" : suggest_json_type(v), mq, ms ? "\"" : "");
+                return false;
+            }
+            a->mode = (int)m;
+            a->has_mode = true;
+            continue;
+        }
         if (ki < 0 || !(vr->allowed & B(ki))) {
             const char *cands[AK_COUNT + 2];
             int nc = 0;
@@ -228,6 +248,8 @@ static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t 
                 cands[nc++] = "name";
             if (a->verb == ACT_STEP)
                 cands[nc++] = "skin_check";
+            if (a->verb == ACT_DOPPLER)
+                cands[nc++] = "mode";
             hint(h, sizeof h, key, cands, nc);
             if (ki >= 0)
                 snprintf(err, n, "key \"%s\" does not apply to \"%s\"%s", q, vr->name, h);
@@ -236,14 +258,16 @@ static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t 
             return false;
         }
         const key_row *kr = &k_keys[ki];
-        const limit *lim = limit_get(kr->lim);
+        /* In the doppler verb gain_db is the colour gain, with its own range. */
+        limit_id lid = a->verb == ACT_DOPPLER && ki == AK_GAIN ? LIM_DOPPLER_GAIN_DB : kr->lim;
+        const limit *lim = limit_get(lid);
         if (!json_is_number(v)) {
             snprintf(err, n, "\"%s\": expected a number (%s), got %s", kr->name, lim->unit,
                      suggest_json_type(v));
             return false;
         }
         double x = json_number_value(v);
-        if (!limit_ok(kr->lim, x)) {
+        if (!limit_ok(lid, x)) {
             snprintf(err, n, "\"%s\": must be %s %g and <= %g %s, got %.10g", kr->name,
                      lim->min_exclusive ? ">" : ">=", lim->min, lim->max, lim->unit, x);
             return false;
@@ -267,6 +291,24 @@ static bool parse_obj(json_t *root, double prev_t, action *a, char *err, size_t 
     if (a->has_skin_check && strcmp(a->name, "disinfection") != 0) {
         snprintf(err, n, "\"skin_check\" applies to the step \"disinfection\" only");
         return false;
+    }
+    if (a->verb == ACT_DOPPLER) {
+        uint64_t box = B(AK_X0) | B(AK_Z0) | B(AK_X1) | B(AK_Z1);
+        if ((a->has & box) && (a->has & box) != box) {
+            snprintf(err, n, "\"doppler\": the box needs all four corners x0_mm, z0_mm, x1_mm, z1_mm");
+            return false;
+        }
+        if ((a->has & box) && !(a->v[AK_X1] - a->v[AK_X0] >= 0.5 && a->v[AK_Z1] - a->v[AK_Z0] >= 0.5)) {
+            snprintf(err, n, "\"doppler\": the box must be at least 0.5 mm wide and deep "
+                     "(x1_mm > x0_mm, z1_mm > z0_mm), got %g..%g x %g..%g mm", a->v[AK_X0],
+                     a->v[AK_X1], a->v[AK_Z0], a->v[AK_Z1]);
+            return false;
+        }
+        if (!a->has && !a->has_mode) {
+            snprintf(err, n, "\"doppler\" needs at least one of mode, x0_mm..z1_mm, prf_hz, "
+                     "steer_deg, gain_db");
+            return false;
+        }
     }
     if (action_has(a, AK_LINES) && a->v[AK_LINES] != floor(a->v[AK_LINES])) {
         snprintf(err, n, "\"lines\": must be a whole number, got %.10g", a->v[AK_LINES]);
@@ -517,6 +559,9 @@ int action_format(const action *a, char *buf, size_t cap)
                           cap > (size_t)n ? cap - (size_t)n : 0, ",\"skin_check\":%s",
                           a->skin_check ? "true" : "false");
     }
+    if (a->verb == ACT_DOPPLER && a->has_mode)
+        n += snprintf(buf + (n < (int)cap ? n : (int)cap), cap > (size_t)n ? cap - (size_t)n : 0,
+                      ",\"mode\":\"%s\"", doppler_mode_name((doppler_mode)a->mode));
     n += snprintf(buf + (n < (int)cap ? n : (int)cap), cap > (size_t)n ? cap - (size_t)n : 0, "}");
     return n;
 }

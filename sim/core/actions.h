@@ -35,6 +35,7 @@ typedef enum action_verb {
     ACT_WAIT,
     ACT_END,
     ACT_UNDO_STEP,           /* takes back the last step tick (name), within the undo window */
+    ACT_DOPPLER,             /* colour / power Doppler: mode, box, PRF, steering, colour gain */
     ACT_VERB_COUNT
 } action_verb;
 
@@ -48,6 +49,8 @@ typedef enum action_key {
     AK_TGC4, AK_TGC5, AK_TGC6, AK_TGC7,
     AK_X0, AK_Z0, AK_X1, AK_Z1,            /* measure: the two caliper points, image mm */
     AK_LINES,                              /* probe: image lines across the field (zoom) */
+    AK_PRF, AK_STEER,                      /* doppler: PRF and beam steering (gain_db: colour gain,
+                                              x0_mm..z1_mm: the box) */
     AK_COUNT
 } action_key;
 
@@ -59,6 +62,8 @@ typedef struct action {
     char name[32];           /* step name (step, undo_step) */
     bool skin_check;         /* step "disinfection": the skin was checked for lesions */
     bool has_skin_check;
+    int mode;                /* doppler: doppler_mode (doppler.h) when has_mode */
+    bool has_mode;
     int line;                /* line in the file it came from, 0 when built in code */
 } action;
 

@@ -117,6 +117,7 @@ static snap_block *snap_build(const driver *d)
     o->injecting = session_injecting(s, &o->inject_end_s);
     o->probe = session_probe(s);
     o->pose = session_pose(s);
+    o->doppler = session_doppler(s);
     b->display = phantom_clone(session_display(s));
     b->nd = needle_clone(session_needle(s));
     int nd = session_deposit_count(s), nb = session_bleed_count(s);

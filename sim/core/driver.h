@@ -114,6 +114,7 @@ typedef struct driver_snapshot {
     double inject_end_s;
     probe_def probe;
     probe_pose pose;
+    doppler_settings doppler;      /* colour / power Doppler settings */
     const phantom *display;        /* the display phantom (wheals raised), owned by the snapshot */
     const phantom *anatomy;        /* the static anatomy: never changes, valid while the driver lives */
     const needle *needle;          /* a copy: needle_force_n etc. work on it */

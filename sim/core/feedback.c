@@ -256,6 +256,21 @@ int feedback_generate(const score_rules *rules, const score_plan *plan, const sc
             good ? "." : ": read the entry echo and the dermis-fat boundary again, where the "
                          "bright dermis gives way to the darker fat.");
     }
+    if (rules->require_doppler_check) {
+        bool all = r->doppler_checked >= r->doppler_required;
+        if (plan->n_points > 0)
+            add(&k, all ? FEEDBACK_GOOD : FEEDBACK_WARNING, "assessment", -1,
+                "Doppler check: %d of %d planned points looked at with colour or power Doppler "
+                "before the first needle entry%s", r->doppler_checked, r->doppler_required,
+                all ? "." : ". A perforator in the fat under a point is dark on B-mode and shows "
+                            "only in Doppler: put the box over each point (down to the fat) before "
+                            "needling, without pressing (veins collapse).");
+        else
+            add(&k, all ? FEEDBACK_GOOD : FEEDBACK_WARNING, "assessment", -1, "%s",
+                all ? "Doppler check done before the first needle entry."
+                    : "No Doppler check before the first needle entry: look for vessels with "
+                      "colour or power Doppler where you will inject, without pressing.");
+    }
     for (int i = 0; i < m->n_inj; i++)
         injection_items(&k, rules, plan, m, i);
     return k.n;

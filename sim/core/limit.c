@@ -128,6 +128,12 @@ static const limit k_limits[LIM_COUNT] = {
      * 0.5 mm, LIM_N_ELEMENTS and LIM_PITCH_MM) and the deepest image (LIM_DEPTH_MM). */
     L(LIM_CALIPER_X_MM, "caliper lateral position", "mm", -128, 128),
     L(LIM_CALIPER_Z_MM, "caliper depth", "mm", 0, 40),
+    /* Skin and perforator Doppler runs at 500-1000 Hz (anatomy.md section 5); 20 kHz is a
+     * 40 cm/s scale at 18 MHz, beyond the fastest perforator. Linear arrays steer colour
+     * beams up to about 20-30 degrees. */
+    L(LIM_DOPPLER_PRF_HZ, "Doppler PRF", "Hz", 100, 20000),
+    L(LIM_DOPPLER_STEER_DEG, "Doppler steering", "deg", -30, 30),
+    L(LIM_DOPPLER_GAIN_DB, "colour gain", "dB", -30, 30),
 };
 
 const limit *limit_get(limit_id id)

@@ -108,6 +108,9 @@ typedef enum limit_id {
     LIM_OUTSIDE_DERMIS_TOL_MM,    /* how far outside the dermis an injection may be */
     LIM_CALIPER_X_MM,             /* a caliper point: lateral from the probe centre ... */
     LIM_CALIPER_Z_MM,             /* ... and depth below the probe face */
+    LIM_DOPPLER_PRF_HZ,           /* Doppler pulse repetition frequency (velocity scale) */
+    LIM_DOPPLER_STEER_DEG,        /* Doppler beam steering in the image plane */
+    LIM_DOPPLER_GAIN_DB,          /* colour gain */
     LIM_COUNT
 } limit_id;
 

@@ -1370,7 +1370,8 @@ static void read_plan(ctx *c, json_t *v, score_plan *pl)
 
 static void read_scoring(ctx *c, json_t *v, score_rules *r)
 {
-    static const char *const extra[] = {"weights", "critical", "measure_dermis", NULL};
+    static const char *const extra[] = {"weights", "critical", "measure_dermis",
+                                        "require_doppler_check", NULL};
     if (!read_section(c, v, "scoring", "scoring", r, extra))
         return;
     json_t *x;
@@ -1379,6 +1380,13 @@ static void read_scoring(ctx *c, json_t *v, score_rules *r)
             r->measure_dermis = json_is_true(x);
         else
             report(c, "scoring.measure_dermis", "expected true or false, got %s", suggest_json_type(x));
+    }
+    if ((x = json_object_get(v, "require_doppler_check"))) {
+        if (json_is_boolean(x))
+            r->require_doppler_check = json_is_true(x);
+        else
+            report(c, "scoring.require_doppler_check", "expected true or false, got %s",
+                   suggest_json_type(x));
     }
     if ((x = json_object_get(v, "weights")))
         read_section(c, x, "scoring.weights", "scoring.weights", r, NULL);
@@ -2654,6 +2662,10 @@ char *scenario_save_string(const scenario *s)
     /* Written only when set, so the cases without it keep their canonical text and hash. */
     if (s->scoring.measure_dermis) {
         w_key(&sc, "measure_dermis");
+        w_put(&w, "true", 4);
+    }
+    if (s->scoring.require_doppler_check) {
+        w_key(&sc, "require_doppler_check");
         w_put(&w, "true", 4);
     }
     w_key(&sc, "weights");

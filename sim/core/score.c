@@ -393,6 +393,21 @@ score_result score_compute(const score_rules *r, const score_plan *plan, const s
         o.part[PART_ASSESSMENT] = clamp01(1.0 - o.assessment_error_mm / r->assessment_tol_mm);
     }
 
+    if (r->require_doppler_check) {
+        /* The other half of the assessment: a Doppler look under every planned point (a plan
+         * without points: Doppler on at all) before the needle first went in. */
+        o.doppler_required = plan->n_points > 0 ? plan->n_points : 1;
+        o.doppler_checked = 0;
+        if (plan->n_points > 0) {
+            for (int p = 0; p < plan->n_points; p++)
+                o.doppler_checked += (s->doppler_points >> p) & 1u;
+        } else {
+            o.doppler_checked = s->doppler_before_entry ? 1 : 0;
+        }
+        o.part[PART_ASSESSMENT] = 0.5 * o.part[PART_ASSESSMENT] +
+                                  0.5 * (double)o.doppler_checked / o.doppler_required;
+    }
+
     /* Technique: the mean of passes (one per injection is ideal), redirects, time, depth
      * consistency and spacing. */
     o.passes_score = n ? clamp01((double)n / (s->passes > n ? s->passes : n)) : 0.0;

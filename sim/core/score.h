@@ -11,6 +11,7 @@
 #define MESOSIM_SCORE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "tissue.h"
 
@@ -103,6 +104,8 @@ typedef struct score_rules {
     score_critical_rules critical;
     bool measure_dermis;         /* the assessment is the caliper measurement of the dermis
                                     thickness at the probe centre, not the marks */
+    bool require_doppler_check;  /* half the assessment is looking for vessels with colour or
+                                    power Doppler over each planned point before needling */
 } score_rules;
 
 score_plan score_default_plan(void);
@@ -174,6 +177,8 @@ typedef struct score_session {
     double mark_top_mm, mark_bottom_mm, true_top_mm, true_bottom_mm;
     bool measured;                /* a caliper measurement was taken (the last one counts) */
     double measured_mm, true_thickness_mm; /* it, and the dermis thickness under the probe then */
+    bool doppler_before_entry;    /* Doppler was on before the first needle entry */
+    uint32_t doppler_points;      /* plan points (bit each) under the Doppler box before it */
 } score_session;
 
 typedef struct score_result {
@@ -190,6 +195,8 @@ typedef struct score_result {
     double depth_mean_mm, depth_sd_mm;
     double spacing_error_mm;      /* mean distance from plan points (or spacing) */
     double assessment_error_mm;
+    int doppler_checked, doppler_required; /* require_doppler_check: plan points (or 1 without
+                                              a plan) looked at with Doppler before needling */
     double time_score, passes_score, redirect_score, depth_score, spacing_score;
 } score_result;
 

@@ -23,6 +23,8 @@ struct session {
     int wheals_hidden;
     probe_def probe;
     probe_pose pose;
+    doppler_settings dop;  /* colour / power Doppler as the trainee set it */
+    bool dop_used;         /* a doppler action was applied (only then is it in the hash) */
     needle *nd;
     drug_deposit *dep;    /* parallel to m.inj */
     int n_dep, cap_dep;
@@ -99,6 +101,7 @@ session *session_create(const scenario *sc, char *err, size_t err_len)
     s->sc = *sc;
     s->probe = sc->probe;
     s->pose = sc->pose;
+    s->dop = doppler_default_settings();
     s->active = -1;
     s->anat = phantom_create(&sc->phantom, err, err_len);
     s->nd = needle_create(&sc->needle);
@@ -155,6 +158,7 @@ int session_deposit_count(const session *s) { return s->n_dep; }
 int session_bleed_count(const session *s) { return s->n_bleed; }
 probe_pose session_pose(const session *s) { return s->pose; }
 probe_def session_probe(const session *s) { return s->probe; }
+doppler_settings session_doppler(const session *s) { return s->dop; }
 
 const drug_deposit *session_deposit(const session *s, int i)
 {
@@ -840,6 +844,37 @@ static void true_dermis(session *s, double *top_mm, double *bottom_mm)
     }
 }
 
+/* scoring.require_doppler_check: with Doppler on before the first needle entry, a planned
+ * point counts as checked when the dermis-fat junction under it (where the deep plexus and
+ * the perforators reaching it lie, tissue.md section 7) is inside the box and within half the
+ * slice thickness of the image plane. */
+static void doppler_check(session *s)
+{
+    if (!s->sc.scoring.require_doppler_check || s->m.entered || s->dop.mode == DOPPLER_OFF)
+        return;
+    s->m.doppler_before_entry = true;
+    refresh_display(s);
+    const phantom_def *pd = phantom_get_def(s->anat);
+    probe_frame f = display_frame(s);
+    const score_plan *pl = &s->sc.plan;
+    for (int i = 0; i < pl->n_points; i++) {
+        double h[PHANTOM_MAX_LAYERS], img[3];
+        int nl = phantom_interfaces(s->disp, pl->points_mm[i][0], pl->points_mm[i][1],
+                                    s->pose.pressure_n, h);
+        for (int k = 0; k + 1 < nl; k++) {
+            if (pd->layers[k].tissue != TISSUE_DERMIS)
+                continue;
+            double p[3] = {pl->points_mm[i][0], pl->points_mm[i][1], h[k + 1]};
+            probe_phantom_to_image(&f, p, img);
+            double half = 0.5 * fmax(probe_elevation_fwhm_mm(&s->probe, img[2]), 1.0);
+            if (fabs(img[1]) <= half && img[0] >= s->dop.box_mm[0] && img[0] <= s->dop.box_mm[2] &&
+                img[2] >= s->dop.box_mm[1] && img[2] <= s->dop.box_mm[3])
+                s->m.doppler_points |= 1u << i;
+            break;
+        }
+    }
+}
+
 static bool apply_action(session *s, const action *a, char *err, size_t n)
 {
     if (s->ended) {
@@ -852,7 +887,10 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
     tip_state was = tip_now(s);
     switch (a->verb) {
     case ACT_PROBE:
-        return apply_probe(s, a, err, n);
+        if (!apply_probe(s, a, err, n))
+            return false;
+        doppler_check(s);
+        return true;
     case ACT_NEEDLE_ENTRY:
         if (fabs(a->v[AK_X]) > 0.5 * pd->width_mm || fabs(a->v[AK_Y]) > 0.5 * pd->length_mm) {
             snprintf(err, n, "entry (%g, %g) mm is off the %g x %g mm patch", a->v[AK_X],
@@ -1005,6 +1043,30 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
         }
         return true;
     }
+    case ACT_DOPPLER: {
+        doppler_settings d = s->dop;
+        if (a->has_mode)
+            d.mode = (doppler_mode)a->mode;
+        if (action_has(a, AK_X0)) {
+            d.box_mm[0] = a->v[AK_X0], d.box_mm[1] = a->v[AK_Z0];
+            d.box_mm[2] = a->v[AK_X1], d.box_mm[3] = a->v[AK_Z1];
+        }
+        if (action_has(a, AK_PRF))
+            d.prf_hz = a->v[AK_PRF];
+        if (action_has(a, AK_STEER))
+            d.steer_deg = a->v[AK_STEER];
+        if (action_has(a, AK_GAIN))
+            d.gain_db = a->v[AK_GAIN];
+        const char *bad = doppler_settings_check(&d);
+        if (bad) {
+            snprintf(err, n, "%s", bad);
+            return false;
+        }
+        s->dop = d;
+        s->dop_used = true;
+        doppler_check(s);
+        return true;
+    }
     case ACT_WAIT:
         return true;
     case ACT_END:
@@ -1088,6 +1150,12 @@ uint64_t session_hash(const session *s)
     h_d(&f, s->pose.tilt_deg), h_d(&f, s->pose.rock_deg), h_d(&f, s->pose.pressure_n);
     h_d(&f, s->probe.freq_mhz), h_d(&f, s->probe.depth_mm), h_d(&f, s->probe.gain_db);
     h_d(&f, s->probe.dynamic_range_db), h_d(&f, s->probe.tgc_db_cm_mhz);
+    if (s->dop_used) {
+        h_i(&f, s->dop.mode);
+        for (int k = 0; k < 4; k++)
+            h_d(&f, s->dop.box_mm[k]);
+        h_d(&f, s->dop.prf_hz), h_d(&f, s->dop.steer_deg), h_d(&f, s->dop.gain_db);
+    }
     for (int i = 0; i < s->n_dep; i++) {
         const drug_deposit *d = &s->dep[i];
         h_i(&f, d->kind), h_i(&f, d->site);
@@ -1248,6 +1316,10 @@ char *session_report_json(const session *s, const session_identity *id)
             json_object_set_new(as, "true_thickness_mm", num(m->true_thickness_mm));
             json_object_set_new(as, "measure_error_mm", num(r.assessment_error_mm));
         }
+    }
+    if (s->sc.scoring.require_doppler_check) {
+        json_object_set_new(as, "doppler_points_checked", json_integer(r.doppler_checked));
+        json_object_set_new(as, "doppler_points_required", json_integer(r.doppler_required));
     }
     json_object_set_new(ses, "assessment", as);
     /* Listed only when the calipers were used, so a session without them reports as before. */

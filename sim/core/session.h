@@ -32,6 +32,7 @@
 
 #include "actions.h"
 #include "bmode.h"
+#include "doppler.h"
 #include "drug.h"
 #include "needle.h"
 #include "scenario.h"
@@ -131,6 +132,8 @@ typedef struct session_measurement {
 const session_measurement *session_measurements(const session *s, int *count);
 probe_pose session_pose(const session *s);
 probe_def session_probe(const session *s);
+/* Colour / power Doppler as the "doppler" actions left it (doppler_default_settings at first). */
+doppler_settings session_doppler(const session *s);
 
 /* The world's dynamic objects in the display frame (needle shaft, haematomas, drug shapes,
  * newest deposits first), written up to cap; returns how many there are (may exceed cap).

@@ -60,6 +60,9 @@ typedef enum ctl_button {
     /* A scanner's own controls. */
     BTN_FOCUS_SHALLOWER, BTN_FOCUS_DEEPER, BTN_PRESET_SKIN, BTN_PRESET_SUPERFICIAL, BTN_PRESET_DEEP,
     BTN_FREEZE, BTN_CINE_BACK, BTN_CINE_FORWARD, BTN_CALIPERS, BTN_PAUSE, BTN_ZOOM_IN, BTN_ZOOM_OUT,
+    /* Colour / power Doppler: the mode, the box (two clicks), PRF, steering, colour gain. */
+    BTN_DOPPLER_MODE, BTN_DOPPLER_BOX, BTN_DOPPLER_PRF_DOWN, BTN_DOPPLER_PRF_UP, BTN_DOPPLER_STEER,
+    BTN_DOPPLER_GAIN_DOWN, BTN_DOPPLER_GAIN_UP,
     BTN_COUNT
 } ctl_button;
 

@@ -20,6 +20,7 @@ static void check_round_trip(const action *a, double prev_t)
             FUZZ_CHECK(b.v[k] == a->v[k]);
     FUZZ_CHECK(strcmp(b.name, a->name) == 0);
     FUZZ_CHECK(b.has_skin_check == a->has_skin_check && b.skin_check == a->skin_check);
+    FUZZ_CHECK(b.has_mode == a->has_mode && (!a->has_mode || b.mode == a->mode));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
