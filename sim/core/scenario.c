@@ -2024,9 +2024,8 @@ bool scenario_set_string(scenario *s, const char *path, const char *v, char *err
         return set_text(s->name, sizeof s->name, v, err, n);
     if (strcmp(path, "description") == 0)
         return set_text(s->description, sizeof s->description, v, err, n);
-    int gi;
-    char tail;
-    if (sscanf(path, "goals[%d]%c", &gi, &tail) == 2 && tail == ']') {
+    int gi, used = 0;
+    if (sscanf(path, "goals[%d]%n", &gi, &used) == 1 && used > 0 && path[used] == '\0') {
         if (gi < 0 || gi > s->n_goals || gi >= SCENARIO_MAX_GOALS) {
             snprintf(err, n, "goals[%d]: there are %d learning goals (at most %d)", gi,
                      s->n_goals, SCENARIO_MAX_GOALS);
