@@ -12,6 +12,8 @@ int cmd_format(int argc, char **argv);
 /* The trainer window (no command, or options only: --scenario, --bench-frames). */
 int cmd_window(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+/* mesosim cohort --seed N --out DIR: the case report's 20 patients as cases. */
+int cmd_cohort(int argc, char **argv);
 /* mesosim bench --driver (bench_driver.c). */
 int bench_driver(int argc, char **argv);
 /* mesosim bench --haptics and --igtl (bench_haptics.c). */
