@@ -211,7 +211,8 @@ void picker_draw(trainer *t)
             float nw = ui_text(u, UI_BODY, S(t, 36), y + S(t, 6), C_TEXT, c->sc->name);
             if (yours)
                 ui_text(u, UI_SMALL, S(t, 44) + nw, y + S(t, 8), C_ACCENT, "your case");
-            ui_textf(u, UI_SMALL, S(t, 36), y + S(t, 28), C_DIM, "%.0f y %s, %s  \xe2\x80\x94  skin: %s",
+            ui_textf(u, UI_SMALL, S(t, 36), y + S(t, 28), C_DIM,
+                     "Level %d  \xe2\x80\x94  %.0f y %s, %s  \xe2\x80\x94  skin: %s", c->sc->level,
                      c->sc->patient.age_years, c->sc->patient.sex, c->sc->patient.region, c->sc->patient.skin);
         } else {
             ui_textf(u, UI_BODY, S(t, 36), y + S(t, 6), C_BAD, "%s (cannot be used)", base ? base + 1 : c->path);
@@ -222,7 +223,18 @@ void picker_draw(trainer *t)
         float x = W * 0.55f + S(t, 24), w = W - x - S(t, 24);
         if (c->ok) {
             ui_text(u, UI_TITLE, x, S(t, 100), C_TEXT, c->sc->name);
-            screens_wrap(t, UI_BODY, x, S(t, 140), w, C_TEXT, c->sc->description);
+            float gy = S(t, 140) + screens_wrap(t, UI_BODY, x, S(t, 140), w, C_TEXT, c->sc->description);
+            /* What the case teaches, under its place in the progression (docs/authoring.md). */
+            if (c->sc->n_goals > 0) {
+                ui_textf(u, UI_SMALL, x, gy + S(t, 12), C_ACCENT, "Level %d of 5  \xe2\x80\x94  what this case teaches:",
+                         c->sc->level);
+                gy += S(t, 34);
+                for (int g = 0; g < c->sc->n_goals; g++) {
+                    char line[SCENARIO_GOAL_CAP + 8];
+                    snprintf(line, sizeof line, "\xe2\x80\xa2 %s", c->sc->goals[g]);
+                    gy += screens_wrap(t, UI_SMALL, x, gy, w, C_DIM, line) + S(t, 4);
+                }
+            }
         } else {
             screens_wrap(t, UI_SMALL, x, S(t, 100), w, C_BAD, c->error);
         }
