@@ -81,7 +81,11 @@ cohort_group cohort_group_at(int i)
     return i < COHORT_ADOLESCENTS + COHORT_ADULT_MALES ? COHORT_ADULT_MALE : COHORT_ADULT_FEMALE;
 }
 
-static bool whole_years(const cohort_group_def *g) { return g->age_max_years - g->age_min_years < 5; }
+/* Adolescents are drawn in whole years (14, 15 or 16, as the case report counts them). */
+static bool whole_years(const cohort_group_def *g)
+{
+    return g->age_max_years - g->age_min_years < 5;
+}
 
 static double age_mean(const cohort_group_def *g)
 {
@@ -196,7 +200,8 @@ bool cohort_scenario(const cohort_patient *p, const scenario *base, uint32_t see
     int de = find_layer(ph, TISSUE_DERMIS), fa = find_layer(ph, TISSUE_FAT),
         sf = find_layer(ph, TISSUE_SUPERFICIAL_FASCIA), df = find_layer(ph, TISSUE_DEEP_FAT);
     if (de < 0 || fa < 0 || df < 0 || df == ph->n_layers - 1 || fa == ph->n_layers - 1) {
-        snprintf(err, n, "the base case needs dermis, fat and deep_fat layers above the bottom one");
+        snprintf(err, n,
+                 "the base case needs dermis, fat and deep_fat layers above the bottom one");
         return false;
     }
     double above = 0.0;
