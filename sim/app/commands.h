@@ -17,6 +17,8 @@ int cmd_edit(int argc, char **argv);
 int cmd_new(int argc, char **argv);
 /* mesosim bench --sweep (bench_sweep.c). */
 int bench_sweep(int argc, char **argv);
+/* mesosim cohort --seed N --out DIR: the case report's 20 patients as cases. */
+int cmd_cohort(int argc, char **argv);
 /* mesosim bench --driver (bench_driver.c). */
 int bench_driver(int argc, char **argv);
 /* mesosim bench --haptics and --igtl (bench_haptics.c). */

@@ -1,7 +1,9 @@
 /* screen_picker: the case picker. Lists the bundled scenarios, then the user's own
  * ($XDG_DATA_HOME/mesosim/scenarios and `mesosim --cases DIR`), each loaded or its first
- * problem shown; the last case opened is selected first (the state file, which also keeps the
- * sound's volume and mute). Up/Down or a click to choose, Return or a second click to open,
+ * problem shown, each folder in the library's progression (by level, then file name), each row
+ * with its level and the chosen case with what it teaches; the list scrolls to keep the
+ * selection in view. The last case opened is selected first (the state file, which also keeps
+ * the sound's volume and mute). Up/Down or a click to choose, Return or a second click to open,
  * F5 to read the folders again. */
 #include <dirent.h>
 #include <errno.h>
@@ -20,9 +22,25 @@ void picker_free(trainer *t)
     t->picker.n_cases = 0;
 }
 
+/* A folder's cases in the library's progression: by level, then by file name; a case that
+ * cannot be used comes last, where its error is read without hiding the others. */
 static int cmp_case(const void *a, const void *b)
 {
-    return strcmp(((const trainer_case *)a)->path, ((const trainer_case *)b)->path);
+    const trainer_case *x = a, *y = b;
+    int lx = x->ok ? x->sc->level : 99, ly = y->ok ? y->sc->level : 99;
+    if (lx != ly)
+        return lx < ly ? -1 : 1;
+    return strcmp(x->path, y->path);
+}
+
+static void load_case(trainer_case *c)
+{
+    c->sc = malloc(sizeof *c->sc);
+    c->ok = c->sc && picker_load_case(c->path, c->sc, c->error, sizeof c->error);
+    if (!c->ok) {
+        free(c->sc);
+        c->sc = NULL;
+    }
 }
 
 bool picker_load_case(const char *path, scenario *out, char *err, size_t n)
@@ -65,6 +83,8 @@ static bool add_dir(picker_state *p, const char *dir)
             p->n_cases--; /* a path too long to open is no case */
     }
     closedir(d);
+    for (int i = first; i < p->n_cases; i++)
+        load_case(&p->cases[i]);
     qsort(p->cases + first, (size_t)(p->n_cases - first), sizeof p->cases[0], cmp_case);
     return true;
 }
@@ -89,15 +109,6 @@ void picker_rescan(trainer *t)
     add_dir(p, p->user_dir);
     if (t->def.cases_dir && !add_dir(p, t->def.cases_dir))
         fprintf(stderr, "mesosim: --cases %s: %s\n", t->def.cases_dir, strerror(errno));
-    for (int i = 0; i < p->n_cases; i++) {
-        trainer_case *c = &p->cases[i];
-        c->sc = malloc(sizeof *c->sc);
-        c->ok = c->sc && picker_load_case(c->path, c->sc, c->error, sizeof c->error);
-        if (!c->ok) {
-            free(c->sc);
-            c->sc = NULL;
-        }
-    }
     /* The last case opened first in the selection, else the default case. */
     p->sel = 0;
     for (int i = 0; i < p->n_cases; i++)
@@ -177,11 +188,32 @@ int trainer_show_picker(trainer *t)
     return t->picker.n_cases;
 }
 
-static float picker_row_y(const trainer *t, int i) { return S(t, 100) + i * S(t, 54); }
+/* The rows that fit under the title; the list scrolls so that the selection stays in view
+ * (the library has more cases than a 720-line window shows). */
+static int picker_first_row(const trainer *t)
+{
+    int fit = (int)(((float)t->fb_h - S(t, 100) - S(t, 8)) / S(t, 54));
+    if (fit < 1)
+        fit = 1;
+    return t->picker.sel >= fit ? t->picker.sel - fit + 1 : 0;
+}
+
+static bool picker_row_shown(const trainer *t, int i)
+{
+    int first = picker_first_row(t);
+    return i >= first && (float)(S(t, 100) + (i - first + 1) * S(t, 54)) <= (float)t->fb_h;
+}
+
+static float picker_row_y(const trainer *t, int i)
+{
+    return S(t, 100) + (i - picker_first_row(t)) * S(t, 54);
+}
 
 static int picker_hit(const trainer *t, float x, float y)
 {
     for (int i = 0; i < t->picker.n_cases; i++) {
+        if (!picker_row_shown(t, i))
+            continue;
         float ry = picker_row_y(t, i);
         if (x >= S(t, 24) && x < (float)t->fb_w * 0.55f && y >= ry && y < ry + S(t, 50))
             return i;
@@ -203,6 +235,8 @@ void picker_draw(trainer *t)
     if (t->picker.n_cases == 0)
         ui_text(u, UI_BODY, S(t, 24), S(t, 100), C_BAD, "No scenario files found (scenarios/*.json).");
     for (int i = 0; i < t->picker.n_cases; i++) {
+        if (!picker_row_shown(t, i))
+            continue;
         const trainer_case *c = &t->picker.cases[i];
         float y = picker_row_y(t, i), w = W * 0.55f - S(t, 24);
         ui_rect(u, S(t, 24), y, w, S(t, 50), i == t->picker.sel ? 0x2a3c52ff : C_PANEL);
@@ -212,7 +246,8 @@ void picker_draw(trainer *t)
             float nw = ui_text(u, UI_BODY, S(t, 36), y + S(t, 6), C_TEXT, c->sc->name);
             if (yours)
                 ui_text(u, UI_SMALL, S(t, 44) + nw, y + S(t, 8), C_ACCENT, "your case");
-            ui_textf(u, UI_SMALL, S(t, 36), y + S(t, 28), C_DIM, "%.0f y %s, %s  \xe2\x80\x94  skin: %s",
+            ui_textf(u, UI_SMALL, S(t, 36), y + S(t, 28), C_DIM,
+                     "Level %d  \xe2\x80\x94  %.0f y %s, %s  \xe2\x80\x94  skin: %s", c->sc->level,
                      c->sc->patient.age_years, c->sc->patient.sex, c->sc->patient.region, c->sc->patient.skin);
         } else {
             ui_textf(u, UI_BODY, S(t, 36), y + S(t, 6), C_BAD, "%s (cannot be used)", base ? base + 1 : c->path);
@@ -223,7 +258,18 @@ void picker_draw(trainer *t)
         float x = W * 0.55f + S(t, 24), w = W - x - S(t, 24);
         if (c->ok) {
             ui_text(u, UI_TITLE, x, S(t, 100), C_TEXT, c->sc->name);
-            screens_wrap(t, UI_BODY, x, S(t, 140), w, C_TEXT, c->sc->description);
+            float gy = S(t, 140) + screens_wrap(t, UI_BODY, x, S(t, 140), w, C_TEXT, c->sc->description);
+            /* What the case teaches, under its place in the progression (docs/authoring.md). */
+            if (c->sc->n_goals > 0) {
+                ui_textf(u, UI_SMALL, x, gy + S(t, 12), C_ACCENT, "Level %d of 5  \xe2\x80\x94  what this case teaches:",
+                         c->sc->level);
+                gy += S(t, 34);
+                for (int g = 0; g < c->sc->n_goals; g++) {
+                    char line[SCENARIO_GOAL_CAP + 8];
+                    snprintf(line, sizeof line, "\xe2\x80\xa2 %s", c->sc->goals[g]);
+                    gy += screens_wrap(t, UI_SMALL, x, gy, w, C_DIM, line) + S(t, 4);
+                }
+            }
         } else {
             screens_wrap(t, UI_SMALL, x, S(t, 100), w, C_BAD, c->error);
         }

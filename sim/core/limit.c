@@ -114,6 +114,9 @@ static const limit k_limits[LIM_COUNT] = {
     L(LIM_TIME_LIMIT_S, "time limit", "s", 1, 86400),
     L(LIM_SUPERFICIAL_MARGIN_MM, "superficial margin", "mm", 0, 2),
     L(LIM_HINT_INJECTIONS, "hinted injections", "", 0, 50),
+    /* Five steps from the guided first session (1) to the traps an experienced resident
+     * should still catch (5): docs/authoring.md "level". */
+    L(LIM_CASE_LEVEL, "difficulty level", "", 1, 5),
     /* A minute: longer is no slip of the finger but a step taken back after the fact. */
     L(LIM_UNDO_WINDOW_S, "undo window", "s", 0, 60),
     L(LIM_SWITCH, "switch", "", 0, 1),

@@ -101,6 +101,7 @@ typedef enum limit_id {
     LIM_TIME_LIMIT_S,
     LIM_SUPERFICIAL_MARGIN_MM,
     LIM_HINT_INJECTIONS,
+    LIM_CASE_LEVEL,               /* a case's place in the library's progression */
     LIM_UNDO_WINDOW_S,            /* how old a step tick undo_step may take back */
     LIM_SWITCH,                   /* 0 off, 1 on (a critical item judged or not) */
     LIM_REQUIRED_POINTS,          /* planned points that must be injected, 0: all */

@@ -74,6 +74,7 @@ typedef struct field {
 static const field k_fields[] = {
     {{"version", LIM_VERSION, true}, ST_NONE, B_SCENARIO, 0},
     {{"seed", LIM_SEED, true}, ST_U32, B_SCENARIO, offsetof(scenario, seed)},
+    INT("level", LIM_CASE_LEVEL, B_SCENARIO, scenario, level),
     NUM("patient.age_years", LIM_AGE_YEARS, B_PATIENT, scenario_patient, age_years),
 
     NUM("phantom.width_mm", LIM_PATCH_MM, B_PHANTOM, phantom_def, width_mm),
@@ -1399,10 +1400,32 @@ static void read_guidance(ctx *c, json_t *v, scenario_guidance *g)
     read_section(c, v, "guidance", "guidance", g, NULL);
 }
 
+static void read_goals(ctx *c, json_t *v, scenario *s)
+{
+    int n = read_array(c, v, "goals", SCENARIO_MAX_GOALS, "learning goals");
+    for (int i = 0; i < n; i++) {
+        char p[PATH_CAP];
+        path_elem(p, "goals", (size_t)i);
+        json_t *g = json_array_get(v, (size_t)i);
+        if (!json_is_string(g)) {
+            report(c, p, "expected a string, got %s", suggest_json_type(g));
+            continue;
+        }
+        size_t len = json_string_length(g);
+        if (len >= SCENARIO_GOAL_CAP)
+            report(c, p, "too long: %zu bytes, at most %d", len, SCENARIO_GOAL_CAP - 1);
+        else
+            memcpy(s->goals[i], json_string_value(g), len + 1);
+    }
+    if (n > 0)
+        s->n_goals = n;
+}
+
 static void read_scenario(ctx *c, json_t *root, scenario *s)
 {
     /* "$schema" lets editors find scenario.schema.json. */
-    static const char *const extra[] = {"$schema", "name", "description", "patient", "phantom",
+    static const char *const extra[] = {"$schema", "name", "description", "goals", "patient",
+                                        "phantom",
                                         "probe", "needle", "drug", "plan", "scoring", "guidance",
                                         NULL};
     if (!json_is_object(root)) {
@@ -1435,6 +1458,8 @@ static void read_scenario(ctx *c, json_t *root, scenario *s)
     read_string(c, root, "", "$schema", s->schema, sizeof s->schema);
     read_string(c, root, "", "name", s->name, sizeof s->name);
     read_string(c, root, "", "description", s->description, sizeof s->description);
+    if ((x = json_object_get(root, "goals")))
+        read_goals(c, x, s);
     if ((x = json_object_get(root, "patient")))
         read_patient(c, x, &s->patient);
     if ((x = json_object_get(root, "phantom")))
@@ -1700,6 +1725,14 @@ static void check_all(const scenario *s, check_sink sink, void *ud)
     check_text(count_one, &cs, "$schema", s->schema, sizeof s->schema);
     check_text(count_one, &cs, "name", s->name, sizeof s->name);
     check_text(count_one, &cs, "description", s->description, sizeof s->description);
+    if (s->n_goals < 0 || s->n_goals > SCENARIO_MAX_GOALS)
+        sinkf(count_one, &cs, "goals", "0 to %d learning goals, got %d", SCENARIO_MAX_GOALS,
+              s->n_goals);
+    for (int i = 0; i < s->n_goals && i < SCENARIO_MAX_GOALS; i++) {
+        char p[PATH_CAP];
+        path_elem(p, "goals", (size_t)i);
+        check_text(count_one, &cs, p, s->goals[i], sizeof s->goals[i]);
+    }
     check_rows(count_one, &cs, B_SCENARIO, s, NULL, 0, NULL, false);
     check_rows(count_one, &cs, B_PATIENT, &s->patient, NULL, 0, NULL, false);
     bool sex = false;
@@ -1999,6 +2032,19 @@ bool scenario_set_string(scenario *s, const char *path, const char *v, char *err
         return set_text(s->name, sizeof s->name, v, err, n);
     if (strcmp(path, "description") == 0)
         return set_text(s->description, sizeof s->description, v, err, n);
+    int gi, used = 0;
+    if (sscanf(path, "goals[%d]%n", &gi, &used) == 1 && used > 0 && path[used] == '\0') {
+        if (gi < 0 || gi > s->n_goals || gi >= SCENARIO_MAX_GOALS) {
+            snprintf(err, n, "goals[%d]: there are %d learning goals (at most %d)", gi,
+                     s->n_goals, SCENARIO_MAX_GOALS);
+            return false;
+        }
+        if (!set_text(s->goals[gi], sizeof s->goals[gi], v, err, n))
+            return false;
+        if (gi == s->n_goals)
+            s->n_goals++;
+        return true;
+    }
     if (strcmp(path, "patient.region") == 0)
         return set_text(s->patient.region, sizeof s->patient.region, v, err, n);
     if (strcmp(path, "patient.skin") == 0)
@@ -2074,6 +2120,7 @@ scenario scenario_default(void)
     scenario s;
     memset(&s, 0, sizeof s);
     s.version = SCENARIO_VERSION;
+    s.level = 1; /* a case that says nothing of its place in the progression: the first */
     snprintf(s.name, sizeof s.name, "default");
     /* The case report's adults treated for thoracolumbar muscle pain (seed-case-report.txt). */
     s.patient.age_years = 45.0;
@@ -2622,6 +2669,18 @@ char *scenario_save_string(const scenario *s)
     w_key_number(&top, "version", s->version);
     w_key_string(&top, "name", s->name);
     w_key_string(&top, "description", s->description);
+    w_key(&top, "goals");
+    w_put(&w, s->n_goals ? "[" : "[]", s->n_goals ? 1 : 2);
+    for (int i = 0; i < s->n_goals; i++) {
+        w_str(&w, i ? ",\n" : "\n");
+        w_indent(&w, top.depth + 1);
+        w_string(&w, s->goals[i]);
+    }
+    if (s->n_goals) {
+        w_put(&w, "\n", 1);
+        w_indent(&w, top.depth);
+        w_put(&w, "]", 1);
+    }
     w_fields(&top, "", s);
 
     w_key(&top, "patient");

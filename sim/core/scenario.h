@@ -47,11 +47,18 @@ typedef struct scenario_guidance {
  * scenario back (scenario_save_string) loses none of the author's citations. */
 #define SCENARIO_SOURCE_CAP 256
 
+/* What a case teaches, one line each, shown in the case picker (docs/authoring.md). */
+#define SCENARIO_MAX_GOALS 6
+#define SCENARIO_GOAL_CAP 160
+
 typedef struct scenario {
     int version;
     char schema[128]; /* "$schema": where editors find scenario.schema.json, "" when absent */
     char name[128];
-    char description[512];
+    char description[512]; /* the briefing the resident reads before the case */
+    int level;             /* 1 (guided first session) .. 5 (traps for the experienced) */
+    char goals[SCENARIO_MAX_GOALS][SCENARIO_GOAL_CAP]; /* learning goals, n_goals of them */
+    int n_goals;
     scenario_patient patient;
     phantom_def phantom;
     probe_def probe;
@@ -130,7 +137,8 @@ bool scenario_get_number(const scenario *s, const char *path, double *out);
  * inclusion's "radius_mm" sets all three radii. */
 bool scenario_set_number(scenario *s, const char *path, double v, char *err, size_t err_len);
 bool scenario_set_int(scenario *s, const char *path, long long v, char *err, size_t err_len);
-/* Text and choices: "name", "description", "$schema", "patient.sex|region|skin",
+/* Text and choices: "name", "description", "goals[i]" (i up to n_goals: i == n_goals adds
+ * one), "$schema", "patient.sex|region|skin",
  * "probe.tgc" ("on"/"off"), "needle.bevel", "drug.kind", "phantom.layers[i].tissue|source",
  * "phantom.surface[i].kind", "phantom.vessels[i].kind", "phantom.inclusions[i].kind|tissue". */
 bool scenario_set_string(scenario *s, const char *path, const char *v, char *err,
