@@ -20,7 +20,7 @@
  * that the elevation sum stays affordable. Scatterer amplitudes are complex and independent,
  * so the envelope stays Rayleigh whatever the density (ultrasound.md section 4, item 1). */
 /* Objects one line can meet: vessels, the scenario's inclusions, the world's dynamic ones. */
-#define BM_MAX_OBJECTS (PHANTOM_MAX_VESSELS + PHANTOM_MAX_INCLUSIONS + BMODE_MAX_DYN)
+#define BM_MAX_OBJECTS (PHANTOM_MAX_VESSELS + PHANTOM_MAX_INCLUSIONS + BMODE_MAX_DYN + PHANTOM_MAX_BONES)
 #define BM_MAX_CAPSULES (PHANTOM_MAX_INCLUSIONS + BMODE_MAX_DYN)
 
 #define BM_VOX_XY_MM 0.1
@@ -140,6 +140,7 @@ void bm_voxel_centre(int32_t ix, int32_t iy, int32_t iz, double c_mm[3]);
 #define BM_OBJ_NONE (-1)
 #define BM_OBJ_UNSET (-2)
 #define BM_OBJ_INCL 1000
+#define BM_OBJ_BONE 2000 /* + bone index; above every inclusion id */
 
 typedef struct bm_line {
     uint8_t *tissue;  /* rows */
