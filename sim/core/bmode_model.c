@@ -1219,7 +1219,9 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
                 object_normal(s, oc->id < BM_OBJ_INCL ? oc->id / 2 : -1, oc->id >= BM_OBJ_INCL ? oc->id - BM_OBJ_INCL : -1,
                               mid, nrm);
             double cn = nrm[0] * w[0] + nrm[1] * w[1] + nrm[2] * w[2];
-            double a = BM_SPEC_GAIN * R * oc->fmax * specular_lobe(cn, BM_SPEC_FLOOR) * lin * trans * s->spec_norm[r];
+            bool bone = oc->id >= BM_OBJ_BONE;
+            double a = (bone ? BM_BONE_ECHO_GAIN : 1.0) * BM_SPEC_GAIN * R * oc->fmax *
+                       specular_lobe(cn, bone ? BM_BONE_FLOOR : BM_SPEC_FLOOR) * lin * trans * s->spec_norm[r];
             double zc = z - 0.5 * dz;
             push_event(out, zc, a, 1.0);
             if (fabs(R) > 0.5)

@@ -53,6 +53,14 @@
  * floor keeps oblique interfaces faintly visible. Steel scatters more off-specular. */
 #define BM_SPEC_THETA0_DEG 10.0
 #define BM_SPEC_FLOOR 0.1
+/* Cortical bone is rough on the scale of the wavelength: its surface echo stays bright off
+ * the specular angle ("very hyperechoic", shared/reference/anatomy.md section 1). Assumption:
+ * half the normal-incidence echo at any angle. */
+#define BM_BONE_FLOOR 0.5
+/* The cortex is the brightest line of a musculoskeletal image, above any fascia: the curved
+ * apex spreads SPEC_GAIN * R over a few lines only, so it gets 4x (+12 dB) on top. A
+ * calibration against that appearance, not a measured figure. */
+#define BM_BONE_ECHO_GAIN 4.0
 /* Steel's off-specular (rough-surface) echo per unit length, relative to its specular echo at
  * normal incidence. Assumption, set so an oblique shaft reads about 10 dB over dermis and an
  * out-of-plane dot about 20 dB, clearly hyperechoic as needles are in clinical images
