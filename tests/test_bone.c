@@ -11,7 +11,9 @@
 
 #include <cmocka.h>
 
+#include "actions.h"
 #include "needle.h"
+#include "session.h"
 #include "physics_util.h"
 #include "scenario.h"
 
@@ -110,6 +112,32 @@ static void test_needle_stops_on_bone(void **state)
     phantom_destroy(ph);
 }
 
+static bool act(session *s, const char *line, char *err, size_t n)
+{
+    action a;
+    assert_true(action_parse_line(line, strlen(line), -1, &a, err, n));
+    return session_apply(s, &a, err, n);
+}
+
+/* In a session the push onto bone is refused with the reason, and the tip stays on it. */
+static void test_session_refuses_push_into_bone(void **state)
+{
+    (void)state;
+    scenario sc = pu_load_preset("adult_back");
+    sc.phantom.n_bones = 1;
+    sc.phantom.bones[0] = (phantom_bone_def){PHANTOM_BONE_SPINOUS, 0.0, 0.0, 2.0, 6.0, 20.0, 6.0, 90.0};
+    char err[256] = "";
+    session *s = session_create(&sc, err, sizeof err);
+    assert_non_null(s);
+    assert_true(act(s, "{\"t\":1,\"do\":\"needle_entry\",\"x_mm\":0,\"y_mm\":0,\"angle_deg\":90,\"azimuth_deg\":0}",
+                    err, sizeof err));
+    assert_true(act(s, "{\"t\":2,\"do\":\"advance\",\"mm\":3}", err, sizeof err));
+    assert_false(act(s, "{\"t\":3,\"do\":\"advance\",\"mm\":1}", err, sizeof err));
+    printf("refused: %s\n", err);
+    assert_non_null(strstr(err, "bone"));
+    session_destroy(s);
+}
+
 static void test_scenario_bones(void **state)
 {
     (void)state;
@@ -161,6 +189,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cortical_echo_and_shadow),
         cmocka_unit_test(test_needle_stops_on_bone),
+        cmocka_unit_test(test_session_refuses_push_into_bone),
         cmocka_unit_test(test_scenario_bones),
     };
     return cmocka_run_group_tests(tests, pu_group_setup, pu_group_teardown);

@@ -150,8 +150,10 @@ probe_frame probe_frame_make(const phantom *ph, const probe_def *p, const probe_
             memcpy(c->u, f.u, sizeof c->u);
             memcpy(c->v, f.v, sizeof c->v);
             memcpy(c->n, f.w, sizeof c->n);
-            c->half_len_mm = half;
-            c->half_wid_mm = 0.5 * p->elev_height_mm;
+            /* The lens and housing reach past the array: 1 mm more each way (assumption), so
+             * the image's edge lines, whose beams spill past the aperture, see pressed skin too. */
+            c->half_len_mm = half + 1.0;
+            c->half_wid_mm = 0.5 * p->elev_height_mm + 1.0;
         }
     }
     return f;
