@@ -272,6 +272,25 @@ static double noise2(uint32_t seed, double x, double y)
     return noise2_grad(seed, x, y, NULL);
 }
 
+/* Gaussian profile (0..1) of feature f at (x, y). */
+static double feature_profile(const phantom_feature_def *f, double x, double y)
+{
+    double dx = x - f->x_mm, dy = y - f->y_mm;
+    double d2;
+    if (f->kind == PHANTOM_FOLD) {
+        double a = f->angle_deg * PI / 180.0;
+        double d = -dx * sin(a) + dy * cos(a);
+        d2 = d * d;
+    } else {
+        d2 = dx * dx + dy * dy;
+    }
+    /* A width whose square underflows (1e-170 mm passes the loader) would make 0/0 at the
+     * centre: such a feature is a spike of its height at the centre and 0 elsewhere. */
+    double w2 = f->width_mm * f->width_mm;
+    double q = w2 > 0.0 ? d2 / w2 : (d2 > 0.0 ? INFINITY : 0.0);
+    return exp(-0.5 * q);
+}
+
 /* Surface displacement (+z down) of the features of one class at (x, y): wheals or the rest. */
 static double features_mm(const phantom *ph, double x, double y, int wheals)
 {
@@ -280,20 +299,7 @@ static double features_mm(const phantom *ph, double x, double y, int wheals)
         const phantom_feature_def *f = &ph->def.features[i];
         if ((f->kind == PHANTOM_WHEAL) != wheals)
             continue;
-        double dx = x - f->x_mm, dy = y - f->y_mm;
-        double d2;
-        if (f->kind == PHANTOM_FOLD) {
-            double a = f->angle_deg * PI / 180.0;
-            double d = -dx * sin(a) + dy * cos(a); /* distance across the crease line */
-            d2 = d * d;
-        } else {
-            d2 = dx * dx + dy * dy;
-        }
-        /* A width whose square underflows (1e-170 mm passes the loader) would make 0/0 at
-         * the centre: such a feature is a spike of its height at the centre and 0 elsewhere. */
-        double w2 = f->width_mm * f->width_mm;
-        double q = w2 > 0.0 ? d2 / w2 : (d2 > 0.0 ? INFINITY : 0.0);
-        double g = f->height_mm * exp(-0.5 * q);
+        double g = f->height_mm * feature_profile(f, x, y);
         /* +z is into the body: a prominence or a wheal raises the surface (negative z). */
         h += (f->kind == PHANTOM_PROMINENCE || f->kind == PHANTOM_WHEAL) ? -g : g;
     }
@@ -326,23 +332,6 @@ static double fat_strain(const phantom *ph, double pressure_n)
 {
     double s = ph->def.fat_strain_per_n * (pressure_n > 0 ? pressure_n : 0.0);
     return s < ph->def.fat_max_strain ? s : ph->def.fat_max_strain;
-}
-
-/* Gaussian profile (0..1) of feature f at (x, y). */
-static double feature_profile(const phantom_feature_def *f, double x, double y)
-{
-    double dx = x - f->x_mm, dy = y - f->y_mm;
-    double d2;
-    if (f->kind == PHANTOM_FOLD) {
-        double a = f->angle_deg * PI / 180.0;
-        double d = -dx * sin(a) + dy * cos(a);
-        d2 = d * d;
-    } else {
-        d2 = dx * dx + dy * dy;
-    }
-    double w2 = f->width_mm * f->width_mm;
-    double q = w2 > 0.0 ? d2 / w2 : (d2 > 0.0 ? INFINITY : 0.0);
-    return exp(-0.5 * q);
 }
 
 /* The resting layer tops: features shape the column, fat strain from the probe force. */
