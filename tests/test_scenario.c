@@ -406,7 +406,7 @@ static void test_collects_every_problem(void **state)
     const char *text = "{\"version\": 1,\n"
                        " \"probe\": {\"freq_mhz\": 0,\n"
                        "   \"depth_mm\": 100},\n"
-                       " \"phantom\": {\"layers\": [{\"tissue\": \"bone\", \"thickness_mm\": -1},\n"
+                       " \"phantom\": {\"layers\": [{\"tissue\": \"bones\", \"thickness_mm\": -1},\n"
                        "                        {\"tissue\": \"muscle\"}],\n"
                        "   \"widht_mm\": 40},\n"
                        " \"colour\": \"red\"}\n";
@@ -421,7 +421,7 @@ static void test_collects_every_problem(void **state)
         {2, 24, "probe.freq_mhz"},
         {3, 16, "probe.depth_mm"},
         {4, 36, "phantom.layers[0].tissue"},
-        {4, 60, "phantom.layers[0].thickness_mm"},
+        {4, 61, "phantom.layers[0].thickness_mm"},
         {6, 4, "phantom.widht_mm"},
         {7, 2, "colour"},
     };

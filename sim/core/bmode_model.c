@@ -595,6 +595,34 @@ static void object_normal(const bm_setup *s, int vessel, int incl, const double 
         n[k] /= l;
 }
 
+/* Normal of bone i's surface facing the probe near p: the gradient of its ellipsoid taken
+ * where the elevation line through p passes closest to the centre, as for an inclusion. */
+static void bone_normal(const bm_setup *s, int i, const double p[3], double n[3])
+{
+    const phantom_bone_shape *b = phantom_bone_get_shape(s->ph, i);
+    const double *v = s->fr.v;
+    double t = (b->c_mm[0] - p[0]) * v[0] + (b->c_mm[1] - p[1]) * v[1] + (b->c_mm[2] - p[2]) * v[2];
+    double d[3], sl[3];
+    for (int k = 0; k < 3; k++)
+        d[k] = p[k] + t * v[k] - b->c_mm[k];
+    for (int k = 0; k < 3; k++)
+        sl[k] = b->axes[k][0] * d[0] + b->axes[k][1] * d[1] + b->axes[k][2] * d[2];
+    double l = 0.0;
+    for (int j = 0; j < 3; j++) {
+        n[j] = sl[0] * b->axes[0][j] + sl[1] * b->axes[1][j] + sl[2] * b->axes[2][j];
+        l += n[j] * n[j];
+    }
+    l = sqrt(l);
+    if (l < 1e-12) {
+        n[0] = 0;
+        n[1] = 0;
+        n[2] = 1;
+        return;
+    }
+    for (int j = 0; j < 3; j++)
+        n[j] /= l;
+}
+
 /* Depth range [z0, z1] where the line o + z w comes within radius R of the infinite line
  * through a with unit direction d (|A + z B|^2 <= R^2). Returns 0 when it never does. */
 static int line_cylinder_range(const double o[3], const double w[3], const double a[3], const double d[3],
@@ -629,9 +657,33 @@ static int line_cylinder_range(const double o[3], const double w[3], const doubl
 
 /* Rows of a line that vessels and volume inclusions can touch: everything else skips them. */
 typedef struct obj_range {
-    int vessel, incl; /* one of them >= 0 */
+    int vessel, incl; /* one of them >= 0, or both -1 for bone */
     int r0, r1;       /* rows [r0, r1) */
+    int bone;         /* bone index, -1 otherwise */
 } obj_range;
+
+/* Vector d in the unit-sphere coordinates of bone b grown by grow_mm all round. */
+static void bone_local(const phantom_bone_shape *b, const double d[3], double grow_mm, double out[3])
+{
+    for (int k = 0; k < 3; k++)
+        out[k] = (b->axes[k][0] * d[0] + b->axes[k][1] * d[1] + b->axes[k][2] * d[2]) * b->semi_mm[k] /
+                 (b->semi_mm[k] + grow_mm);
+}
+
+/* Roots of |A + t B|^2 = 1; 0 when the line misses the unit sphere. */
+static int unit_sphere_hit(const double A[3], const double B[3], double *t0, double *t1)
+{
+    double qa = B[0] * B[0] + B[1] * B[1] + B[2] * B[2];
+    double qb = 2 * (A[0] * B[0] + A[1] * B[1] + A[2] * B[2]);
+    double qc = A[0] * A[0] + A[1] * A[1] + A[2] * A[2] - 1.0;
+    double disc = qb * qb - 4 * qa * qc;
+    if (disc <= 0 || qa < 1e-18)
+        return 0;
+    double sq = sqrt(disc);
+    *t0 = (-qb - sq) / (2 * qa);
+    *t1 = (-qb + sq) / (2 * qa);
+    return 1;
+}
 
 static void clamp_rows(const bm_setup *s, double z0, double z1, int *r0, int *r1)
 {
@@ -661,7 +713,7 @@ static int object_ranges(const bm_setup *s, const double o[3], obj_range *out)
         int r0, r1;
         clamp_rows(s, z0, z1, &r0, &r1);
         if (r1 > r0)
-            out[n++] = (obj_range){i, -1, r0, r1};
+            out[n++] = (obj_range){i, -1, r0, r1, -1};
     }
     for (int i = 0; i < d->n_inclusions + s->n_dyn; i++) {
         const phantom_inclusion *c = i < d->n_inclusions ? &d->inclusions[i] : &s->dyn[i - d->n_inclusions];
@@ -685,7 +737,20 @@ static int object_ranges(const bm_setup *s, const double o[3], obj_range *out)
         int r0, r1;
         clamp_rows(s, (-qb - sq) / (2 * qa), (-qb + sq) / (2 * qa), &r0, &r1);
         if (r1 > r0)
-            out[n++] = (obj_range){-1, i, r0, r1};
+            out[n++] = (obj_range){-1, i, r0, r1, -1};
+    }
+    for (int i = 0; i < d->n_bones; i++) {
+        const phantom_bone_shape *b = phantom_bone_get_shape(s->ph, i);
+        double oc[3] = {o[0] - b->c_mm[0], o[1] - b->c_mm[1], o[2] - b->c_mm[2]}, A[3], B[3], z0, z1;
+        double reach = BM_ELEV_SIGMAS * s->sig_el_max;
+        bone_local(b, oc, reach, A);
+        bone_local(b, w, reach, B);
+        if (!unit_sphere_hit(A, B, &z0, &z1))
+            continue;
+        int r0, r1;
+        clamp_rows(s, z0, z1, &r0, &r1);
+        if (r1 > r0)
+            out[n++] = (obj_range){-1, -1, r0, r1, i};
     }
     return n;
 }
@@ -723,7 +788,16 @@ static int object_fraction(const bm_setup *s, int r, const double p[3], const ob
             continue;
         double f;
         int cand;
-        if (rg[k].vessel >= 0) {
+        if (rg[k].bone >= 0) {
+            /* Share of the elevation profile inside the bone, as for an ellipsoid. */
+            const phantom_bone_shape *b = phantom_bone_get_shape(s->ph, rg[k].bone);
+            double pc[3] = {p[0] - b->c_mm[0], p[1] - b->c_mm[1], p[2] - b->c_mm[2]}, A[3], B[3], y1, y2;
+            bone_local(b, pc, 0.0, A);
+            bone_local(b, s->fr.v, 0.0, B);
+            double sg = s->sig_el[r];
+            f = unit_sphere_hit(A, B, &y1, &y2) ? 0.5 * (erf(y2 / sg) - erf(y1 / sg)) : 0.0;
+            cand = BM_OBJ_BONE + rg[k].bone;
+        } else if (rg[k].vessel >= 0) {
             int reg = phantom_vessel_region(s->ph, rg[k].vessel, p, s->pose.pressure_n);
             if (!reg)
                 continue;
@@ -754,6 +828,8 @@ typedef struct obj_step {
 
 static tissue_id object_tissue(const bm_setup *s, int id)
 {
+    if (id >= BM_OBJ_BONE)
+        return TISSUE_BONE;
     if (id >= BM_OBJ_INCL) {
         int i = id - BM_OBJ_INCL;
         return (i < s->d->n_inclusions ? &s->d->inclusions[i] : &s->dyn[i - s->d->n_inclusions])->tissue;
@@ -807,13 +883,14 @@ int bm_nodes_fill(const bm_setup *s, int li, int per_row, bm_nodes *nd)
         double p[3];
         bm_line_point(s, li, j * nd->dz_node, p);
         double pr = s->pose.pressure_n;
-        phantom_interfaces(s->ph, p[0], p[1], pr, &nd->h[(size_t)j * n]);
-        phantom_interfaces(s->ph, p[0] + e, p[1], pr, hp);
-        phantom_interfaces(s->ph, p[0] - e, p[1], pr, hm);
+        const phantom_contact *ct = &s->fr.contact;
+        phantom_interfaces_contact(s->ph, p[0], p[1], pr, ct, &nd->h[(size_t)j * n]);
+        phantom_interfaces_contact(s->ph, p[0] + e, p[1], pr, ct, hp);
+        phantom_interfaces_contact(s->ph, p[0] - e, p[1], pr, ct, hm);
         for (int i = 0; i < n; i++)
             nd->gx[(size_t)j * n + i] = (hp[i] - hm[i]) / (2 * e);
-        phantom_interfaces(s->ph, p[0], p[1] + e, pr, hp);
-        phantom_interfaces(s->ph, p[0], p[1] - e, pr, hm);
+        phantom_interfaces_contact(s->ph, p[0], p[1] + e, pr, ct, hp);
+        phantom_interfaces_contact(s->ph, p[0], p[1] - e, pr, ct, hm);
         for (int i = 0; i < n; i++)
             nd->gy[(size_t)j * n + i] = (hp[i] - hm[i]) / (2 * e);
         nd->cell[j] = phantom_texture_cell_at(s->ph, p[0], p[1]);
@@ -1227,10 +1304,15 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
             double p[3] = {o[0] + z * w[0], o[1] + z * w[1], o[2] + z * w[2]};
             double mid[3] = {p[0] - 0.5 * dz * w[0], p[1] - 0.5 * dz * w[1], p[2] - 0.5 * dz * w[2]};
             double nrm[3];
-            object_normal(s, oc->id < BM_OBJ_INCL ? oc->id / 2 : -1, oc->id >= BM_OBJ_INCL ? oc->id - BM_OBJ_INCL : -1,
-                          mid, nrm);
+            if (oc->id >= BM_OBJ_BONE)
+                bone_normal(s, oc->id - BM_OBJ_BONE, mid, nrm);
+            else
+                object_normal(s, oc->id < BM_OBJ_INCL ? oc->id / 2 : -1, oc->id >= BM_OBJ_INCL ? oc->id - BM_OBJ_INCL : -1,
+                              mid, nrm);
             double cn = nrm[0] * w[0] + nrm[1] * w[1] + nrm[2] * w[2];
-            double a = BM_SPEC_GAIN * R * oc->fmax * specular_lobe(cn, BM_SPEC_FLOOR) * lin * trans * s->spec_norm[r];
+            bool bone = oc->id >= BM_OBJ_BONE;
+            double a = (bone ? BM_BONE_ECHO_GAIN : 1.0) * BM_SPEC_GAIN * R * oc->fmax *
+                       specular_lobe(cn, bone ? BM_BONE_FLOOR : BM_SPEC_FLOOR) * lin * trans * s->spec_norm[r];
             double zc = z - 0.5 * dz;
             push_event(out, zc, a, 1.0);
             if (fabs(R) > 0.5)

@@ -20,7 +20,7 @@
  * that the elevation sum stays affordable. Scatterer amplitudes are complex and independent,
  * so the envelope stays Rayleigh whatever the density (ultrasound.md section 4, item 1). */
 /* Objects one line can meet: vessels, the scenario's inclusions, the world's dynamic ones. */
-#define BM_MAX_OBJECTS (PHANTOM_MAX_VESSELS + PHANTOM_MAX_INCLUSIONS + BMODE_MAX_DYN)
+#define BM_MAX_OBJECTS (PHANTOM_MAX_VESSELS + PHANTOM_MAX_INCLUSIONS + BMODE_MAX_DYN + PHANTOM_MAX_BONES)
 #define BM_MAX_CAPSULES (PHANTOM_MAX_INCLUSIONS + BMODE_MAX_DYN)
 
 #define BM_VOX_XY_MM 0.1
@@ -59,6 +59,14 @@
  * sheets' specular return (assumption; ultrasound.md section 4 item 3 asks for angle-dependent
  * specular layers, tendon and fascia anisotropy being the classic artefact). */
 #define BM_FASCIA_FLOOR 0.3
+/* Cortical bone is rough on the scale of the wavelength: its surface echo stays bright off
+ * the specular angle ("very hyperechoic", shared/reference/anatomy.md section 1). Assumption:
+ * half the normal-incidence echo at any angle. */
+#define BM_BONE_FLOOR 0.5
+/* The cortex is the brightest line of a musculoskeletal image, above any fascia: the curved
+ * apex spreads SPEC_GAIN * R over a few lines only, so it gets 4x (+12 dB) on top. A
+ * calibration against that appearance, not a measured figure. */
+#define BM_BONE_ECHO_GAIN 4.0
 /* Steel's off-specular (rough-surface) echo per unit length, relative to its specular echo at
  * normal incidence. Assumption, set so an oblique shaft reads about 10 dB over dermis and an
  * out-of-plane dot about 20 dB, clearly hyperechoic as needles are in clinical images
@@ -160,6 +168,7 @@ void bm_voxel_centre(int32_t ix, int32_t iy, int32_t iz, double c_mm[3]);
 #define BM_OBJ_NONE (-1)
 #define BM_OBJ_UNSET (-2)
 #define BM_OBJ_INCL 1000
+#define BM_OBJ_BONE 2000 /* + bone index; above every inclusion id */
 
 typedef struct bm_line {
     uint8_t *tissue;  /* rows */

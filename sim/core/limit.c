@@ -50,6 +50,11 @@ static const limit k_limits[LIM_COUNT] = {
     L(LIM_FIBRE_ANGLE_DEG, "muscle fibre angle", "deg", -180, 180),
     L(LIM_PENNATION_DEG, "muscle pennation", "deg", 0, 60),
     L(LIM_PERIMYSIUM_SPACING_MM, "perimysium spacing", "mm", 0.1, 10),
+    /* Bone apexes from just under a thin skin (a prominence: 1 mm) to the lumbar transverse
+     * processes at ~69 mm (Kawchuk 2011, shared/reference/anatomy.md section 2), past any
+     * image depth; sizes from a 1 mm process tip to a 100 mm stretch of rib. */
+    L(LIM_BONE_DEPTH_MM, "bone depth", "mm", 1, 80),
+    L(LIM_BONE_SIZE_MM, "bone size", "mm", 1, 100),
 
     /* Dermatologic work at 10-22 MHz and 5-40 mm (ultrasound.md sections 1-2). */
     L(LIM_FREQ_MHZ, "probe frequency", "MHz", 10, 22),

@@ -50,6 +50,8 @@ typedef enum limit_id {
     LIM_FIBRE_ANGLE_DEG,
     LIM_PENNATION_DEG,
     LIM_PERIMYSIUM_SPACING_MM,
+    LIM_BONE_DEPTH_MM,            /* apex of a bone below the skin */
+    LIM_BONE_SIZE_MM,             /* width, length and height of a bone */
     /* The probe and the scanner. */
     LIM_FREQ_MHZ,
     LIM_BANDWIDTH_FRAC,

@@ -32,6 +32,7 @@ struct needle {
     tissue_id barrier;    /* tissue whose interface the tip is loading */
     track_cell cell[TRACK_N];
     double fric_cum[TRACK_N + 1]; /* friction per mm integrated from the entry, N */
+    phantom_contact contact;      /* the probe face the track is read under */
 };
 
 double needle_gauge_od_mm(int gauge)
@@ -164,6 +165,14 @@ void needle_point_mm(const needle *n, double s, double out[3])
  * force rises with diameter, Praestmark 2016). */
 static double gauge_scale(const needle *n) { return n->od_mm / 0.311; }
 
+void needle_set_contact(needle *n, const phantom_contact *c)
+{
+    if (c)
+        n->contact = *c;
+    else
+        memset(&n->contact, 0, sizeof n->contact);
+}
+
 void needle_retrack(needle *n, const phantom *ph, double pressure_n)
 {
     if (!n->placed)
@@ -173,7 +182,7 @@ void needle_retrack(needle *n, const phantom *ph, double pressure_n)
     for (int i = 0; i < TRACK_N; i++) {
         double p[3];
         needle_point_mm(n, i * NEEDLE_TRACK_STEP_MM, p);
-        phantom_sample s = phantom_at(ph, p, pressure_n, NULL, 0);
+        phantom_sample s = phantom_at_contact(ph, p, pressure_n, &n->contact, NULL, 0);
         /* The entry point itself sits on the surface: count it as the top layer. */
         if (i == 0 && s.layer < 0) {
             s.layer = 0;
@@ -287,6 +296,11 @@ int needle_advance(needle *n, double mm, needle_event *ev, int max_ev)
         if (st > n->def.length_mm - n->inserted)
             st = n->def.length_mm - n->inserted;
         int here = region_at(n, n->inserted), next = region_at(n, n->inserted + st);
+        /* Cortical bone does not let a fine needle through: the tip stops on it. */
+        if (n->cell[cell_index(n->inserted + st)].tissue == TISSUE_BONE) {
+            count = push_event(n, ev, max_ev, count, NEEDLE_EV_BONE, next, 0.0);
+            break;
+        }
         if (n->inserted + st > n->cut_mm + 1e-12 && next != here) {
             /* An uncut interface: the push loads it (the skin dents) until it gives. */
             bool skin = here == REGION_GEL;

@@ -63,7 +63,8 @@ const char *needle_check(const needle_def *d);
 typedef enum needle_event_kind {
     NEEDLE_EV_POP = 0, /* the tip broke into a new layer or vessel */
     NEEDLE_EV_VESSEL,  /* the tip entered a vessel wall or lumen */
-    NEEDLE_EV_HUB      /* the hub reached the skin: insertion stopped */
+    NEEDLE_EV_HUB,     /* the hub reached the skin: insertion stopped */
+    NEEDLE_EV_BONE     /* the tip met bone: it cannot advance, insertion stopped */
 } needle_event_kind;
 
 typedef struct needle_event {
@@ -94,6 +95,9 @@ bool needle_redirect(needle *n, const phantom *ph, double pressure_n, double ang
                      double azimuth_deg, char *err, size_t err_len);
 /* Rebuilds the track table (call when probe pressure moves the layers). */
 void needle_retrack(needle *n, const phantom *ph, double pressure_n);
+/* The probe face the track is read under (phantom_at_contact), so the needle meets the
+ * anatomy the image shows; NULL or off: no face. Takes effect at the next (re)track. */
+void needle_set_contact(needle *n, const phantom_contact *c);
 /* Pushes the needle mm along its axis. Writes up to max_ev events; returns how many
  * happened (may exceed max_ev). */
 int needle_advance(needle *n, double mm, needle_event *ev, int max_ev);

@@ -7,16 +7,27 @@
 #include <string.h>
 
 #include "hash.h"
+#include "limit.h"
 #include "texture_math.h"
 
 #define PI 3.14159265358979323846
 /* Noise lattice coordinates wrap here (a power of two, so the int32 index and index + 1 fit). */
 #define NOISE_WRAP 1073741824.0
 
+/* A prominence is bone close under the skin: the superficial fascia of the back adheres to
+ * the deep layers along the spinous processes (shared/reference/anatomy.md section 1), so the
+ * fat over the apex is thinner. How much: an assumption, half at the apex. */
+#define PROMINENCE_FAT_THINNING 0.5
+/* Compression the face can impose on a layer, as the strain of its compliance weight 1
+ * (fat); stiffer layers give in proportion to their weight. Assumption: soft fat can be
+ * flattened to 40 % under a firm press, dermis barely (weights below). */
+#define CONTACT_MAX_STRAIN 0.6
+
 struct phantom {
     phantom_def def;
     phantom_texture_params tex;
     int has_wheals;
+    phantom_bone_shape bones[PHANTOM_MAX_BONES];
 };
 
 phantom_def phantom_default_def(void)
@@ -90,6 +101,22 @@ static int check_def(const phantom_def *d, char *err, size_t n)
     }
     if (d->n_features < 0 || d->n_features > PHANTOM_MAX_FEATURES)
         FAIL("surface: at most %d features", PHANTOM_MAX_FEATURES);
+    if (d->n_bones < 0 || d->n_bones > PHANTOM_MAX_BONES)
+        FAIL("bones: at most %d bones", PHANTOM_MAX_BONES);
+    for (int i = 0; i < d->n_bones; i++) {
+        const phantom_bone_def *b = &d->bones[i];
+        if ((int)b->kind < PHANTOM_BONE_SPINOUS || b->kind > PHANTOM_BONE_RIB)
+            FAIL("bones[%d].kind: unknown kind", i);
+        if (!limit_ok(LIM_BONE_DEPTH_MM, b->depth_mm))
+            FAIL("bones[%d].depth_mm: must be within %g..%g mm, got %g", i, limit_get(LIM_BONE_DEPTH_MM)->min,
+                 limit_get(LIM_BONE_DEPTH_MM)->max, b->depth_mm);
+        if (!limit_ok(LIM_BONE_SIZE_MM, b->width_mm) || !limit_ok(LIM_BONE_SIZE_MM, b->length_mm) ||
+            !limit_ok(LIM_BONE_SIZE_MM, b->height_mm))
+            FAIL("bones[%d]: width_mm, length_mm and height_mm must be within %g..%g mm", i,
+                 limit_get(LIM_BONE_SIZE_MM)->min, limit_get(LIM_BONE_SIZE_MM)->max);
+        if (!(fabs(b->x_mm) <= 100.0 && fabs(b->y_mm) <= 100.0) || !isfinite(b->angle_deg))
+            FAIL("bones[%d]: x_mm and y_mm within -100..100 mm, angle_deg finite", i);
+    }
     if (d->n_vessels < 0 || d->n_vessels > PHANTOM_MAX_VESSELS)
         FAIL("vessels: at most %d vessels", PHANTOM_MAX_VESSELS);
     for (int i = 0; i < d->n_vessels; i++) {
@@ -170,6 +197,21 @@ phantom *phantom_create(const phantom_def *def, char *err, size_t err_len)
     for (int i = 0; i < def->n_features; i++)
         if (def->features[i].kind == PHANTOM_WHEAL)
             ph->has_wheals = 1;
+    for (int i = 0; i < def->n_bones; i++) {
+        const phantom_bone_def *b = &def->bones[i];
+        phantom_bone_shape *sh = &ph->bones[i];
+        double a = b->angle_deg * PI / 180.0;
+        double semi[3] = {0.5 * b->length_mm, 0.5 * b->width_mm, 0.5 * b->height_mm};
+        double ax[3][3] = {{cos(a), sin(a), 0.0}, {-sin(a), cos(a), 0.0}, {0.0, 0.0, 1.0}};
+        sh->c_mm[0] = b->x_mm;
+        sh->c_mm[1] = b->y_mm;
+        sh->c_mm[2] = phantom_surface_mm(ph, b->x_mm, b->y_mm) + b->depth_mm + semi[2];
+        for (int k = 0; k < 3; k++) {
+            sh->semi_mm[k] = semi[k];
+            for (int j = 0; j < 3; j++)
+                sh->axes[k][j] = ax[k][j] / semi[k];
+        }
+    }
     /* Septa ~0.07 mm and perimysium ~0.1 mm thick sheets (half widths below). */
     ph->tex.cos_fibre = cos(def->muscle_fibre_angle_deg * PI / 180.0);
     ph->tex.sin_fibre = sin(def->muscle_fibre_angle_deg * PI / 180.0);
@@ -230,6 +272,25 @@ static double noise2(uint32_t seed, double x, double y)
     return noise2_grad(seed, x, y, NULL);
 }
 
+/* Gaussian profile (0..1) of feature f at (x, y). */
+static double feature_profile(const phantom_feature_def *f, double x, double y)
+{
+    double dx = x - f->x_mm, dy = y - f->y_mm;
+    double d2;
+    if (f->kind == PHANTOM_FOLD) {
+        double a = f->angle_deg * PI / 180.0;
+        double d = -dx * sin(a) + dy * cos(a);
+        d2 = d * d;
+    } else {
+        d2 = dx * dx + dy * dy;
+    }
+    /* A width whose square underflows (1e-170 mm passes the loader) would make 0/0 at the
+     * centre: such a feature is a spike of its height at the centre and 0 elsewhere. */
+    double w2 = f->width_mm * f->width_mm;
+    double q = w2 > 0.0 ? d2 / w2 : (d2 > 0.0 ? INFINITY : 0.0);
+    return exp(-0.5 * q);
+}
+
 /* Surface displacement (+z down) of the features of one class at (x, y): wheals or the rest. */
 static double features_mm(const phantom *ph, double x, double y, int wheals)
 {
@@ -238,20 +299,7 @@ static double features_mm(const phantom *ph, double x, double y, int wheals)
         const phantom_feature_def *f = &ph->def.features[i];
         if ((f->kind == PHANTOM_WHEAL) != wheals)
             continue;
-        double dx = x - f->x_mm, dy = y - f->y_mm;
-        double d2;
-        if (f->kind == PHANTOM_FOLD) {
-            double a = f->angle_deg * PI / 180.0;
-            double d = -dx * sin(a) + dy * cos(a); /* distance across the crease line */
-            d2 = d * d;
-        } else {
-            d2 = dx * dx + dy * dy;
-        }
-        /* A width whose square underflows (1e-170 mm passes the loader) would make 0/0 at
-         * the centre: such a feature is a spike of its height at the centre and 0 elsewhere. */
-        double w2 = f->width_mm * f->width_mm;
-        double q = w2 > 0.0 ? d2 / w2 : (d2 > 0.0 ? INFINITY : 0.0);
-        double g = f->height_mm * exp(-0.5 * q);
+        double g = f->height_mm * feature_profile(f, x, y);
         /* +z is into the body: a prominence or a wheal raises the surface (negative z). */
         h += (f->kind == PHANTOM_PROMINENCE || f->kind == PHANTOM_WHEAL) ? -g : g;
     }
@@ -286,13 +334,38 @@ static double fat_strain(const phantom *ph, double pressure_n)
     return s < ph->def.fat_max_strain ? s : ph->def.fat_max_strain;
 }
 
-int phantom_interfaces(const phantom *ph, double x, double y, double pressure_n, double *out)
+/* The resting layer tops: features shape the column, fat strain from the probe force. */
+static void rest_interfaces(const phantom *ph, double x, double y, double pressure_n, double *out)
 {
     const phantom_def *d = &ph->def;
     double strain = fat_strain(ph, pressure_n);
     double wheal = ph->has_wheals ? features_mm(ph, x, y, 1) : 0.0;
-    double h = features_mm(ph, x, y, 0) + wheal;
+    /* Prominences lift the whole column (bone under it) and thin the fat over the apex;
+     * depressions and folds push the interfaces down by g exp(-depth / width): a surface
+     * displacement of lateral scale w dies out within about w in an elastic half-space (the
+     * harmonic solution decays as exp(-k z) for wavenumber k ~ 1 / w). */
+    double lift = 0.0, thin = 0.0;
+    int n_dip = 0;
+    double dip_g[PHANTOM_MAX_FEATURES], dip_w[PHANTOM_MAX_FEATURES];
+    for (int i = 0; i < d->n_features; i++) {
+        const phantom_feature_def *f = &d->features[i];
+        if (f->kind == PHANTOM_WHEAL)
+            continue;
+        double g = feature_profile(f, x, y);
+        if (f->kind == PHANTOM_PROMINENCE) {
+            lift += f->height_mm * g;
+            thin = thin > g ? thin : g;
+        } else {
+            dip_g[n_dip] = f->height_mm * g;
+            dip_w[n_dip++] = f->width_mm;
+        }
+    }
+    double rest = 0.0; /* depth of the interface below the undisplaced skin */
+    double h = wheal - lift;
+    for (int k = 0; k < n_dip; k++)
+        h += dip_g[k];
     out[0] = h;
+    double above = -lift;
     for (int i = 0; i + 1 < d->n_layers; i++) {
         const phantom_layer_def *l = &d->layers[i];
         double t = l->thickness_mm;
@@ -300,17 +373,137 @@ int phantom_interfaces(const phantom *ph, double x, double y, double pressure_n,
             double s = 1.0 / l->variation_wavelength_mm;
             t *= 1.0 + l->variation * noise2(d->seed * 7919U + (uint32_t)i * 104729U, x * s, y * s);
         }
+        rest += t;
         if (l->tissue == TISSUE_FAT || l->tissue == TISSUE_DEEP_FAT)
-            t *= 1.0 - strain;
-        h += t;
+            t *= (1.0 - strain) * (1.0 - PROMINENCE_FAT_THINNING * thin);
+        above += t;
         /* Below the skin layers the wheal's lift ends: the fluid thickened the dermis. */
-        if (wheal != 0.0 && is_skin_tissue(l->tissue) && !is_skin_tissue(d->layers[i + 1].tissue)) {
-            h -= wheal;
+        if (wheal != 0.0 && is_skin_tissue(l->tissue) && !is_skin_tissue(d->layers[i + 1].tissue))
             wheal = 0.0;
-        }
-        out[i + 1] = h;
+        double z = above + wheal;
+        for (int k = 0; k < n_dip; k++)
+            z += dip_g[k] * exp(-rest / dip_w[k]);
+        /* Thicknesses stay >= 0 whatever the features do. */
+        out[i + 1] = z > out[i] ? z : out[i];
+    }
+}
+
+int phantom_interfaces(const phantom *ph, double x, double y, double pressure_n, double *out)
+{
+    rest_interfaces(ph, x, y, pressure_n, out);
+    return ph->def.n_layers;
+}
+
+/* Compliance weight of a layer tissue under the probe face (fat 1). Assumptions: dermis
+ * stiffer than fat by an order of magnitude, fasciae and the epidermis stiffer still; the
+ * deep fascia and what lies under it do not give (the face stops on them). */
+static double compliance(tissue_id t)
+{
+    switch (t) {
+    case TISSUE_FAT:
+    case TISSUE_DEEP_FAT:
+        return 1.0;
+    case TISSUE_DERMIS:
+        return 0.1;
+    case TISSUE_SUPERFICIAL_FASCIA:
+        return 0.2;
+    case TISSUE_STRATUM_CORNEUM:
+    case TISSUE_EPIDERMIS:
+        return 0.05;
+    default:
+        return 0.0;
+    }
+}
+
+double phantom_bone_top_mm(const phantom *ph, double x, double y)
+{
+    double top = INFINITY;
+    for (int i = 0; i < ph->def.n_bones; i++) {
+        const phantom_bone_shape *b = &ph->bones[i];
+        double dx = x - b->c_mm[0], dy = y - b->c_mm[1];
+        double s0 = b->axes[0][0] * dx + b->axes[0][1] * dy, s1 = b->axes[1][0] * dx + b->axes[1][1] * dy;
+        double r = 1.0 - s0 * s0 - s1 * s1;
+        if (r <= 0.0)
+            continue;
+        double z = b->c_mm[2] - b->semi_mm[2] * sqrt(r);
+        if (z < top)
+            top = z;
+    }
+    return top;
+}
+
+/* Weighted soft thickness above the bone top or the first stiff layer (what the face can
+ * compress, in units of fat) for the resting tops h. */
+static double compressible_weighted(const phantom *ph, double x, double y, const double *h, double *wsum)
+{
+    const phantom_def *d = &ph->def;
+    double bone = phantom_bone_top_mm(ph, x, y);
+    double cap = 0.0, ws = 0.0;
+    for (int i = 0; i + 1 < d->n_layers; i++) {
+        double w = compliance(d->layers[i].tissue);
+        if (w <= 0.0)
+            break;
+        double top = h[i], bot = h[i + 1] < bone ? h[i + 1] : bone;
+        if (bot <= top)
+            break;
+        cap += w * (bot - top);
+        ws += w * (h[i + 1] - h[i]);
+    }
+    if (wsum)
+        *wsum = ws;
+    return cap;
+}
+
+double phantom_compressible_mm(const phantom *ph, double x, double y, double pressure_n)
+{
+    double h[PHANTOM_MAX_LAYERS];
+    rest_interfaces(ph, x, y, pressure_n, h);
+    return CONTACT_MAX_STRAIN * compressible_weighted(ph, x, y, h, NULL);
+}
+
+int phantom_interfaces_contact(const phantom *ph, double x, double y, double pressure_n,
+                               const phantom_contact *c, double *out)
+{
+    const phantom_def *d = &ph->def;
+    rest_interfaces(ph, x, y, pressure_n, out);
+    if (!c || !c->on || !(c->n[2] > 1e-6))
+        return d->n_layers;
+    double dx = x - c->c_mm[0], dy = y - c->c_mm[1];
+    if (fabs(dx * c->u[0] + dy * c->u[1]) > c->half_len_mm || fabs(dx * c->v[0] + dy * c->v[1]) > c->half_wid_mm)
+        return d->n_layers;
+    /* The face plane n . (p - c) = 0 at (x, y); skin above it comes down to it as far as the
+     * soft tissue can give, each layer by its share of the compliance. */
+    double face = c->c_mm[2] - (c->n[0] * dx + c->n[1] * dy) / c->n[2];
+    double want = face - out[0];
+    if (!(want > 0.0))
+        return d->n_layers;
+    double ws = 0.0;
+    double cap = CONTACT_MAX_STRAIN * compressible_weighted(ph, x, y, out, &ws);
+    double push = want < cap ? want : cap;
+    if (!(push > 0.0) || !(ws > 0.0))
+        return d->n_layers;
+    /* Every compliant layer loses the same fraction of its weighted thickness; below them
+     * nothing moves (the deep fascia and bone hold). */
+    double k = push / ws, shift = push;
+    for (int i = 0; i + 1 < d->n_layers && shift > 0.0; i++) {
+        double lost = k * compliance(d->layers[i].tissue) * (out[i + 1] - out[i]);
+        out[i] += shift;
+        shift -= lost < shift ? lost : shift;
     }
     return d->n_layers;
+}
+
+const phantom_bone_shape *phantom_bone_get_shape(const phantom *ph, int bone) { return &ph->bones[bone]; }
+
+bool phantom_bone_contains(const phantom_bone_shape *b, const double p[3])
+{
+    double d[3] = {p[0] - b->c_mm[0], p[1] - b->c_mm[1], p[2] - b->c_mm[2]};
+    double r = 0.0;
+    for (int k = 0; k < 3; k++) {
+        double s = b->axes[k][0] * d[0] + b->axes[k][1] * d[1] + b->axes[k][2] * d[2];
+        r += s * s;
+    }
+    return r <= 1.0;
 }
 
 phantom_texture_cell phantom_texture_cell_at(const phantom *ph, double x, double y)
@@ -460,13 +653,13 @@ bool phantom_inclusion_contains(const phantom_inclusion *c, const double p[3])
     return false;
 }
 
-phantom_sample phantom_at(const phantom *ph, const double p[3], double pressure_n,
-                          const phantom_inclusion *dyn, int n_dyn)
+phantom_sample phantom_at_contact(const phantom *ph, const double p[3], double pressure_n,
+                                  const phantom_contact *ct, const phantom_inclusion *dyn, int n_dyn)
 {
     const phantom_def *d = &ph->def;
-    phantom_sample s = {TISSUE_GEL, -1, -1, -1, 0.0, 0.0};
+    phantom_sample s = {TISSUE_GEL, -1, -1, -1, 0.0, 0.0, -1};
     double h[PHANTOM_MAX_LAYERS];
-    int n = phantom_interfaces(ph, p[0], p[1], pressure_n, h);
+    int n = phantom_interfaces_contact(ph, p[0], p[1], pressure_n, ct, h);
     for (int i = 0; i < n; i++)
         if (p[2] >= h[i])
             s.layer = i;
@@ -486,6 +679,15 @@ phantom_sample phantom_at(const phantom *ph, const double p[3], double pressure_
                 break;
             }
         }
+        /* Bone is rigid and lies under the soft tissue: it wins over layers and vessels. */
+        for (int i = 0; i < d->n_bones; i++)
+            if (phantom_bone_contains(&ph->bones[i], p)) {
+                s.tissue = TISSUE_BONE;
+                s.bone = i;
+                s.vessel = -1;
+                s.backscatter = d->tissues.t[TISSUE_BONE].backscatter;
+                break;
+            }
     } else {
         s.backscatter = d->tissues.t[TISSUE_GEL].backscatter;
     }
@@ -498,4 +700,10 @@ phantom_sample phantom_at(const phantom *ph, const double p[3], double pressure_
         }
     }
     return s;
+}
+
+phantom_sample phantom_at(const phantom *ph, const double p[3], double pressure_n,
+                          const phantom_inclusion *dyn, int n_dyn)
+{
+    return phantom_at_contact(ph, p, pressure_n, NULL, dyn, n_dyn);
 }

@@ -8,7 +8,15 @@
  * across the patch; layer i occupies h_i(x,y) <= z < h_{i+1}(x,y) with h_{i+1} = h_i + t_i.
  * The last layer extends to the bottom. Vessels are straight tubes; inclusions are point
  * reflectors, spheres/ellipsoids of any tissue (cysts, gas pockets, injected drug, haematoma)
- * and capsules (a needle shaft). Probe pressure compresses fat and collapses veins.
+ * and capsules (a needle shaft). Bones (spinous and transverse processes, ribs) are ellipsoid
+ * ridges of cortical bone under the layers. Probe pressure compresses fat and collapses veins.
+ *
+ * Surface features shape the skin and the fat under it: a depression or a fold moves each
+ * interface by its displacement times exp(-depth / width), so a shallow crease dies out
+ * before the deep fascia; a prominence is bone close under the skin, lifting the column with
+ * the fat thinned over its apex. A probe face (phantom_contact) deforms the soft tissue to
+ * meet it: the layers above bone compress by their compliance (fat most, dermis little), and
+ * gel gaps stay only where the face cannot reach.
  *
  * phantom_def is plain data with fixed-size arrays (copyable, zero-allocation); a phantom is a
  * checked, immutable copy of it made by phantom_create and freed by phantom_destroy. Every
@@ -26,6 +34,7 @@
 #define PHANTOM_MAX_FEATURES 8
 #define PHANTOM_MAX_VESSELS 16
 #define PHANTOM_MAX_INCLUSIONS 32
+#define PHANTOM_MAX_BONES 8
 
 typedef struct phantom_layer_def {
     tissue_id tissue;
@@ -73,6 +82,23 @@ typedef struct phantom_inclusion {
     double amplitude;      /* point reflector strength relative to a dermis resolution cell */
 } phantom_inclusion;
 
+typedef enum phantom_bone_kind {
+    PHANTOM_BONE_SPINOUS = 0, /* spinous process: a narrow ridge along the spine */
+    PHANTOM_BONE_TRANSVERSE,  /* transverse process: a ridge across the spine */
+    PHANTOM_BONE_RIB          /* rib: a long rounded bar */
+} phantom_bone_kind;
+
+/* A bone is an ellipsoid ridge: its apex (top) at depth_mm below the resting skin surface at
+ * (x, y), width_mm across its axis, length_mm along it (axis at angle_deg from +x in the skin
+ * plane) and height_mm from the apex down. */
+typedef struct phantom_bone_def {
+    phantom_bone_kind kind;
+    double x_mm, y_mm;
+    double depth_mm;
+    double width_mm, length_mm, height_mm;
+    double angle_deg;
+} phantom_bone_def;
+
 typedef struct phantom_def {
     phantom_layer_def layers[PHANTOM_MAX_LAYERS];
     int n_layers;
@@ -93,6 +119,8 @@ typedef struct phantom_def {
     double muscle_pennation_deg;  /* fibre angle to the skin plane */
     double perimysium_spacing_mm; /* spacing of the bright perimysium sheets */
     uint32_t seed;                /* scatterer and texture seed */
+    phantom_bone_def bones[PHANTOM_MAX_BONES];
+    int n_bones;
 } phantom_def;
 
 typedef struct phantom phantom;
@@ -115,6 +143,38 @@ double phantom_surface_mm(const phantom *ph, double x_mm, double y_mm);
 int phantom_interfaces(const phantom *ph, double x_mm, double y_mm, double pressure_n,
                        double *out_mm);
 
+/* A flat probe face pressed on the skin: a rectangle centred on c_mm with long axis u and
+ * short axis v (unit, in the face plane) and n the unit normal into the body; half_len_mm and
+ * half_wid_mm its half sides. Made by probe_frame_make; on = false means no probe. */
+typedef struct phantom_contact {
+    bool on;
+    double c_mm[3];
+    double u[3], v[3], n[3];
+    double half_len_mm, half_wid_mm;
+} phantom_contact;
+
+/* phantom_interfaces with the tissue deformed by the probe face c (NULL or c->on false: as
+ * phantom_interfaces). Under the face the skin comes down to it where the soft tissue above
+ * bone can give; out[0] is then the deformed skin. A pure function of its arguments. */
+int phantom_interfaces_contact(const phantom *ph, double x_mm, double y_mm, double pressure_n,
+                               const phantom_contact *c, double *out_mm);
+
+/* How far (mm, >= 0) the skin at (x, y) can come down under a face: the compressible soft
+ * tissue above the deep fascia or the top of a bone, whichever is shallower. */
+double phantom_compressible_mm(const phantom *ph, double x_mm, double y_mm, double pressure_n);
+
+/* Depth of the top of the highest bone under (x, y); INFINITY when there is none. */
+double phantom_bone_top_mm(const phantom *ph, double x_mm, double y_mm);
+
+/* Bone i as an ellipsoid: p is inside when |s| <= 1 with s_k = axes[k] . (p - c_mm). */
+typedef struct phantom_bone_shape {
+    double c_mm[3];
+    double axes[3][3]; /* unit axes divided by their semi-axis (1/mm) */
+    double semi_mm[3]; /* along, across, vertical */
+} phantom_bone_shape;
+const phantom_bone_shape *phantom_bone_get_shape(const phantom *ph, int bone);
+bool phantom_bone_contains(const phantom_bone_shape *b, const double p_mm[3]);
+
 /* Surface normal (unit, pointing out of the body, i.e. towards -z) at (x, y). */
 void phantom_surface_normal(const phantom *ph, double x_mm, double y_mm, double n_out[3]);
 
@@ -125,12 +185,17 @@ typedef struct phantom_sample {
     int inclusion;           /* inclusion index (static first, then dynamic), else -1 */
     double depth_mm;         /* depth below the local skin surface along its normal */
     double backscatter;      /* diffuse amplitude including texture (septa, perimysium) */
+    int bone;                /* bone index when inside one, else -1 */
 } phantom_sample;
 
 /* What is at point p (phantom frame) under probe force pressure_n, with the world's dynamic
  * inclusions (needle, drug, haematoma; may be NULL) checked after the static ones. */
 phantom_sample phantom_at(const phantom *ph, const double p_mm[3], double pressure_n,
                           const phantom_inclusion *dyn, int n_dyn);
+/* phantom_at in the anatomy deformed by the probe face c (NULL: no probe), the anatomy the
+ * image shows. */
+phantom_sample phantom_at_contact(const phantom *ph, const double p_mm[3], double pressure_n,
+                                  const phantom_contact *c, const phantom_inclusion *dyn, int n_dyn);
 
 /* Texture of the layer tissues: fat lobules between bright septa, muscle fibres with bright
  * perimysium. Split so the synthesis can evaluate the slowly varying parts rarely and the

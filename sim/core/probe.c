@@ -131,6 +131,7 @@ probe_frame probe_frame_make(const phantom *ph, const probe_def *p, const probe_
     f.origin[0] = pose->x_mm;
     f.origin[1] = pose->y_mm;
     f.origin[2] = 0.0;
+    memset(&f.contact, 0, sizeof f.contact);
     if (ph) {
         /* Highest skin point (smallest z) along the face, sampled every 0.1 mm. */
         double half = p ? 0.5 * probe_fov_mm(p) : 0.0;
@@ -142,7 +143,35 @@ probe_frame probe_frame_make(const phantom *ph, const probe_def *p, const probe_
             if (h < top)
                 top = h;
         }
-        f.origin[2] = top;
+        /* Pressed: the face sinks until the skin meets it everywhere, as far as the force
+         * takes it, and stops where the soft tissue over bone or fascia has given all it can. */
+        double sink = p && pose->pressure_n > 0.0 ? pose->pressure_n * PROBE_CONTACT_MM_PER_N : 0.0;
+        if (sink > 0.0) {
+            double need = 0.0, reach = INFINITY;
+            for (int i = -n; i <= n; i++) {
+                double a = n ? half * i / n : 0.0;
+                double x = pose->x_mm + a * u[0], y = pose->y_mm + a * u[1];
+                double h = phantom_surface_mm(ph, x, y);
+                need = h - top > need ? h - top : need;
+                double can = h - top + phantom_compressible_mm(ph, x, y, pose->pressure_n);
+                reach = can < reach ? can : reach;
+            }
+            sink = sink < need ? sink : need;
+            sink = sink < reach ? sink : reach;
+        }
+        f.origin[2] = top + sink;
+        if (sink > 0.0) {
+            phantom_contact *c = &f.contact;
+            c->on = true;
+            memcpy(c->c_mm, f.origin, sizeof c->c_mm);
+            memcpy(c->u, f.u, sizeof c->u);
+            memcpy(c->v, f.v, sizeof c->v);
+            memcpy(c->n, f.w, sizeof c->n);
+            /* The lens and housing reach past the array: 1 mm more each way (assumption), so
+             * the image's edge lines, whose beams spill past the aperture, see pressed skin too. */
+            c->half_len_mm = half + 1.0;
+            c->half_wid_mm = 0.5 * p->elev_height_mm + 1.0;
+        }
     }
     return f;
 }

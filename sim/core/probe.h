@@ -16,7 +16,11 @@
 #include "phantom.h"
 
 #define PROBE_TGC_ZONES 8
-#define PROBE_SPEED_M_S 1540.0 /* scanner's assumed speed of sound (ultrasound.md section 3) */
+#define PROBE_SPEED_M_S 1540.0
+/* How far the face sinks per newton of contact force into soft tissue. Assumption: no
+ * indentation figure for the back under a linear probe was found; 1.5 mm/N makes a firm 2 N
+ * press close the gaps a bony prominence leaves under a 12.8 mm face. */
+#define PROBE_CONTACT_MM_PER_N 1.5 /* scanner's assumed speed of sound (ultrasound.md section 3) */
 
 typedef struct probe_def {
     double freq_mhz;           /* centre frequency, 10..22 */
@@ -49,6 +53,7 @@ typedef struct probe_pose {
 typedef struct probe_frame {
     double origin[3];
     double u[3], v[3], w[3];
+    phantom_contact contact; /* the face pressed on the skin (off when it only touches) */
 } probe_frame;
 
 /* L22-14v-like probe of the reference run: 18 MHz, 44 %, 128 x 0.1 mm, 1.6 mm elevation
@@ -59,9 +64,13 @@ probe_pose probe_default_pose(void);
 /* Returns NULL when valid, else a static message naming the bad field. */
 const char *probe_check(const probe_def *p);
 
-/* The probe face is rigid and flat: it rests on the highest skin point under its long axis
- * (the aperture of probe p; p NULL: the single point under its centre), and coupling gel
- * fills the gaps where the skin falls away. Image depth 0 is the face. */
+/* The probe face is rigid and flat: at no pressure it rests on the highest skin point under
+ * its long axis (the aperture of probe p; p NULL: the single point under its centre), and
+ * coupling gel fills the gaps where the skin falls away. Pressed (pose->pressure_n > 0, p
+ * given) it sinks into the soft tissue by PROBE_CONTACT_MM_PER_N per newton, no further
+ * than it takes to meet the skin everywhere under it and no further than the tissue above
+ * bone or the deep fascia gives (phantom_compressible_mm); frame.contact then describes the
+ * face for phantom_interfaces_contact. Image depth 0 is the face. */
 probe_frame probe_frame_make(const phantom *ph, const probe_def *p, const probe_pose *pose);
 void probe_image_to_phantom(const probe_frame *f, double x_mm, double y_mm, double z_mm,
                             double out_mm[3]);

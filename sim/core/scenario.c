@@ -48,7 +48,7 @@ enum field_store { ST_NONE, ST_DOUBLE, ST_INT, ST_U32 };
 /* Which struct a stored field's offset is relative to. */
 enum field_base { B_SCENARIO, B_PATIENT, B_PHANTOM, B_LAYER, B_FEATURE, B_VESSEL, B_INCLUSION,
                   B_TISSUE, B_PROBE, B_POSE, B_NEEDLE, B_MECH, B_DRUG, B_PLAN, B_PLAN_POINT,
-                  B_RULES, B_GUIDANCE };
+                  B_RULES, B_GUIDANCE, B_BONE };
 
 /* One planned injection point as the file holds it. */
 typedef struct plan_point {
@@ -103,6 +103,13 @@ static const field k_fields[] = {
     CODE("phantom.inclusions[].radii_mm[]", LIM_INCLUSION_RADIUS_MM),
     NUM("phantom.inclusions[].amplitude", LIM_INCLUSION_AMPLITUDE, B_INCLUSION,
         phantom_inclusion, amplitude),
+    NUM("phantom.bones[].x_mm", LIM_POSITION_MM, B_BONE, phantom_bone_def, x_mm),
+    NUM("phantom.bones[].y_mm", LIM_POSITION_MM, B_BONE, phantom_bone_def, y_mm),
+    NUM("phantom.bones[].depth_mm", LIM_BONE_DEPTH_MM, B_BONE, phantom_bone_def, depth_mm),
+    NUM("phantom.bones[].width_mm", LIM_BONE_SIZE_MM, B_BONE, phantom_bone_def, width_mm),
+    NUM("phantom.bones[].length_mm", LIM_BONE_SIZE_MM, B_BONE, phantom_bone_def, length_mm),
+    NUM("phantom.bones[].height_mm", LIM_BONE_SIZE_MM, B_BONE, phantom_bone_def, height_mm),
+    NUM("phantom.bones[].angle_deg", LIM_ROTATION_DEG, B_BONE, phantom_bone_def, angle_deg),
     NUM("phantom.tissues.*.speed_m_s", LIM_TISSUE_SPEED_M_S, B_TISSUE, tissue_props, speed_m_s),
     NUM("phantom.tissues.*.density_kg_m3", LIM_TISSUE_DENSITY_KG_M3, B_TISSUE, tissue_props,
         density_kg_m3),
@@ -1107,6 +1114,47 @@ static void read_surface(ctx *c, const json_t *arr, phantom_def *ph)
     ph->n_features = n;
 }
 
+static const char *const k_bone_kinds[] = {"spinous_process", "transverse_process", "rib"};
+#define N_BONE_KINDS 3
+
+/* Shape of a bone of each kind when the file gives only its place. Assumptions (no sizes in
+ * shared/reference): a spinous process tip 6 mm wide running 20 mm along the spine (+y), a
+ * transverse process 8 mm wide across it, a rib 12 mm wide running 60 mm across the back. */
+static phantom_bone_def bone_default(phantom_bone_kind k)
+{
+    switch (k) {
+    case PHANTOM_BONE_TRANSVERSE:
+        return (phantom_bone_def){k, 0.0, 0.0, 20.0, 8.0, 20.0, 6.0, 0.0};
+    case PHANTOM_BONE_RIB:
+        return (phantom_bone_def){k, 0.0, 0.0, 20.0, 12.0, 60.0, 8.0, 0.0};
+    default:
+        return (phantom_bone_def){PHANTOM_BONE_SPINOUS, 0.0, 0.0, 20.0, 6.0, 20.0, 10.0, 90.0};
+    }
+}
+
+static void read_bones(ctx *c, const json_t *arr, phantom_def *ph)
+{
+    static const char *const extra[] = {"kind", NULL};
+    int n = read_array(c, arr, "phantom.bones", PHANTOM_MAX_BONES, "bones");
+    if (n < 0)
+        return;
+    char p[PATH_CAP], q[PATH_CAP];
+    for (int i = 0; i < n; i++) {
+        json_t *e = json_array_get(arr, (size_t)i);
+        path_elem(p, "phantom.bones", (size_t)i);
+        phantom_bone_def b = bone_default(PHANTOM_BONE_SPINOUS);
+        json_t *kind = json_is_object(e) ? json_object_get(e, "kind") : NULL;
+        int k;
+        path_key(q, p, "kind");
+        if (kind && read_enum(c, kind, q, k_bone_kinds, N_BONE_KINDS, &k))
+            b = bone_default((phantom_bone_kind)k);
+        if (read_section(c, e, p, "phantom.bones[]", &b, extra))
+            require(c, e, p, "kind");
+        ph->bones[i] = b;
+    }
+    ph->n_bones = n;
+}
+
 static void read_vessels(ctx *c, const json_t *arr, phantom_def *ph)
 {
     static const char *const extra[] = {"a_mm", "b_mm", "kind", NULL};
@@ -1258,7 +1306,7 @@ static void read_phantom(ctx *c, json_t *v, phantom_def *ph,
                          char (*sources)[SCENARIO_SOURCE_CAP])
 {
     static const char *const extra[] = {"layers", "surface", "vessels", "inclusions",
-                                        "tissues", "mechanics", "texture", NULL};
+                                        "tissues", "mechanics", "texture", "bones", NULL};
     if (!read_section(c, v, "phantom", "phantom", ph, extra))
         return;
     json_t *x;
@@ -1276,6 +1324,8 @@ static void read_phantom(ctx *c, json_t *v, phantom_def *ph,
         read_inclusions(c, x, ph);
     if ((x = json_object_get(v, "tissues")))
         read_tissues(c, x, ph);
+    if ((x = json_object_get(v, "bones")))
+        read_bones(c, x, ph);
 }
 
 static void read_probe(ctx *c, json_t *v, probe_def *pr, probe_pose *pose)
@@ -1631,6 +1681,15 @@ static void check_phantom(check_sink sink, void *ud, const scenario *s)
         }
         check_rows(sink, ud, B_VESSEL, v, &i, 1, NULL, false);
     }
+    if (ph->n_bones < 0 || ph->n_bones > PHANTOM_MAX_BONES)
+        sinkf(sink, ud, "phantom.bones", "0 to %d bones, got %d", PHANTOM_MAX_BONES, ph->n_bones);
+    for (int i = 0; i < ph->n_bones && i < PHANTOM_MAX_BONES; i++) {
+        const phantom_bone_def *b = &ph->bones[i];
+        snprintf(p, sizeof p, "phantom.bones[%d].kind", i);
+        if ((int)b->kind < 0 || (int)b->kind >= N_BONE_KINDS)
+            sinkf(sink, ud, p, "a bone is a spinous_process, transverse_process or rib");
+        check_rows(sink, ud, B_BONE, b, &i, 1, NULL, false);
+    }
     if (ph->n_inclusions < 0 || ph->n_inclusions > PHANTOM_MAX_INCLUSIONS)
         sinkf(sink, ud, "phantom.inclusions", "0 to %d inclusions, got %d",
               PHANTOM_MAX_INCLUSIONS, ph->n_inclusions);
@@ -1926,6 +1985,7 @@ static bool resolve_number(const scenario *cs, const char *path, number_ref *ref
         ref->base = &s->phantom.features[i];
         break;
     case B_VESSEL: ELEM(ph->n_vessels, "vessel"); ref->base = &s->phantom.vessels[i]; break;
+    case B_BONE: ELEM(ph->n_bones, "bone"); ref->base = &s->phantom.bones[i]; break;
     case B_INCLUSION:
         ELEM(ph->n_inclusions, "inclusion");
         ref->base = &s->phantom.inclusions[i];
@@ -2074,6 +2134,12 @@ bool scenario_set_string(scenario *s, const char *path, const char *v, char *err
                    false;
         return (k = pick(v, k_feature_kinds, N_FEATURE_KINDS, err, n)) >= 0 &&
                ((ph->features[i].kind = (phantom_feature_kind)k), true);
+    } else if (sscanf(path, "phantom.bones[%d].%63s", &i, rest) == 2 && i >= 0 &&
+               strcmp(rest, "kind") == 0) {
+        if (i >= ph->n_bones)
+            return snprintf(err, n, "no bone %d: there are %d", i, ph->n_bones), false;
+        return (k = pick(v, k_bone_kinds, N_BONE_KINDS, err, n)) >= 0 &&
+               ((ph->bones[i].kind = (phantom_bone_kind)k), true);
     } else if (sscanf(path, "phantom.vessels[%d].%63s", &i, rest) == 2 && i >= 0 &&
                strcmp(rest, "kind") == 0) {
         if (i >= ph->n_vessels)
@@ -2585,6 +2651,21 @@ static void write_phantom(wobj *top, const scenario *s)
         w_close(&e);
     }
     w_array_close(&o, ph->n_inclusions);
+
+    /* Only cases with bones say so: files written before bones existed stay byte for byte. */
+    if (ph->n_bones > 0) {
+        w_array_open(&o, "bones", ph->n_bones);
+        for (int i = 0; i < ph->n_bones; i++) {
+            const phantom_bone_def *b = &ph->bones[i];
+            w_array_elem(&o, i);
+            wobj e = w_open(o.w, o.depth + 1);
+            int k = (int)b->kind;
+            w_key_string(&e, "kind", k >= 0 && k < N_BONE_KINDS ? k_bone_kinds[k] : "spinous_process");
+            w_fields(&e, "phantom.bones[]", b);
+            w_close(&e);
+        }
+        w_array_close(&o, ph->n_bones);
+    }
 
     /* Tissue overrides: only the properties that differ from the default table, so the
      * case's own choices stand out (the loader merges them onto that table). */

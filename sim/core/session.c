@@ -82,6 +82,12 @@ const session_event *session_events(const session *s, int *count)
 
 void session_clear_events(session *s) { s->n_ev = 0; }
 
+/* The probe face on the anatomy (the image's deformed tissue), for the verdicts. */
+static phantom_contact anat_contact(const session *s)
+{
+    return probe_frame_make(s->anat, &s->probe, &s->pose).contact;
+}
+
 session *session_create(const scenario *sc, char *err, size_t err_len)
 {
     const char *e = needle_check(&sc->needle);
@@ -111,6 +117,8 @@ session *session_create(const scenario *sc, char *err, size_t err_len)
         session_destroy(s);
         return NULL;
     }
+    phantom_contact contact = anat_contact(s);
+    needle_set_contact(s->nd, &contact);
     s->disp_dirty = true;
     if (!refresh_display(s)) {
         snprintf(err, err_len, "out of memory");
@@ -183,7 +191,8 @@ static void add_adverse(session *s, score_adverse kind, const double p[3], int i
         e->kind = kind;
         memcpy(e->p_mm, p, sizeof e->p_mm);
         e->injection = inj;
-        e->depth_mm = phantom_at(s->anat, p, s->pose.pressure_n, NULL, 0).depth_mm;
+        phantom_contact c = anat_contact(s);
+        e->depth_mm = phantom_at_contact(s->anat, p, s->pose.pressure_n, &c, NULL, 0).depth_mm;
         e->vein = vessel >= 0 && phantom_get_def(s->anat)->vessels[vessel].is_vein;
     }
     session_event *v = emit(s, SEV_ADVERSE);
@@ -647,7 +656,8 @@ static double dermis_margin(const session *s, const double p[3], double *from_to
 {
     *from_top = 0.0;
     double h[PHANTOM_MAX_LAYERS];
-    int n = phantom_interfaces(s->anat, p[0], p[1], s->pose.pressure_n, h);
+    phantom_contact c = anat_contact(s);
+    int n = phantom_interfaces_contact(s->anat, p[0], p[1], s->pose.pressure_n, &c, h);
     const phantom_def *d = phantom_get_def(s->anat);
     for (int k = 0; k + 1 < n; k++) {
         if (d->layers[k].tissue != TISSUE_DERMIS)
@@ -687,7 +697,8 @@ static bool start_injection(session *s, const action *a, char *err, size_t n)
     memset(d, 0, sizeof *d);
     double tip[3];
     needle_tip_mm(s->nd, tip);
-    phantom_sample ps = phantom_at(s->anat, tip, s->pose.pressure_n, NULL, 0);
+    phantom_contact ct = anat_contact(s);
+    phantom_sample ps = phantom_at_contact(s->anat, tip, s->pose.pressure_n, &ct, NULL, 0);
     tissue_id t = needle_in_skin(s->nd) ? ps.tissue : TISSUE_GEL;
     d->kind = s->sc.drug.kind;
     d->site = drug_site_of(t);
@@ -782,9 +793,13 @@ static bool apply_probe(session *s, const action *a, char *err, size_t n)
         return false;
     }
     bool pressed = p.pressure_n != s->pose.pressure_n;
+    bool was_on = anat_contact(s).on;
     s->pose = p;
     s->probe = d;
-    if (pressed)
+    /* The needle meets the anatomy the image shows: the tissue the face presses moves. */
+    phantom_contact c = anat_contact(s);
+    needle_set_contact(s->nd, &c);
+    if (pressed || was_on || c.on)
         needle_retrack(s->nd, s->anat, p.pressure_n);
     return true;
 }
@@ -925,9 +940,16 @@ static bool apply_action(session *s, const action *a, char *err, size_t n)
         stop_injection(s);
         s->redirect_open = false;
         s->retracted = false;
+        double before = needle_travel_mm(s->nd);
         int k = needle_advance(s->nd, a->v[AK_MM], ev, MAX_NEEDLE_EVENTS);
         handle_needle_events(s, ev, k);
         tell_needle_move(s, was, ev, k);
+        /* On bone the needle cannot go deeper: say so rather than move nothing in silence. */
+        for (int i = 0; i < k && i < MAX_NEEDLE_EVENTS; i++)
+            if (ev[i].kind == NEEDLE_EV_BONE && needle_travel_mm(s->nd) <= before) {
+                snprintf(err, n, "the needle tip is on bone: it cannot go deeper (retract or redirect)");
+                return false;
+            }
         return true;
     }
     case ACT_RETRACT:

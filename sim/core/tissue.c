@@ -23,6 +23,7 @@ static const char *const k_names[TISSUE_COUNT] = {
     [TISSUE_GAS] = "gas",
     [TISSUE_STEEL] = "steel",
     [TISSUE_HAEMATOMA] = "haematoma",
+    [TISSUE_BONE] = "bone",
 };
 
 tissue_table tissue_default_table(void)
@@ -68,6 +69,12 @@ tissue_table tissue_default_table(void)
     /* Fresh haematoma: hypoechoic blood collection (BSU page, tissue.md section 3); acoustic
      * properties of blood, some clot scatter. */
     tt.t[TISSUE_HAEMATOMA] = (tissue_props){1570, 1055, 0.15, 1.0, 0.12};
+    /* Cortical bone: 3432 m/s and 6.50 MRayl (Sensors 2023 Table A2), so 1894 kg/m3 (inside
+     * the 1800-2200 range of Mech Mater 2012); 15 dB/cm at 1 MHz (Diagnostics 2023 Table 4):
+     * at 18 MHz 27 dB per mm one way, the beam is gone within a millimetre (shared/reference/
+     * anatomy.md section 3: bright line, then shadow). Backscatter of the inside: assumption,
+     * as muscle; the shadow hides it. */
+    tt.t[TISSUE_BONE] = (tissue_props){3432, 1894, 15.0, 1.0, 0.5};
     return tt;
 }
 

@@ -28,6 +28,7 @@ typedef enum tissue_id {
     TISSUE_GAS,              /* gas pocket, oxygen-ozone */
     TISSUE_STEEL,            /* needle */
     TISSUE_HAEMATOMA,
+    TISSUE_BONE,             /* cortical bone: spinous and transverse processes, ribs */
     TISSUE_COUNT
 } tissue_id;
 
