@@ -24,6 +24,8 @@ static void usage(FILE *f)
                "  validate  check scenario files\n"
                "  format    rewrite scenario files in the canonical form (--check: list them)\n"
                "  run       play a session's action log on a scenario and write its report\n"
+               "  replay    replay a recorded session from the records to its report\n"
+               "  history   a trainee's recorded sessions, or every trainee's progress\n"
                "  bench     time frame synthesis on the standard frame\n\n"
                "%s"
                "'mesosim COMMAND --help' describes each command.\n"
@@ -59,6 +61,10 @@ int main(int argc, char **argv)
         return cmd_format(argc - 1, argv + 1);
     if (!strcmp(cmd, "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "replay"))
+        return cmd_replay(argc - 1, argv + 1);
+    if (!strcmp(cmd, "history"))
+        return cmd_history(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))
         return cmd_bench(argc - 1, argv + 1);
     fprintf(stderr, "mesosim: unknown command '%s'\n", cmd);
