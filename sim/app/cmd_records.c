@@ -73,7 +73,8 @@ static void replay_usage(FILE *f)
                "characters (at least 4). The scenario is the file the session was recorded on, or\n"
                "--scenario; one whose content has changed since is refused (--force: replay anyway).\n"
                "--db: the records (default $XDG_DATA_HOME/mesosim/records.db; docs/records.md).\n"
-               "Exit status: 0 replayed, 1 no such session, a changed case or a bad store, 2 bad usage.\n");
+               "Exit status: 0 replayed, 1 no such session, a changed case, a report that differs from\n"
+               "the recorded one (without --force) or a bad store, 2 bad usage.\n");
 }
 
 /* The session's report, replayed; NULL after telling why. */
@@ -225,8 +226,9 @@ int cmd_replay(int argc, char **argv)
         cli_print_json_string(stdout, report);
         printf(",\"actions\":%d,\"recorded_report\":%s}\n", s.actions,
                !stored ? "\"none: the session was cut short\"" : !strcmp(stored, text) ? "\"identical\"" : "\"differs\"");
-        status = stored && strcmp(stored, text) ? 1 : 0;
-        if (status)
+        bool differs = stored && strcmp(stored, text) != 0;
+        status = differs && !force ? 1 : 0;
+        if (differs)
             fprintf(stderr, "mesosim replay: the replayed report differs from the one recorded\n");
     }
     free(buf);

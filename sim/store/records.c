@@ -445,7 +445,9 @@ static const char *jnum(const json_t *o, const char *k, char *buf, size_t cap)
     return buf;
 }
 
-/* The injections and feedback of a report into their tables (the session row is separate). */
+/* The injections and feedback of a report into their tables, and its score onto the session
+ * row. An injection already there (a resend, or one the first schema kept) gets the figures
+ * version 2 added. */
 static bool store_report_parts(records *r, const char *id, const char *report, char *err, size_t n)
 {
     json_error_t je;
@@ -472,7 +474,8 @@ static bool store_report_parts(records *r, const char *id, const char *report, c
                 "INSERT INTO injections (session_id, idx, t_s, end_s, volume_ml, verdict, layer, tip_depth_mm,"
                 " margin_mm, tip_in_slice, tip_to_plane_mm, dermis_fraction, wheal, vessel_punctured, approach,"
                 " bleb_mm, spread_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-                " $16, $17) ON CONFLICT DO NOTHING",
+                " $16, $17) ON CONFLICT (session_id, idx) DO UPDATE SET approach = excluded.approach,"
+                " bleb_mm = excluded.bleb_mm, spread_seen = excluded.spread_seen",
                 17, p, NULL, NULL, err, n);
     }
     const json_t *fb = json_object_get(root, "feedback");
