@@ -707,3 +707,92 @@ char *records_session_log(records *r, const char *id, char *err, size_t n)
     }
     return b.s;
 }
+
+bool records_session_delete(records *r, const char *id, char *err, size_t n)
+{
+    if (!valid_id(id, RECORDS_ID_LEN - 1, err, n))
+        return false;
+    const char *p[] = {id};
+    if (!ex0(r, "BEGIN", err, n))
+        return false;
+    bool ok = ex(r, "DELETE FROM feedback WHERE session_id = $1", 1, p, NULL, NULL, err, n) &&
+              ex(r, "DELETE FROM injections WHERE session_id = $1", 1, p, NULL, NULL, err, n) &&
+              ex(r, "DELETE FROM actions WHERE session_id = $1", 1, p, NULL, NULL, err, n) &&
+              ex(r, "DELETE FROM sessions WHERE id = $1", 1, p, NULL, NULL, err, n) && ex0(r, "COMMIT", err, n);
+    if (!ok)
+        rollback(r);
+    return ok;
+}
+
+bool records_default_outbox_path(char *out, size_t cap)
+{
+    if (!records_default_path(out, cap))
+        return false;
+    char *slash = strrchr(out, '/');
+    size_t head = (size_t)(slash - out) + 1;
+    return snprintf(out + head, cap - head, "outbox.db") < (int)(cap - head);
+}
+
+bool records_sync_session(records *from, records *to, const char *id, int *sent, char *err, size_t n)
+{
+    records_session s;
+    if (!records_get_session(from, id, &s, err, n))
+        return false;
+    char *log = records_session_log(from, s.id, err, n);
+    if (!log)
+        return false;
+    char *nl = strchr(log, '\n');
+    action_log_header h;
+    char herr[200];
+    bool ok = nl && action_parse_header(log, (size_t)(nl - log), &h, herr, sizeof herr);
+    if (!ok)
+        snprintf(err, n, "session %s: its stored header does not read back", s.id);
+    records_session_def sd = {.id = s.id, .trainee = s.trainee, .header = &h,
+                              .scenario_path = s.scenario_path[0] ? s.scenario_path : NULL,
+                              .device = s.device[0] ? s.device : NULL, .started_unix_s = s.started_unix_s};
+    ok = ok && records_session_begin(to, &sd, err, n);
+    if (ok && *sent < 0) {
+        records_session there;
+        ok = records_get_session(to, s.id, &there, err, n);
+        *sent = ok ? there.actions : -1;
+    }
+    int seq = 0;
+    for (char *line = nl ? nl + 1 : NULL; ok && line && *line; seq++) {
+        char *end = strchr(line, '\n');
+        if (end)
+            *end = '\0';
+        if (seq + 1 > *sent) {
+            ok = records_session_action(to, s.id, seq + 1, line, err, n);
+            if (ok)
+                *sent = seq + 1;
+        }
+        line = end ? end + 1 : NULL;
+    }
+    free(log);
+    if (ok && s.ended) {
+        char *report = records_session_report_json(from, s.id, err, n);
+        ok = report && records_session_end(to, s.id, report, s.finished, s.ended_unix_s, err, n);
+        free(report);
+    }
+    return ok;
+}
+
+int records_flush_outbox(records *from, records *to, char *err, size_t n)
+{
+    records_session *list;
+    int count;
+    if (!records_list_sessions(from, NULL, &list, &count, err, n))
+        return -1;
+    int sent = 0;
+    for (int i = 0; i < count; i++) {
+        int k = -1;
+        if (!records_sync_session(from, to, list[i].id, &k, err, n) ||
+            (list[i].ended && !records_session_delete(from, list[i].id, err, n))) {
+            records_sessions_free(list);
+            return -1;
+        }
+        sent++;
+    }
+    records_sessions_free(list);
+    return sent;
+}

@@ -108,5 +108,19 @@ void records_sessions_free(records_session *s);
 char *records_session_report_json(records *r, const char *id, char *err, size_t err_len);
 /* The action log as JSON Lines: the version-2 header line, then every stored action in order. */
 char *records_session_log(records *r, const char *id, char *err, size_t err_len);
+/* Removes a session and all it holds (an outbox's, once the server has it). */
+bool records_session_delete(records *r, const char *id, char *err, size_t err_len);
+
+/* ---- a station's outbox -------------------------------------------------------------------- */
+
+/* The default outbox: records_default_path's folder, outbox.db. */
+bool records_default_outbox_path(char *out, size_t cap);
+/* Sends one session of from to to: the session row, the actions after the first *sent_actions
+ * (-1: ask to), the report when from has it. Idempotent. Updates *sent_actions. */
+bool records_sync_session(records *from, records *to, const char *id, int *sent_actions, char *err,
+                          size_t err_len);
+/* Sends every session from holds to to and removes those that ended from from. Returns how
+ * many were sent, -1 on failure (what was sent before stays sent). */
+int records_flush_outbox(records *from, records *to, char *err, size_t err_len);
 
 #endif

@@ -20,7 +20,12 @@ typedef struct item {
 } item;
 
 typedef struct rrec {
-    records *store;
+    records *store;             /* the database, or with a server the outbox */
+    char *url;                  /* the server (NULL: none) */
+    records *remote;            /* NULL while the server does not answer */
+    int remote_sent;            /* actions the server holds; -1: to ask */
+    double retry_at_s;          /* monotonic: the next try to reach the server */
+    bool told_down;
     char id[RECORDS_ID_LEN];
     char *trainee, *device, *scenario_path;
     pthread_t thread;
@@ -39,9 +44,75 @@ static double unix_now(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+static double mono_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
+}
+
+static void server_lost(rrec *w, const char *why)
+{
+    records_close(w->remote);
+    w->remote = NULL;
+    w->retry_at_s = mono_now() + 1.0;
+    if (!w->told_down) {
+        char shown[512];
+        records_redact(w->url, shown, sizeof shown);
+        fprintf(stderr, "mesosim: the records server %s is not answering (%s): recording goes on in the station's "
+                        "outbox and is sent when the server is back\n", shown, why);
+        w->told_down = true;
+    }
+}
+
+/* Reaches the server when due and sends what the outbox holds (this session too). */
+static void reach_server(rrec *w)
+{
+    if (w->remote || mono_now() < w->retry_at_s)
+        return;
+    char err[400];
+    w->remote = records_open(w->url, err, sizeof err);
+    if (!w->remote) {
+        server_lost(w, err);
+        return;
+    }
+    int sent = records_flush_outbox(w->store, w->remote, err, sizeof err);
+    if (sent < 0) {
+        server_lost(w, err);
+        return;
+    }
+    w->remote_sent = -1;
+    if (w->told_down)
+        fprintf(stderr, "mesosim: the records server is back: %d session%s sent from the outbox\n", sent,
+                sent == 1 ? "" : "s");
+    w->told_down = false;
+}
+
+/* The item, already in the outbox, to the server. */
+static void send_item(rrec *w, const item *it)
+{
+    reach_server(w);
+    if (!w->remote)
+        return;
+    char err[400];
+    bool ok;
+    if (it->kind == ITEM_ACTION && w->remote_sent == it->seq - 1) {
+        ok = records_session_action(w->remote, w->id, it->seq, it->text, err, sizeof err);
+        if (ok)
+            w->remote_sent = it->seq;
+    } else {
+        ok = records_sync_session(w->store, w->remote, w->id, &w->remote_sent, err, sizeof err);
+    }
+    /* The server has the whole session: it leaves the outbox. */
+    if (ok && it->kind == ITEM_END)
+        ok = records_session_delete(w->store, w->id, err, sizeof err);
+    if (!ok)
+        server_lost(w, err);
 }
 
 static void write_item(rrec *w, const item *it)
@@ -66,6 +137,8 @@ static void write_item(rrec *w, const item *it)
     if (!ok && w->failures++ == 0)
         fprintf(stderr, "mesosim: recording session %s: %s (the session goes on; later failures are not told)\n",
                 w->id, err);
+    if (ok && w->url)
+        send_item(w, it);
 }
 
 static void *writer(void *arg)
@@ -87,6 +160,11 @@ static void *writer(void *arg)
         pthread_mutex_lock(&w->lock);
     }
     pthread_mutex_unlock(&w->lock);
+    /* A last try, whatever the back-off says: the server may be back for the end. */
+    if (w->url && !w->remote) {
+        w->retry_at_s = 0.0;
+        reach_server(w);
+    }
     return NULL;
 }
 
@@ -161,7 +239,9 @@ static void rr_close(void *user)
     pthread_join(w->thread, NULL);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);
+    records_close(w->remote);
     records_close(w->store);
+    free(w->url);
     free(w->trainee);
     free(w->device);
     free(w->scenario_path);
@@ -188,14 +268,43 @@ bool records_recorder_create(const records_recorder_def *def, recorder *out, cha
         free(w);
         return false;
     }
-    w->store = records_open(def->db, err, n);
-    if (!w->store) {
+    if (!def->db || !def->db[0]) {
+        snprintf(err, n, "no records database given");
+        free(w);
+        return false;
+    }
+    bool server = !strncmp(def->db, "postgresql://", 13) || !strncmp(def->db, "postgres://", 11);
+    char outbox[4096];
+    if (server) {
+        char shown[512];
+        records_redact(def->db, shown, sizeof shown);
+        if (strcmp(shown, def->db) != 0) {
+            snprintf(err, n, "%s: a password in the URL would show in the process list; put it in PGPASSFILE "
+                             "(~/.pgpass, mode 0600) or PGPASSWORD instead", shown);
+            free(w);
+            return false;
+        }
+        if (def->outbox)
+            snprintf(outbox, sizeof outbox, "%s", def->outbox);
+        else if (!records_default_outbox_path(outbox, sizeof outbox)) {
+            snprintf(err, n, "no folder for the station's outbox: set XDG_DATA_HOME or HOME");
+            free(w);
+            return false;
+        }
+        w->url = strdup(def->db);
+        w->remote_sent = -1;
+    }
+    w->store = records_open(server ? outbox : def->db, err, n);
+    if (!w->store || (server && !w->url)) {
+        records_close(w->store);
+        free(w->url);
         free(w);
         return false;
     }
     /* Refuse a bad name now, not on the writer thread after the session has begun. */
     if (!records_trainee_create(w->store, def->trainee, err, n)) {
         records_close(w->store);
+        free(w->url);
         free(w);
         return false;
     }
@@ -205,6 +314,7 @@ bool records_recorder_create(const records_recorder_def *def, recorder *out, cha
     if (!w->trainee || (def->device && !w->device) || (def->scenario_path && !w->scenario_path) ||
         pthread_mutex_init(&w->lock, NULL) != 0) {
         records_close(w->store);
+        free(w->url);
         free(w->trainee);
         free(w->device);
         free(w->scenario_path);
@@ -217,6 +327,7 @@ bool records_recorder_create(const records_recorder_def *def, recorder *out, cha
         pthread_mutex_destroy(&w->lock);
         pthread_cond_destroy(&w->wake);
         records_close(w->store);
+        free(w->url);
         free(w->trainee);
         free(w->device);
         free(w->scenario_path);

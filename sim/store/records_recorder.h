@@ -8,8 +8,15 @@
  * replays from its actions). Write failures are told once on stderr and counted; the session
  * goes on. close() writes what is queued, then stops the thread and closes the store.
  *
- * The store is opened in records_recorder_create, so a bad path or a server that does not
- * answer is told before the session starts. The recorder owns it from then on. */
+ * The store is opened in records_recorder_create, so a bad path is told before the session
+ * starts. The recorder owns it from then on.
+ *
+ * On a PostgreSQL server (a skills lab) every item is committed first to the station's local
+ * SQLite outbox, then sent on. A server that does not answer, at the start or mid-session,
+ * costs nothing but a line on stderr: recording goes on into the outbox, the connection is
+ * tried again at most once a second, and when it is back everything the outbox holds is sent
+ * (idempotent writes keyed by the session's UUID: no duplicate, no loss). A session the server
+ * has whole leaves the outbox. */
 #ifndef MESOSIM_RECORDS_RECORDER_H
 #define MESOSIM_RECORDS_RECORDER_H
 
@@ -24,6 +31,8 @@ typedef struct records_recorder_def {
     const char *trainee;        /* created when new */
     const char *device;         /* "keyboard", "script", ...; may be NULL */
     const char *scenario_path;  /* kept for replay; may be NULL */
+    const char *outbox;         /* with a postgresql:// db: the local outbox (NULL: the default,
+                                   records_default_outbox_path) */
 } records_recorder_def;
 
 records_recorder_def records_recorder_default_def(void);
