@@ -42,7 +42,11 @@ case $cmd in
 start)
     mkdir -p "$dir"
     if [ ! -d "$dir/data" ]; then
-        [ "$(id -u)" -eq 0 ] && chown nobody "$dir"
+        if [ "$(id -u)" -eq 0 ]; then
+            chown nobody "$dir"
+            runuser -u nobody -- test -w "$dir" ||
+                { echo "pg_server.sh: the user nobody cannot reach $dir (make the folders above it 0711)" >&2; exit 1; }
+        fi
         pw=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
         umask 077
         printf '%s\n' "$pw" >"$dir/pwfile"

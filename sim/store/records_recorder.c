@@ -26,6 +26,7 @@ typedef struct rrec {
     int remote_sent;            /* actions the server holds; -1: to ask */
     double retry_at_s;          /* monotonic: the next try to reach the server */
     bool told_down;
+    char last_error[400];       /* why the server was last not reached */
     char id[RECORDS_ID_LEN];
     char *trainee, *device, *scenario_path;
     pthread_t thread;
@@ -58,6 +59,7 @@ static char *dup_or_null(const char *s)
 
 static void server_lost(rrec *w, const char *why)
 {
+    snprintf(w->last_error, sizeof w->last_error, "%s", why);
     records_close(w->remote);
     w->remote = NULL;
     w->retry_at_s = mono_now() + 1.0;
@@ -164,6 +166,9 @@ static void *writer(void *arg)
     if (w->url && !w->remote) {
         w->retry_at_s = 0.0;
         reach_server(w);
+        if (!w->remote)
+            fprintf(stderr, "mesosim: session %s stays in the station's outbox (%s); it is sent when a session "
+                            "is next recorded with the server answering\n", w->id, w->last_error);
     }
     return NULL;
 }
