@@ -40,8 +40,13 @@ static const char *const k_v1[] = {
     NULL};
 
 /* Version 2: the device and the scenario file of a session (replay finds the case), the rest
- * of each injection's figures, the feedback, and an index for a trainee's history. */
+ * of each injection's figures, the feedback, and an index for a trainee's history. The report
+ * moves to a table of its own: kept in the session row, its 5 kB spill onto overflow pages
+ * that every history query had to walk to reach the columns after it (8x slower). */
 static const char *const k_v2[] = {
+    "CREATE TABLE reports (session_id TEXT PRIMARY KEY REFERENCES sessions(id), report_json TEXT NOT NULL)",
+    "INSERT INTO reports (session_id, report_json) SELECT id, report_json FROM sessions WHERE report_json IS NOT NULL",
+    "ALTER TABLE sessions DROP COLUMN report_json",
     "ALTER TABLE sessions ADD COLUMN device TEXT",
     "ALTER TABLE sessions ADD COLUMN scenario_path TEXT",
     "ALTER TABLE sessions ADD COLUMN injections INTEGER",
@@ -98,9 +103,15 @@ static double num_or(const char *s, double dflt)
     return s ? strtod(s, NULL) : dflt;
 }
 
+/* Called for every column of every row of a history: no printf machinery. */
 static void copy_str(char *dst, size_t cap, const char *src)
 {
-    snprintf(dst, cap, "%s", src ? src : "");
+    size_t len = src ? strlen(src) : 0;
+    if (len >= cap)
+        len = cap - 1;
+    if (len)
+        memcpy(dst, src, len);
+    dst[len] = '\0';
 }
 
 /* ---- open and migrate --------------------------------------------------------------------- */
@@ -183,8 +194,7 @@ static bool backfill_v2(records *r, char *err, size_t n)
         snprintf(err, n, "out of memory");
         return false;
     }
-    bool ok = ex(r, "SELECT id, report_json FROM sessions WHERE report_json IS NOT NULL", 0, NULL, report_row, &list,
-                 err, n);
+    bool ok = ex(r, "SELECT session_id, report_json FROM reports", 0, NULL, report_row, &list, err, n);
     for (size_t k = 0; ok && list[k]; k += 2)
         ok = list[k + 1] && store_report_parts(r, list[k], list[k + 1], err, n);
     for (size_t k = 0; list[k]; k++)
@@ -404,8 +414,9 @@ bool records_session_begin(records *r, const records_session_def *d, char *err, 
     char seed[16], t[32];
     snprintf(seed, sizeof seed, "%u", (unsigned)d->header->seed);
     fmt_num(t, sizeof t, d->started_unix_s);
+    const char *path = d->scenario_path && strlen(d->scenario_path) < RECORDS_PATH_MAX ? d->scenario_path : NULL;
     const char *p[] = {d->id, d->trainee, d->header->scenario, d->header->scenario_hash, d->header->simulator,
-                       seed, t, d->device, d->scenario_path};
+                       seed, t, d->device, path};
     if (!ex0(r, "BEGIN", err, n))
         return false;
     bool ok = records_trainee_create(r, d->trainee, err, n) &&
@@ -510,14 +521,15 @@ bool records_session_end(records *r, const char *id, const char *report, bool fi
         return false;
     char t[32];
     fmt_num(t, sizeof t, ended_unix_s);
-    const char *p[] = {id, report, finished ? "1" : "0", t};
+    const char *p[] = {id, finished ? "1" : "0", t};
+    const char *pr[] = {id, report};
     if (!ex0(r, "BEGIN", err, n))
         return false;
     /* A session already ended (a resend from the outbox) keeps what it has. */
-    bool ok = ex(r,
-                 "UPDATE sessions SET report_json = $2, finished = $3, ended_unix_s = $4"
-                 " WHERE id = $1 AND report_json IS NULL",
-                 4, p, NULL, NULL, err, n) &&
+    bool ok = ex(r, "UPDATE sessions SET finished = $2, ended_unix_s = $3 WHERE id = $1 AND ended_unix_s IS NULL", 3,
+                 p, NULL, NULL, err, n) &&
+              ex(r, "INSERT INTO reports (session_id, report_json) VALUES ($1, $2) ON CONFLICT DO NOTHING", 2, pr,
+                 NULL, NULL, err, n) &&
               store_report_parts(r, id, report, err, n) && ex0(r, "COMMIT", err, n);
     if (!ok)
         rollback(r);
@@ -533,8 +545,8 @@ typedef struct session_list {
 #define SESSION_COLUMNS                                                                                           \
     "SELECT s.id, s.trainee, s.scenario, s.scenario_hash, s.scenario_path, s.device, s.started_unix_s,"          \
     " s.ended_unix_s, s.finished, s.score, s.pass, s.injections,"                                                 \
-    " (SELECT count(*) FROM actions a WHERE a.session_id = s.id), CASE WHEN s.report_json IS NULL THEN 0 ELSE 1" \
-    " END FROM sessions s "
+    " (SELECT max(a.seq) FROM actions a WHERE a.session_id = s.id),"                                              \
+    " CASE WHEN s.ended_unix_s IS NULL THEN 0 ELSE 1 END FROM sessions s "
 
 static bool session_row(void *ctx, int ncol, const char *const *v)
 {
@@ -630,7 +642,7 @@ char *records_session_report_json(records *r, const char *id, char *err, size_t 
         return NULL;
     char *text = NULL;
     const char *p[] = {s.id};
-    if (!ex(r, "SELECT report_json FROM sessions WHERE id = $1", 1, p, first_text, &text, err, n))
+    if (!ex(r, "SELECT report_json FROM reports WHERE session_id = $1", 1, p, first_text, &text, err, n))
         return NULL;
     if (!text)
         snprintf(err, n, "session %s has no report: it was cut short before its end (replay it from its actions)",
@@ -718,6 +730,7 @@ bool records_session_delete(records *r, const char *id, char *err, size_t n)
     bool ok = ex(r, "DELETE FROM feedback WHERE session_id = $1", 1, p, NULL, NULL, err, n) &&
               ex(r, "DELETE FROM injections WHERE session_id = $1", 1, p, NULL, NULL, err, n) &&
               ex(r, "DELETE FROM actions WHERE session_id = $1", 1, p, NULL, NULL, err, n) &&
+              ex(r, "DELETE FROM reports WHERE session_id = $1", 1, p, NULL, NULL, err, n) &&
               ex(r, "DELETE FROM sessions WHERE id = $1", 1, p, NULL, NULL, err, n) && ex0(r, "COMMIT", err, n);
     if (!ok)
         rollback(r);

@@ -8,7 +8,8 @@
  *   trainees     name, created
  *   sessions     a UUID (so a station's outbox can send a session twice without a duplicate),
  *                trainee, scenario name, its content hash and file, device, start and end,
- *                finished, score total, pass, critical failed, the whole report JSON as text
+ *                finished, score total, pass, critical failed, number of injections
+ *   reports      the whole report JSON of each ended session, as text
  *   actions      the session's action log, one canonical line per action, numbered
  *   injections   every scored figure of each injection (verdict, depth, margin, slice, ...)
  *   feedback     the report's feedback lines
@@ -28,6 +29,7 @@
 #define RECORDS_SCHEMA_VERSION 2
 #define RECORDS_ID_LEN 37          /* a UUID and its NUL */
 #define RECORDS_NAME_MAX 128
+#define RECORDS_PATH_MAX 1024      /* a longer scenario path is not kept (replay needs --scenario) */
 
 typedef struct records records;
 
@@ -87,7 +89,7 @@ typedef struct records_session {
     char trainee[RECORDS_NAME_MAX];
     char scenario[128];
     char scenario_hash[17];
-    char scenario_path[4096];
+    char scenario_path[RECORDS_PATH_MAX];
     char device[32];
     double started_unix_s, ended_unix_s;  /* ended: 0 while not ended */
     bool ended;                           /* a report was stored */
