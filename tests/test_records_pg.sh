@@ -71,7 +71,7 @@ grep -q "not answering" "$tmp/err" || fail "server down: no word of it: $(cat "$
 server restart "$pg" >/dev/null || fail "cannot restart the server"
 "$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/r5.json" --trainee "Dr Bo" --db "$url" >/dev/null 2>"$tmp/err" ||
     fail "run after the restart: $(cat "$tmp/err")"
-[ "$(q "SELECT count(*) FROM sessions WHERE trainee = 'Dr Bo' AND report_json IS NOT NULL")" = 2 ] ||
+[ "$(q "SELECT count(*) FROM sessions s JOIN reports r ON r.session_id = s.id WHERE s.trainee = 'Dr Bo' AND s.ended_unix_s IS NOT NULL")" = 2 ] ||
     fail "server back: the outbox was not sent"
 [ "$(sqlite3 "$outbox" 'SELECT count(*) FROM sessions')" = 0 ] || fail "server back: the outbox is not empty"
 
