@@ -23,13 +23,19 @@ scen=$src/scenarios/adult_back.json
 demo=$src/scenarios/sessions/adult_back_demo.jsonl
 db=$tmp/rec.db
 delay_ms=40
-# 27 actions x 40 ms: kill between 0.05 and 1.0 s, from the seed.
+# 27 actions x 40 ms: kill between 0.05 and 1.0 s after the session began, from the seed.
 times=$(awk -v s="$seed" -v n="$runs" 'BEGIN { srand(s); for (i = 0; i < n; i++) printf "%.3f ", 0.05 + 0.95 * rand() }')
 k=0
 for t in $times; do
     k=$((k + 1))
     "$child" "$db" "$scen" "$demo" "$delay_ms" >"$tmp/out$k" 2>"$tmp/err$k" &
     pid=$!
+    # The moment counts from the session's start (a sanitizer build starts slowly).
+    w=0
+    while ! grep -q '^session ' "$tmp/out$k" && [ "$w" -lt 200 ]; do
+        sleep 0.05
+        w=$((w + 1))
+    done
     sleep "$t"
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null

@@ -123,11 +123,7 @@ static void write_item(rrec *w, const item *it)
     bool ok;
     switch (it->kind) {
     case ITEM_BEGIN:
-        ok = records_session_begin(w->store,
-                                   &(records_session_def){.id = w->id, .trainee = w->trainee, .header = &it->header,
-                                                          .scenario_path = w->scenario_path, .device = w->device,
-                                                          .started_unix_s = it->unix_s},
-                                   err, sizeof err);
+        ok = true; /* written by rr_begin on the owner thread; here only to send on */
         break;
     case ITEM_ACTION:
         ok = records_session_action(w->store, w->id, it->seq, it->text, err, sizeof err);
@@ -203,14 +199,26 @@ static item *new_item(item_kind kind, const char *text)
     return it;
 }
 
+/* The session row is written here, before the session's first frame (the writer thread is
+ * idle: nothing is queued yet), so a session that has begun is in the records, however soon
+ * it is killed. With a server, the thread sends it on. */
 static bool rr_begin(void *user, const action_log_header *h, char *err, size_t n)
 {
+    rrec *w = user;
     item *it = new_item(ITEM_BEGIN, NULL);
-    if (it) {
-        it->header = *h;
-        it->unix_s = unix_now();
+    if (!it) {
+        snprintf(err, n, "out of memory");
+        return false;
     }
-    return enqueue(user, it, err, n);
+    it->header = *h;
+    it->unix_s = unix_now();
+    records_session_def sd = {.id = w->id, .trainee = w->trainee, .header = h, .scenario_path = w->scenario_path,
+                              .device = w->device, .started_unix_s = it->unix_s};
+    if (!records_session_begin(w->store, &sd, err, n)) {
+        free(it);
+        return false;
+    }
+    return enqueue(w, it, err, n);
 }
 
 static bool rr_action(void *user, const action *a, char *err, size_t n)
