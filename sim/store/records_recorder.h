@@ -1,8 +1,10 @@
 /* records_recorder: the records store (records.h) as a session's recorder (sim/core/recorder.h),
  * written as the session goes and off the frame thread.
  *
- * The driver's calls (header, each action, the report) only copy the item onto a queue, a
- * mutex held for a pointer push; a writer thread of this recorder's own commits each one to
+ * The session row is written when the driver attaches the recorder (before the first frame:
+ * a session that has begun is in the records). After that the driver's calls (each action,
+ * the report) only copy the item onto a queue, a mutex held for a pointer push; a writer
+ * thread of this recorder's own commits each one to
  * the store as it comes (one transaction per action: a program killed mid-session keeps every
  * action applied before it, so at most the injection in progress is lost, and the session
  * replays from its actions). Write failures are told once on stderr and counted; the session
