@@ -39,6 +39,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: mesosim run --scenario FILE --actions FILE.jsonl --report FILE.json\n"
             "                   [--frames DIR] [--threads N] [--force]\n"
+            "                   [--trainee NAME [--db PATH|URL] | --no-record]\n"
             "       mesosim run --scenario FILE --duration SECONDS --report FILE.json [--actions FILE.jsonl]\n"
             "                   [--igtl-port PORT] [--igtl-bind ADDR] [--igtl-needle NAME] [--igtl-probe NAME]\n"
             "                   [--igtl-calibration FILE] [--igtl-image] [--igtl-image-to HOST:PORT]\n"
@@ -56,6 +57,9 @@ static void usage(FILE *f)
             "$XDG_CONFIG_HOME/mesosim/igtl_calibration.json when it exists), or by the plugin's pen; the\n"
             "forces go back as SENSOR messages and to the plugin. --igtl-image streams the B-mode as IMAGE\n"
             "messages at 30 fps, also to a peer with --igtl-image-to. See docs/devices.md.\n"
+            "--trainee NAME records the session for that trainee in the records (--db, default\n"
+            "$XDG_DATA_HOME/mesosim/records.db, or a postgresql:// URL; docs/records.md) as it goes;\n"
+            "stdout then gives its \"session\" id. --no-record: a throwaway run, nothing recorded.\n"
             "Exit status: 0 done (pass or fail is in the report), 1 a bad scenario, action\n"
             "file or action, 2 bad usage.\n");
 }
@@ -152,6 +156,25 @@ static bool header_matches(const action_list *al, const scenario *sc, const char
 
 
 /* ---- live: a tracked tool, a haptic plugin ------------------------------------------------- */
+
+/* Where and for whom the session is recorded (records.h); trainee NULL: not recorded. */
+typedef struct record_opts {
+    const char *trainee, *db, *scen_path;
+} record_opts;
+
+/* Attaches the records recorder when asked; false after telling why. */
+static bool attach_records(driver *d, const record_opts *ro, const char *device, char id[RECORDS_ID_LEN])
+{
+    id[0] = '\0';
+    return !ro->trainee || records_cli_attach(d, ro->db, ro->trainee, device, ro->scen_path, id);
+}
+
+/* The stdout line's session member, when recorded. */
+static void print_session(const char *id)
+{
+    if (id[0])
+        printf(",\"session\":\"%s\"", id);
+}
 
 typedef struct live_opts {
     double duration_s;
@@ -257,7 +280,7 @@ static void send_frame(igtl_server *srv, driver *d, bmode *bm)
 #endif
 
 static int run_live(const live_opts *o, const scenario *sc, const action_list *al, const char *act_path,
-                    const char *report)
+                    const char *report, const record_opts *ro)
 {
     char err[512];
     driver_def dd = driver_default_def();
@@ -266,6 +289,11 @@ static int run_live(const live_opts *o, const scenario *sc, const action_list *a
     driver *d = driver_create(&dd, err, sizeof err);
     if (!d) {
         fprintf(stderr, "mesosim run: %s\n", err);
+        return 1;
+    }
+    char rec_id[RECORDS_ID_LEN];
+    if (!attach_records(d, ro, o->plugin ? "haptic-plugin" : "igtl", rec_id)) {
+        driver_destroy(d);
         return 1;
     }
     live_clock clk;
@@ -446,6 +474,7 @@ static int run_live(const live_opts *o, const scenario *sc, const action_list *a
             const driver_snapshot *snap = driver_acquire(d);
             printf("{\"report\":");
             cli_print_json_string(stdout, report);
+            print_session(rec_id);
             printf(",\"injections\":%d,\"total\":%.2f,\"pass\":%s}\n", snap->metrics.n_inj, snap->score.total,
                    snap->score.pass ? "true" : "false");
             driver_release(d, snap);
@@ -469,7 +498,8 @@ int cmd_run(int argc, char **argv)
 {
     const char *scen_path = NULL, *act_path = NULL, *report = NULL, *frames = NULL;
     long threads = 0;
-    bool force = false;
+    bool force = false, no_record = false;
+    record_opts ro = {0};
     live_opts lo = {.duration_s = -1.0, .igtl_port = -1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -480,6 +510,10 @@ int cmd_run(int argc, char **argv)
         }
         if (!strcmp(a, "--force")) {
             force = true;
+            continue;
+        }
+        if (!strcmp(a, "--no-record")) {
+            no_record = true;
             continue;
         }
         if (!strcmp(a, "--igtl-image")) {
@@ -500,6 +534,10 @@ int cmd_run(int argc, char **argv)
             report = v;
         else if (!strcmp(a, "--frames"))
             frames = v;
+        else if (!strcmp(a, "--trainee"))
+            ro.trainee = v;
+        else if (!strcmp(a, "--db"))
+            ro.db = v;
         else if (!strcmp(a, "--duration")) {
             char *end;
             lo.duration_s = strtod(v, &end);
@@ -539,6 +577,15 @@ int cmd_run(int argc, char **argv)
             return 2;
         }
     }
+    if (no_record && (ro.trainee || ro.db)) {
+        fprintf(stderr, "mesosim run: --no-record and --trainee/--db contradict each other\n");
+        return 2;
+    }
+    if (ro.db && !ro.trainee) {
+        fprintf(stderr, "mesosim run: --db needs --trainee NAME (whose session it records)\n");
+        return 2;
+    }
+    ro.scen_path = scen_path;
     bool live = lo.igtl_port >= 0 || lo.plugin;
 #ifndef MESOSIM_IGTL
     if (lo.igtl_port >= 0) {
@@ -582,7 +629,7 @@ int cmd_run(int argc, char **argv)
                 return 1;
             }
         }
-        int rc = run_live(&lo, &lsc, act_path ? &lal : NULL, act_path, report);
+        int rc = run_live(&lo, &lsc, act_path ? &lal : NULL, act_path, report, &ro);
         if (act_path)
             actions_free(&lal);
         return rc;
@@ -623,6 +670,12 @@ int cmd_run(int argc, char **argv)
     driver *d = driver_create(&dd, err, sizeof err);
     if (!d) {
         fprintf(stderr, "mesosim run: %s: %s\n", scen_path, err);
+        actions_free(&al);
+        return 1;
+    }
+    char rec_id[RECORDS_ID_LEN];
+    if (!attach_records(d, &ro, "script", rec_id)) {
+        driver_destroy(d);
         actions_free(&al);
         return 1;
     }
@@ -688,6 +741,7 @@ int cmd_run(int argc, char **argv)
             const driver_snapshot *snap = driver_acquire(d);
             printf("{\"report\":");
             cli_print_json_string(stdout, report);
+            print_session(rec_id);
             printf(",\"injections\":%d,\"total\":%.2f,\"pass\":%s}\n", snap->metrics.n_inj,
                    snap->score.total, snap->score.pass ? "true" : "false");
             driver_release(d, snap);

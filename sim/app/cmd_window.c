@@ -26,13 +26,15 @@ int cmd_window(int argc, char **argv)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: mesosim [--scenario FILE] [--cases DIR] [--size WxH]\n"
+            "usage: mesosim [--scenario FILE] [--cases DIR] [--size WxH] [--trainee NAME [--db PATH|URL]]\n"
             "       mesosim --bench-frames N [--json] [--scenario FILE] [--size WxH]\n"
             "Opens the trainer window: choose a case, scan, place the needle, inject, read the\n"
             "debrief. --scenario starts on that case's briefing. The picker lists the bundled\n"
             "cases, then your own from $XDG_DATA_HOME/mesosim/scenarios and --cases DIR (F5\n"
             "reads them again). Each session's actions are\n"
-            "logged to $XDG_DATA_HOME/mesosim/sessions/ (replay with mesosim run).\n"
+            "logged to $XDG_DATA_HOME/mesosim/sessions/ (replay with mesosim run); with --trainee\n"
+            "they are also recorded for that trainee in the records (--db, default\n"
+            "$XDG_DATA_HOME/mesosim/records.db; mesosim history, mesosim replay; docs/records.md).\n"
             "--bench-frames N plays a scripted session (probe sliding every frame, needle entry,\n"
             "advance, injection) for N frames without vsync and prints the frame times: median,\n"
             "95th percentile and max in ms (--json: median_ms, p95_ms, max_ms, frames, width,\n"
@@ -106,7 +108,7 @@ static int bench(trainer *t, const char *scen, long frames, bool json)
 
 int cmd_window(int argc, char **argv)
 {
-    const char *scen = NULL, *cases = NULL;
+    const char *scen = NULL, *cases = NULL, *trainee = NULL, *db = NULL;
     long frames = 0, width = 1280, height = 800;
     bool json = false;
     for (int i = 1; i < argc; i++) {
@@ -124,6 +126,10 @@ int cmd_window(int argc, char **argv)
             scen = argv[++i];
         } else if (!strcmp(a, "--cases")) {
             cases = argv[++i];
+        } else if (!strcmp(a, "--trainee")) {
+            trainee = argv[++i];
+        } else if (!strcmp(a, "--db")) {
+            db = argv[++i];
         } else if (!strcmp(a, "--bench-frames")) {
             if (!cli_parse_int(argv[++i], 1, 1000000, &frames)) {
                 fprintf(stderr, "mesosim: --bench-frames: a frame count 1..1000000\n");
@@ -153,6 +159,8 @@ int cmd_window(int argc, char **argv)
     def.width = (int)width;
     def.height = (int)height;
     def.cases_dir = cases;
+    def.trainee = trainee;
+    def.records_db = db;
     if (frames) {
         def.vsync = false;
         def.log_dir = "";

@@ -5,6 +5,12 @@
 #ifndef MESOSIM_COMMANDS_H
 #define MESOSIM_COMMANDS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "driver.h"
+#include "records.h"
+
 int cmd_render(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
@@ -19,6 +25,16 @@ int cmd_new(int argc, char **argv);
 int bench_sweep(int argc, char **argv);
 /* mesosim cohort --seed N --out DIR: the case report's 20 patients as cases. */
 int cmd_cohort(int argc, char **argv);
+/* mesosim replay and mesosim history (cmd_records.c). */
+int cmd_replay(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+/* The records database to use: --db's value, else the default (records_default_path); false
+ * after telling why on stderr. */
+bool records_cli_db(const char *given, char *out, size_t cap);
+/* Records the driver's session for trainee into db (NULL: the default) through the writer
+ * thread (records_recorder.h); false after telling why on stderr. */
+bool records_cli_attach(driver *d, const char *db, const char *trainee, const char *device, const char *scen_path,
+                        char session_id[RECORDS_ID_LEN]);
 /* mesosim bench --driver (bench_driver.c). */
 int bench_driver(int argc, char **argv);
 /* mesosim bench --haptics and --igtl (bench_haptics.c). */

@@ -26,8 +26,10 @@ static void usage(FILE *f)
                "  new       start a case from a preset (--list names them)\n"
                "  edit      the scenario editor with a live preview (needs the window)\n"
                "  run       play a session's action log on a scenario and write its report\n"
-               "  bench     time frame synthesis on the standard frame\n"
-               "  cohort    write the case report's 20 patients as cases (--seed N --out DIR)\n\n"
+               "  replay    replay a recorded session from the records to its report\n"
+               "  history   a trainee's recorded sessions, or every trainee's progress\n"
+               "  cohort    write the case report's 20 patients as cases (--seed N --out DIR)\n"
+               "  bench     time frame synthesis on the standard frame\n\n"
                "%s"
                "'mesosim COMMAND --help' describes each command.\n"
                "The bundled cases are looked for in %s/scenarios, then\n"
@@ -68,6 +70,10 @@ int main(int argc, char **argv)
         return cmd_edit(argc - 1, argv + 1);
     if (!strcmp(cmd, "cohort"))
         return cmd_cohort(argc - 1, argv + 1);
+    if (!strcmp(cmd, "replay"))
+        return cmd_replay(argc - 1, argv + 1);
+    if (!strcmp(cmd, "history"))
+        return cmd_history(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))
         return cmd_bench(argc - 1, argv + 1);
     fprintf(stderr, "mesosim: unknown command '%s'\n", cmd);

@@ -42,6 +42,8 @@ typedef struct trainer_def {
     bool vsync;                 /* interactive use; benchmarks and tests run unsynced */
     const char *cases_dir;      /* NULL: none; a folder of the user's cases the picker lists too */
     const char *state_path;     /* NULL: $XDG_CONFIG_HOME/mesosim/window.conf; "" keeps none */
+    const char *trainee;        /* NULL: sessions are not kept in the records (sim/store/records.h) */
+    const char *records_db;     /* with trainee: the records (NULL: records_default_path) */
 } trainer_def;
 
 typedef enum trainer_screen {

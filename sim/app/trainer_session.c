@@ -17,6 +17,7 @@
 
 #include "array.h"
 #include "action_log.h"
+#include "records_recorder.h"
 #include "trainer_internal.h"
 
 void tsession_clear_snapshots(trainer *t)
@@ -123,6 +124,35 @@ static void open_log(trainer *t)
     }
 }
 
+/* The trainee's records, written by their own thread (records_recorder.h): the frame never
+ * waits on the database. A store that cannot be opened costs the records, not the session. */
+static void open_records(trainer *t)
+{
+    char path[4096], err[600], id[RECORDS_ID_LEN];
+    if (t->def.records_db)
+        snprintf(path, sizeof path, "%s", t->def.records_db);
+    else if (!records_default_path(path, sizeof path)) {
+        fprintf(stderr, "mesosim: no folder for the records (set XDG_DATA_HOME or HOME): the session is not "
+                        "recorded for %s\n", t->def.trainee);
+        return;
+    }
+    char abs[4096];
+    records_recorder_def rd = records_recorder_default_def();
+    rd.db = path;
+    rd.trainee = t->def.trainee;
+    rd.device = "window";
+    rd.scenario_path = realpath(t->open.path, abs) ? abs : t->open.path;
+    recorder rec;
+    if (!records_recorder_create(&rd, &rec, id, err, sizeof err)) {
+        fprintf(stderr, "mesosim: %s (the session is not recorded for %s)\n", err, t->def.trainee);
+        return;
+    }
+    if (!driver_add_recorder(t->run.d, &rec, err, sizeof err)) {
+        rec.close(rec.user);
+        fprintf(stderr, "mesosim: %s (the session is not recorded for %s)\n", err, t->def.trainee);
+    }
+}
+
 bool tsession_begin(trainer *t, char *err, size_t n)
 {
     tsession_close(t);
@@ -141,6 +171,8 @@ bool tsession_begin(trainer *t, char *err, size_t n)
     t->run.pose_pushed_mm = 0.0;
     memset(&t->pause, 0, sizeof t->pause);
     open_log(t);
+    if (t->def.trainee)
+        open_records(t);
     recorder tape = replay_tape_recorder(&t->run.tape);
     if (!driver_add_recorder(t->run.d, &tape, err, n))
         fprintf(stderr, "mesosim: %s (the debrief has no replay)\n", err);

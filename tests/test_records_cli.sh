@@ -1,0 +1,96 @@
+#!/bin/sh
+# The records from the outside: mesosim run --trainee records a session that history lists and
+# replay plays back to the identical report; a changed case is refused in plain words (and
+# --force replays it); the first schema's fixture (tests/data/records_v1.db) upgrades without
+# loss and replays; bad usage exits 2; a junk file, an unknown session and a store from a
+# newer program give plain errors.
+# usage: test_records_cli.sh MESOSIM_BINARY SOURCE_DIR
+set -u
+bin=$1
+src=$2
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/mesosim_records.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() {
+    echo "FAIL: $*"
+    fails=$((fails + 1))
+}
+scen=$src/scenarios/adult_back.json
+demo=$src/scenarios/sessions/adult_back_demo.jsonl
+db=$tmp/rec.db
+num2() { # the first number after "KEY": in a file, to 2 decimals
+    sed -n "s/.*\"$2\": \([0-9.]*\).*/\1/p" "$1" | head -1 | awk '{ printf "%.2f", $1 }'
+}
+
+"$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/r1.json" --trainee "Dr Ada" --db "$db" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 0 ] || fail "run --trainee: exit $rc: $(cat "$tmp/err")"
+id=$(sed -n 's/.*"session":"\([0-9a-f-]*\)".*/\1/p' "$tmp/out")
+[ -n "$id" ] || fail "run --trainee: no session id on stdout: $(cat "$tmp/out")"
+"$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/r0.json" --trainee "Dr Bo" --db "$db" >/dev/null 2>&1 ||
+    fail "second trainee's run failed"
+
+"$bin" history --trainee "Dr Ada" --db "$db" --json >"$tmp/h.json" 2>"$tmp/err" || fail "history: $(cat "$tmp/err")"
+[ "$(grep -c '"id":' "$tmp/h.json")" = 1 ] || fail "history: not one session: $(cat "$tmp/h.json")"
+grep -q "\"id\": \"$id\"" "$tmp/h.json" || fail "history: wrong id"
+grep -q '"pass": true' "$tmp/h.json" || fail "history: no pass"
+[ "$(num2 "$tmp/h.json" score)" = "$(num2 "$tmp/r1.json" total)" ] || fail "history: the score is not the report's"
+"$bin" history --db "$db" >"$tmp/all" || fail "history of everyone failed"
+grep -q "^Dr Ada .* 1 .* 1 " "$tmp/all" && grep -q "^Dr Bo " "$tmp/all" || fail "history of everyone: $(cat "$tmp/all")"
+
+"$bin" replay "$id" --db "$db" --report "$tmp/r2.json" >"$tmp/out" 2>"$tmp/err" || fail "replay: $(cat "$tmp/err")"
+cmp -s "$tmp/r1.json" "$tmp/r2.json" || fail "replay: the report differs from the recorded run's"
+grep -q '"recorded_report":"identical"' "$tmp/out" || fail "replay: $(cat "$tmp/out")"
+"$bin" replay "$(echo "$id" | cut -c1-8)" --db "$db" --report "$tmp/r3.json" >/dev/null 2>&1 || fail "replay by prefix"
+
+# A case changed since the session: refused, with --force replayed.
+sed 's/"seed": 1,/"seed": 2,/' "$scen" >"$tmp/case.json"
+"$bin" run --scenario "$tmp/case.json" --actions "$demo" --report "$tmp/c1.json" --trainee "Dr Cy" --db "$db" --force >"$tmp/out" 2>/dev/null ||
+    fail "run on the copied case"
+cid=$(sed -n 's/.*"session":"\([0-9a-f-]*\)".*/\1/p' "$tmp/out")
+sed 's/"seed": 2,/"seed": 3,/' "$scen" >"$tmp/case2.json" && mv "$tmp/case2.json" "$tmp/case.json"
+"$bin" replay "$cid" --db "$db" --report "$tmp/c2.json" >/dev/null 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "changed case: exit $rc, expected 1"
+grep -q "the case has changed since" "$tmp/err" || fail "changed case: $(cat "$tmp/err")"
+[ -e "$tmp/c2.json" ] && fail "changed case: a report was written"
+"$bin" replay "$cid" --db "$db" --report "$tmp/c2.json" --force >/dev/null 2>&1 || fail "changed case with --force"
+
+# The first schema upgrades without loss and its session replays.
+cp "$src/tests/data/records_v1.db" "$tmp/v1.db"
+"$bin" history --trainee "Dr Fixture" --db "$tmp/v1.db" --json >"$tmp/v1.json" 2>"$tmp/err" || fail "v1: $(cat "$tmp/err")"
+[ "$(grep -c '"id":' "$tmp/v1.json")" = 1 ] && grep -q '"actions": 27,' "$tmp/v1.json" &&
+    grep -q '"injections": 2,' "$tmp/v1.json" || fail "v1: upgraded history: $(cat "$tmp/v1.json")"
+[ "$(sqlite3 "$tmp/v1.db" 'SELECT version FROM schema_version')" = 2 ] || fail "v1: not upgraded to version 2"
+[ "$(sqlite3 "$tmp/v1.db" "SELECT count(*) FROM feedback WHERE message LIKE 'Passed:%'")" = 1 ] || fail "v1: no feedback filled in"
+[ "$(sqlite3 "$tmp/v1.db" "SELECT count(*) FROM injections WHERE approach = 'out_of_plane' AND bleb_mm > 0")" = 2 ] ||
+    fail "v1: injections not filled in"
+[ "$(sqlite3 "$tmp/v1.db" 'PRAGMA integrity_check')" = ok ] || fail "v1: integrity check"
+"$bin" replay 5e551011 --db "$tmp/v1.db" --report "$tmp/v1r.json" >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "does not say which scenario file" "$tmp/err" || fail "v1: replay without --scenario: $(cat "$tmp/err")"
+"$bin" replay 5e551011 --db "$tmp/v1.db" --report "$tmp/v1r.json" --scenario "$scen" >"$tmp/out" 2>"$tmp/err" ||
+    fail "v1: replay: $(cat "$tmp/err")"
+grep -q '"recorded_report":"identical"' "$tmp/out" || fail "v1: replay: $(cat "$tmp/out")"
+
+# Bad usage and bad stores.
+"$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/x.json" --trainee A --no-record >/dev/null 2>&1
+[ $? -eq 2 ] || fail "--trainee with --no-record: not exit 2"
+"$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/x.json" --db "$db" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "--db without --trainee: not exit 2"
+"$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/x.json" --no-record >"$tmp/out" 2>&1 || fail "--no-record run"
+grep -q session "$tmp/out" && fail "--no-record: a session id was printed"
+"$bin" replay --db "$db" --report "$tmp/x.json" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "replay without an id: not exit 2"
+head -c 20000 /dev/urandom >"$tmp/junk.db"
+"$bin" history --db "$tmp/junk.db" >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "not a usable records database" "$tmp/err" || fail "junk db: $(cat "$tmp/err")"
+"$bin" replay 0000ffff --db "$db" --report "$tmp/x.json" >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "no session 0000ffff" "$tmp/err" || fail "unknown session: $(cat "$tmp/err")"
+"$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/x.json" --trainee "$(printf 'a\tb')" --db "$db" >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "control characters" "$tmp/err" || fail "bad name: $(cat "$tmp/err")"
+sqlite3 "$db" 'UPDATE schema_version SET version = 7'
+"$bin" history --db "$db" >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "newer than this program" "$tmp/err" || fail "newer store: $(cat "$tmp/err")"
+
+[ "$fails" -eq 0 ] && echo "test_records_cli: ok"
+[ "$fails" -eq 0 ]
