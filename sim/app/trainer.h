@@ -42,6 +42,10 @@ typedef struct trainer_def {
     bool vsync;                 /* interactive use; benchmarks and tests run unsynced */
     const char *cases_dir;      /* NULL: none; a folder of the user's cases the picker lists too */
     const char *state_path;     /* NULL: $XDG_CONFIG_HOME/mesosim/window.conf; "" keeps none */
+    /* Tracked tools over OpenIGTLink (docs/devices.md): the server the window hosts. */
+    int igtl_port;              /* -1: none; 0: a free one (trainer_igtl_port says which) */
+    const char *igtl_bind;      /* NULL: 127.0.0.1 */
+    const char *igtl_calibration_path; /* NULL: $XDG_CONFIG_HOME/mesosim/igtl_calibration.json */
 } trainer_def;
 
 typedef enum trainer_screen {
@@ -85,6 +89,10 @@ void trainer_end_session(trainer *t, double t_s);
 void trainer_poll_input(trainer *t, double dt_s, controls *c);
 bool trainer_paused(const trainer *t);
 const char *trainer_pause_message(const trainer *t); /* "" when not paused */
+/* The hosted OpenIGTLink server's port (-1: none), and whether the tracker's calibration
+ * screen (F9 on the scan screen) is open. */
+int trainer_igtl_port(const trainer *t);
+bool trainer_calibrating(const trainer *t);
 /* The device registry, for tests that plug in a fed pen (devices_set_pen). */
 struct devices *trainer_devices(trainer *t);
 

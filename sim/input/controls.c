@@ -58,6 +58,7 @@ static const binding_row k_buttons[BTN_COUNT] = {
     [BTN_PAUSE] = {"pause", "P, Pause"},
     [BTN_ZOOM_IN] = {"zoom_in", "Y"},
     [BTN_ZOOM_OUT] = {"zoom_out", "\\"},
+    [BTN_CALIBRATE] = {"calibrate_tracker", "F9"},
     [BTN_MARK_DERMIS] = {"mark_dermis", "M"},
     [BTN_FREQ_UP] = {"freq_up", "]"},
     [BTN_FREQ_DOWN] = {"freq_down", "["},

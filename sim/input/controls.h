@@ -60,6 +60,7 @@ typedef enum ctl_button {
     /* A scanner's own controls. */
     BTN_FOCUS_SHALLOWER, BTN_FOCUS_DEEPER, BTN_PRESET_SKIN, BTN_PRESET_SUPERFICIAL, BTN_PRESET_DEEP,
     BTN_FREEZE, BTN_CINE_BACK, BTN_CINE_FORWARD, BTN_CALIPERS, BTN_PAUSE, BTN_ZOOM_IN, BTN_ZOOM_OUT,
+    BTN_CALIBRATE, /* the tracker's two-point calibration (screen_calib.c) */
     BTN_COUNT
 } ctl_button;
 
