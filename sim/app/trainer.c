@@ -195,18 +195,23 @@ void trainer_destroy(trainer *t)
     SDL_Quit();
 }
 
+void trainer_device_status(trainer *t, char *buf, size_t len)
+{
+    devices_status(t->dev, buf, len);
+#ifdef MESOSIM_IGTL
+    size_t k = strlen(buf);
+    if (t->tracker && k + 3 < len) {
+        snprintf(buf + k, len - k, ", ");
+        tracker_status(t, buf + k + 2, len - k - 2);
+    }
+#endif
+}
+
 /* The connected devices in a small line above the bottom bar, and the pause banner. */
 static void draw_devices(trainer *t)
 {
     char status[560];
-    devices_status(t->dev, status, sizeof status);
-#ifdef MESOSIM_IGTL
-    if (t->tracker) {
-        size_t k = strlen(status);
-        snprintf(status + k, sizeof status - k, ", ");
-        tracker_status(t, status + k + 2, sizeof status - k - 2);
-    }
-#endif
+    trainer_device_status(t, status, sizeof status);
     float W = (float)t->fb_w, H = (float)t->fb_h;
     ui_text(t->ui, UI_SMALL, W - S(t, 12) - ui_text_width(t->ui, UI_SMALL, status), H - S(t, 46), C_DIM, status);
     if (!t->pause.on || t->screen != SCREEN_SCAN)
@@ -424,10 +429,10 @@ void trainer_poll_input(trainer *t, double dt_s, controls *c)
 bool trainer_paused(const trainer *t) { return t->pause.on; }
 #ifdef MESOSIM_IGTL
 int trainer_igtl_port(const trainer *t) { return t->tracker ? igtl_server_port(t->tracker->srv) : -1; }
-bool trainer_calibrating(const trainer *t) { return t->tracker && t->tracker->calib.on; }
+int trainer_calibration_step(const trainer *t) { return t->tracker && t->tracker->calib.on ? t->tracker->calib.step : -1; }
 #else
 int trainer_igtl_port(const trainer *t) { (void)t; return -1; }
-bool trainer_calibrating(const trainer *t) { (void)t; return false; }
+int trainer_calibration_step(const trainer *t) { (void)t; return -1; }
 #endif
 const char *trainer_pause_message(const trainer *t) { return t->pause.on ? t->pause.msg : ""; }
 struct devices *trainer_devices(trainer *t) { return t->dev; }
