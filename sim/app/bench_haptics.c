@@ -126,6 +126,7 @@ int bench_haptics(int argc, char **argv)
     hd.d = d;
     hd.tick_ms = ticks;
     hd.tick_cap = cap;
+    hd.lock_memory = true;
     char err[256];
     haptics *h = haptics_create(&hd, err, sizeof err);
     if (!h) {
@@ -159,17 +160,22 @@ int bench_haptics(int argc, char **argv)
     long n = st.ticks < cap ? (long)st.ticks : cap;
     double p50 = bench_percentile(ticks, n, 0.5), p99 = bench_percentile(ticks, n, 0.99), mx = bench_percentile(ticks, n, 1.0);
     double rate = (double)st.ticks / elapsed;
+    char cpu[32];
+    snprintf(cpu, sizeof cpu, st.cpu >= 0 ? "core %d" : "not pinned", st.cpu);
     if (json)
         printf("{\"rate_hz\":%.1f,\"p50_ms\":%.4f,\"p99_ms\":%.4f,\"max_ms\":%.4f,\"missed_deadlines\":%lld,"
-               "\"work_max_ms\":%.4f,\"realtime\":%s,\"ticks\":%lld,\"seconds\":%.1f,\"frames_rendered\":%ld,"
-               "\"frame_ms_mean\":%.2f}\n",
-               rate, p50, p99, mx, st.missed_deadlines, st.max_tick_ms, st.realtime ? "true" : "false", st.ticks,
+               "\"work_max_ms\":%.4f,\"realtime\":%s,\"memory_locked\":%s,\"cpu\":%d,\"timer_slack_1ns\":%s,"
+               "\"spin_us\":%.0f,\"ticks\":%lld,\"seconds\":%.1f,\"frames_rendered\":%ld,\"frame_ms_mean\":%.2f}\n",
+               rate, p50, p99, mx, st.missed_deadlines, st.max_tick_ms, st.realtime ? "true" : "false",
+               st.memory_locked ? "true" : "false", st.cpu, st.timer_slack ? "true" : "false", hd.spin_us, st.ticks,
                elapsed, frames, frame_ms / (double)frames);
     else
-        printf("haptics loop (%s): %.1f Hz over %.1f s (%lld ticks); deadline to force p50 %.4f ms, p99 %.4f ms, "
-               "max %.4f ms; %lld missed deadlines; the work itself at most %.4f ms\n"
+        printf("haptics loop (%s, memory %s, %s, timer slack %s, last %.0f us spun): %.1f Hz over %.1f s "
+               "(%lld ticks); deadline to force p50 %.4f ms, p99 %.4f ms, max %.4f ms; %lld missed deadlines; "
+               "the work itself at most %.4f ms\n"
                "meanwhile %ld standard frames rendered, %.2f ms each\n",
-               st.realtime ? "SCHED_FIFO" : "ordinary thread", rate, elapsed, st.ticks, p50, p99, mx,
+               st.realtime ? "SCHED_FIFO" : "ordinary thread", st.memory_locked ? "locked" : "not locked", cpu,
+               st.timer_slack ? "1 ns" : "default", hd.spin_us, rate, elapsed, st.ticks, p50, p99, mx,
                st.missed_deadlines, st.max_tick_ms, frames, frame_ms / (double)frames);
     free(ticks);
     bmode_destroy(bm);

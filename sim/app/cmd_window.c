@@ -27,6 +27,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: mesosim [--scenario FILE] [--cases DIR] [--size WxH] [--trainee NAME [--db PATH|URL]]\n"
+            "usage: mesosim [--scenario FILE] [--cases DIR] [--size WxH]\n"
+            "               [--igtl-port PORT] [--igtl-bind ADDR] [--igtl-calibration FILE]\n"
             "       mesosim --bench-frames N [--json] [--scenario FILE] [--size WxH]\n"
             "Opens the trainer window: choose a case, scan, place the needle, inject, read the\n"
             "debrief. --scenario starts on that case's briefing. The picker lists the bundled\n"
@@ -35,6 +37,11 @@ static void usage(FILE *f)
             "logged to $XDG_DATA_HOME/mesosim/sessions/ (replay with mesosim run); with --trainee\n"
             "they are also recorded for that trainee in the records (--db, default\n"
             "$XDG_DATA_HOME/mesosim/records.db; mesosim history, mesosim replay; docs/records.md).\n"
+            "logged to $XDG_DATA_HOME/mesosim/sessions/ (replay with mesosim run).\n"
+            "--igtl-port PORT hosts an OpenIGTLink server (127.0.0.1, or --igtl-bind ADDR; 0 picks\n"
+            "a free port): TRANSFORMs named Needle and Probe drive the scan through the calibration\n"
+            "(--igtl-calibration, default $XDG_CONFIG_HOME/mesosim/igtl_calibration.json), which F9\n"
+            "on the scan screen measures and saves. See docs/devices.md.\n"
             "--bench-frames N plays a scripted session (probe sliding every frame, needle entry,\n"
             "advance, injection) for N frames without vsync and prints the frame times: median,\n"
             "95th percentile and max in ms (--json: median_ms, p95_ms, max_ms, frames, width,\n"
@@ -110,6 +117,8 @@ int cmd_window(int argc, char **argv)
 {
     const char *scen = NULL, *cases = NULL, *trainee = NULL, *db = NULL;
     long frames = 0, width = 1280, height = 800;
+    const char *scen = NULL, *cases = NULL, *igtl_bind = NULL, *igtl_calib = NULL;
+    long frames = 0, width = 1280, height = 800, igtl_port = -1;
     bool json = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -135,6 +144,15 @@ int cmd_window(int argc, char **argv)
                 fprintf(stderr, "mesosim: --bench-frames: a frame count 1..1000000\n");
                 return 2;
             }
+        } else if (!strcmp(a, "--igtl-port")) {
+            if (!cli_parse_int(argv[++i], 0, 65535, &igtl_port)) {
+                fprintf(stderr, "mesosim: --igtl-port: 0..65535 (0: any free port)\n");
+                return 2;
+            }
+        } else if (!strcmp(a, "--igtl-bind")) {
+            igtl_bind = argv[++i];
+        } else if (!strcmp(a, "--igtl-calibration")) {
+            igtl_calib = argv[++i];
         } else if (!strcmp(a, "--size")) {
             if (sscanf(argv[++i], "%ldx%ld", &width, &height) != 2 || width < 320 || height < 200 ||
                 width > 16384 || height > 16384) {
@@ -161,6 +179,13 @@ int cmd_window(int argc, char **argv)
     def.cases_dir = cases;
     def.trainee = trainee;
     def.records_db = db;
+    def.igtl_port = (int)igtl_port;
+    def.igtl_bind = igtl_bind;
+    def.igtl_calibration_path = igtl_calib;
+    if ((igtl_bind || igtl_calib) && igtl_port < 0) {
+        fprintf(stderr, "mesosim: --igtl-bind and --igtl-calibration need --igtl-port\n");
+        return 2;
+    }
     if (frames) {
         def.vsync = false;
         def.log_dir = "";

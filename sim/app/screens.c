@@ -83,7 +83,7 @@ void screens_help(trainer *t)
     float lh = ui_line_height(u, UI_SMALL);
     float w = fminf(S(t, 1000), W - S(t, 24)), x = 0.5f * (W - w);
     int per_col = (AXIS_COUNT + BTN_COUNT + 2) / 3;
-    char k[32][CONTROLS_KEY_NAME_LEN * 3]; /* one per key named: all are formatted at once */
+    char k[33][CONTROLS_KEY_NAME_LEN * 3]; /* one per key named: all are formatted at once */
     char flow[4096];
     snprintf(flow, sizeof flow,
              "1. Prepare: position the patient (%s), disinfect and check the skin (%s), lay the sterile field (%s); "
@@ -96,7 +96,8 @@ void screens_help(trainer *t)
              "Freeze (%s) holds the image; %s/%s scroll back through the last 10 s.\n"
              "4. Inject at each planned point: set the angle (%s/%s), put the needle in (%s), advance (%s) until the tip "
              "shows in the dermis, inject (%s), watch the spread, withdraw (%s).\n"
-             "5. Finish: the dressing (%s), then %s; it asks first. %s pauses the clock at any time.",
+             "5. Finish: the dressing (%s), then %s; it asks first. %s pauses the clock at any time.\n"
+             "A tracked tool (mesosim --igtl-port): %s calibrates it, touching two marks on the skin.",
              screens_key(t, BTN_STEP_POSITIONING, k[0]), screens_key(t, BTN_STEP_DISINFECTION, k[1]),
              screens_key(t, BTN_STEP_STERILE_FIELD, k[2]), screens_key(t, BTN_UNDO_STEP, k[3]),
              screens_key(t, BTN_FOCUS_SHALLOWER, k[4]), screens_key(t, BTN_FOCUS_DEEPER, k[5]),
@@ -113,7 +114,7 @@ void screens_help(trainer *t)
              screens_key(t, BTN_NEEDLE_ENTRY, k[16]), screens_axis_key(t, AXIS_NEEDLE_ADVANCE, k[17]),
              screens_key(t, BTN_INJECT, k[18]), screens_key(t, BTN_NEEDLE_WITHDRAW, k[19]),
              screens_key(t, BTN_STEP_DRESSING, k[20]), screens_key(t, BTN_END_SESSION, k[21]),
-             screens_key(t, BTN_PAUSE, k[22]));
+             screens_key(t, BTN_PAUSE, k[22]), screens_key(t, BTN_CALIBRATE, k[32]));
     float h = H - S(t, 16), y = S(t, 8);
     ui_rect(u, x, y, w, h, 0x0c0f14f0);
     ui_frame(u, x, y, w, h, S(t, 1), C_ACCENT);

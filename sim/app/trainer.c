@@ -16,7 +16,7 @@
 
 trainer_def trainer_default_def(void)
 {
-    return (trainer_def){.width = 1280, .height = 800, .vsync = true};
+    return (trainer_def){.width = 1280, .height = 800, .vsync = true, .igtl_port = -1};
 }
 
 /* ---- window ---------------------------------------------------------------------------- */
@@ -148,6 +148,18 @@ trainer *trainer_create(const trainer_def *def, char *err, size_t n)
         trainer_destroy(t);
         return NULL;
     }
+#ifdef MESOSIM_IGTL
+    if (def->igtl_port >= 0 && !tracker_start(t, err, n)) {
+        trainer_destroy(t);
+        return NULL;
+    }
+#else
+    if (def->igtl_port >= 0) {
+        snprintf(err, n, "this build has no OpenIGTLink (install libopenigtlink-dev and rebuild)");
+        trainer_destroy(t);
+        return NULL;
+    }
+#endif
     update_sizes(t);
     trainer_gl_errors(t, NULL, 0);
     return t;
@@ -158,6 +170,9 @@ void trainer_destroy(trainer *t)
     if (!t)
         return;
     tsession_close(t);
+#ifdef MESOSIM_IGTL
+    tracker_stop(t);
+#endif
     tsession_clear_snapshots(t);
     replay_tape_free(&t->run.tape);
     debrief_free(t);
@@ -182,11 +197,23 @@ void trainer_destroy(trainer *t)
     SDL_Quit();
 }
 
+void trainer_device_status(trainer *t, char *buf, size_t len)
+{
+    devices_status(t->dev, buf, len);
+#ifdef MESOSIM_IGTL
+    size_t k = strlen(buf);
+    if (t->tracker && k + 3 < len) {
+        snprintf(buf + k, len - k, ", ");
+        tracker_status(t, buf + k + 2, len - k - 2);
+    }
+#endif
+}
+
 /* The connected devices in a small line above the bottom bar, and the pause banner. */
 static void draw_devices(trainer *t)
 {
-    char status[400];
-    devices_status(t->dev, status, sizeof status);
+    char status[560];
+    trainer_device_status(t, status, sizeof status);
     float W = (float)t->fb_w, H = (float)t->fb_h;
     ui_text(t->ui, UI_SMALL, W - S(t, 12) - ui_text_width(t->ui, UI_SMALL, status), H - S(t, 46), C_DIM, status);
     if (!t->pause.on || t->screen != SCREEN_SCAN)
@@ -215,9 +242,14 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
         sound_set_volume(t->snd, round(vol * 10) / 10);
         trainer_state_save(t);
     }
+    bool calibrating = false;
+#ifdef MESOSIM_IGTL
+    calibrating = t->tracker && t->tracker->calib.on;
+#endif
     if (t->screen == SCREEN_SCAN && t->run.s) {
-        /* Paused for a lost device: the caller's clock runs on, the session's stands still. */
-        if (t->pause.on)
+        /* Paused for a lost device or calibrating: the caller's clock runs on, the session's
+         * stands still. */
+        if (t->pause.on || calibrating)
             t->pause.offset_s += fmax(t_s - t->pause.last_t_s, 0.0);
         t->pause.last_t_s = t_s;
         /* The user's holds (pause, help, the End question) come on top. */
@@ -226,6 +258,13 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
             tsession_follow_needle_pose(t, c, st);
         t->scan.prev_t = t->scan.t;
         t->scan.t = tsession_advance_to(t, st);
+#ifdef MESOSIM_IGTL
+        if (calibrating)
+            calib_input(t, c);
+        else if (!t->pause.on && c->pressed[BTN_CALIBRATE])
+            calib_enter(t);
+        else
+#endif
         if (!t->pause.on)
             scan_input(t, c, t->scan.t - t->scan.prev_t);
     } else {
@@ -255,6 +294,10 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
     case SCREEN_DEBRIEF: debrief_draw(t); break;
     case SCREEN_EDITOR: editor_draw(t); break;
     }
+#ifdef MESOSIM_IGTL
+    if (calibrating && t->tracker->calib.on)
+        calib_draw(t);
+#endif
     draw_devices(t);
     if (t->show_help)
         screens_help(t); /* over everything, the device line too */
@@ -367,6 +410,16 @@ void trainer_poll_input(trainer *t, double dt_s, controls *c)
     devices_news nw = devices_take_news(t->dev);
     if (t->screen != SCREEN_SCAN || !t->run.s)
         return;
+#ifdef MESOSIM_IGTL
+    bool tracker_lost = false, tracker_back = false;
+    tracker_news(t, &tracker_lost, &tracker_back);
+    if (tracker_lost && !nw.lost) {
+        nw.lost = true;
+        snprintf(nw.lost_message, sizeof nw.lost_message, "Tracker disconnected: the session is paused; "
+                 "reconnect it or press a key to continue with the keyboard");
+    }
+    nw.device_added = nw.device_added || tracker_back;
+#endif
     if (nw.lost && !t->pause.on) {
         t->pause.on = true;
         snprintf(t->pause.msg, sizeof t->pause.msg, "%s", nw.lost_message);
@@ -382,6 +435,13 @@ void trainer_poll_input(trainer *t, double dt_s, controls *c)
 }
 
 bool trainer_paused(const trainer *t) { return t->pause.on; }
+#ifdef MESOSIM_IGTL
+int trainer_igtl_port(const trainer *t) { return t->tracker ? igtl_server_port(t->tracker->srv) : -1; }
+int trainer_calibration_step(const trainer *t) { return t->tracker && t->tracker->calib.on ? t->tracker->calib.step : -1; }
+#else
+int trainer_igtl_port(const trainer *t) { (void)t; return -1; }
+int trainer_calibration_step(const trainer *t) { (void)t; return -1; }
+#endif
 const char *trainer_pause_message(const trainer *t) { return t->pause.on ? t->pause.msg : ""; }
 struct devices *trainer_devices(trainer *t) { return t->dev; }
 

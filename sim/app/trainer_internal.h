@@ -16,6 +16,7 @@
  *                      replay's view (debrief_state)
  *   replay_session.c   the session's actions kept in memory and played through a fresh driver
  *   sound_sdl.c        clicks on pops and the injection tone
+ *   screen_calib.c     the tracker's guided two-point calibration, over the scan screen
  *   scan_cine.c        the cine loop of the last 10 s, and the plain words for the core's names
  *   screen_editor.c    the scenario editor (editor_state): its field table (editor_fields.c),
  *                      the live preview, undo, save and autosave through sim/core/scenario_edit
@@ -182,9 +183,36 @@ typedef struct debrief_state {
 } debrief_state;
 
 typedef struct editor_state editor_state; /* screen_editor.c */
+#ifdef MESOSIM_IGTL
+#include "igtl_server.h"
+
+/* screen_calib.c: the guided two-point calibration, over the scan screen (the session's clock
+ * stands still meanwhile and the tracker drives nothing). */
+typedef struct calib_state {
+    bool on;
+    int step;                     /* 0 point A, 1 point B, 2 the result, asking to save */
+    long long count_at_enter;     /* the needle's raw pose count when the screen opened */
+    double dev[2][3], ph[2][3];   /* the points touched (device units) and the marks (mm) */
+    igtl_calibration result;
+    double residual_mm;           /* the marks against where the result puts the points touched */
+    char msg[4800];               /* may name the calibration file */
+} calib_state;
+
+/* trainer_session.c: the OpenIGTLink server the window hosts (trainer_def.igtl_port). It lives
+ * with the window; each scan session lends it its driver. */
+typedef struct tracker_state {
+    igtl_server *srv;
+    char calib_path[4096];        /* where the calibration is read from and saved to */
+    uint64_t clock_bits;          /* the session time the poses are stamped with (a double, atomic) */
+    long long seen_lost;          /* tool_clients_lost when last looked at */
+    bool had_tool;                /* a tracker sent poses during this scan */
+    calib_state calib;
+} tracker_state;
+#endif
 
 struct trainer {
     trainer_def def;
+    struct tracker_state *tracker; /* NULL without --igtl-port */
     SDL_Window *win;
     SDL_GLContext gl;
     int fb_w, fb_h, win_w, win_h;
@@ -294,6 +322,22 @@ void tsession_feedback(trainer *t);
 /* A tracked needle's pose (a pen) to actions: entry when it appears, its travel as continuous
  * needle motion, a withdrawal when it goes. Call before the frame's tsession_advance_to. */
 void tsession_follow_needle_pose(trainer *t, const controls *c, double t_s);
+
+#ifdef MESOSIM_IGTL
+/* trainer_session.c: the hosted OpenIGTLink server. */
+bool tracker_start(trainer *t, char *err, size_t n);
+void tracker_stop(trainer *t);
+/* The poses drive this session's driver (NULL: none, while calibrating or between sessions). */
+void tracker_attach(trainer *t, driver *d);
+/* Since the last call: a tracker that drove this scan went away (lost), or one came (back). */
+void tracker_news(trainer *t, bool *lost, bool *back);
+void tracker_status(trainer *t, char *buf, size_t n);
+
+/* screen_calib.c */
+void calib_enter(trainer *t);
+void calib_input(trainer *t, const controls *c);
+void calib_draw(trainer *t);
+#endif
 
 /* screen_scan.c */
 void scan_reset(trainer *t);

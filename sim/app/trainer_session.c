@@ -6,7 +6,9 @@
  * B-mode frame of that instant for the debrief. tsession_feedback turns the driver's typed
  * events (pops, hub, verdicts, adverse events) into messages and into the controls_feedback
  * the device sources may render; tsession_follow_needle_pose turns a tracked needle (a pen) into
- * an entry, continuous needle motion and a withdrawal. */
+ * an entry, continuous needle motion and a withdrawal. With --igtl-port the window hosts the
+ * OpenIGTLink server (tracker_*): it lives as long as the window, each scan session lends it
+ * its driver, and its poses are stamped with the session time of the latest frame. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -34,6 +36,9 @@ void tsession_clear_snapshots(trainer *t)
 
 void tsession_close(trainer *t)
 {
+#ifdef MESOSIM_IGTL
+    tracker_attach(t, NULL); /* before the driver goes */
+#endif
     /* A session closed before its end is kept, marked unfinished (its log holds every
      * action; the report says "finished": false). */
     if (t->run.d && !driver_finished(t->run.d))
@@ -176,6 +181,14 @@ bool tsession_begin(trainer *t, char *err, size_t n)
     recorder tape = replay_tape_recorder(&t->run.tape);
     if (!driver_add_recorder(t->run.d, &tape, err, n))
         fprintf(stderr, "mesosim: %s (the debrief has no replay)\n", err);
+#ifdef MESOSIM_IGTL
+    if (t->tracker) {
+        __atomic_store_n(&t->tracker->clock_bits, 0, __ATOMIC_RELEASE);
+        t->tracker->had_tool = false;
+        t->tracker->calib.on = false;
+        tracker_attach(t, t->run.d);
+    }
+#endif
     return true;
 }
 
@@ -207,6 +220,13 @@ double tsession_advance_to(trainer *t, double t_s)
     double now = fmax(t_s, tsession_view(t)->t_s);
     driver_step(t->run.d, now);
     gather_events(t);
+#ifdef MESOSIM_IGTL
+    if (t->tracker) {
+        uint64_t bits;
+        memcpy(&bits, &now, sizeof bits);
+        __atomic_store_n(&t->tracker->clock_bits, bits, __ATOMIC_RELEASE);
+    }
+#endif
     return now;
 }
 
@@ -387,3 +407,97 @@ void tsession_follow_needle_pose(trainer *t, const controls *c, double t_s)
         t->run.pose_pushed_mm = np->inserted_mm;
     }
 }
+
+#ifdef MESOSIM_IGTL
+/* The server's clock (its network thread): the session time of the latest frame. A pose
+ * stamped a little before the driver's clock is applied at the next step. */
+static double tracker_clock(void *ctx)
+{
+    const tracker_state *tr = ctx;
+    uint64_t bits = __atomic_load_n(&tr->clock_bits, __ATOMIC_ACQUIRE);
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+bool tracker_start(trainer *t, char *err, size_t n)
+{
+    tracker_state *tr = calloc(1, sizeof *tr);
+    if (!tr) {
+        snprintf(err, n, "out of memory");
+        return false;
+    }
+    igtl_server_def sd = igtl_server_default_def();
+    sd.port = t->def.igtl_port;
+    if (t->def.igtl_bind)
+        sd.bind_addr = t->def.igtl_bind;
+    sd.clock_s = tracker_clock;
+    sd.clock_ctx = tr;
+    if (t->def.igtl_calibration_path)
+        snprintf(tr->calib_path, sizeof tr->calib_path, "%s", t->def.igtl_calibration_path);
+    else if (!igtl_calibration_default_path(tr->calib_path, sizeof tr->calib_path))
+        snprintf(tr->calib_path, sizeof tr->calib_path, "igtl_calibration.json");
+    char cerr[600];
+    if (access(tr->calib_path, R_OK) == 0 && !igtl_calibration_load(tr->calib_path, &sd.calib, cerr, sizeof cerr)) {
+        snprintf(err, n, "calibration: %s (fix it, delete it, or calibrate again with F9)", cerr);
+        free(tr);
+        return false;
+    }
+    tr->srv = igtl_server_create(&sd, err, n);
+    if (!tr->srv) {
+        free(tr);
+        return false;
+    }
+    fprintf(stderr, "mesosim: OpenIGTLink on %s:%d\n", t->def.igtl_bind ? t->def.igtl_bind : "127.0.0.1",
+            igtl_server_port(tr->srv));
+    t->tracker = tr;
+    return true;
+}
+
+void tracker_stop(trainer *t)
+{
+    if (!t->tracker)
+        return;
+    igtl_server_destroy(t->tracker->srv);
+    free(t->tracker);
+    t->tracker = NULL;
+}
+
+void tracker_attach(trainer *t, driver *d)
+{
+    if (t->tracker)
+        igtl_server_set_driver(t->tracker->srv, d);
+}
+
+void tracker_news(trainer *t, bool *lost, bool *back)
+{
+    *lost = *back = false;
+    tracker_state *tr = t->tracker;
+    if (!tr)
+        return;
+    igtl_server_stats st = igtl_server_get_stats(tr->srv);
+    bool scanning = t->screen == SCREEN_SCAN && t->run.s;
+    /* A tracker that sent poses during this scan and is gone, with none left, drove it. */
+    if (scanning && tr->had_tool && st.tool_clients_lost > tr->seen_lost && st.tool_clients_now == 0) {
+        *lost = true;
+        tr->had_tool = false;
+    }
+    if (scanning && st.tool_clients_now > 0 && !tr->had_tool) {
+        *back = true;
+        tr->had_tool = true;
+    }
+    tr->seen_lost = st.tool_clients_lost;
+}
+
+void tracker_status(trainer *t, char *buf, size_t n)
+{
+    igtl_server_stats st = igtl_server_get_stats(t->tracker->srv);
+    int port = igtl_server_port(t->tracker->srv);
+    if (st.tool_clients_now > 0)
+        snprintf(buf, n, "tracker: connected (OpenIGTLink :%d)", port);
+    else if (st.tool_clients_lost > 0)
+        snprintf(buf, n, "tracker: disconnected (waiting on :%d)", port);
+    else
+        snprintf(buf, n, "tracker: waiting on OpenIGTLink :%d", port);
+}
+#endif

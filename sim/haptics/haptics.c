@@ -1,4 +1,5 @@
 /* haptics: see haptics.h. */
+#define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET */
 #include "haptics.h"
 
 #include <dlfcn.h>
@@ -9,7 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "needle.h"
 #include "phantom.h"
@@ -21,10 +26,19 @@ haptics_def haptics_default_def(void)
         .lateral_n_mm2 = 0.05,
         .max_force_n = 8.0,
         .realtime = true,
+        .pin_cpu = true,
+        .spin_us = 50.0,
         .plugin_calib = igtl_calibration_identity(),
         .tool = haptics_tool_default_def(),
     };
 }
+
+/* The sanitizers reserve terabytes of shadow address space: nothing to lock under them. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#else
+#define SANITIZED 0
+#endif
 
 static void clamp_vec(double v[3], double max_n)
 {
@@ -183,23 +197,68 @@ static bool try_realtime(void)
     return pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
 }
 
+/* The last online core, for the loop alone when there are two or more; -1 when it cannot be
+ * had (one core, or the affinity refused). */
+static int pin_last_cpu(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t allowed;
+    if (n < 2 || pthread_getaffinity_np(pthread_self(), sizeof allowed, &allowed) != 0)
+        return -1;
+    for (int c = (int)(n < CPU_SETSIZE ? n : CPU_SETSIZE) - 1; c > 0; c--) {
+        if (!CPU_ISSET(c, &allowed))
+            continue;
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(c, &one);
+        return pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0 ? c : -1;
+    }
+    return -1;
+}
+
+static double ns_between(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) * 1e9 + (double)(b->tv_nsec - a->tv_nsec);
+}
+
+/* Sleeps to spin_ns before the deadline, then spins on the clock: clock_nanosleep alone wakes
+ * tens of microseconds late (timer slack, the scheduler's wake-up). */
+static void wait_until(const struct timespec *deadline, long spin_ns)
+{
+    struct timespec early = *deadline;
+    early.tv_nsec -= spin_ns;
+    while (early.tv_nsec < 0) {
+        early.tv_nsec += 1000000000L;
+        early.tv_sec--;
+    }
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, spin_ns > 0 ? &early : deadline, NULL) == EINTR)
+        ;
+    struct timespec now;
+    do
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    while (spin_ns > 0 && ns_between(&now, deadline) > 0);
+}
+
 static void *loop(void *arg)
 {
     haptics *h = arg;
-    if (h->def.realtime) {
-        bool rt = try_realtime();
-        pthread_mutex_lock(&h->stats_lock);
-        h->stats.realtime = rt;
-        pthread_mutex_unlock(&h->stats_lock);
-    }
+    bool rt = h->def.realtime && try_realtime();
+    int cpu = h->def.pin_cpu ? pin_last_cpu() : -1;
+    /* The default 50 us slack lets the kernel wake the loop that late to batch timers. */
+    bool slack = prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL) == 0;
+    pthread_mutex_lock(&h->stats_lock);
+    h->stats.realtime = rt;
+    h->stats.cpu = cpu;
+    h->stats.timer_slack = slack;
+    pthread_mutex_unlock(&h->stats_lock);
     long period_ns = (long)(1e9 / h->def.rate_hz);
+    long spin_ns = (long)(fmin(fmax(h->def.spin_us, 0.0), 0.5e6 / h->def.rate_hz) * 1e3);
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     long long tick = 0;
     while (!__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE)) {
         add_ns(&next, period_ns);
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
-            ;
+        wait_until(&next, spin_ns);
         struct timespec a, b;
         clock_gettime(CLOCK_MONOTONIC, &a);
         double t_s = session_now(h);
@@ -260,6 +319,12 @@ haptics *haptics_create(const haptics_def *def, char *err, size_t err_len)
         return NULL;
     }
     h->def = *def;
+    h->stats.cpu = -1;
+    /* mlockall is the process's: asked for only where the memlock limit cannot bite (root has
+     * CAP_IPC_LOCK; an unlimited limit), since under a limit MCL_FUTURE fails later allocations. */
+    struct rlimit ml;
+    if (def->lock_memory && !SANITIZED && (geteuid() == 0 || (getrlimit(RLIMIT_MEMLOCK, &ml) == 0 && ml.rlim_cur == RLIM_INFINITY)))
+        h->stats.memory_locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
     pthread_mutex_init(&h->pose_lock, NULL);
     pthread_mutex_init(&h->stats_lock, NULL);
     clock_gettime(CLOCK_MONOTONIC, &h->t0);
@@ -281,6 +346,8 @@ void haptics_destroy(haptics *h)
         return;
     __atomic_store_n(&h->stop, 1, __ATOMIC_RELEASE);
     pthread_join(h->thread, NULL);
+    if (h->stats.memory_locked)
+        munlockall();
     pthread_mutex_destroy(&h->pose_lock);
     pthread_mutex_destroy(&h->stats_lock);
     free(h);

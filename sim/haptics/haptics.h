@@ -19,7 +19,8 @@
  * With a plugin (haptic_plugin.h) the loop also reads the device's pose each tick, maps it with
  * the calibration and feeds it to its own tool (haptics_tool.h): the pen drives the session.
  *
- * haptics_create starts the thread (clock_nanosleep to absolute deadlines); haptics_destroy
+ * haptics_create starts the thread (clock_nanosleep to absolute deadlines, the last ~50 us spun,
+ * with a 1 ns timer slack, pinned to a core of its own and SCHED_FIFO where granted); haptics_destroy
  * stops and joins it and closes the plugin. The caller keeps the driver alive meanwhile. */
 #ifndef MESOSIM_HAPTICS_H
 #define MESOSIM_HAPTICS_H
@@ -53,7 +54,17 @@ typedef struct haptics_def {
     haptics_tool_def tool;
     double (*clock_s)(void *ctx); /* session time; NULL: seconds since haptics_create */
     void *clock_ctx;
+    /* What a servo loop asks of the system; each is tried and what was granted is in the stats
+     * (nothing fails when refused). */
     bool realtime;         /* true: ask for SCHED_FIFO (granted to root or CAP_SYS_NICE) */
+    bool lock_memory;      /* false: mlockall(MCL_CURRENT | MCL_FUTURE) for the whole process, so no
+                            * page fault stalls a tick; only tried when the memlock limit cannot
+                            * bite (root, or an unlimited RLIMIT_MEMLOCK): a limit would make later
+                            * allocations fail */
+    bool pin_cpu;          /* true: the thread on the last online core (the synthesis workers and
+                            * the window start from the first) */
+    double spin_us;        /* 50: sleep until this long before the deadline, then spin on the clock
+                            * (the timer's wake-up is late by tens of microseconds); 0: sleep only */
     double *tick_ms;       /* optional: each tick's deadline-to-force time is written here ... */
     long tick_cap;         /* ... up to this many (for the benchmark) */
 } haptics_def;
@@ -77,6 +88,9 @@ typedef struct haptics_stats {
     double max_tick_ms;                /* the work of a tick */
     double max_late_ms;                /* its deadline to the force handed on */
     bool realtime;                     /* the thread got SCHED_FIFO */
+    bool memory_locked;                /* mlockall was granted */
+    int cpu;                           /* the core it is pinned to, -1 none */
+    bool timer_slack;                  /* PR_SET_TIMERSLACK 1 ns was granted */
     haptics_force last;
     long long tool_entries;            /* the plugin's tool: needle entries pushed */
 } haptics_stats;

@@ -63,6 +63,7 @@ typedef enum ctl_button {
     /* Colour / power Doppler: the mode, the box (two clicks), PRF, steering, colour gain. */
     BTN_DOPPLER_MODE, BTN_DOPPLER_BOX, BTN_DOPPLER_PRF_DOWN, BTN_DOPPLER_PRF_UP, BTN_DOPPLER_STEER,
     BTN_DOPPLER_GAIN_DOWN, BTN_DOPPLER_GAIN_UP,
+    BTN_CALIBRATE, /* the tracker's two-point calibration (screen_calib.c) */
     BTN_COUNT
 } ctl_button;
 

@@ -28,6 +28,7 @@ typedef struct client {
     uint8_t *out;
     size_t out_len, out_head;   /* queued bytes are out[out_head .. out_len) */
     bool image_only;            /* a peer we connected to for the IMAGE stream */
+    bool tool;                  /* it sent a good pose: a tracker */
 } client;
 
 struct igtl_server {
@@ -54,7 +55,14 @@ struct igtl_server {
     pthread_mutex_t haptics_lock;
     haptics *haptics;
     struct timespec t0;
+    /* The driver, the calibration and the tools: taken by the network thread for each pose and
+     * by the setters, never for longer than a pose's rules. */
+    pthread_mutex_t tool_lock;
+    driver *d;
+    igtl_calibration calib;
     haptics_tool needle_tool, probe_tool;
+    igtl_raw_pose raw[IGTL_TOOL_COUNT];
+    client *current;            /* the client whose message on_msg handles (network thread) */
 };
 
 igtl_server_def igtl_server_default_def(void)
@@ -123,6 +131,10 @@ static void close_client(igtl_server *s, client *c)
         s->stats.dropped++;
     }
     s->stats.clients_now--;
+    if (c->tool) {
+        s->stats.tool_clients_now--;
+        s->stats.tool_clients_lost++;
+    }
     pthread_mutex_unlock(&s->stats_lock);
     close(c->fd);
     free(c->out);
@@ -159,33 +171,51 @@ static void on_msg(void *ctx, const igtl_msg *m)
 {
     igtl_server *s = ctx;
     double t = now_s(s);
-    double p[3], col[3][3], r[3][3];
-    igtl_calibration_point(&s->def.calib, m->t, p);
-    for (int c = 0; c < 3; c++) {
-        double dev[3] = {m->r[0][c], m->r[1][c], m->r[2][c]};
-        igtl_calibration_dir(&s->def.calib, dev, col[c]);
-    }
-    for (int i = 0; i < 3; i++)
-        for (int c = 0; c < 3; c++)
-            r[i][c] = col[c][i];
-    if (!strcmp(m->device, s->needle_name)) {
-        haptics_tool_needle(&s->needle_tool, s->def.d, t, p, col[2]);
-        pthread_mutex_lock(&s->haptics_lock);
-        if (s->haptics)
-            haptics_set_pose(s->haptics, &s->needle_tool.pose);
-        pthread_mutex_unlock(&s->haptics_lock);
-        stat_add(s, &s->stats.needle_poses, 1);
-    } else if (!strcmp(m->device, s->probe_name)) {
-        haptics_tool_probe(&s->probe_tool, s->def.d, t, p, (const double(*)[3])r);
-        stat_add(s, &s->stats.probe_poses, 1);
-    } else {
+    igtl_tool which = !strcmp(m->device, s->needle_name) ? IGTL_TOOL_NEEDLE
+                      : !strcmp(m->device, s->probe_name) ? IGTL_TOOL_PROBE : IGTL_TOOL_COUNT;
+    if (which == IGTL_TOOL_COUNT) {
         pthread_mutex_lock(&s->stats_lock);
         s->stats.unknown_device++;
         s->stats.dropped++;
         pthread_mutex_unlock(&s->stats_lock);
         return;
     }
-    stat_add(s, &s->stats.received, 1);
+    pthread_mutex_lock(&s->tool_lock);
+    igtl_raw_pose *raw = &s->raw[which];
+    raw->count++;
+    raw->t_s = t;
+    memcpy(raw->p, m->t, sizeof raw->p);
+    memcpy(raw->r, m->r, sizeof raw->r);
+    double p[3], col[3][3], r[3][3];
+    igtl_calibration_point(&s->calib, m->t, p);
+    for (int c = 0; c < 3; c++) {
+        double dev[3] = {m->r[0][c], m->r[1][c], m->r[2][c]};
+        igtl_calibration_dir(&s->calib, dev, col[c]);
+    }
+    for (int i = 0; i < 3; i++)
+        for (int c = 0; c < 3; c++)
+            r[i][c] = col[c][i];
+    if (which == IGTL_TOOL_NEEDLE && s->d) {
+        haptics_tool_needle(&s->needle_tool, s->d, t, p, col[2]);
+        pthread_mutex_lock(&s->haptics_lock);
+        if (s->haptics)
+            haptics_set_pose(s->haptics, &s->needle_tool.pose);
+        pthread_mutex_unlock(&s->haptics_lock);
+    } else if (which == IGTL_TOOL_PROBE && s->d) {
+        haptics_tool_probe(&s->probe_tool, s->d, t, p, (const double(*)[3])r);
+    }
+    pthread_mutex_unlock(&s->tool_lock);
+    pthread_mutex_lock(&s->stats_lock);
+    if (which == IGTL_TOOL_NEEDLE)
+        s->stats.needle_poses++;
+    else
+        s->stats.probe_poses++;
+    s->stats.received++;
+    if (s->current && !s->current->tool) {
+        s->current->tool = true;
+        s->stats.tool_clients_now++;
+    }
+    pthread_mutex_unlock(&s->stats_lock);
 }
 
 static void queue_msg(igtl_server *s, const uint8_t *msg, size_t len, bool image)
@@ -265,7 +295,9 @@ static void read_client(igtl_server *s, client *c)
         if (r > 0) {
             budget -= (size_t)r < budget ? (size_t)r : budget;
             igtl_stream_stats before = c->in.stats;
+            s->current = c;
             bool ok = igtl_stream_feed(&c->in, buf, (size_t)r, on_msg, s);
+            s->current = NULL;
             add_stream_stats(s, &before, &c->in.stats);
             if (!ok) {
                 close_client(s, c);
@@ -343,10 +375,6 @@ static void copy_name(char *dst, const char *src, const char *fallback)
 igtl_server *igtl_server_create(const igtl_server_def *def, char *err, size_t err_len)
 {
     const char *bad = igtl_calibration_check(&def->calib);
-    if (!def->d) {
-        snprintf(err, err_len, "OpenIGTLink server: no driver");
-        return NULL;
-    }
     if (bad) {
         snprintf(err, err_len, "OpenIGTLink calibration: %s", bad);
         return NULL;
@@ -382,6 +410,8 @@ igtl_server *igtl_server_create(const igtl_server_def *def, char *err, size_t er
     s->n_slots = IGTL_SERVER_MAX_CLIENTS + 4;
     for (int i = 0; i < s->n_slots; i++)
         s->clients[i].fd = -1;
+    s->d = def->d;
+    s->calib = def->calib;
     haptics_tool_init(&s->needle_tool, &def->tool);
     haptics_tool_init(&s->probe_tool, &def->tool);
     clock_gettime(CLOCK_MONOTONIC, &s->t0);
@@ -410,6 +440,7 @@ igtl_server *igtl_server_create(const igtl_server_def *def, char *err, size_t er
     pthread_mutex_init(&s->image_lock, NULL);
     pthread_mutex_init(&s->stats_lock, NULL);
     pthread_mutex_init(&s->haptics_lock, NULL);
+    pthread_mutex_init(&s->tool_lock, NULL);
     int rc = pthread_create(&s->thread, NULL, loop, s);
     if (rc != 0) {
         snprintf(err, err_len, "OpenIGTLink server: cannot start its thread: %s", strerror(rc));
@@ -418,6 +449,7 @@ igtl_server *igtl_server_create(const igtl_server_def *def, char *err, size_t er
         pthread_mutex_destroy(&s->image_lock);
         pthread_mutex_destroy(&s->stats_lock);
         pthread_mutex_destroy(&s->haptics_lock);
+        pthread_mutex_destroy(&s->tool_lock);
         goto fail;
     }
     return s;
@@ -450,6 +482,7 @@ void igtl_server_destroy(igtl_server *s)
     pthread_mutex_destroy(&s->image_lock);
     pthread_mutex_destroy(&s->stats_lock);
     pthread_mutex_destroy(&s->haptics_lock);
+    pthread_mutex_destroy(&s->tool_lock);
     free(s);
 }
 
@@ -463,6 +496,39 @@ void igtl_server_attach_haptics(igtl_server *s, haptics *h)
     pthread_mutex_lock(&s->haptics_lock);
     s->haptics = h;
     pthread_mutex_unlock(&s->haptics_lock);
+}
+
+void igtl_server_set_driver(igtl_server *s, driver *d)
+{
+    pthread_mutex_lock(&s->tool_lock);
+    s->d = d;
+    haptics_tool_init(&s->needle_tool, &s->def.tool);
+    haptics_tool_init(&s->probe_tool, &s->def.tool);
+    pthread_mutex_unlock(&s->tool_lock);
+}
+
+bool igtl_server_set_calibration(igtl_server *s, const igtl_calibration *c, char *err, size_t err_len)
+{
+    const char *bad = igtl_calibration_check(c);
+    if (bad) {
+        snprintf(err, err_len, "OpenIGTLink calibration: %s", bad);
+        return false;
+    }
+    pthread_mutex_lock(&s->tool_lock);
+    s->calib = *c;
+    pthread_mutex_unlock(&s->tool_lock);
+    return true;
+}
+
+bool igtl_server_latest_raw(igtl_server *s, igtl_tool tool, igtl_raw_pose *out)
+{
+    memset(out, 0, sizeof *out);
+    if ((int)tool < 0 || tool >= IGTL_TOOL_COUNT)
+        return false;
+    pthread_mutex_lock(&s->tool_lock);
+    *out = s->raw[tool];
+    pthread_mutex_unlock(&s->tool_lock);
+    return out->count > 0;
 }
 
 bool igtl_server_connect(igtl_server *s, const char *host, int port, int timeout_ms, char *err, size_t err_len)

@@ -36,7 +36,7 @@
 #define IGTL_SERVER_MAX_CLIENTS 8
 
 typedef struct igtl_server_def {
-    driver *d;
+    driver *d;                 /* NULL: none yet (igtl_server_set_driver); poses are only kept */
     const char *bind_addr;     /* "127.0.0.1" */
     int port;                  /* 18944; 0: a free port (igtl_server_port tells which) */
     const char *needle_device; /* "Needle" */
@@ -61,6 +61,26 @@ int igtl_server_port(const igtl_server *s);
 /* Any thread: the haptics loop that gets the needle's poses (NULL: none). Returns once the
  * network thread no longer uses the previous one, so that one may then be destroyed. */
 void igtl_server_attach_haptics(igtl_server *s, haptics *h);
+/* Any thread: the session the poses drive (NULL: none; the poses are then only kept for
+ * igtl_server_latest_raw). The tools start afresh (a new session's needle is out). Returns once
+ * the network thread no longer uses the previous driver, so that one may then be destroyed. */
+void igtl_server_set_driver(igtl_server *s, driver *d);
+/* Any thread: the calibration for every pose from now on. False, with the field named, when it
+ * is not usable (igtl_calibration_check); the old one stays. */
+bool igtl_server_set_calibration(igtl_server *s, const igtl_calibration *c, char *err, size_t err_len);
+
+/* A tool's newest pose as it came in, in the device's frame (before the calibration): what a
+ * calibration needs. count is how many poses of that tool came in so far. */
+typedef enum igtl_tool { IGTL_TOOL_NEEDLE = 0, IGTL_TOOL_PROBE, IGTL_TOOL_COUNT } igtl_tool;
+typedef struct igtl_raw_pose {
+    long long count;
+    double t_s;                /* the server's clock when it came */
+    double p[3];               /* the tip (the probe face's centre), device units */
+    double r[3][3];            /* the tool's frame, row-major: column 2 the needle (or the beam) */
+} igtl_raw_pose;
+/* Any thread: false (and *out zeroed) while that tool has sent nothing. */
+bool igtl_server_latest_raw(igtl_server *s, igtl_tool tool, igtl_raw_pose *out);
+
 /* Connects out to a peer (blocking, at most timeout_ms), then serves it like a client. */
 bool igtl_server_connect(igtl_server *s, const char *host, int port, int timeout_ms, char *err, size_t err_len);
 
@@ -86,6 +106,8 @@ typedef struct igtl_server_stats {
     long long sent;            /* messages queued to clients */
     long long send_dropped;    /* messages a client's full queue could not take */
     long long clients_accepted, clients_refused, clients_now;
+    long long tool_clients_now;  /* connected clients that sent a good pose: trackers */
+    long long tool_clients_lost; /* trackers that went away (hung up, failed, closed for a broken stream) */
     long long needle_poses, probe_poses, images_sent;
 } igtl_server_stats;
 /* Any thread. */
