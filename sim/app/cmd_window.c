@@ -27,7 +27,6 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: mesosim [--scenario FILE] [--cases DIR] [--size WxH] [--trainee NAME [--db PATH|URL]]\n"
-            "usage: mesosim [--scenario FILE] [--cases DIR] [--size WxH]\n"
             "               [--igtl-port PORT] [--igtl-bind ADDR] [--igtl-calibration FILE]\n"
             "       mesosim --bench-frames N [--json] [--scenario FILE] [--size WxH]\n"
             "Opens the trainer window: choose a case, scan, place the needle, inject, read the\n"
@@ -37,7 +36,6 @@ static void usage(FILE *f)
             "logged to $XDG_DATA_HOME/mesosim/sessions/ (replay with mesosim run); with --trainee\n"
             "they are also recorded for that trainee in the records (--db, default\n"
             "$XDG_DATA_HOME/mesosim/records.db; mesosim history, mesosim replay; docs/records.md).\n"
-            "logged to $XDG_DATA_HOME/mesosim/sessions/ (replay with mesosim run).\n"
             "--igtl-port PORT hosts an OpenIGTLink server (127.0.0.1, or --igtl-bind ADDR; 0 picks\n"
             "a free port): TRANSFORMs named Needle and Probe drive the scan through the calibration\n"
             "(--igtl-calibration, default $XDG_CONFIG_HOME/mesosim/igtl_calibration.json), which F9\n"
@@ -115,9 +113,7 @@ static int bench(trainer *t, const char *scen, long frames, bool json)
 
 int cmd_window(int argc, char **argv)
 {
-    const char *scen = NULL, *cases = NULL, *trainee = NULL, *db = NULL;
-    long frames = 0, width = 1280, height = 800;
-    const char *scen = NULL, *cases = NULL, *igtl_bind = NULL, *igtl_calib = NULL;
+    const char *scen = NULL, *cases = NULL, *trainee = NULL, *db = NULL, *igtl_bind = NULL, *igtl_calib = NULL;
     long frames = 0, width = 1280, height = 800, igtl_port = -1;
     bool json = false;
     for (int i = 1; i < argc; i++) {

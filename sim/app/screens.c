@@ -84,7 +84,7 @@ void screens_help(trainer *t)
     float w = fminf(S(t, 1000), W - S(t, 24)), x = 0.5f * (W - w);
     int per_col = (AXIS_COUNT + BTN_COUNT + 2) / 3;
     char k[33][CONTROLS_KEY_NAME_LEN * 3]; /* one per key named: all are formatted at once */
-    char flow[4096];
+    char flow[8192];
     snprintf(flow, sizeof flow,
              "1. Prepare: position the patient (%s), disinfect and check the skin (%s), lay the sterile field (%s); "
              "tick each as you do it (%s undoes a tick for a few seconds).\n"
