@@ -72,8 +72,9 @@ static void test_cortical_echo_and_shadow(void **state)
     printf("superficial fascia %.1f dB\n", fascia);
     assert_true(peak_b > fascia);
     assert_true(rev.db_mean > deep.db_mean + 10.0);
-    /* A full shadow: 27 dB/mm one way through cortex at 18 MHz leaves nothing. */
-    assert_true(deep.db_mean < side.db_mean - 30.0);
+    /* A full shadow: 27 dB/mm one way through cortex at 18 MHz leaves no echo, only the
+     * receiver's noise floor (bmode_model.h BM_NOISE_REL), about 25 dB under the deep fat here. */
+    assert_true(deep.db_mean < side.db_mean - 20.0);
     free(prof_b);
     free(prof_s);
     phantom_destroy(ph);

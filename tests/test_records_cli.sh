@@ -68,9 +68,17 @@ cp "$src/tests/data/records_v1.db" "$tmp/v1.db"
 [ "$(sqlite3 "$tmp/v1.db" 'PRAGMA integrity_check')" = ok ] || fail "v1: integrity check"
 "$bin" replay 5e551011 --db "$tmp/v1.db" --report "$tmp/v1r.json" >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "does not say which scenario file" "$tmp/err" || fail "v1: replay without --scenario: $(cat "$tmp/err")"
-"$bin" replay 5e551011 --db "$tmp/v1.db" --report "$tmp/v1r.json" --scenario "$scen" >"$tmp/out" 2>"$tmp/err" ||
-    fail "v1: replay: $(cat "$tmp/err")"
-grep -q '"recorded_report":"identical"' "$tmp/out" || fail "v1: replay: $(cat "$tmp/out")"
+# The case file it was recorded on, as it was then (tests/data/records_v1_adult_back.json): the
+# scenario format has gained fields since (level, goals, bones, ...) that enter the canonical text,
+# so its hash no longer matches and the replay must say so; with --force it replays, on today's
+# physics, to a report of the same injections (not byte-identical: the physics moved on).
+v1scen=$src/tests/data/records_v1_adult_back.json
+"$bin" replay 5e551011 --db "$tmp/v1.db" --report "$tmp/v1r.json" --scenario "$v1scen" >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "the case has changed since" "$tmp/err" || fail "v1: replay on the old case: $(cat "$tmp/err")"
+"$bin" replay 5e551011 --db "$tmp/v1.db" --report "$tmp/v1r.json" --scenario "$v1scen" --force >"$tmp/out" 2>"$tmp/err" ||
+    fail "v1: replay --force: $(cat "$tmp/err")"
+grep -q '"actions":27' "$tmp/out" || fail "v1: replay: $(cat "$tmp/out")"
+[ "$(grep -c '"verdict": "intradermal"' "$tmp/v1r.json")" = 2 ] || fail "v1: replayed injections: $(cat "$tmp/v1r.json")"
 
 # Bad usage and bad stores.
 "$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/x.json" --trainee A --no-record >/dev/null 2>&1
