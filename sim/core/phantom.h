@@ -88,7 +88,7 @@ typedef struct phantom_def {
     double fat_strain_per_n;      /* fractional fat compression per newton of probe force */
     double fat_max_strain;        /* cap on that compression */
     double vein_collapse_n;       /* probe force at which a vein lumen is flat */
-    double septa_spacing_mm;      /* mean height of fat lobules between septa */
+    double septa_spacing_mm;      /* lobule cell size in superficial fat (deep fat: larger) */
     double muscle_fibre_angle_deg;/* fibre direction in the skin plane, from +x */
     double muscle_pennation_deg;  /* fibre angle to the skin plane */
     double perimysium_spacing_mm; /* spacing of the bright perimysium sheets */
@@ -132,34 +132,45 @@ typedef struct phantom_sample {
 phantom_sample phantom_at(const phantom *ph, const double p_mm[3], double pressure_n,
                           const phantom_inclusion *dyn, int n_dyn);
 
-/* Texture of the layer tissues: fat lobules between bright septa, muscle fibres with bright
- * perimysium. Split so the synthesis can evaluate the slowly varying parts rarely and the
- * cheap part per sample: phantom_texture_cell_at depends on (x, y) only; the vertical septum
- * walls of a row of lobules (lobule_row counts septa sheets down from the layer top) on (x, y)
- * and the row; phantom_texture_eval combines them at the point. phantom_texture does all. */
+/* Texture of the layer tissues.
+ *
+ * Fat (FAT and DEEP_FAT) is lobules in 3-D (sim/core/lobules.h): an irregular polygonal cell
+ * field fixed in the tissue, evaluated at (x, y, depth below the layer top), with bright thin
+ * septa on the lobule borders; superficial fat has cells of septa_spacing_mm, deep fat larger
+ * and flatter ones. The multiplier's mean square over the layer is 1: the septa take their
+ * energy from the lobules, so the layer's mean backscatter stays the tissue table's.
+ *
+ * Muscle has bright perimysium sheets tilted by the pennation angle. Split so the synthesis
+ * evaluates the slowly varying part rarely: phantom_texture_cell_at depends on (x, y) only,
+ * phantom_texture_eval combines it at the point. phantom_texture does all. */
 typedef struct phantom_texture_cell {
-    double septa_offset;   /* undulation of the fat septa sheets, in septa periods */
     double fibre_offset;   /* jitter of the perimysium sheets, in periods */
 } phantom_texture_cell;
 
 phantom_texture_cell phantom_texture_cell_at(const phantom *ph, double x_mm, double y_mm);
 
-/* Constants of the texture profiles, for code that evaluates many samples at once. */
+/* Constants of the muscle texture profile, for code that evaluates many samples at once. */
 typedef struct phantom_texture_params {
-    double inv_septa_mm, septa_inv_half_width;         /* septa period and sheet width */
     double inv_perimysium_mm, perimysium_inv_half_width;
     double cos_fibre, sin_fibre, cos_pen, sin_pen;
 } phantom_texture_params;
 phantom_texture_params phantom_get_texture_params(const phantom *ph);
-/* Septa sheet index (lobule row) of a fat point depth_in_layer_mm below its layer top. */
-int phantom_lobule_row(const phantom *ph, const phantom_texture_cell *cell, double depth_in_layer_mm);
-/* 0..1: closeness of (x, y) to a vertical septum wall within that lobule row. */
-double phantom_septa_wall(const phantom *ph, double x_mm, double y_mm, int lobule_row);
+
+/* True for the tissues textured as fat lobules. */
+bool phantom_is_fat(tissue_id t);
+/* Multiplies amp[0..n) by the fat texture of tissue t at the points q0 + i dq, where a point
+ * is (x_mm, y_mm, depth below its layer top in mm). A straight run costs a few searches of
+ * the cell field, whatever n. */
+void phantom_fat_texture_span(const phantom *ph, tissue_id t, const double q0_mm[3], const double dq_mm[3],
+                              int n, float *amp);
+/* The lobule of fat tissue t at q (as above): an id that differs between neighbouring
+ * lobules, and the distance from q to the lobule's border (mm) when border_mm is not NULL. */
+uint32_t phantom_fat_lobule(const phantom *ph, tissue_id t, const double q_mm[3], double *border_mm);
+
 /* Multiplier (>= 0) of the tissue's backscatter at p; depth_in_layer_mm is the depth of p
- * below the top of its layer, wall the septa wall value of its lobule row (fat only). 1 for
- * tissues without texture. */
+ * below the top of its layer. 1 for tissues without texture. */
 double phantom_texture_eval(const phantom *ph, const phantom_texture_cell *cell, tissue_id t,
-                            const double p_mm[3], double depth_in_layer_mm, double wall);
+                            const double p_mm[3], double depth_in_layer_mm);
 double phantom_texture(const phantom *ph, tissue_id t, const double p_mm[3],
                        double depth_in_layer_mm);
 
