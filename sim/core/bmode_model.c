@@ -578,11 +578,12 @@ static int object_ranges(const bm_setup *s, const double o[3], obj_range *out)
             continue;
         /* Ray against the ellipsoid grown by the elevation beam's reach (it is seen by partial
          * volume from that far), as a unit sphere in scaled coordinates. */
-        double reach = BM_ELEV_SIGMAS * s->sig_el_max;
+        double reach = BM_ELEV_SIGMAS * s->sig_el_max, grow = phantom_inclusion_border_max(c);
         double A[3], B[3];
         for (int k = 0; k < 3; k++) {
-            A[k] = (o[k] - c->c_mm[k]) / (c->radii_mm[k] + reach);
-            B[k] = w[k] / (c->radii_mm[k] + reach);
+            double rk = c->radii_mm[k] * (k < 2 ? grow : 1.0) + reach;
+            A[k] = (o[k] - c->c_mm[k]) / rk;
+            B[k] = w[k] / rk;
         }
         double qa = B[0] * B[0] + B[1] * B[1] + B[2] * B[2];
         double qb = 2 * (A[0] * B[0] + A[1] * B[1] + A[2] * B[2]);
@@ -603,10 +604,20 @@ static int object_ranges(const bm_setup *s, const double o[3], obj_range *out)
  * inside ellipsoid c along the elevation line through p: the chord [y1, y2] from a quadratic. */
 static double ellipsoid_fraction(const phantom_inclusion *c, const double p[3], const double v[3], double sg)
 {
+    /* An irregular border: the radii across the skin at the azimuth of the elevation line's
+     * point nearest the centre (where the chord is). */
+    double rad[3] = {c->radii_mm[0], c->radii_mm[1], c->radii_mm[2]};
+    if (c->border_irregularity > 0.0) {
+        double t = (c->c_mm[0] - p[0]) * v[0] + (c->c_mm[1] - p[1]) * v[1] + (c->c_mm[2] - p[2]) * v[2];
+        double q[3] = {p[0] + t * v[0], p[1] + t * v[1], p[2] + t * v[2]};
+        double f = phantom_inclusion_border_scale(c, q);
+        rad[0] *= f;
+        rad[1] *= f;
+    }
     double A[3], B[3];
     for (int k = 0; k < 3; k++) {
-        A[k] = (p[k] - c->c_mm[k]) / c->radii_mm[k];
-        B[k] = v[k] / c->radii_mm[k];
+        A[k] = (p[k] - c->c_mm[k]) / rad[k];
+        B[k] = v[k] / rad[k];
     }
     double qa = B[0] * B[0] + B[1] * B[1] + B[2] * B[2];
     double qb = 2 * (A[0] * B[0] + A[1] * B[1] + A[2] * B[2]);
@@ -1117,6 +1128,11 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
                     double a = BM_SPEC_GAIN * R * open * specular_lobe(cn, BM_SPEC_FLOOR) * lin * trans * s->spec_norm[r];
                     push_event(out, zc, a, 1.0);
                     trans *= 1.0 - R * R * open;
+                    /* Leaving a thickened scale downwards: its dorsal shadow. */
+                    if (above == TISSUE_STRATUM_CORNEUM && i > 0 && prev_layer < layer) {
+                        double sc = node_val(nd, nd->h, r, z, i) - node_val(nd, nd->h, r, z, i - 1);
+                        trans *= phantom_scale_transmission(s->ph, p[0], p[1], sc);
+                    }
                 }
             }
         }

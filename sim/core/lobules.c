@@ -84,17 +84,17 @@ static int nearest_pair(const double *a, const double *b, int *i1, int *i2, int 
             q = k;
         }
     }
+    /* Site k overtakes j at t = (a_k - a_j) / (b_j - b_k); compared by multiplying, the
+     * division is made only for a new earliest crossing. */
     double end = limit;
     for (int k = 0; k < 27; k++) {
         if (k == p || k == q)
             continue;
         for (int m = 0; m < 2; m++) {
             int j = m ? q : p;
-            if (b[k] < b[j]) {
-                double t = (a[k] - a[j]) / (b[j] - b[k]);
-                if (t < end)
-                    end = t;
-            }
+            double db = b[j] - b[k];
+            if (db > 0.0 && a[k] - a[j] < end * db)
+                end = (a[k] - a[j]) / db;
         }
     }
     *i1 = p;

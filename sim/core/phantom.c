@@ -362,6 +362,21 @@ double phantom_texture(const phantom *ph, tissue_id t, const double p[3], double
     return phantom_texture_eval(ph, &c, t, p, depth_in_layer);
 }
 
+double phantom_scale_transmission(const phantom *ph, double x, double y, double sc_thickness_mm)
+{
+    /* Normal stratum corneum is 11-18 um (Sandby-Moller 2003, tissue.md 1a): no shadow. */
+    double excess = sc_thickness_mm - 0.02;
+    if (!(excess > 0.0))
+        return 1.0;
+    /* The published shadows have no dB figure (anatomy.md 6, "not found"). Assumption: a loss
+     * of up to 96 dB per mm of excess scale (12 dB two-way under the worst patches of the
+     * hyperkeratosis case's 140 um, about 3 dB on average), in patches about 0.4 mm across
+     * where the lamellae crack and trap air (value noise squared: mostly mild, some dark). */
+    double n = 0.5 + 0.5 * noise2(ph->def.seed ^ 0x4b1d5U, x / 0.4, y / 0.4);
+    double loss_db = 96.0 * (excess < 1.0 ? excess : 1.0) * n * n;
+    return pow(10.0, -loss_db / 20.0);
+}
+
 double phantom_vessel_vertical_radius(const phantom *ph, int vessel, double pressure_n)
 {
     const phantom_vessel_def *v = &ph->def.vessels[vessel];
@@ -429,6 +444,47 @@ int phantom_vessel_region(const phantom *ph, int i, const double p[3], double pr
     double wh = rh + v->wall_mm, wv = rv + v->wall_mm;
     double wall = (qh / wh) * (qh / wh) + (qv / wv) * (qv / wv);
     return wall <= 1.0 ? 1 : 0;
+}
+
+/* Coefficients of the border's harmonics 2..4 (about 1/k each, signs and phases from the
+ * seed): irregular, lobed outlines without sharp corners, like a bleb whose fluid dissects
+ * the collagen bundles unevenly (an assumption: no published bleb outline, anatomy.md 7). */
+static void border_harmonics(const phantom_inclusion *c, double cs[3], double sn[3], double *norm)
+{
+    double msq = 1.0;
+    for (int k = 0; k < 3; k++) {
+        uint32_t h = hash_mix32(c->border_seed * 0x9E3779B1U + (uint32_t)k * 0x85EBCA77U + 1U);
+        cs[k] = c->border_irregularity * hash_unit(h) / (k + 2) * 2.0;
+        sn[k] = c->border_irregularity * hash_unit(hash_mix32(h)) / (k + 2) * 2.0;
+        msq += 0.5 * (cs[k] * cs[k] + sn[k] * sn[k]);
+    }
+    /* Radii across the skin scale by rho: the volume goes with the mean of rho^2. */
+    *norm = 1.0 / sqrt(msq);
+}
+
+double phantom_inclusion_border_scale(const phantom_inclusion *c, const double p[3])
+{
+    if (c->kind != PHANTOM_ELLIPSOID || !(c->border_irregularity > 0.0))
+        return 1.0;
+    double cs[3], sn[3], norm;
+    border_harmonics(c, cs, sn, &norm);
+    double th = atan2((p[1] - c->c_mm[1]) / c->radii_mm[1], (p[0] - c->c_mm[0]) / c->radii_mm[0]);
+    double rho = 1.0;
+    for (int k = 0; k < 3; k++)
+        rho += cs[k] * cos((k + 2) * th) + sn[k] * sin((k + 2) * th);
+    rho *= norm;
+    return rho > 0.2 ? rho : 0.2;
+}
+
+double phantom_inclusion_border_max(const phantom_inclusion *c)
+{
+    if (c->kind != PHANTOM_ELLIPSOID || !(c->border_irregularity > 0.0))
+        return 1.0;
+    double cs[3], sn[3], norm, sum = 1.0;
+    border_harmonics(c, cs, sn, &norm);
+    for (int k = 0; k < 3; k++)
+        sum += sqrt(cs[k] * cs[k] + sn[k] * sn[k]);
+    return sum * norm > 1.0 ? sum * norm : 1.0;
 }
 
 bool phantom_inclusion_contains(const phantom_inclusion *c, const double p[3])

@@ -71,6 +71,12 @@ typedef struct phantom_inclusion {
     double a_mm[3], b_mm[3];
     double radius_mm;      /* capsule radius */
     double amplitude;      /* point reflector strength relative to a dermis resolution cell */
+    /* Ellipsoids only: how far the border strays from the ellipse across the skin plane
+     * (0: a plain ellipsoid; 0.1: about +-10 % of the radius, in 2 to 4 lobes around it, drawn
+     * from border_seed). The volume stays the ellipsoid's. Drawn by the B-mode only: inside
+     * tests (phantom_inclusion_contains, the verdicts) use the plain ellipsoid. */
+    double border_irregularity;
+    uint32_t border_seed;
 } phantom_inclusion;
 
 typedef struct phantom_def {
@@ -174,11 +180,24 @@ double phantom_texture_eval(const phantom *ph, const phantom_texture_cell *cell,
 double phantom_texture(const phantom *ph, tissue_id t, const double p_mm[3],
                        double depth_in_layer_mm);
 
+/* Two-way amplitude transmission (0..1] through the scale of a stratum corneum
+ * sc_thickness_mm thick at (x, y): 1 for normal skin (<= 20 um); a hyperkeratotic scale's
+ * stacked, cracked lamellae cast patchy dorsal shadows on the dermis (el Gammal et al., Acta
+ * Derm Venereol Suppl 186; anatomy.md 6), deeper where the scale is thicker. */
+double phantom_scale_transmission(const phantom *ph, double x_mm, double y_mm, double sc_thickness_mm);
+
 /* Vessel lumen semi-axes under pressure: horizontal stays radius, vertical shrinks for veins. */
 double phantom_vessel_vertical_radius(const phantom *ph, int vessel, double pressure_n);
 
 /* Where p lies relative to vessel i: 0 outside, 1 in the wall, 2 in the lumen. */
 int phantom_vessel_region(const phantom *ph, int vessel, const double p_mm[3], double pressure_n);
+
+/* Factor (> 0) on an ellipsoid's radii across the skin plane at the azimuth of p around its
+ * centre: 1 for a plain ellipsoid; for an irregular one a low-order radial perturbation whose
+ * mean square is 1 (so the volume is kept). */
+double phantom_inclusion_border_scale(const phantom_inclusion *inc, const double p_mm[3]);
+/* The largest that factor can be. */
+double phantom_inclusion_border_max(const phantom_inclusion *inc);
 
 /* Inside test for one inclusion (a point reflector has no inside). */
 bool phantom_inclusion_contains(const phantom_inclusion *inc, const double p_mm[3]);
