@@ -131,6 +131,59 @@ static void test_bleb_posterior_enhancement(void **state)
     phantom_destroy(ph);
 }
 
+/* Per column, the depth of the shallowest liquid pixel; returns the std over the columns that
+ * have one and the liquid's pixel count. */
+static double liquid_top_spread(const bmode_image *im, int *px)
+{
+    double s = 0, ss = 0;
+    int n = 0;
+    *px = 0;
+    for (int c = 0; c < im->cols; c++) {
+        int top = -1;
+        for (int r = 0; r < im->rows; r++)
+            if (im->labels[(size_t)r * im->cols + c] == TISSUE_FLUID) {
+                if (top < 0)
+                    top = r;
+                (*px)++;
+            }
+        if (top >= 0) {
+            double z = top * im->dz_mm;
+            s += z;
+            ss += z * z;
+            n++;
+        }
+    }
+    return n > 1 ? sqrt(ss / n - (s / n) * (s / n)) : 0.0;
+}
+
+/* 0.1 mL of liquid in the superficial fat: it tracks the lobule borders, so its upper edge is
+ * not one straight line across the image, and about as much liquid shows as the plain sheet. */
+static void test_liquid_in_fat_follows_lobules(void **state)
+{
+    (void)state;
+    phantom_def d = phantom_default_def();
+    phantom *ph = pu_phantom(&d);
+    probe_def p = pu_probe(256, 8.0);
+    drug_def dd = drug_default_def();
+    drug_deposit dep = {.kind = DRUG_LIDOCAINE, .site = DRUG_SITE_FAT, .c_mm = {0.0, 0.0, 4.0},
+                        .volume_ml = 0.1, .t_start_s = 0.0, .t_end_s = 2.0};
+    phantom_inclusion b[DRUG_MAX_SHAPES];
+    assert_int_equal(drug_shapes(&dd, &dep, 2.0, b, DRUG_MAX_SHAPES), 1);
+    assert_true(b[0].follows_lobules);
+    bmode_image im;
+    render_with(ph, &p, b, 1, &im);
+    int px, px_plain;
+    double spread = liquid_top_spread(&im, &px);
+    b[0].follows_lobules = false;
+    render_with(ph, &p, b, 1, &im);
+    double plain = liquid_top_spread(&im, &px_plain);
+    printf("liquid in fat: upper edge std %.3f mm over the columns (plain sheet %.3f mm), %d px (sheet %d)\n",
+           spread, plain, px, px_plain);
+    assert_true(spread > 0.1 && spread > 3.0 * plain);
+    assert_true(px > px_plain / 3 && px < 3 * px_plain);
+    phantom_destroy(ph);
+}
+
 /* The hyperkeratosis case against the same case with normal scale (15 um, default stratum
  * corneum): the dermis is darker below the scale, and unevenly so (patchy dorsal shadows). */
 static void test_hyperkeratosis_scale_shadow(void **state)
@@ -206,6 +259,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bleb_border_irregular),
         cmocka_unit_test(test_bleb_posterior_enhancement),
+        cmocka_unit_test(test_liquid_in_fat_follows_lobules),
         cmocka_unit_test(test_hyperkeratosis_scale_shadow),
     };
     return cmocka_run_group_tests(tests, pu_group_setup, pu_group_teardown);

@@ -581,7 +581,7 @@ static int object_ranges(const bm_setup *s, const double o[3], obj_range *out)
         double reach = BM_ELEV_SIGMAS * s->sig_el_max, grow = phantom_inclusion_border_max(c);
         double A[3], B[3];
         for (int k = 0; k < 3; k++) {
-            double rk = c->radii_mm[k] * (k < 2 ? grow : 1.0) + reach;
+            double rk = c->radii_mm[k] * (k < 2 ? grow : (c->follows_lobules ? BM_LOBULE_SPREAD : 1.0)) + reach;
             A[k] = (o[k] - c->c_mm[k]) / rk;
             B[k] = w[k] / rk;
         }
@@ -614,6 +614,8 @@ static double ellipsoid_fraction(const phantom_inclusion *c, const double p[3], 
         rad[0] *= f;
         rad[1] *= f;
     }
+    if (c->follows_lobules)
+        rad[2] *= BM_LOBULE_SPREAD;
     double A[3], B[3];
     for (int k = 0; k < 3; k++) {
         A[k] = (p[k] - c->c_mm[k]) / rad[k];
@@ -634,7 +636,20 @@ static double ellipsoid_fraction(const phantom_inclusion *c, const double p[3], 
  * are taken on the slice-centre plane (all or nothing), inclusions by partial volume. The
  * object filling most of the beam wins; on a tie the later one, as in phantom_at. Returns
  * the object id (BM_OBJ_NONE when none). */
-static int object_fraction(const bm_setup *s, int r, const double p[3], const obj_range *rg, int n_rg, double *frac)
+/* Share of the liquid of a deposit in fat that lies at p: all of it within BM_LOBULE_BAND_MM
+ * of a lobule border, fading to none 0.1 mm further; outside fat (a fascia) all of it. */
+static double lobule_share(const bm_setup *s, const double p[3], int layer, float htop)
+{
+    if (layer < 0 || !phantom_is_fat(s->layer_tissue[layer]))
+        return 1.0;
+    double q[3] = {p[0], p[1], p[2] - htop}, border;
+    phantom_fat_lobule(s->ph, s->layer_tissue[layer], q, &border);
+    double f = (BM_LOBULE_BAND_MM + 0.1 - border) / 0.1;
+    return f > 1.0 ? 1.0 : (f < 0.0 ? 0.0 : f);
+}
+
+static int object_fraction(const bm_setup *s, int r, const double p[3], int layer, float htop, const obj_range *rg,
+                           int n_rg, double *frac)
 {
     int id = BM_OBJ_NONE;
     double best = 0.0;
@@ -653,6 +668,8 @@ static int object_fraction(const bm_setup *s, int r, const double p[3], const ob
             int i = rg[k].incl;
             const phantom_inclusion *c = i < s->d->n_inclusions ? &s->d->inclusions[i] : &s->dyn[i - s->d->n_inclusions];
             f = ellipsoid_fraction(c, p, s->fr.v, s->sig_el[r]);
+            if (c->follows_lobules && f > 1e-3)
+                f *= lobule_share(s, p, layer, htop);
             cand = BM_OBJ_INCL + i;
         }
         if (f > 1e-3 && f >= best) {
@@ -844,7 +861,7 @@ static void line_objects(const bm_setup *s, const double o[3], const obj_range *
             double z = r * s->dz;
             double p[3] = {o[0] + z * w[0], o[1] + z * w[1], o[2] + z * w[2]};
             double f;
-            int id = object_fraction(s, r, p, rg, n_rg, &f);
+            int id = object_fraction(s, r, p, out->layer[r], out->htop[r], rg, n_rg, &f);
             out->objid[r] = (int16_t)id;
             out->frac[r] = (float)f;
             if (id != BM_OBJ_NONE && f >= 0.5)

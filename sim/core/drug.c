@@ -207,6 +207,9 @@ int drug_shapes(const drug_def *d, const drug_deposit *dep, double t_s, phantom_
         b->border_seed = hash_voxel((int32_t)floor(dep->c_mm[0] * 100.0), (int32_t)floor(dep->c_mm[1] * 100.0),
                                     (int32_t)floor(dep->c_mm[2] * 100.0), 0xb1ebU);
     }
+    /* Liquid in fat runs between the lobules (Leuenberger Jockel 2013: between the fat
+     * cells; oedema fluid lies between lobules, Rettenbacher, anatomy.md 7). */
+    b->follows_lobules = dep->site == DRUG_SITE_FAT;
     return 1;
 }
 

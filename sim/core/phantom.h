@@ -77,6 +77,10 @@ typedef struct phantom_inclusion {
      * tests (phantom_inclusion_contains, the verdicts) use the plain ellipsoid. */
     double border_irregularity;
     uint32_t border_seed;
+    /* Ellipsoids of liquid in fat: the B-mode draws the liquid where it dissects the fat,
+     * along the septa and lobule borders within twice the ellipsoid's thickness, instead of
+     * a solid sheet. Inside tests use the plain ellipsoid. */
+    bool follows_lobules;
 } phantom_inclusion;
 
 typedef struct phantom_def {
