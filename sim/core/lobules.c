@@ -6,8 +6,10 @@
 
 #include "hash.h"
 
-/* Septa about 8x the lobule amplitude, so they read as bright lines in dark fat (tissue.md
- * 2c, "near-anechoic lobules, thin echogenic septa"). Lobules differ from one another by
+/* Septa 5.5x the lobule amplitude, so they read as bright lines in dark fat (tissue.md 2c,
+ * "near-anechoic lobules, thin echogenic septa"); with the mean kept, a brighter septum
+ * would darken the lobules below a fresh haematoma's level (tissue.md 2c: haematoma
+ * hypoechoic). Lobules differ from one another by
  * +-15 % in amplitude (fat cells of varying packing; an assumption), which keeps the envelope
  * within one lobule Rayleigh. */
 #define LOBULE_SEPTUM_GAIN 4.5f
