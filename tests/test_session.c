@@ -390,13 +390,19 @@ static void test_haematoma(void **state)
     assert_int_equal(bmode_render(bm, &scene, &im, err, sizeof err), 0);
     uint8_t *mask = pu_label_mask(&im, TISSUE_HAEMATOMA, 0, 0);
     int px = pu_mask_count(&im, mask);
+    free(mask);
+    /* Its inside, eroded like the fat's so the boundary echoes stay out. */
+    mask = pu_label_mask(&im, TISSUE_HAEMATOMA, 2, 2);
     pu_stats hs = pu_region_stats(&im, (pu_region){0, 15, -20, 20}, mask);
     uint8_t *fat = pu_label_mask(&im, TISSUE_FAT, 2, 2);
     pu_stats fs = pu_region_stats(&im, (pu_region){2.7, 4.5, -20, 20}, fat);
-    print_message("haematoma: %d px (%.2f mm^2), %.1f dB vs fat %.1f dB\n", px,
-                  px * im.dx_mm * im.dz_mm, hs.db_mean, fs.db_mean);
+    /* Compared by the mean envelope, not the mean of its dB: the fat's echo is in its septa
+     * (bright lines over dark lobules), which a log mean discounts. */
+    print_message("haematoma: %d px (%.2f mm^2), mean envelope %.1f dB vs fat %.1f dB (log means %.1f / %.1f)\n",
+                  px, px * im.dx_mm * im.dz_mm, pu_db((float)hs.env_mean), pu_db((float)fs.env_mean), hs.db_mean,
+                  fs.db_mean);
     assert_true(px * im.dx_mm * im.dz_mm > 3.0);
-    assert_true(hs.db_mean < fs.db_mean);
+    assert_true(hs.env_mean < fs.env_mean);
     free(mask);
     free(fat);
     session_destroy(s);

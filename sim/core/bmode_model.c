@@ -721,11 +721,12 @@ static int object_ranges(const bm_setup *s, const double o[3], obj_range *out)
             continue;
         /* Ray against the ellipsoid grown by the elevation beam's reach (it is seen by partial
          * volume from that far), as a unit sphere in scaled coordinates. */
-        double reach = BM_ELEV_SIGMAS * s->sig_el_max;
+        double reach = BM_ELEV_SIGMAS * s->sig_el_max, grow = phantom_inclusion_border_max(c);
         double A[3], B[3];
         for (int k = 0; k < 3; k++) {
-            A[k] = (o[k] - c->c_mm[k]) / (c->radii_mm[k] + reach);
-            B[k] = w[k] / (c->radii_mm[k] + reach);
+            double rk = c->radii_mm[k] * (k < 2 ? grow : (c->follows_lobules ? BM_LOBULE_SPREAD : 1.0)) + reach;
+            A[k] = (o[k] - c->c_mm[k]) / rk;
+            B[k] = w[k] / rk;
         }
         double qa = B[0] * B[0] + B[1] * B[1] + B[2] * B[2];
         double qb = 2 * (A[0] * B[0] + A[1] * B[1] + A[2] * B[2]);
@@ -759,10 +760,22 @@ static int object_ranges(const bm_setup *s, const double o[3], obj_range *out)
  * inside ellipsoid c along the elevation line through p: the chord [y1, y2] from a quadratic. */
 static double ellipsoid_fraction(const phantom_inclusion *c, const double p[3], const double v[3], double sg)
 {
+    /* An irregular border: the radii across the skin at the azimuth of the elevation line's
+     * point nearest the centre (where the chord is). */
+    double rad[3] = {c->radii_mm[0], c->radii_mm[1], c->radii_mm[2]};
+    if (c->border_irregularity > 0.0) {
+        double t = (c->c_mm[0] - p[0]) * v[0] + (c->c_mm[1] - p[1]) * v[1] + (c->c_mm[2] - p[2]) * v[2];
+        double q[3] = {p[0] + t * v[0], p[1] + t * v[1], p[2] + t * v[2]};
+        double f = phantom_inclusion_border_scale(c, q);
+        rad[0] *= f;
+        rad[1] *= f;
+    }
+    if (c->follows_lobules)
+        rad[2] *= BM_LOBULE_SPREAD;
     double A[3], B[3];
     for (int k = 0; k < 3; k++) {
-        A[k] = (p[k] - c->c_mm[k]) / c->radii_mm[k];
-        B[k] = v[k] / c->radii_mm[k];
+        A[k] = (p[k] - c->c_mm[k]) / rad[k];
+        B[k] = v[k] / rad[k];
     }
     double qa = B[0] * B[0] + B[1] * B[1] + B[2] * B[2];
     double qb = 2 * (A[0] * B[0] + A[1] * B[1] + A[2] * B[2]);
@@ -779,7 +792,20 @@ static double ellipsoid_fraction(const phantom_inclusion *c, const double p[3], 
  * are taken on the slice-centre plane (all or nothing), inclusions by partial volume. The
  * object filling most of the beam wins; on a tie the later one, as in phantom_at. Returns
  * the object id (BM_OBJ_NONE when none). */
-static int object_fraction(const bm_setup *s, int r, const double p[3], const obj_range *rg, int n_rg, double *frac)
+/* Share of the liquid of a deposit in fat that lies at p: all of it within BM_LOBULE_BAND_MM
+ * of a lobule border, fading to none 0.1 mm further; outside fat (a fascia) all of it. */
+static double lobule_share(const bm_setup *s, const double p[3], int layer, float htop)
+{
+    if (layer < 0 || !phantom_is_fat(s->layer_tissue[layer]))
+        return 1.0;
+    double q[3] = {p[0], p[1], p[2] - htop}, border;
+    phantom_fat_lobule(s->ph, s->layer_tissue[layer], q, &border);
+    double f = (BM_LOBULE_BAND_MM + 0.1 - border) / 0.1;
+    return f > 1.0 ? 1.0 : (f < 0.0 ? 0.0 : f);
+}
+
+static int object_fraction(const bm_setup *s, int r, const double p[3], int layer, float htop, const obj_range *rg,
+                           int n_rg, double *frac)
 {
     int id = BM_OBJ_NONE;
     double best = 0.0;
@@ -807,6 +833,8 @@ static int object_fraction(const bm_setup *s, int r, const double p[3], const ob
             int i = rg[k].incl;
             const phantom_inclusion *c = i < s->d->n_inclusions ? &s->d->inclusions[i] : &s->dyn[i - s->d->n_inclusions];
             f = ellipsoid_fraction(c, p, s->fr.v, s->sig_el[r]);
+            if (c->follows_lobules && f > 1e-3)
+                f *= lobule_share(s, p, layer, htop);
             cand = BM_OBJ_INCL + i;
         }
         if (f > 1e-3 && f >= best) {
@@ -930,8 +958,7 @@ static inline phantom_texture_cell node_cell(const bm_nodes *nd, int row, double
         j = 0;
     double f = pos - j;
     const phantom_texture_cell *c0 = &nd->cell[j], *c1 = c0 + 1;
-    phantom_texture_cell c = {c0->septa_offset + f * (c1->septa_offset - c0->septa_offset),
-                              c0->fibre_offset + f * (c1->fibre_offset - c0->fibre_offset)};
+    phantom_texture_cell c = {c0->fibre_offset + f * (c1->fibre_offset - c0->fibre_offset)};
     return c;
 }
 
@@ -1002,7 +1029,7 @@ static void line_objects(const bm_setup *s, const double o[3], const obj_range *
             double z = r * s->dz;
             double p[3] = {o[0] + z * w[0], o[1] + z * w[1], o[2] + z * w[2]};
             double f;
-            int id = object_fraction(s, r, p, rg, n_rg, &f);
+            int id = object_fraction(s, r, p, out->layer[r], out->htop[r], rg, n_rg, &f);
             out->objid[r] = (int16_t)id;
             out->frac[r] = (float)f;
             if (id != BM_OBJ_NONE && f >= 0.5)
@@ -1073,16 +1100,12 @@ static int line_crossings(const bm_setup *s, const bm_line *l, int r_lo, int r_h
 }
 
 /* Texture of one run of rows of a single textured layer (no vessel or inclusion), applied to
- * amp. When the layer heights are constant along the line (one node), the texture phase is
- * linear in the row: the run is cut where the lobule row changes and each piece is a flat
- * loop the compiler vectorises. Otherwise every row interpolates its own texture cell. */
-__attribute__((target_clones("avx2", "default")))
-static void tex_fat_span(float *restrict amp, int n, float ph0, float dph, float ihw, float wall)
-{
-    for (int i = 0; i < n; i++)
-        amp[i] *= tex_fat(ph0 + dph * (float)i, ihw, wall);
-}
-
+ * amp. Fat: the lobule field at (x, y, depth below the layer top) along the line, which is
+ * straight in those coordinates wherever the layer top is linear in the row: the whole run
+ * for a line at one (x, y), each interval between nodes for a tilted line, each row on the
+ * reference path. Muscle: when the layer heights are constant along the line (one node) the
+ * texture phase is linear in the row and the run is one flat loop the compiler vectorises;
+ * otherwise every row interpolates its own texture cell. */
 __attribute__((target_clones("avx2", "default")))
 static void tex_muscle_span(float *restrict amp, int n, float ph0, float dph, float ihw)
 {
@@ -1090,44 +1113,59 @@ static void tex_muscle_span(float *restrict amp, int n, float ph0, float dph, fl
         amp[i] *= tex_muscle(ph0 + dph * (float)i, ihw);
 }
 
-static void texture_run(const bm_setup *s, const bm_nodes *nd, const double o[3], int layer, tissue_id t,
-                        int r0, int r1, float htop, float *amp, int *wall_layer, int *wall_row, double *wall)
+static void fat_run(const bm_setup *s, const bm_nodes *nd, const double o[3], int layer, tissue_id t, int r0,
+                    int r1, float *amp)
 {
     const double dz = s->dz, *w = s->fr.w;
+    int r = r0;
+    while (r < r1) {
+        int end = r1;
+        double din0, ddin;
+        double z = r * dz;
+        if (nd->per_row) {
+            end = r + 1;
+            din0 = o[2] + z * w[2] - node_val(nd, nd->h, r, z, layer);
+            ddin = 0.0;
+        } else if (nd->k == 1) {
+            din0 = o[2] + z * w[2] - nd->h[layer];
+            ddin = dz * w[2];
+        } else {
+            /* Up to the next node: the layer top is linear in the row in between. */
+            int j = (int)(z / nd->dz_node);
+            j = j > nd->k - 2 ? nd->k - 2 : (j < 0 ? 0 : j);
+            if (j < nd->k - 2) {
+                int e = (int)ceil((j + 1) * nd->dz_node / dz);
+                end = e > r ? (e < r1 ? e : r1) : r + 1;
+            }
+            double h0 = node_val(nd, nd->h, r, z, layer);
+            const double *a = &nd->h[(size_t)j * nd->n + layer];
+            din0 = o[2] + z * w[2] - h0;
+            ddin = dz * w[2] - (a[nd->n] - a[0]) * dz / nd->dz_node;
+        }
+        double q0[3] = {o[0] + z * w[0], o[1] + z * w[1], din0};
+        double dq[3] = {dz * w[0], dz * w[1], ddin};
+        phantom_fat_texture_span(s->ph, t, q0, dq, end - r, amp + r);
+        r = end;
+    }
+}
+
+static void texture_run(const bm_setup *s, const bm_nodes *nd, const double o[3], int layer, tissue_id t,
+                        int r0, int r1, float htop, float *amp)
+{
+    const double dz = s->dz, *w = s->fr.w;
+    if (phantom_is_fat(t)) {
+        fat_run(s, nd, o, layer, t, r0, r1, amp);
+        return;
+    }
     const phantom_texture_params tx = phantom_get_texture_params(s->ph);
-    const int fat = t == TISSUE_FAT || t == TISSUE_DEEP_FAT;
     if (nd->k == 1 && !nd->per_row) {
         const phantom_texture_cell c = nd->cell[0];
         double din0 = o[2] + r0 * dz * w[2] - htop, ddin = dz * w[2];
-        if (!fat) {
-            double along0 = (o[0] + r0 * dz * w[0]) * tx.cos_fibre + (o[1] + r0 * dz * w[1]) * tx.sin_fibre;
-            double dalong = dz * (w[0] * tx.cos_fibre + w[1] * tx.sin_fibre);
-            double ph0 = (din0 * tx.cos_pen + along0 * tx.sin_pen) * tx.inv_perimysium_mm + c.fibre_offset;
-            double dph = (ddin * tx.cos_pen + dalong * tx.sin_pen) * tx.inv_perimysium_mm;
-            tex_muscle_span(amp + r0, r1 - r0, (float)ph0, (float)dph, (float)tx.perimysium_inv_half_width);
-            return;
-        }
-        double ph0 = din0 * tx.inv_septa_mm + c.septa_offset, dph = ddin * tx.inv_septa_mm;
-        int r = r0;
-        while (r < r1) {
-            double ph = ph0 + (r - r0) * dph;
-            int row = (int)(ph + 4096.0) - 4096; /* floor: ph > -1 here, no libm call */
-            int end = r1;
-            if (dph > 0) {
-                double e = r0 + (row + 1 - ph0) / dph;
-                if (e < r1)
-                    end = (int)ceil(e);
-                if (end <= r)
-                    end = r + 1;
-            }
-            if (layer != *wall_layer || row != *wall_row) {
-                *wall = phantom_septa_wall(s->ph, o[0] + r * dz * w[0], o[1] + r * dz * w[1], row);
-                *wall_layer = layer;
-                *wall_row = row;
-            }
-            tex_fat_span(amp + r, end - r, (float)ph, (float)dph, (float)tx.septa_inv_half_width, (float)*wall);
-            r = end;
-        }
+        double along0 = (o[0] + r0 * dz * w[0]) * tx.cos_fibre + (o[1] + r0 * dz * w[1]) * tx.sin_fibre;
+        double dalong = dz * (w[0] * tx.cos_fibre + w[1] * tx.sin_fibre);
+        double ph0 = (din0 * tx.cos_pen + along0 * tx.sin_pen) * tx.inv_perimysium_mm + c.fibre_offset;
+        double dph = (ddin * tx.cos_pen + dalong * tx.sin_pen) * tx.inv_perimysium_mm;
+        tex_muscle_span(amp + r0, r1 - r0, (float)ph0, (float)dph, (float)tx.perimysium_inv_half_width);
         return;
     }
     for (int r = r0; r < r1; r++) {
@@ -1135,17 +1173,7 @@ static void texture_run(const bm_setup *s, const bm_nodes *nd, const double o[3]
         phantom_texture_cell c = node_cell(nd, r, z);
         double p[3] = {o[0] + z * w[0], o[1] + z * w[1], o[2] + z * w[2]};
         double din = p[2] - node_val(nd, nd->h, r, z, layer);
-        double wl = 0.0;
-        if (fat) {
-            int row = phantom_lobule_row(s->ph, &c, din);
-            if (layer != *wall_layer || row != *wall_row) {
-                *wall = phantom_septa_wall(s->ph, p[0], p[1], row);
-                *wall_layer = layer;
-                *wall_row = row;
-            }
-            wl = *wall;
-        }
-        amp[r] *= (float)phantom_texture_eval(s->ph, &c, t, p, din, wl);
+        amp[r] *= (float)phantom_texture_eval(s->ph, &c, t, p, din);
     }
 }
 
@@ -1207,8 +1235,6 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
     double trans = 1.0; /* two-way transmission through crossed interfaces, amplitude */
     tissue_id prev_t = TISSUE_GEL; /* label tissue of the previous run, for the needle's echo */
     int prev_layer = -1;
-    int wall_layer = -2, wall_row = 0;
-    double wall = 0.0;
     int r = 0;
     while (r < rows) {
         int layer = lay[r];
@@ -1287,6 +1313,11 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
                     double a = BM_SPEC_GAIN * R * open * specular_lobe(cn, BM_SPEC_FLOOR) * lin * trans * s->spec_norm[r];
                     push_event(out, zc, a, 1.0);
                     trans *= 1.0 - R * R * open;
+                    /* Leaving a thickened scale downwards: its dorsal shadow. */
+                    if (above == TISSUE_STRATUM_CORNEUM && i > 0 && prev_layer < layer) {
+                        double sc = node_val(nd, nd->h, r, z, i) - node_val(nd, nd->h, r, z, i - 1);
+                        trans *= phantom_scale_transmission(s->ph, p[0], p[1], sc);
+                    }
                 }
             }
         }
@@ -1341,7 +1372,7 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
             lin *= stepv;
         }
         if (layer >= 0 && fo < 1.0f && (lt == TISSUE_FAT || lt == TISSUE_DEEP_FAT || lt == TISSUE_MUSCLE))
-            texture_run(s, nd, o, layer, lt, r, rb, out->htop[r], amp, &wall_layer, &wall_row, &wall);
+            texture_run(s, nd, o, layer, lt, r, rb, out->htop[r], amp);
         if (bo > 0.0)
             for (int q = r; q < rb; q++)
                 amp[q] += (float)bo * loss_out[q];

@@ -97,6 +97,13 @@
 #define BM_NOISE_REL 2.0e-4
 #define BM_CLUTTER_REL 0.08
 #define BM_CLUTTER_MM 0.3
+/* Liquid in fat (phantom_inclusion.follows_lobules) is drawn where it dissects the fat: in a
+ * band BM_LOBULE_BAND_MM either side of the lobule borders, within an ellipsoid
+ * BM_LOBULE_SPREAD times as thick as the deposit's sheet. With 1.5 mm lobules the band fills
+ * about half of that ellipsoid, so the drawn liquid is about the deposit's volume
+ * (assumption; oedema bands in fat reach 3 mm, Rettenbacher, anatomy.md 7). */
+#define BM_LOBULE_BAND_MM 0.15
+#define BM_LOBULE_SPREAD 2.0
 
 typedef struct bm_event {
     double z_mm;       /* depth along the line */

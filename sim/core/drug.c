@@ -1,5 +1,6 @@
 /* drug: deposit shapes from volume and site; dermis fraction on a grid. */
 #include "drug.h"
+#include "hash.h"
 
 #include <math.h>
 #include <string.h>
@@ -198,6 +199,17 @@ int drug_shapes(const drug_def *d, const drug_deposit *dep, double t_s, phantom_
     memcpy(b->c_mm, dep->c_mm, sizeof b->c_mm);
     memcpy(b->radii_mm, r, sizeof b->radii_mm);
     b->amplitude = 1.0;
+    if (dep->site == DRUG_SITE_DERMIS || dep->site == DRUG_SITE_EPIDERMIS) {
+        /* A dermal bleb dissects the collagen bundles unevenly: an irregular, lobed border
+         * (+-12 % of the radius; an assumption, anatomy.md 7 has no outline figure), fixed by
+         * where it was injected so it keeps its shape as it grows. Volume unchanged. */
+        b->border_irregularity = 0.12;
+        b->border_seed = hash_voxel((int32_t)floor(dep->c_mm[0] * 100.0), (int32_t)floor(dep->c_mm[1] * 100.0),
+                                    (int32_t)floor(dep->c_mm[2] * 100.0), 0xb1ebU);
+    }
+    /* Liquid in fat runs between the lobules (Leuenberger Jockel 2013: between the fat
+     * cells; oedema fluid lies between lobules, Rettenbacher, anatomy.md 7). */
+    b->follows_lobules = dep->site == DRUG_SITE_FAT;
     return 1;
 }
 

@@ -8,6 +8,7 @@
 
 #include "hash.h"
 #include "limit.h"
+#include "lobules.h"
 #include "texture_math.h"
 
 #define PI 3.14159265358979323846
@@ -26,6 +27,7 @@
 struct phantom {
     phantom_def def;
     phantom_texture_params tex;
+    lobule_field fat, deep_fat;
     int has_wheals;
     phantom_bone_shape bones[PHANTOM_MAX_BONES];
 };
@@ -67,7 +69,8 @@ phantom_def phantom_default_def(void)
     /* Veins collapse under modest probe pressure (ecocutanea "Ten tips": no probe pressure or
      * vessels collapse); 2 N to flatten is an assumption. */
     d.vein_collapse_n = 2.0;
-    /* Fat lobules ~1.5 mm tall between septa roughly parallel to the skin (tissue.md 2c). */
+    /* Superficial fat lobules in cells of 1.5 mm: an assumption, as no source gives lobule
+     * sizes in mm (anatomy.md 1); about the spacing of the septa in HFUS images of the back. */
     d.septa_spacing_mm = 1.5;
     d.muscle_fibre_angle_deg = 0.0;
     d.muscle_pennation_deg = 8.0;
@@ -212,15 +215,22 @@ phantom *phantom_create(const phantom_def *def, char *err, size_t err_len)
                 sh->axes[k][j] = ax[k][j] / semi[k];
         }
     }
-    /* Septa ~0.07 mm and perimysium ~0.1 mm thick sheets (half widths below). */
+    /* Perimysium ~0.1 mm thick sheets (half width below). */
     ph->tex.cos_fibre = cos(def->muscle_fibre_angle_deg * PI / 180.0);
     ph->tex.sin_fibre = sin(def->muscle_fibre_angle_deg * PI / 180.0);
     ph->tex.cos_pen = cos(def->muscle_pennation_deg * PI / 180.0);
     ph->tex.sin_pen = sin(def->muscle_pennation_deg * PI / 180.0);
-    ph->tex.inv_septa_mm = 1.0 / def->septa_spacing_mm;
-    ph->tex.septa_inv_half_width = def->septa_spacing_mm / 0.035;
     ph->tex.inv_perimysium_mm = 1.0 / def->perimysium_spacing_mm;
     ph->tex.perimysium_inv_half_width = def->perimysium_spacing_mm / 0.05;
+    /* Septa 0.07 mm thick (half width 0.035 mm; no normal thickness in mm is published,
+     * anatomy.md 1, so as thin as the 18 MHz image can show). Superficial fat: near-round
+     * cells of septa_spacing_mm (circularity 0.86, Lancerotto 2011). Deep fat: larger, flat
+     * lobes (circularity 0.47, Lancerotto 2011; more widely spaced septa, Markman & Barton
+     * 1987): cells 2.2x as wide and 1.1x as tall, an aspect of 2 that with the polygon's
+     * corners gives a circularity near the published one. */
+    double c = def->septa_spacing_mm;
+    lobule_field_init(&ph->fat, c, c, 0.035, def->seed ^ 0x5e97aU);
+    lobule_field_init(&ph->deep_fat, 2.2 * c, 1.1 * c, 0.035, def->seed ^ 0xd33bfa7U);
     return ph;
 }
 
@@ -238,9 +248,7 @@ phantom *phantom_clone(const phantom *ph)
 const phantom_def *phantom_get_def(const phantom *ph) { return &ph->def; }
 
 /* Smooth value noise in [-1, 1]: hashed lattice values, smoothstep interpolation. */
-/* Smooth value noise in [-1, 1] and its gradient (per unit of x and y): hashed lattice
- * values, smoothstep interpolation. grad may be NULL. */
-static double noise2_grad(uint32_t seed, double x, double y, double grad[2])
+static double noise2(uint32_t seed, double x, double y)
 {
     /* The lattice index is an int32: coordinates beyond 2^30 (a variation wavelength of
      * 1e-300 mm makes them) wrap onto the lattice instead of overflowing the cast, and a
@@ -259,17 +267,7 @@ static double noise2_grad(uint32_t seed, double x, double y, double grad[2])
     double v11 = hash_unit(hash_voxel(ix + 1, iy + 1, 0, seed));
     double a = v00 + (v10 - v00) * tx;
     double b = v01 + (v11 - v01) * tx;
-    if (grad) {
-        double dtx = 6.0 * ux * (1.0 - ux), dty = 6.0 * uy * (1.0 - uy);
-        grad[0] = ((v10 - v00) + ((v11 - v01) - (v10 - v00)) * ty) * dtx;
-        grad[1] = (b - a) * dty;
-    }
     return a + (b - a) * ty;
-}
-
-static double noise2(uint32_t seed, double x, double y)
-{
-    return noise2_grad(seed, x, y, NULL);
 }
 
 /* Gaussian profile (0..1) of feature f at (x, y). */
@@ -508,47 +506,41 @@ bool phantom_bone_contains(const phantom_bone_shape *b, const double p[3])
 
 phantom_texture_cell phantom_texture_cell_at(const phantom *ph, double x, double y)
 {
-    const phantom_def *d = &ph->def;
     phantom_texture_cell c;
-    double s = 1.0 / (2.5 * d->septa_spacing_mm);
-    c.septa_offset = 0.35 * noise2(d->seed ^ 0x5e97aU, x * s, y * s);
-    c.fibre_offset = 0.35 * noise2(d->seed ^ 0x71b3U, x / 2.0, y / 2.0);
+    c.fibre_offset = 0.35 * noise2(ph->def.seed ^ 0x71b3U, x / 2.0, y / 2.0);
     return c;
 }
 
 phantom_texture_params phantom_get_texture_params(const phantom *ph) { return ph->tex; }
 
-int phantom_lobule_row(const phantom *ph, const phantom_texture_cell *c, double depth_in_layer)
+bool phantom_is_fat(tissue_id t) { return t == TISSUE_FAT || t == TISSUE_DEEP_FAT; }
+
+static const lobule_field *fat_field(const phantom *ph, tissue_id t)
 {
-    return (int)floor(depth_in_layer * ph->tex.inv_septa_mm + c->septa_offset);
+    return t == TISSUE_DEEP_FAT ? &ph->deep_fat : &ph->fat;
 }
 
-double phantom_septa_wall(const phantom *ph, double x, double y, int row)
+void phantom_fat_texture_span(const phantom *ph, tissue_id t, const double q0[3], const double dq[3], int n,
+                              float *amp)
 {
-    /* The zero set of a smooth noise field is a network of curves: a cheap stand-in for the
-     * walls between fat lobules a few mm across; each row of lobules has its own. The distance
-     * to the curve is |w| / |grad w| (first order), so the wall is as thin as the horizontal
-     * septa (0.035 mm half width) whatever the local slope of the noise. */
-    const double s = 1.0 / 2.5;
-    uint32_t seed = ph->def.seed ^ 0x3a11U ^ ((uint32_t)row * 0x9E3779B1U);
-    double grad[2];
-    double w = noise2_grad(seed, x * s, y * s, grad);
-    double g = s * sqrt(grad[0] * grad[0] + grad[1] * grad[1]); /* per mm */
-    if (g < 1e-6)
-        return 0.0;
-    double a = fabs(w) / g / 0.035;
-    /* Walls between lobules of one row are fainter than the sheets above and below them, so
-     * the septa read as a loose network rather than a grid. */
-    return a < 1.0 ? 0.5 * (1.0 - a * a) : 0.0;
+    lobule_span(fat_field(ph, t), q0, dq, n, amp);
+}
+
+uint32_t phantom_fat_lobule(const phantom *ph, tissue_id t, const double q[3], double *border_mm)
+{
+    uint32_t id = 0;
+    lobule_at(fat_field(ph, t), q, &id, border_mm);
+    return id;
 }
 
 double phantom_texture_eval(const phantom *ph, const phantom_texture_cell *c, tissue_id t,
-                            const double p[3], double depth_in_layer, double wall)
+                            const double p[3], double depth_in_layer)
 {
     const phantom_texture_params *x = &ph->tex;
-    if (t == TISSUE_FAT || t == TISSUE_DEEP_FAT)
-        return tex_multiplier(TEX_FAT_C0, TEX_FAT_C1, (float)(depth_in_layer * x->inv_septa_mm + c->septa_offset),
-                              (float)x->septa_inv_half_width, (float)wall);
+    if (phantom_is_fat(t)) {
+        double q[3] = {p[0], p[1], depth_in_layer};
+        return lobule_at(fat_field(ph, t), q, NULL, NULL);
+    }
     if (t == TISSUE_MUSCLE) {
         double along = p[0] * x->cos_fibre + p[1] * x->sin_fibre;
         double phase = (depth_in_layer * x->cos_pen + along * x->sin_pen) * x->inv_perimysium_mm + c->fibre_offset;
@@ -560,10 +552,22 @@ double phantom_texture_eval(const phantom *ph, const phantom_texture_cell *c, ti
 double phantom_texture(const phantom *ph, tissue_id t, const double p[3], double depth_in_layer)
 {
     phantom_texture_cell c = phantom_texture_cell_at(ph, p[0], p[1]);
-    double wall = 0.0;
-    if (t == TISSUE_FAT || t == TISSUE_DEEP_FAT)
-        wall = phantom_septa_wall(ph, p[0], p[1], phantom_lobule_row(ph, &c, depth_in_layer));
-    return phantom_texture_eval(ph, &c, t, p, depth_in_layer, wall);
+    return phantom_texture_eval(ph, &c, t, p, depth_in_layer);
+}
+
+double phantom_scale_transmission(const phantom *ph, double x, double y, double sc_thickness_mm)
+{
+    /* Normal stratum corneum is 11-18 um (Sandby-Moller 2003, tissue.md 1a): no shadow. */
+    double excess = sc_thickness_mm - 0.02;
+    if (!(excess > 0.0))
+        return 1.0;
+    /* The published shadows have no dB figure (anatomy.md 6, "not found"). Assumption: a loss
+     * of up to 96 dB per mm of excess scale (12 dB two-way under the worst patches of the
+     * hyperkeratosis case's 140 um, about 3 dB on average), in patches about 0.4 mm across
+     * where the lamellae crack and trap air (value noise squared: mostly mild, some dark). */
+    double n = 0.5 + 0.5 * noise2(ph->def.seed ^ 0x4b1d5U, x / 0.4, y / 0.4);
+    double loss_db = 96.0 * (excess < 1.0 ? excess : 1.0) * n * n;
+    return pow(10.0, -loss_db / 20.0);
 }
 
 double phantom_vessel_vertical_radius(const phantom *ph, int vessel, double pressure_n)
@@ -633,6 +637,47 @@ int phantom_vessel_region(const phantom *ph, int i, const double p[3], double pr
     double wh = rh + v->wall_mm, wv = rv + v->wall_mm;
     double wall = (qh / wh) * (qh / wh) + (qv / wv) * (qv / wv);
     return wall <= 1.0 ? 1 : 0;
+}
+
+/* Coefficients of the border's harmonics 2..4 (about 1/k each, signs and phases from the
+ * seed): irregular, lobed outlines without sharp corners, like a bleb whose fluid dissects
+ * the collagen bundles unevenly (an assumption: no published bleb outline, anatomy.md 7). */
+static void border_harmonics(const phantom_inclusion *c, double cs[3], double sn[3], double *norm)
+{
+    double msq = 1.0;
+    for (int k = 0; k < 3; k++) {
+        uint32_t h = hash_mix32(c->border_seed * 0x9E3779B1U + (uint32_t)k * 0x85EBCA77U + 1U);
+        cs[k] = c->border_irregularity * hash_unit(h) / (k + 2) * 2.0;
+        sn[k] = c->border_irregularity * hash_unit(hash_mix32(h)) / (k + 2) * 2.0;
+        msq += 0.5 * (cs[k] * cs[k] + sn[k] * sn[k]);
+    }
+    /* Radii across the skin scale by rho: the volume goes with the mean of rho^2. */
+    *norm = 1.0 / sqrt(msq);
+}
+
+double phantom_inclusion_border_scale(const phantom_inclusion *c, const double p[3])
+{
+    if (c->kind != PHANTOM_ELLIPSOID || !(c->border_irregularity > 0.0))
+        return 1.0;
+    double cs[3], sn[3], norm;
+    border_harmonics(c, cs, sn, &norm);
+    double th = atan2((p[1] - c->c_mm[1]) / c->radii_mm[1], (p[0] - c->c_mm[0]) / c->radii_mm[0]);
+    double rho = 1.0;
+    for (int k = 0; k < 3; k++)
+        rho += cs[k] * cos((k + 2) * th) + sn[k] * sin((k + 2) * th);
+    rho *= norm;
+    return rho > 0.2 ? rho : 0.2;
+}
+
+double phantom_inclusion_border_max(const phantom_inclusion *c)
+{
+    if (c->kind != PHANTOM_ELLIPSOID || !(c->border_irregularity > 0.0))
+        return 1.0;
+    double cs[3], sn[3], norm, sum = 1.0;
+    border_harmonics(c, cs, sn, &norm);
+    for (int k = 0; k < 3; k++)
+        sum += sqrt(cs[k] * cs[k] + sn[k] * sn[k]);
+    return sum * norm > 1.0 ? sum * norm : 1.0;
 }
 
 bool phantom_inclusion_contains(const phantom_inclusion *c, const double p[3])

@@ -80,6 +80,16 @@ typedef struct phantom_inclusion {
     double a_mm[3], b_mm[3];
     double radius_mm;      /* capsule radius */
     double amplitude;      /* point reflector strength relative to a dermis resolution cell */
+    /* Ellipsoids only: how far the border strays from the ellipse across the skin plane
+     * (0: a plain ellipsoid; 0.1: about +-10 % of the radius, in 2 to 4 lobes around it, drawn
+     * from border_seed). The volume stays the ellipsoid's. Drawn by the B-mode only: inside
+     * tests (phantom_inclusion_contains, the verdicts) use the plain ellipsoid. */
+    double border_irregularity;
+    uint32_t border_seed;
+    /* Ellipsoids of liquid in fat: the B-mode draws the liquid where it dissects the fat,
+     * along the septa and lobule borders within twice the ellipsoid's thickness, instead of
+     * a solid sheet. Inside tests use the plain ellipsoid. */
+    bool follows_lobules;
 } phantom_inclusion;
 
 typedef enum phantom_bone_kind {
@@ -114,7 +124,7 @@ typedef struct phantom_def {
     double fat_strain_per_n;      /* fractional fat compression per newton of probe force */
     double fat_max_strain;        /* cap on that compression */
     double vein_collapse_n;       /* probe force at which a vein lumen is flat */
-    double septa_spacing_mm;      /* mean height of fat lobules between septa */
+    double septa_spacing_mm;      /* lobule cell size in superficial fat (deep fat: larger) */
     double muscle_fibre_angle_deg;/* fibre direction in the skin plane, from +x */
     double muscle_pennation_deg;  /* fibre angle to the skin plane */
     double perimysium_spacing_mm; /* spacing of the bright perimysium sheets */
@@ -197,42 +207,66 @@ phantom_sample phantom_at(const phantom *ph, const double p_mm[3], double pressu
 phantom_sample phantom_at_contact(const phantom *ph, const double p_mm[3], double pressure_n,
                                   const phantom_contact *c, const phantom_inclusion *dyn, int n_dyn);
 
-/* Texture of the layer tissues: fat lobules between bright septa, muscle fibres with bright
- * perimysium. Split so the synthesis can evaluate the slowly varying parts rarely and the
- * cheap part per sample: phantom_texture_cell_at depends on (x, y) only; the vertical septum
- * walls of a row of lobules (lobule_row counts septa sheets down from the layer top) on (x, y)
- * and the row; phantom_texture_eval combines them at the point. phantom_texture does all. */
+/* Texture of the layer tissues.
+ *
+ * Fat (FAT and DEEP_FAT) is lobules in 3-D (sim/core/lobules.h): an irregular polygonal cell
+ * field fixed in the tissue, evaluated at (x, y, depth below the layer top), with bright thin
+ * septa on the lobule borders; superficial fat has cells of septa_spacing_mm, deep fat larger
+ * and flatter ones. The multiplier's mean square over the layer is 1: the septa take their
+ * energy from the lobules, so the layer's mean backscatter stays the tissue table's.
+ *
+ * Muscle has bright perimysium sheets tilted by the pennation angle. Split so the synthesis
+ * evaluates the slowly varying part rarely: phantom_texture_cell_at depends on (x, y) only,
+ * phantom_texture_eval combines it at the point. phantom_texture does all. */
 typedef struct phantom_texture_cell {
-    double septa_offset;   /* undulation of the fat septa sheets, in septa periods */
     double fibre_offset;   /* jitter of the perimysium sheets, in periods */
 } phantom_texture_cell;
 
 phantom_texture_cell phantom_texture_cell_at(const phantom *ph, double x_mm, double y_mm);
 
-/* Constants of the texture profiles, for code that evaluates many samples at once. */
+/* Constants of the muscle texture profile, for code that evaluates many samples at once. */
 typedef struct phantom_texture_params {
-    double inv_septa_mm, septa_inv_half_width;         /* septa period and sheet width */
     double inv_perimysium_mm, perimysium_inv_half_width;
     double cos_fibre, sin_fibre, cos_pen, sin_pen;
 } phantom_texture_params;
 phantom_texture_params phantom_get_texture_params(const phantom *ph);
-/* Septa sheet index (lobule row) of a fat point depth_in_layer_mm below its layer top. */
-int phantom_lobule_row(const phantom *ph, const phantom_texture_cell *cell, double depth_in_layer_mm);
-/* 0..1: closeness of (x, y) to a vertical septum wall within that lobule row. */
-double phantom_septa_wall(const phantom *ph, double x_mm, double y_mm, int lobule_row);
+
+/* True for the tissues textured as fat lobules. */
+bool phantom_is_fat(tissue_id t);
+/* Multiplies amp[0..n) by the fat texture of tissue t at the points q0 + i dq, where a point
+ * is (x_mm, y_mm, depth below its layer top in mm). A straight run costs a few searches of
+ * the cell field, whatever n. */
+void phantom_fat_texture_span(const phantom *ph, tissue_id t, const double q0_mm[3], const double dq_mm[3],
+                              int n, float *amp);
+/* The lobule of fat tissue t at q (as above): an id that differs between neighbouring
+ * lobules, and the distance from q to the lobule's border (mm) when border_mm is not NULL. */
+uint32_t phantom_fat_lobule(const phantom *ph, tissue_id t, const double q_mm[3], double *border_mm);
+
 /* Multiplier (>= 0) of the tissue's backscatter at p; depth_in_layer_mm is the depth of p
- * below the top of its layer, wall the septa wall value of its lobule row (fat only). 1 for
- * tissues without texture. */
+ * below the top of its layer. 1 for tissues without texture. */
 double phantom_texture_eval(const phantom *ph, const phantom_texture_cell *cell, tissue_id t,
-                            const double p_mm[3], double depth_in_layer_mm, double wall);
+                            const double p_mm[3], double depth_in_layer_mm);
 double phantom_texture(const phantom *ph, tissue_id t, const double p_mm[3],
                        double depth_in_layer_mm);
+
+/* Two-way amplitude transmission (0..1] through the scale of a stratum corneum
+ * sc_thickness_mm thick at (x, y): 1 for normal skin (<= 20 um); a hyperkeratotic scale's
+ * stacked, cracked lamellae cast patchy dorsal shadows on the dermis (el Gammal et al., Acta
+ * Derm Venereol Suppl 186; anatomy.md 6), deeper where the scale is thicker. */
+double phantom_scale_transmission(const phantom *ph, double x_mm, double y_mm, double sc_thickness_mm);
 
 /* Vessel lumen semi-axes under pressure: horizontal stays radius, vertical shrinks for veins. */
 double phantom_vessel_vertical_radius(const phantom *ph, int vessel, double pressure_n);
 
 /* Where p lies relative to vessel i: 0 outside, 1 in the wall, 2 in the lumen. */
 int phantom_vessel_region(const phantom *ph, int vessel, const double p_mm[3], double pressure_n);
+
+/* Factor (> 0) on an ellipsoid's radii across the skin plane at the azimuth of p around its
+ * centre: 1 for a plain ellipsoid; for an irregular one a low-order radial perturbation whose
+ * mean square is 1 (so the volume is kept). */
+double phantom_inclusion_border_scale(const phantom_inclusion *inc, const double p_mm[3]);
+/* The largest that factor can be. */
+double phantom_inclusion_border_max(const phantom_inclusion *inc);
 
 /* Inside test for one inclusion (a point reflector has no inside). */
 bool phantom_inclusion_contains(const phantom_inclusion *inc, const double p_mm[3]);

@@ -1,4 +1,4 @@
-/* texture_math: the texture profiles of fat septa and muscle perimysium, as small inline float
+/* texture_math: the texture profile of muscle perimysium, as small inline float
  * functions shared by phantom.c (exact queries) and the synthesis (a vectorised pass over a
  * line), so both draw the same texture. Internal to sim/core. */
 #ifndef MESOSIM_TEXTURE_MATH_H
@@ -17,11 +17,8 @@ static inline float tex_sheet(float phase, float inv_half_width)
     return v > 0.0f ? v : 0.0f; /* plain compares, not fmaxf: they vectorise without libm */
 }
 
-/* Backscatter multiplier c0 + c1 * max(sheet, wall). Fat: septa ~8x the lobule amplitude so
- * they read as bright lines in dark fat (tissue.md 2c); muscle: perimysium sheets give the
- * striated long-axis look (Rumack ch. 23). */
-#define TEX_FAT_C0 1.0f
-#define TEX_FAT_C1 7.0f
+/* Backscatter multiplier c0 + c1 * max(sheet, wall): perimysium sheets give muscle the
+ * striated long-axis look (Rumack ch. 23). (Fat lobules: sim/core/lobules.h.) */
 #define TEX_MUSCLE_C0 0.8f
 #define TEX_MUSCLE_C1 1.8f
 
@@ -29,11 +26,6 @@ static inline float tex_multiplier(float c0, float c1, float phase, float inv_ha
 {
     float s = tex_sheet(phase, inv_half_width);
     return c0 + c1 * (s > wall ? s : wall);
-}
-
-static inline float tex_fat(float phase, float inv_half_width, float wall)
-{
-    return tex_multiplier(TEX_FAT_C0, TEX_FAT_C1, phase, inv_half_width, wall);
 }
 
 static inline float tex_muscle(float phase, float inv_half_width)
