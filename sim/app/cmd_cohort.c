@@ -18,13 +18,16 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: mesosim cohort --seed N --out DIR\n"
+    fprintf(f, "usage: mesosim cohort --seed N --out DIR [--region REGION]\n"
                "Writes the case report's cohort as 20 scenario files, DIR/cohort_01.json ..\n"
                "cohort_20.json: 10 adolescents aged 14-16 (5 male, 5 female) and 10 adults\n"
                "(6 male, 4 female), their skin and fat thicknesses drawn from published\n"
                "figures by age, sex and body-mass index (docs/authoring.md, Sources). The same\n"
                "seed writes the same files. DIR is made when missing.\n"
                "Exit status: 0 written, 1 a bundled base case missing or a file not written,\n"
+               "--region draws the same patients for another region (thoracic, lumbar, neck,\n"
+               "shoulder, lateral_elbow, knee): the region's layers (docs/authoring.md,\n"
+               "Regions), each patient's skin and fat scaled from the back by the region's.\n"
                "2 bad usage.\n");
 }
 
@@ -46,6 +49,7 @@ int cmd_cohort(int argc, char **argv)
 {
     long seed = -1;
     const char *out_dir = NULL;
+    region_id region = REGION_LUMBAR;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -56,6 +60,12 @@ int cmd_cohort(int argc, char **argv)
             if (!cli_parse_int(argv[++i], 0, 4294967295L, &seed)) {
                 fprintf(stderr, "mesosim cohort: --seed wants a whole number 0..4294967295, "
                                 "got '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "--region") && i + 1 < argc) {
+            if (!region_from_name(argv[++i], &region)) {
+                fprintf(stderr, "mesosim cohort: --region wants one of thoracic, lumbar, neck, "
+                                "shoulder, lateral_elbow, knee; got '%s'\n", argv[i]);
                 return 2;
             }
         } else if (!strcmp(a, "--out") && i + 1 < argc) {
@@ -83,10 +93,14 @@ int cmd_cohort(int argc, char **argv)
     for (int i = 0; i < COHORT_SIZE; i++) {
         cohort_patient p = cohort_patient_draw((uint32_t)seed, i);
         bool is_adult = p.group == COHORT_ADULT_MALE || p.group == COHORT_ADULT_FEMALE;
-        scenario sc;
+        scenario base = is_adult ? adult : adolescent, sc;
+        if (region != REGION_LUMBAR) {
+            const region_preset *r = region_preset_get(region, !is_adult);
+            region_apply(r ? r : region_preset_get(region, false), &base);
+            p = cohort_patient_in_region(&p, region);
+        }
         char err[512], path[1200];
-        if (!cohort_scenario(&p, is_adult ? &adult : &adolescent, (uint32_t)seed, &sc, err,
-                             sizeof err)) {
+        if (!cohort_scenario(&p, &base, (uint32_t)seed, &sc, err, sizeof err)) {
             fprintf(stderr, "mesosim cohort: patient %d: %s\n", i + 1, err);
             return 1;
         }

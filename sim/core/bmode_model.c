@@ -418,6 +418,16 @@ static double specular_lobe(double cos_theta, double floor_v)
     return floor_v + (1.0 - floor_v) * exp(-th * th);
 }
 
+/* The narrower lobe of tendon's aligned fascicles (BM_TENDON_THETA0_DEG). */
+static double tendon_lobe(double cos_theta)
+{
+    double c = fabs(cos_theta);
+    if (c > 1.0)
+        c = 1.0;
+    double th = acos(c) * 180.0 / PI / BM_TENDON_THETA0_DEG;
+    return BM_TENDON_FLOOR + (1.0 - BM_TENDON_FLOOR) * exp(-th * th);
+}
+
 /* Pending needle-shaft echoes and shadows on this line, sorted by depth. */
 typedef struct shaft_hit {
     double z;        /* top surface of the shaft along the beam */
@@ -1158,7 +1168,7 @@ static void texture_run(const bm_setup *s, const bm_nodes *nd, const double o[3]
         return;
     }
     const phantom_texture_params tx = phantom_get_texture_params(s->ph);
-    if (nd->k == 1 && !nd->per_row) {
+    if (t == TISSUE_MUSCLE && nd->k == 1 && !nd->per_row) {
         const phantom_texture_cell c = nd->cell[0];
         double din0 = o[2] + r0 * dz * w[2] - htop, ddin = dz * w[2];
         double along0 = (o[0] + r0 * dz * w[0]) * tx.cos_fibre + (o[1] + r0 * dz * w[1]) * tx.sin_fibre;
@@ -1362,6 +1372,13 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
             double cn = (nx * w[0] + ny * w[1] - w[2]) / sqrt(nx * nx + ny * ny + 1.0);
             bl *= specular_lobe(cn, BM_FASCIA_FLOOR);
         }
+        if (layer >= 0 && lt == TISSUE_TENDON) {
+            /* Tendon: fascicles parallel to its top surface, bright only near normal
+             * incidence, and fibrillar (texture_run). */
+            double nx = node_val(nd, nd->gx, r, z, layer), ny = node_val(nd, nd->gy, r, z, layer);
+            double cn = (nx * w[0] + ny * w[1] - w[2]) / sqrt(nx * nx + ny * ny + 1.0);
+            bl *= tendon_lobe(cn);
+        }
         const double stepv = fo == 0.0f ? s->att_step[lt]
                                         : (fo == 1.0f ? s->att_step[ot]
                                                       : exp((1.0 - fo) * s->att_ln[lt] + fo * s->att_ln[ot]));
@@ -1371,7 +1388,8 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
             amp[q] = (float)bl * loss;
             lin *= stepv;
         }
-        if (layer >= 0 && fo < 1.0f && (lt == TISSUE_FAT || lt == TISSUE_DEEP_FAT || lt == TISSUE_MUSCLE))
+        if (layer >= 0 && fo < 1.0f &&
+            (lt == TISSUE_FAT || lt == TISSUE_DEEP_FAT || lt == TISSUE_MUSCLE || lt == TISSUE_TENDON))
             texture_run(s, nd, o, layer, lt, r, rb, out->htop[r], amp);
         if (bo > 0.0)
             for (int q = r; q < rb; q++)

@@ -59,6 +59,13 @@
  * sheets' specular return (assumption; ultrasound.md section 4 item 3 asks for angle-dependent
  * specular layers, tendon and fascia anisotropy being the classic artefact). */
 #define BM_FASCIA_FLOOR 0.3
+/* Specular anisotropy of tendon (Crass, van de Vegte & Harkavy 1988, Radiology 167:499;
+ * anatomy.md 3): brighter than muscle with the fibres square to the beam, isoechoic at 2-7 deg
+ * of tilt, hypoechoic beyond. With backscatter 2.0 against muscle's 0.5, a lobe of 3 deg and
+ * a floor of 0.15 put isoechoic at 4.5 deg (the range's middle) and leave 0.3, -4.4 dB under
+ * muscle, at large tilts [derived]. No dB-per-degree figure was found. */
+#define BM_TENDON_THETA0_DEG 3.0
+#define BM_TENDON_FLOOR 0.15
 /* Cortical bone is rough on the scale of the wavelength: its surface echo stays bright off
  * the specular angle ("very hyperechoic", shared/reference/anatomy.md section 1). Assumption:
  * half the normal-incidence echo at any angle. */

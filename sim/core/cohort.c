@@ -166,6 +166,22 @@ cohort_patient cohort_patient_draw(uint32_t seed, int i)
     return p;
 }
 
+cohort_patient cohort_patient_in_region(const cohort_patient *p, region_id r)
+{
+    cohort_patient q = *p;
+    bool adolescent = p->group == COHORT_ADOLESCENT_MALE || p->group == COHORT_ADOLESCENT_FEMALE;
+    const region_preset *reg = region_preset_get(r, adolescent), *back = region_preset_get(REGION_LUMBAR, adolescent);
+    if (!reg) {
+        reg = region_preset_get(r, false);
+        back = region_preset_get(REGION_LUMBAR, false);
+    }
+    if (!reg || r == REGION_LUMBAR)
+        return q;
+    q.skin_mm *= region_skin_mm(reg) / region_skin_mm(back);
+    q.fat_mm *= region_fat_mm(reg) / region_fat_mm(back);
+    return q;
+}
+
 static int find_layer(const phantom_def *ph, tissue_id t)
 {
     for (int i = 0; i < ph->n_layers; i++)
@@ -230,6 +246,9 @@ bool cohort_scenario(const cohort_patient *p, const scenario *base, uint32_t see
     }
 
     bool adult = p->group == COHORT_ADULT_MALE || p->group == COHORT_ADULT_FEMALE;
+    region_id rid;
+    const region_preset *reg =
+        region_from_name(base->patient.region, &rid) && rid != REGION_LUMBAR ? region_preset_get(rid, false) : NULL;
     out->patient.age_years = p->age_years;
     snprintf(out->patient.sex, sizeof out->patient.sex, "%s", g->female ? "female" : "male");
     snprintf(out->patient.skin, sizeof out->patient.skin, "normal");
@@ -237,10 +256,11 @@ bool cohort_scenario(const cohort_patient *p, const scenario *base, uint32_t see
              g->name, p->age_years, p->bmi_kg_m2);
     snprintf(out->description, sizeof out->description,
              "Patient %d of the case report's cohort (seed %u): %s of %.0f years, BMI %.1f "
-             "kg/m2, treated for thoracolumbar muscle pain. Skin %.2f mm, subcutaneous fat %.1f "
+             "kg/m2, treated for %s. Skin %.2f mm, subcutaneous fat %.1f "
              "mm, drawn from published figures by age, sex and BMI. Read this patient's dermis "
              "before choosing the angle and the advance.",
-             p->index + 1, seed, g->name, p->age_years, p->bmi_kg_m2, p->skin_mm, p->fat_mm);
+             p->index + 1, seed, g->name, p->age_years, p->bmi_kg_m2,
+             reg ? reg->indication : "thoracolumbar muscle pain", p->skin_mm, p->fat_mm);
     out->level = 3;
     out->n_goals = 2;
     snprintf(out->goals[0], sizeof out->goals[0],

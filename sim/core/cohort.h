@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "region.h"
 #include "scenario.h"
 
 #define COHORT_SIZE 20
@@ -76,10 +77,18 @@ cohort_patient cohort_patient_draw(uint32_t seed, int i);
 /* A patient of group g, draw number k of the stream for seed. */
 cohort_patient cohort_patient_draw_group(uint32_t seed, cohort_group g, uint32_t k);
 
+/* Patient p as a patient of region r: the skin and fat drawn for the thoracolumbar back,
+ * each scaled by the ratio of region r's preset to the lumbar preset of the patient's age
+ * group (region.h), so the patient keeps their place in the group's spread. Adolescents use
+ * the adolescent presets where a source gives them, elsewhere the adult ratio (assumption:
+ * no regional adolescent figure was found). REGION_LUMBAR returns p unchanged. */
+cohort_patient cohort_patient_in_region(const cohort_patient *p, region_id r);
+
 /* The case for patient p: base (adult_back for adults, adolescent_back for adolescents) with
  * the patient's age, sex, name, briefing and seed, the dermis set so that the skin above the
  * fat is p->skin_mm, the fat layers scaled to p->fat_mm in the base's proportions, and
- * vessels moved with the dermis-fat junction. False with the first problem in err when the
+ * vessels moved with the dermis-fat junction. A base whose patient.region is a region key
+ * other than the back's names that region's indication in the briefing. False with the first problem in err when the
  * result does not pass scenario_check (then *out is unspecified). */
 bool cohort_scenario(const cohort_patient *p, const scenario *base, uint32_t seed,
                      scenario *out, char *err, size_t err_len);

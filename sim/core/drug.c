@@ -85,7 +85,8 @@ drug_site drug_site_of(tissue_id t)
     case TISSUE_DEEP_FAT:
     case TISSUE_SUPERFICIAL_FASCIA:
     case TISSUE_DEEP_FASCIA: return DRUG_SITE_FAT;
-    case TISSUE_MUSCLE: return DRUG_SITE_MUSCLE;
+    case TISSUE_MUSCLE:
+    case TISSUE_TENDON: return DRUG_SITE_MUSCLE; /* a deep deposit, as in muscle */
     case TISSUE_BLOOD: return DRUG_SITE_VESSEL;
     case TISSUE_VESSEL_WALL: return DRUG_SITE_DERMIS;
     default: return DRUG_SITE_NONE;

@@ -89,6 +89,8 @@ needle_def needle_default_def(void)
     d.mech[TISSUE_SUPERFICIAL_FASCIA] = (needle_tissue_mech){0.2, 1.5, 0.01, 0.05};
     d.mech[TISSUE_DEEP_FASCIA] = (needle_tissue_mech){0.4, 2.0, 0.015, 0.08};
     d.mech[TISSUE_MUSCLE] = (needle_tissue_mech){0.1, 1.0, 0.012, 0.05};
+    /* Tendon: dense collagen, assumed as firm as the deep fascia. */
+    d.mech[TISSUE_TENDON] = (needle_tissue_mech){0.4, 2.0, 0.015, 0.08};
     d.mech[TISSUE_VESSEL_WALL] = (needle_tissue_mech){0.1, 1.0, 0.01, 0.03};
     d.mech[TISSUE_BLOOD] = (needle_tissue_mech){0.0, 1.0, 0.0, 0.0};
     return d;

@@ -546,6 +546,13 @@ double phantom_texture_eval(const phantom *ph, const phantom_texture_cell *c, ti
         double phase = (depth_in_layer * x->cos_pen + along * x->sin_pen) * x->inv_perimysium_mm + c->fibre_offset;
         return tex_multiplier(TEX_MUSCLE_C0, TEX_MUSCLE_C1, (float)phase, (float)x->perimysium_inv_half_width, 0.0f);
     }
+    if (t == TISSUE_TENDON) {
+        /* Fibrils: bright thin lines parallel to the tendon's top, the fibrillar echotexture
+         * of a tendon in long axis (Crass et al. 1988; anatomy.md 3), wavy by the same jitter
+         * as the perimysium. */
+        double phase = depth_in_layer / TEX_TENDON_FIBRIL_MM + c->fibre_offset;
+        return tex_multiplier(TEX_TENDON_C0, TEX_TENDON_C1, (float)phase, TEX_TENDON_INV_HALF_WIDTH, 0.0f);
+    }
     return 1.0;
 }
 

@@ -1447,7 +1447,18 @@ static void read_scoring(ctx *c, json_t *v, score_rules *r)
 
 static void read_guidance(ctx *c, json_t *v, scenario_guidance *g)
 {
-    read_section(c, v, "guidance", "guidance", g, NULL);
+    static const char *const extra[] = {"ultrasound", NULL};
+    if (!read_section(c, v, "guidance", "guidance", g, extra))
+        return;
+    json_t *x = json_object_get(v, "ultrasound");
+    if (!x)
+        return;
+    if (!json_is_boolean(x))
+        report(c, "guidance.ultrasound",
+               "expected true (the ultrasound shown) or false (a blind case), got %s",
+               suggest_json_type(x));
+    else
+        g->blind = !json_is_true(x);
 }
 
 static void read_goals(ctx *c, json_t *v, scenario *s)
@@ -2105,6 +2116,14 @@ bool scenario_set_string(scenario *s, const char *path, const char *v, char *err
             s->n_goals++;
         return true;
     }
+    if (strcmp(path, "guidance.ultrasound") == 0) {
+        if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+            snprintf(err, n, "guidance.ultrasound: must be true or false, got %s", v);
+            return false;
+        }
+        s->guidance.blind = v[0] == 'f';
+        return true;
+    }
     if (strcmp(path, "patient.region") == 0)
         return set_text(s->patient.region, sizeof s->patient.region, v, err, n);
     if (strcmp(path, "patient.skin") == 0)
@@ -2174,6 +2193,10 @@ bool scenario_set_bool(scenario *s, const char *path, bool v, char *err, size_t 
         return scenario_set_string(s, path, v ? "on" : "off", err, n);
     if (strcmp(path, "needle.bevel") == 0)
         return scenario_set_string(s, path, v ? "up" : "down", err, n);
+    if (strcmp(path, "guidance.ultrasound") == 0) {
+        s->guidance.blind = !v;
+        return true;
+    }
     snprintf(err, n, "no on/off choice at %s", path);
     return false;
 }
@@ -2502,6 +2525,12 @@ static void w_close(wobj *o)
     w_put(o->w, "}", 1);
 }
 
+static void w_key_raw(wobj *o, const char *key, const char *json)
+{
+    w_key(o, key);
+    w_str(o->w, json);
+}
+
 static void w_key_number(wobj *o, const char *key, double x)
 {
     w_key(o, key);
@@ -2821,6 +2850,8 @@ char *scenario_save_string(const scenario *s)
     w_key(&top, "guidance");
     wobj g = w_open(&w, top.depth);
     w_fields(&g, "guidance", &s->guidance);
+    if (s->guidance.blind)
+        w_key_raw(&g, "ultrasound", "false");
     w_close(&g);
 
     w_close(&top);

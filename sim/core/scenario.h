@@ -41,6 +41,11 @@ typedef struct scenario_patient {
 typedef struct scenario_guidance {
     int hint_injections; /* 0: no hints; N: the window shows the tip's depth and layer, fading
                             out over the first N injections placed intradermally in view */
+    /* guidance.ultrasound false: a blind case. The window hides the ultrasound during the
+     * injection (landmarks and feel only), the report marks the session "blind", the debrief
+     * shows the truth. The file holds the key only when false (the guided default), so every
+     * guided case keeps its text and hash. */
+    bool blind;
 } scenario_guidance;
 
 /* Free text the file keeps for its readers and the program ignores: kept so that writing a
@@ -140,10 +145,12 @@ bool scenario_set_int(scenario *s, const char *path, long long v, char *err, siz
 /* Text and choices: "name", "description", "goals[i]" (i up to n_goals: i == n_goals adds
  * one), "$schema", "patient.sex|region|skin",
  * "probe.tgc" ("on"/"off"), "needle.bevel", "drug.kind", "phantom.layers[i].tissue|source",
- * "phantom.surface[i].kind", "phantom.vessels[i].kind", "phantom.inclusions[i].kind|tissue". */
+ * "phantom.surface[i].kind", "phantom.vessels[i].kind", "phantom.inclusions[i].kind|tissue",
+ * "guidance.ultrasound" ("true"/"false"). */
 bool scenario_set_string(scenario *s, const char *path, const char *v, char *err,
                          size_t err_len);
-/* The two on/off choices: "probe.tgc" (true: on) and "needle.bevel" (true: up). */
+/* The on/off choices: "probe.tgc" (true: on), "needle.bevel" (true: up) and
+ * "guidance.ultrasound" (true: guided, false: blind). */
 bool scenario_set_bool(scenario *s, const char *path, bool v, char *err, size_t err_len);
 
 /* The canonical text of a scenario, the form `mesosim format` writes: every value spelled

@@ -52,7 +52,8 @@ score_verdict score_verdict_of(tissue_id t)
     case TISSUE_SUPERFICIAL_FASCIA:
     case TISSUE_DEEP_FAT:
     case TISSUE_DEEP_FASCIA: return VERDICT_SUBCUTANEOUS;
-    case TISSUE_MUSCLE: return VERDICT_INTRAMUSCULAR;
+    case TISSUE_MUSCLE:
+    case TISSUE_TENDON: return VERDICT_INTRAMUSCULAR; /* past the subcutis into the muscle-tendon unit */
     case TISSUE_BLOOD: return VERDICT_INTRAVASCULAR;
     default: return VERDICT_OUTSIDE;
     }

@@ -24,6 +24,7 @@ static const char *const k_names[TISSUE_COUNT] = {
     [TISSUE_STEEL] = "steel",
     [TISSUE_HAEMATOMA] = "haematoma",
     [TISSUE_BONE] = "bone",
+    [TISSUE_TENDON] = "tendon",
 };
 
 tissue_table tissue_default_table(void)
@@ -75,6 +76,14 @@ tissue_table tissue_default_table(void)
      * anatomy.md section 3: bright line, then shadow). Backscatter of the inside: assumption,
      * as muscle; the shadow hides it. */
     tt.t[TISSUE_BONE] = (tissue_props){3432, 1894, 15.0, 1.0, 0.5};
+    /* Tendon: 1130 kg/m3 (Mech Mater 2012 Table 3); 1650 m/s across the fibres, the way a
+     * long-axis scan meets them (equine flexor tendon, JASA 1996;99:3225; anatomy.md 3).
+     * Attenuation not retrieved (anatomy.md 3): connective tissue's 1.57 dB/cm at 1 MHz
+     * (Diagnostics 2023), an assumption. Backscatter 2.0, four times muscle's: perpendicular
+     * to the beam tendon is "clearly more echogenic than muscle" (Crass et al. 1988, Radiology
+     * 167:499); the angle dependence (isoechoic at 2-7 deg, hypoechoic beyond) and the fibrils
+     * are the synthesis's (BM_TENDON_* in bmode_model.h, phantom_texture_eval). */
+    tt.t[TISSUE_TENDON] = (tissue_props){1650, 1130, 1.57, 1.0, 2.0};
     return tt;
 }
 

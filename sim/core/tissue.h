@@ -29,6 +29,8 @@ typedef enum tissue_id {
     TISSUE_STEEL,            /* needle */
     TISSUE_HAEMATOMA,
     TISSUE_BONE,             /* cortical bone: spinous and transverse processes, ribs */
+    TISSUE_TENDON,           /* tendon: parallel collagen fascicles (rotator cuff, common
+                                extensor, patellar tendon); fibrillar and anisotropic */
     TISSUE_COUNT
 } tissue_id;
 
