@@ -837,6 +837,12 @@ static void synthesise(trainer *t)
             show(t, f->pixels, f->rows, f->cols, f->dz_mm, f->dx_mm, f->x0_mm, f->z0_mm);
         return;
     }
+    /* A blind case (guidance.ultrasound false): no image while the trainee works, by
+     * landmarks and feel; the debrief's replay shows the truth. */
+    if (t->open.sc.guidance.blind) {
+        t->scan.have_img = false;
+        return;
+    }
     phantom_inclusion dyn[BMODE_MAX_DYN];
     bmode_scene scene;
     const driver_snapshot *snap = tsession_view(t);
@@ -860,6 +866,7 @@ static void synthesise(trainer *t)
             t->scan.have_dop = true;
     }
     t->scan.have_img = true;
+    t->scan.bmode_renders++;
     const bmode_image *im = &t->scan.img;
     scan_cine_push(&t->scan.cine, im->pixels, im->rows, im->cols, im->dz_mm, im->dx_mm, im->x0_mm, im->z0_mm,
                    t->scan.t);
@@ -1066,6 +1073,13 @@ static void draw_readouts(trainer *t, const trainer_image_rect *r)
 static void draw_bmode(trainer *t)
 {
     const trainer_image_rect *r = &t->scan.ir;
+    if (t->open.sc.guidance.blind && r->w > 0) {
+        ui_rect(t->ui, r->x, r->y, r->w, r->h, 0x101418ff);
+        ui_frame(t->ui, r->x - 1, r->y - 1, r->w + 2, r->h + 2, 1, 0x3a4450ff);
+        const char *msg = "blind: landmarks and feel only";
+        ui_text(t->ui, UI_BODY, r->x + 0.5f * (r->w - ui_text_width(t->ui, UI_BODY, msg)), r->y + 0.5f * r->h, C_DIM, msg);
+        return;
+    }
     if (!t->scan.have_img || r->w <= 0)
         return;
     image_view_draw(t->iv, &t->scan.live, r->x, r->y, r->w, r->h, t->fb_w, t->fb_h);
@@ -1180,7 +1194,7 @@ static void draw_side_panel(trainer *t)
     /* Guidance hints, only where the case allows them (scenario "guidance"), fading with each
      * injection the trainee places intradermally in view: the tip's depth and layer, read
      * from the anatomy, which the B-mode image never labels. */
-    double hint = score_hint_strength(m, t->open.sc.guidance.hint_injections);
+    double hint = t->open.sc.guidance.blind ? 0.0 : score_hint_strength(m, t->open.sc.guidance.hint_injections);
     if (hint > 0.0 && needle_in_skin(nd)) {
         double tip[3];
         needle_tip_mm(nd, tip);
@@ -1294,6 +1308,7 @@ void scan_reset(trainer *t)
     s->undo_name[0] = '\0';
     s->frozen = s->cal_shown = s->paused = s->held = s->quit_now = false;
     s->cine_back = s->confirm = 0;
+    s->bmode_renders = 0;
     s->zoom = 1.0;
     memset(&s->disp, 0, sizeof s->disp);
     s->raw_t = s->hold_from_s = s->held_total_s = 0.0;
@@ -1317,6 +1332,8 @@ bool trainer_begin_scan(trainer *t, char *err, size_t n)
              screens_key(t, BTN_MARK_DERMIS, mark));
     return true;
 }
+
+long long trainer_bmode_renders(const trainer *t) { return t->scan.bmode_renders; }
 
 void scan_update(trainer *t)
 {

@@ -136,6 +136,9 @@ void trainer_show_help(trainer *t, bool on);
 /* The key hints the current screen draws, from the bindings: the top bar's, and on the scan
  * screen a newline and the bottom bar's. */
 void trainer_hints(const trainer *t, char *buf, size_t len);
+/* B-mode frames synthesised for the scan screen since the session began (the live image and
+ * the injection snapshots); stays 0 in a blind case (guidance.ultrasound false). */
+long long trainer_bmode_renders(const trainer *t);
 /* The scan screen's message now ("" when none is shown). */
 const char *trainer_message(const trainer *t);
 /* What the hands should feel from the last frame's session events (zero outside a scan). */

@@ -111,6 +111,7 @@ typedef struct scan_state {
     double t, prev_t;             /* session time now and at the last frame */
     bmode_image img;
     bool have_img;
+    long long bmode_renders;      /* B-mode frames synthesised this session (none in a blind case) */
     image_tex live;
     outside_camera cam;
     bool show_view;

@@ -239,12 +239,19 @@ static void snapshot(trainer *t, trainer_snapshot *s)
     bmode_scene scene;
     const driver_snapshot *snap = driver_acquire(t->run.d);
     driver_snapshot_scene(snap, &scene, dyn);
+    s->tip_ok = snap->tip_in_image;
+    memcpy(s->tip_img_mm, snap->tip_img_mm, sizeof s->tip_img_mm);
+    /* A blind case: the trainee saw no image, so there is none to keep (the debrief's replay
+     * shows the truth). */
+    if (t->open.sc.guidance.blind) {
+        driver_release(t->run.d, snap);
+        return;
+    }
     bmode_image img;
     char err[256];
     int rc = bmode_render(t->bm, &scene, &img, err, sizeof err);
-    s->tip_ok = snap->tip_in_image;
-    memcpy(s->tip_img_mm, snap->tip_img_mm, sizeof s->tip_img_mm);
     driver_release(t->run.d, snap);
+    t->scan.bmode_renders += rc == 0;
     if (rc != 0)
         return;
     size_t n = (size_t)img.rows * (size_t)img.cols;

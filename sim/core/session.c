@@ -1242,6 +1242,9 @@ char *session_report_json(const session *s, const session_identity *id)
         json_object_set_new(root, "scenario_hash", json_string(id->scenario_hash));
     if (id)
         json_object_set_new(root, "finished", json_boolean(id->finished));
+    /* Only a blind case says so: a guided session's report keeps its bytes. */
+    if (s->sc.guidance.blind)
+        json_object_set_new(root, "blind", json_true());
     char hx[24];
     snprintf(hx, sizeof hx, "%016llx", (unsigned long long)session_hash(s));
     json_object_set_new(root, "state_hash", json_string(hx));
