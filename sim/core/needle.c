@@ -198,10 +198,12 @@ void needle_retrack(needle *n, const phantom *ph, double pressure_n)
     }
 }
 
-static void set_pose(needle *n, const phantom *ph, double angle_deg, double azimuth_deg)
+/* The direction of a needle entering at (x, y) at angle_deg to the skin there and azimuth
+ * azimuth_deg in the skin plane. */
+static void pose_dir(const phantom *ph, double x, double y, double angle_deg, double azimuth_deg, double dir[3])
 {
     double nrm[3];
-    phantom_surface_normal(ph, n->entry[0], n->entry[1], nrm);
+    phantom_surface_normal(ph, x, y, nrm);
     double az = azimuth_deg * PI / 180.0, an = angle_deg * PI / 180.0;
     double a[3] = {cos(az), sin(az), 0.0};
     double an_dot = a[0] * nrm[0] + a[1] * nrm[1] + a[2] * nrm[2];
@@ -212,7 +214,12 @@ static void set_pose(needle *n, const phantom *ph, double angle_deg, double azim
     }
     tl = sqrt(tl);
     for (int k = 0; k < 3; k++)
-        n->dir[k] = cos(an) * t[k] / tl - sin(an) * nrm[k];
+        dir[k] = cos(an) * t[k] / tl - sin(an) * nrm[k];
+}
+
+static void set_pose(needle *n, const phantom *ph, double angle_deg, double azimuth_deg)
+{
+    pose_dir(ph, n->entry[0], n->entry[1], angle_deg, azimuth_deg, n->dir);
     n->angle_deg = angle_deg;
     n->azimuth_deg = azimuth_deg;
 }
@@ -466,4 +473,71 @@ bool needle_shaft(const needle *n, phantom_inclusion *out)
     out->radius_mm = 0.5 * n->od_mm;
     out->amplitude = 1.0;
     return true;
+}
+
+int needle_head_place(const phantom *ph, double pressure_n, int count, double spacing, double x, double y,
+                      double angle_deg, double azimuth_deg, double inserted, needle_head_tip *out, char *err,
+                      size_t err_len)
+{
+    if (count < 1 || count > NEEDLE_HEAD_MAX) {
+        snprintf(err, err_len, "a head has 1 to %d needles, got %d", NEEDLE_HEAD_MAX, count);
+        return 0;
+    }
+    if (!(spacing > 0.0 && spacing <= 20.0)) {
+        snprintf(err, err_len, "the needles' spacing must be > 0 and <= 20 mm, got %g", spacing);
+        return 0;
+    }
+    if (!(angle_deg >= 1.0 && angle_deg <= 90.0)) {
+        snprintf(err, err_len, "angle_deg must be within 1..90, got %g", angle_deg);
+        return 0;
+    }
+    if (!(inserted >= 0.0 && inserted <= NEEDLE_MAX_LENGTH_MM)) {
+        snprintf(err, err_len, "the inserted length must be within 0..%g mm, got %g", NEEDLE_MAX_LENGTH_MM,
+                 inserted);
+        return 0;
+    }
+    /* The middle needle's direction, as needle_enter sets it from the skin's normal there. */
+    double d[3];
+    pose_dir(ph, x, y, angle_deg, azimuth_deg, d);
+    double az = azimuth_deg * PI / 180.0, u[3] = {-sin(az), cos(az), 0.0};
+    double e0[3] = {x, y, phantom_surface_mm(ph, x, y)};
+    for (int k = 0; k < count; k++) {
+        needle_head_tip *o = &out[k];
+        memset(o, 0, sizeof *o);
+        o->offset_mm = (k - 0.5 * (count - 1)) * spacing;
+        double a[3];
+        for (int i = 0; i < 3; i++)
+            a[i] = e0[i] + o->offset_mm * u[i];
+        /* Where this needle's axis a + t d crosses the skin: the first t where the point is no
+         * longer above the surface, searched in steps of the track table's, then halved. */
+        double lo = -NEEDLE_MAX_LENGTH_MM, hi = NEEDLE_MAX_LENGTH_MM, t = lo;
+        bool found = false;
+        for (; t <= hi; t += NEEDLE_TRACK_STEP_MM * 10.0) {
+            double p[3] = {a[0] + t * d[0], a[1] + t * d[1], a[2] + t * d[2]};
+            if (p[2] >= phantom_surface_mm(ph, p[0], p[1])) {
+                found = true;
+                break;
+            }
+        }
+        double t_entry = inserted;
+        if (found) {
+            double t0 = t - NEEDLE_TRACK_STEP_MM * 10.0, t1 = t;
+            for (int it = 0; it < 40; it++) {
+                double tm = 0.5 * (t0 + t1), p[3] = {a[0] + tm * d[0], a[1] + tm * d[1], a[2] + tm * d[2]};
+                if (p[2] >= phantom_surface_mm(ph, p[0], p[1]))
+                    t1 = tm;
+                else
+                    t0 = tm;
+            }
+            t_entry = t1;
+        }
+        for (int i = 0; i < 3; i++) {
+            o->tip_mm[i] = a[i] + inserted * d[i];
+            o->entry_mm[i] = a[i] + (t_entry < inserted ? t_entry : inserted) * d[i];
+        }
+        o->inserted_mm = inserted - t_entry;
+        o->depth_mm = o->tip_mm[2] - phantom_surface_mm(ph, o->tip_mm[0], o->tip_mm[1]);
+        o->at = phantom_at(ph, o->tip_mm, pressure_n, NULL, 0);
+    }
+    return count;
 }

@@ -130,4 +130,35 @@ double needle_force_n(const needle *n, double velocity_mm_s);
 /* The shaft inside tissue as a steel capsule (tissue coordinates); false when not in skin. */
 bool needle_shaft(const needle *n, phantom_inclusion *out);
 
+/* A multi-injector head: count needles (1..NEEDLE_HEAD_MAX) parallel in a rigid line across
+ * the needle's azimuth, spacing_mm apart, pushed together. The case report: multi-injectors
+ * "with 3 or 5 needles arranged in a line ... may fail to ensure uniform needle depth"
+ * (seed-case-report.txt). Their spacing was not found (shared/reference/training.md 4): it is
+ * the caller's (an assumption). The middle needle enters the skin at (x, y) at angle_deg to
+ * the skin there and azimuth_deg, as needle_enter; the head being rigid, every needle has that
+ * direction and its tip lies inserted_mm along it from the head's line through the middle
+ * entry. On curved skin the outer needles meet the skin sooner or later than the middle one,
+ * so their tips lie at other depths below their own skin, and some stay above it.
+ *
+ * Geometry only, at rest (no dimple or load, under probe force pressure_n): what the head
+ * puts where, for the verdicts of a head against the single needle. The session does not
+ * drive a head yet. */
+#define NEEDLE_HEAD_MAX 5
+
+typedef struct needle_head_tip {
+    double offset_mm;     /* along the line across the azimuth, from the middle needle */
+    double entry_mm[3];   /* where this needle crosses the skin (the tip when it never does) */
+    double tip_mm[3];
+    double inserted_mm;   /* shaft length under the skin; <= 0: the needle is not in the skin */
+    double depth_mm;      /* tip below the skin straight above it (negative: above the skin) */
+    phantom_sample at;    /* what is at the tip */
+} needle_head_tip;
+
+/* Fills out[0..count) from one side of the line to the other. Returns count, or 0 with a
+ * message in err for a count outside 1..NEEDLE_HEAD_MAX, a spacing <= 0 or > 20 mm, an angle
+ * outside 1..90 deg or an inserted length outside 0..NEEDLE_MAX_LENGTH_MM. */
+int needle_head_place(const phantom *ph, double pressure_n, int count, double spacing_mm, double x_mm,
+                      double y_mm, double angle_deg, double azimuth_deg, double inserted_mm,
+                      needle_head_tip *out, char *err, size_t err_len);
+
 #endif

@@ -1,0 +1,142 @@
+/* The multi-injector head (needle_head_place): on a bony prominence the needles of a rigid
+ * 5-needle line meet the skin at different heights, so their tips lie at different depths
+ * below their own skin and the outer ones leave the dermis, where a single needle placed at
+ * each point would not. Each needle's depth and verdict are checked against the geometry:
+ * the prominence's Gaussian profile (docs/scenarios.md, phantom.surface) and the layer tops
+ * under each tip (phantom_interfaces). The single-needle head gives the depth sin(angle) x
+ * inserted length. The spacing (4 mm) is an assumption: no source gives a multi-injector's
+ * (training.md 4). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "needle.h"
+#include "scenario.h"
+#include "score.h"
+
+#define HEIGHT_MM 1.5
+#define WIDTH_MM 4.0
+#define SPACING_MM 4.0
+#define ANGLE_DEG 30.0
+
+static phantom *prominence_back(void)
+{
+    scenario s;
+    scenario_diags d = {0};
+    assert_true(scenario_load_file(MESOSIM_SOURCE_DIR "/scenarios/adult_back.json", &s, &d));
+    scenario_diags_free(&d);
+    s.phantom.n_vessels = 0;
+    for (int k = 0; k < s.phantom.n_layers; k++)
+        s.phantom.layers[k].variation = 0.0;
+    s.phantom.n_features = 1;
+    s.phantom.features[0] = (phantom_feature_def){PHANTOM_PROMINENCE, 0.0, 0.0, HEIGHT_MM, WIDTH_MM, 0.0};
+    char err[256];
+    phantom *ph = phantom_create(&s.phantom, err, sizeof err);
+    if (!ph)
+        print_error("%s\n", err);
+    assert_non_null(ph);
+    return ph;
+}
+
+/* The verdict of a tip from the layer tops under it. */
+static score_verdict verdict_from_layers(const phantom *ph, const double tip[3])
+{
+    double h[PHANTOM_MAX_LAYERS];
+    int n = phantom_interfaces(ph, tip[0], tip[1], 0.0, h);
+    if (tip[2] < h[0])
+        return VERDICT_OUTSIDE;
+    int layer = n - 1;
+    for (int i = 0; i + 1 < n; i++)
+        if (tip[2] < h[i + 1]) {
+            layer = i;
+            break;
+        }
+    return score_verdict_of(phantom_get_def(ph)->layers[layer].tissue);
+}
+
+static void test_five_needles_on_a_prominence(void **state)
+{
+    (void)state;
+    phantom *ph = prominence_back();
+    /* Aimed at mid-dermis (1.31 mm, the adult back's) at the apex. */
+    double inserted = 1.31 / sin(ANGLE_DEG * 3.14159265358979323846 / 180.0);
+    needle_head_tip tips[NEEDLE_HEAD_MAX];
+    char err[256];
+    assert_int_equal(needle_head_place(ph, 0.0, 5, SPACING_MM, 0.0, 0.0, ANGLE_DEG, 90.0, inserted, tips, err, sizeof err), 5);
+    double dmin = 1e9, dmax = -1e9;
+    int intradermal = 0;
+    for (int k = 0; k < 5; k++) {
+        const needle_head_tip *t = &tips[k];
+        /* Geometry: the tips lie level with the middle one (a rigid head, the apex's normal
+         * vertical), so each depth is the middle's less how far its skin lies lower. */
+        double x = t->tip_mm[0], y = t->tip_mm[1];
+        double drop = HEIGHT_MM * (1.0 - exp(-(x * x + y * y) / (2.0 * WIDTH_MM * WIDTH_MM)));
+        double expect = 1.31 - drop;
+        score_verdict v = score_verdict_of(t->at.tissue), vg = verdict_from_layers(ph, t->tip_mm);
+        print_message("needle %d at %+.0f mm: tip %.3f mm below its skin (geometry %.3f), %s the skin, %s\n", k,
+                      t->offset_mm, t->depth_mm, expect, t->inserted_mm > 0 ? "in" : "not in",
+                      score_verdict_name(v));
+        assert_float_equal(t->depth_mm, expect, 0.02);
+        assert_int_equal(v, vg);
+        intradermal += v == VERDICT_INTRADERMAL;
+        dmin = fmin(dmin, t->depth_mm);
+        dmax = fmax(dmax, t->depth_mm);
+    }
+    /* The middle three stay in the dermis; the outer two, 8 mm out where the skin lies
+     * 1.30 mm lower, do not. */
+    assert_int_equal(score_verdict_of(tips[2].at.tissue), VERDICT_INTRADERMAL);
+    assert_int_equal(intradermal, 3);
+    assert_true(score_verdict_of(tips[0].at.tissue) != VERDICT_INTRADERMAL);
+    print_message("5-needle head, %.0f mm apart, on a %.1f mm prominence: depth spread %.2f mm\n", SPACING_MM,
+                  HEIGHT_MM, dmax - dmin);
+    assert_true(dmax - dmin > 1.0);
+
+    /* A single needle placed at each of those points at the same angle and length: every one
+     * 1.31 mm below its own skin, a spread of 0 (within the skin's slope). */
+    double smin = 1e9, smax = -1e9;
+    for (int k = 0; k < 5; k++) {
+        needle_head_tip one;
+        assert_int_equal(needle_head_place(ph, 0.0, 1, SPACING_MM, tips[k].offset_mm * -1.0, 0.0, ANGLE_DEG, 90.0,
+                                           inserted, &one, err, sizeof err),
+                         1);
+        smin = fmin(smin, one.depth_mm);
+        smax = fmax(smax, one.depth_mm);
+        assert_int_equal(score_verdict_of(one.at.tissue), VERDICT_INTRADERMAL);
+    }
+    print_message("single needles at the same points: depth spread %.2f mm\n", smax - smin);
+    assert_true(smax - smin < 0.35);
+    phantom_destroy(ph);
+}
+
+static void test_bad_heads_are_refused_in_words(void **state)
+{
+    (void)state;
+    phantom *ph = prominence_back();
+    needle_head_tip tips[NEEDLE_HEAD_MAX];
+    char err[256];
+    assert_int_equal(needle_head_place(ph, 0.0, 6, 4.0, 0, 0, 30, 90, 2, tips, err, sizeof err), 0);
+    assert_non_null(strstr(err, "1 to 5 needles"));
+    assert_int_equal(needle_head_place(ph, 0.0, 3, 0.0, 0, 0, 30, 90, 2, tips, err, sizeof err), 0);
+    assert_non_null(strstr(err, "spacing"));
+    assert_int_equal(needle_head_place(ph, 0.0, 3, 4.0, 0, 0, 0.5, 90, 2, tips, err, sizeof err), 0);
+    assert_non_null(strstr(err, "angle"));
+    assert_int_equal(needle_head_place(ph, 0.0, 3, 4.0, 0, 0, 30, 90, NAN, tips, err, sizeof err), 0);
+    assert_non_null(strstr(err, "inserted"));
+    phantom_destroy(ph);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_five_needles_on_a_prominence),
+        cmocka_unit_test(test_bad_heads_are_refused_in_words),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
