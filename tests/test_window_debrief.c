@@ -445,7 +445,11 @@ static void test_validate_skips_schema(void **state)
     print_message("%s", out);
     assert_int_equal(rc, 0);
     assert_non_null(strstr(out, "scenarios/scenario.schema.json is a JSON Schema, not a scenario: skipped"));
-    assert_non_null(strstr(out, "12 files valid")); /* the bundled library */
+    /* The bundled library, however many cases it holds now. */
+    char n_cases[64], want[96];
+    assert_int_equal(run_cmd("cd " MESOSIM_SOURCE_DIR " && ls scenarios/*.json | grep -vc schema", n_cases, sizeof n_cases), 0);
+    snprintf(want, sizeof want, "%d files valid", atoi(n_cases));
+    assert_non_null(strstr(out, want));
     /* A broken case next to it still fails. */
     FILE *f = fopen(TMP "/broken.json", "w");
     assert_non_null(f);
