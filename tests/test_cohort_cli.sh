@@ -34,5 +34,15 @@ grep -q -- "--seed and --out" "$tmp/err" || fail "no plain message for the missi
 "$bin" cohort --seed 1 --out /proc/no/such >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] || fail "cohort into an impossible folder should exit 1"
 
+# --region: the same patients at the lateral elbow, every file valid, thinner skin, the region named.
+"$bin" cohort --seed 7 --out "$tmp/e" --region lateral_elbow >/dev/null || fail "cohort --region lateral_elbow failed"
+"$bin" validate "$tmp/e"/*.json >/dev/null || fail "the elbow cohort does not validate"
+elbows=$(grep -l '"region": "lateral_elbow"' "$tmp/e"/*.json | wc -l)
+[ "$elbows" -eq 20 ] || fail "expected 20 elbow patients, got $elbows"
+grep -q '"tissue": "tendon"' "$tmp/e/cohort_12.json" || fail "the elbow patient has no tendon"
+"$bin" cohort --seed 7 --out "$tmp/f" --region elbow >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] || fail "cohort --region elbow should exit 2"
+grep -q "lateral_elbow" "$tmp/err" || fail "no list of regions for a bad --region: $(cat "$tmp/err")"
+
 [ "$fails" -eq 0 ] && echo "test_cohort_cli: all passed"
 exit "$fails"
