@@ -159,6 +159,7 @@ export_xapi_def export_xapi_default_def(void)
     /* .invalid is reserved (RFC 2606): a programme sets its own with --home-page. */
     d.home_page = "https://mesosim.invalid/trainees";
     d.activity_base = "https://mesosim.invalid/cases/";
+    d.hash_extension = "https://mesosim.invalid/xapi/extensions/scenario-hash";
     d.platform = NULL;
     return d;
 }
@@ -239,9 +240,7 @@ static json_t *statement(const export_xapi_def *def, const learning_session *s, 
         json_object_set_new(result, "success", json_boolean(s->pass));
     }
     json_t *ext = json_object();
-    char ext_key[160];
-    snprintf(ext_key, sizeof ext_key, "%sextensions/scenario-hash", def->activity_base);
-    json_object_set_new(ext, ext_key, json_string(s->scenario_hash));
+    json_object_set_new(ext, def->hash_extension, json_string(s->scenario_hash));
     json_t *context = json_pack("{s:o}", "extensions", ext);
     if (def->platform)
         json_object_set_new(context, "platform", json_string(def->platform));

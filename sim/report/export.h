@@ -35,6 +35,7 @@ char *export_csv(json_t *const *reports, const learning_meta *meta, int n, char 
 typedef struct export_xapi_def {
     const char *home_page;     /* the actor account's homePage, an IRL */
     const char *activity_base; /* activity ids: this + the case name, percent-encoded */
+    const char *hash_extension;/* the context extension's IRI that holds the scenario hash */
     const char *platform;      /* context.platform, e.g. "mesosim 1.2.0"; may be NULL */
 } export_xapi_def;
 
