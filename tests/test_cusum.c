@@ -101,6 +101,10 @@ static void test_simulated_signal_rate(void **state)
      * the simulated trainees within 19 cases, none within 18. */
     assert_true(cusum_lc_signal_rate(&d, 0.0, 19, 500, 1) == 1.0);
     assert_true(cusum_lc_signal_rate(&d, 0.0, 18, 500, 1) == 0.0);
+    /* Within 19 cases only 19 straight successes signal: probability 0.9^19 = 0.135085 at
+     * p0 and 0.8^19 = 0.014412 at p1; 100 000 trials give them within 0.005 (4 sd). */
+    assert_true(fabs(cusum_lc_signal_rate(&d, 0.10, 19, 100000, 3) - 0.135085) < 0.005);
+    assert_true(fabs(cusum_lc_signal_rate(&d, 0.20, 19, 100000, 3) - 0.014412) < 0.002);
     /* Always failing never signals. */
     assert_true(cusum_lc_signal_rate(&d, 1.0, 200, 500, 1) == 0.0);
     /* Same seed, same answer; a competent trainee (p0) signals more often than an

@@ -74,4 +74,8 @@ set -e
 echo '{"nope":1}' > "$tmp/bad.json"
 if "$exe" report --from "$tmp/bad.json" --out "$tmp/x.pdf" 2>"$tmp/err"; then fail "a non-report accepted"; fi
 grep -q "not a mesosim session report" "$tmp/err" || fail "non-report: $(cat "$tmp/err")"
+# The LC-CUSUM check: within 18 cases nobody can signal (19 straight successes are needed at
+# the defaults); within 19 only a run of 19 successes, 0.9^19 = 0.135 at p0.
+"$exe" report --cusum-check 18 | grep -q '"signal_at_p1":0.0000,"signal_at_p0":0.0000' || fail "cusum-check 18"
+"$exe" report --cusum-check 19 | grep -q '"signal_at_p0":0.13' || fail "cusum-check 19"
 echo "test_report_pdf: ok"

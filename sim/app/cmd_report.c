@@ -137,17 +137,22 @@ static void usage(FILE *f)
             "       mesosim report --from REPORT.json... --out FILE.pdf [--log FILE --scenario FILE]\n"
             "                      [--trainee NAME]\n"
             "       LC-CUSUM: [--p0 RATE] [--p1 RATE] [--h LIMIT] (defaults 0.10, 0.20, ln 9 = 2.197)\n"
+            "       mesosim report --cusum-check CASES [--p0 RATE] [--p1 RATE] [--h LIMIT]\n"
             "Prints a PDF (docs/report.md). --session: one session's debrief with the B-mode at each\n"
             "injection (its actions replayed from the records, or --log), then the trainee's learning\n"
             "curve. --trainee: the trainee's whole record. --cohort: the programme's, every trainee.\n"
             "--from: report files (mesosim run --report), oldest first: one file, or any with --log,\n"
             "gives the debrief of the last one, several the record they make.\n"
+            "--cusum-check: simulates 100 000 trainees (fixed seed) and prints the share that LC-CUSUM\n"
+            "declares proficient within CASES cases at the unacceptable rate (the type I error) and at\n"
+            "the acceptable one (the power), to choose h.\n"
             "Exit status: 0 written, 1 no such session or trainee, a bad file or store, 2 bad usage.\n");
 }
 
 typedef struct report_opts {
     const char *session, *trainee, *db, *out, *scenario, *log;
     bool cohort;
+    long check_cases;
     char **from;
     int n_from;
     cusum_def cusum;
@@ -420,6 +425,14 @@ int cmd_report(int argc, char **argv)
             i++;
             continue;
         }
+        if (!strcmp(a, "--cusum-check")) {
+            if (!v || !cli_parse_int(v, 1, 100000, &o.check_cases)) {
+                fprintf(stderr, "mesosim report: --cusum-check needs a number of cases, 1..100000\n");
+                return 2;
+            }
+            i++;
+            continue;
+        }
         if (!strcmp(a, "--cohort")) {
             o.cohort = true;
             continue;
@@ -450,6 +463,19 @@ int cmd_report(int argc, char **argv)
         i++;
     }
     char err[300];
+    if (o.check_cases > 0) {
+        if (!cusum_def_check(&o.cusum, err, sizeof err)) {
+            fprintf(stderr, "mesosim report: LC-CUSUM: %s\n", err);
+            return 2;
+        }
+        int n = (int)o.check_cases;
+        printf("{\"p0\":%g,\"p1\":%g,\"h\":%.6f,\"cases\":%d,\"trials\":100000,"
+               "\"signal_at_p1\":%.4f,\"signal_at_p0\":%.4f}\n",
+               o.cusum.acceptable_failure, o.cusum.unacceptable_failure, o.cusum.limit_h, n,
+               cusum_lc_signal_rate(&o.cusum, o.cusum.unacceptable_failure, n, 100000, 1),
+               cusum_lc_signal_rate(&o.cusum, o.cusum.acceptable_failure, n, 100000, 1));
+        return 0;
+    }
     int sources = (o.session != NULL) + o.cohort + (o.n_from > 0) +
                   (o.trainee != NULL && o.n_from == 0);
     if (sources != 1 || !o.out) {
