@@ -13,7 +13,8 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     exit 77
 fi
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+lrs_pid=
+trap '[ -n "$lrs_pid" ] && kill "$lrs_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 # The validator, installed once into the build tree from the lock file.
 check=$bin/xapi-check
@@ -47,6 +48,41 @@ node "$check/validate.js" "$tmp/f.json" || fail "xapi-validation rejected a stat
 head -1 "$tmp/s.csv" | grep -q '^kind,session_id,trainee,scenario,scenario_hash,started_utc,finished,' || fail "csv header"
 [ "$(grep -c '^session,' "$tmp/s.csv")" = 3 ] || fail "csv: not 3 session rows"
 grep -q '^injection,.*,"Dr Ada, ""A""",' "$tmp/s.csv" || fail "csv: the trainee is not RFC 4180 quoted"
+# --lrs: POSTed to a local stand-in LRS (python3 http.server) that keeps what it got; the
+# password goes in the Authorization header and never to stdout or stderr.
+cat > "$tmp/lrs.py" <<'PY'
+import base64, http.server, json, os, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers['Content-Length']))
+        auth = base64.b64decode(self.headers.get('Authorization', 'Basic ')[6:]).decode()
+        ok = self.path == '/xapi/statements' and self.headers.get('X-Experience-API-Version') == '1.0.3'
+        with open(sys.argv[2], 'w') as f:
+            json.dump({'path': self.path, 'auth': auth, 'n': len(json.loads(body))}, f)
+        self.send_response(200 if ok and auth == 'lab:s3cret-pw' else 401)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(('127.0.0.1', 0), H)
+with open(sys.argv[1] + '.tmp', 'w') as f:
+    f.write(str(s.server_address[1]))
+os.rename(sys.argv[1] + '.tmp', sys.argv[1])
+s.handle_request()
+s.handle_request()
+PY
+python3 "$tmp/lrs.py" "$tmp/port" "$tmp/got.json" &
+lrs_pid=$!
+for i in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.2; done
+port=$(cat "$tmp/port")
+MESOSIM_LRS_USER=lab MESOSIM_LRS_PASSWORD=s3cret-pw "$exe" export --format xapi --db "$db" \
+    --out "$tmp/sent.json" --lrs "http://127.0.0.1:$port/xapi/" >"$tmp/out" 2>&1 || fail "--lrs: $(cat "$tmp/out")"
+grep -q '"n": 6' "$tmp/got.json" || fail "the LRS got $(cat "$tmp/got.json")"
+if MESOSIM_LRS_USER=lab MESOSIM_LRS_PASSWORD=wrong-pw "$exe" export --format xapi --db "$db" \
+    --out "$tmp/sent.json" --lrs "http://127.0.0.1:$port/xapi" >"$tmp/out" 2>&1; then fail "a refused post exited 0"; fi
+grep -q "refused the statements (HTTP 401)" "$tmp/out" || fail "refused post: $(cat "$tmp/out")"
+if grep -q "pw" "$tmp/out"; then fail "a password was printed"; fi
+wait "$lrs_pid"
+lrs_pid=
 # Bad input.
 if "$exe" export --format yaml --db "$db" 2>"$tmp/err"; then fail "--format yaml accepted"; fi
 grep -q "csv or xapi" "$tmp/err" || fail "bad format: $(cat "$tmp/err")"
