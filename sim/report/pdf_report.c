@@ -164,11 +164,8 @@ static void case_section(doc *d, const pdf_report_def *def)
             para(d, def->sc->description, 9, false);
     }
     const json_t *nd = json_object_get(r, "needle");
-    snprintf(t, sizeof t, "Needle: %s G, %.1f mm; drug: %s", jstr(nd, "gauge", "?"),
+    snprintf(t, sizeof t, "Needle: %.0f G, %.1f mm; drug: %s", jnum(nd, "gauge"),
              jnum(nd, "length_mm"), jstr(r, "drug", "unknown"));
-    if (!json_is_string(json_object_get(nd, "gauge")))
-        snprintf(t, sizeof t, "Needle: %.0f G, %.1f mm; drug: %s", jnum(nd, "gauge"),
-                 jnum(nd, "length_mm"), jstr(r, "drug", "unknown"));
     para(d, t, 10, false);
 }
 
