@@ -8,6 +8,13 @@ src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# Runs a command that must succeed and checks its stdout holds a text.
+expect() { # text command...
+    want=$1
+    shift
+    got=$("$@") || fail "$* exited with status $?"
+    case $got in *"$want"*) ;; *) fail "$*: '$want' not in $got" ;; esac
+}
 command -v pdftoppm >/dev/null || fail "pdftoppm is missing (apt-get install poppler-utils)"
 
 db=$tmp/records.db
@@ -57,12 +64,12 @@ print(f'pages ok; snapshot area mean {mean:.1f}, sd {sd:.1f}')
 PY
 
 # The trainee's record and the programme's.
-"$exe" report --trainee "Dr Test" --db "$db" --out "$tmp/t.pdf" | grep -q '"pages":2' || fail "trainee record"
-"$exe" report --cohort --db "$db" --out "$tmp/c.pdf" | grep -q '"pages":2' || fail "cohort record"
+expect '"pages":2' "$exe" report --trainee "Dr Test" --db "$db" --out "$tmp/t.pdf"
+expect '"pages":2' "$exe" report --cohort --db "$db" --out "$tmp/c.pdf"
 # From report files, with the session's log for the snapshots.
-"$exe" report --from "$tmp/adult_back.expert.json" --log "$src/scenarios/sessions/adult_back.expert.log" \
-    --scenario "$src/scenarios/adult_back.json" --out "$tmp/f.pdf" | grep -q '"injection_snapshots":2' \
-    || fail "--from with --log"
+expect '"injection_snapshots":2' "$exe" report --from "$tmp/adult_back.expert.json" \
+    --log "$src/scenarios/sessions/adult_back.expert.log" --scenario "$src/scenarios/adult_back.json" \
+    --out "$tmp/f.pdf"
 
 # Bad input: plain words, exit 1 or 2, no crash.
 if "$exe" report --session nosuch --db "$db" --out "$tmp/x.pdf" 2>"$tmp/err"; then fail "unknown session accepted"; fi
@@ -76,6 +83,6 @@ if "$exe" report --from "$tmp/bad.json" --out "$tmp/x.pdf" 2>"$tmp/err"; then fa
 grep -q "not a mesosim session report" "$tmp/err" || fail "non-report: $(cat "$tmp/err")"
 # The LC-CUSUM check: within 18 cases nobody can signal (19 straight successes are needed at
 # the defaults); within 19 only a run of 19 successes, 0.9^19 = 0.135 at p0.
-"$exe" report --cusum-check 18 | grep -q '"signal_at_p1":0.0000,"signal_at_p0":0.0000' || fail "cusum-check 18"
-"$exe" report --cusum-check 19 | grep -q '"signal_at_p0":0.13' || fail "cusum-check 19"
+expect '"signal_at_p1":0.0000,"signal_at_p0":0.0000' "$exe" report --cusum-check 18
+expect '"signal_at_p0":0.13' "$exe" report --cusum-check 19
 echo "test_report_pdf: ok"
