@@ -503,7 +503,8 @@ static void cohort_section(doc *d, const pdf_report_def *def)
 {
     heading(d, "Trainees");
     static const double at[] = {0.0, 0.3, 0.42, 0.54, 0.68, 0.84};
-    const char *head[] = {"trainee", "sessions", "passed", "mean score", "placement", "sessions"};
+    const char *head[] = {"trainee",   "sessions",    "passed",
+                          "mean score", "placement", "session pass"};
     row(d, head, at, 6, true);
     for (int i = 0; i < def->n_cohort; i++) {
         const learning_curve *c = def->cohort[i].curve;
@@ -528,7 +529,7 @@ static void cohort_section(doc *d, const pdf_report_def *def)
         const char *cells[] = {def->cohort[i].trainee, n, p, m, pl, ss};
         row(d, cells, at, 6, false);
     }
-    para(d, "Placement: LC-CUSUM over every injection (a failure: not intradermal); sessions: over "
+    para(d, "Placement: LC-CUSUM over every injection (a failure: not intradermal); session pass: over "
             "every session (a failure: not passed). \"proficient at N\" is the case where it "
             "signalled.",
          8, false);
