@@ -72,8 +72,11 @@ bool report_cli_load_files(const char *cmd, char **paths, int n, const char *tra
         json_error_t je;
         json_t *r = json_load_file(paths[i], 0, &je);
         if (!r) {
-            fprintf(stderr, "mesosim %s: %s: not a readable JSON report (%s, line %d)\n", cmd,
-                    paths[i], je.text, je.line);
+            if (je.line > 0)
+                fprintf(stderr, "mesosim %s: %s: not a readable JSON report (%s, line %d)\n", cmd,
+                        paths[i], je.text, je.line);
+            else
+                fprintf(stderr, "mesosim %s: %s: cannot be read (%s)\n", cmd, paths[i], je.text);
             return false;
         }
         const char *base = strrchr(paths[i], '/');
