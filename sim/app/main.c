@@ -28,6 +28,8 @@ static void usage(FILE *f)
                "  run       play a session's action log on a scenario and write its report\n"
                "  replay    replay a recorded session from the records to its report\n"
                "  history   a trainee's recorded sessions, or every trainee's progress\n"
+               "  report    a PDF debrief, a trainee's record or the programme's (LC-CUSUM)\n"
+               "  export    sessions as CSV or xAPI statements (--format csv|xapi)\n"
                "  cohort    write the case report's 20 patients as cases (--seed N --out DIR)\n"
                "  bench     time frame synthesis on the standard frame\n\n"
                "%s"
@@ -74,6 +76,10 @@ int main(int argc, char **argv)
         return cmd_replay(argc - 1, argv + 1);
     if (!strcmp(cmd, "history"))
         return cmd_history(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report"))
+        return cmd_report(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export"))
+        return cmd_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))
         return cmd_bench(argc - 1, argv + 1);
     fprintf(stderr, "mesosim: unknown command '%s'\n", cmd);
