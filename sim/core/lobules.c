@@ -71,6 +71,7 @@ static void septum_span(float *restrict amp, int n, float d0, float dd, float b1
 
 /* The nearest two sites at t = 0 of e_k(t) = a_k + b_k t, and how many steps (>= 1) the pair
  * stays the nearest two. */
+__attribute__((target_clones("avx2", "default")))
 static int nearest_pair(const double *a, const double *b, int *i1, int *i2, int limit)
 {
     int p = 0, q = 1;
