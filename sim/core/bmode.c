@@ -235,6 +235,7 @@ static void phase_lines(bmode *bm, int id)
     const int rows = s->rows, ka = s->ka;
     const float inv = 1.0f / 32768.0f;
     const uint32_t seed = hash_mix32(s->d->seed ^ 0x9e3779b9U);
+    const uint32_t noise_seed = hash_mix32(s->d->seed ^ 0x6a09e667U); /* bm_add_noise's */
     for (int li = l0; li < l1; li++) {
         if (bm_nodes_fill(s, li, 0, &w->nodes) != 0) {
             bm->err = 1;
@@ -303,7 +304,7 @@ static void phase_lines(bmode *bm, int id)
         }
         for (int i = 0; i < w->line.n_ev; i++)
             bm_splat(s, &w->line.ev[i], fre, fim);
-        bm_add_noise(s, li, fre, fim);
+        bm->k->add_noise(s->noise_amp, rows, ((uint32_t)li * 0x8da6b343U) ^ noise_seed, fre, fim);
         bm->k->axial_conv(bm->g_ax_f, ka, w->f_re, rows, bm->G_re + (size_t)li * rows);
         bm->k->axial_conv(bm->g_ax_f, ka, w->f_im, rows, bm->G_im + (size_t)li * rows);
         int c = li - s->margin;
@@ -322,11 +323,8 @@ static void phase_columns(bmode *bm, int id)
     const int rows = s->rows, kl = s->kl;
     for (int c = c0; c < c1; c++) {
         int li = c + s->margin;
-        memset(w->a_re, 0, sizeof(float) * (size_t)rows);
-        memset(w->a_im, 0, sizeof(float) * (size_t)rows);
-        for (int k = -kl; k <= kl; k++)
-            bm->k->lateral_acc(bm->h_lat_t + (size_t)(k + kl) * rows, bm->G_re + (size_t)(li + k) * rows,
-                        bm->G_im + (size_t)(li + k) * rows, rows, w->a_re, w->a_im);
+        bm->k->lateral_conv(bm->h_lat_t, 2 * kl + 1, bm->G_re + (size_t)(li - kl) * rows,
+                            bm->G_im + (size_t)(li - kl) * rows, rows, w->a_re, w->a_im);
         bm->k->envelope(w->a_re, w->a_im, rows, bm->gain_db_f, bm->gain_lin,
                         (float)s->p.dynamic_range_db, s->cols, c, bm->pixels, bm->display_only ? NULL : bm->env);
     }

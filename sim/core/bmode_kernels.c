@@ -48,24 +48,77 @@ static void BMK(scatter_vertical)(const float *restrict w, int r0, int r1, uint3
     }
 }
 
+/* Rows are taken BMK_BLOCK at a time with the sums held in registers across the taps: each
+ * output row still adds its taps in order from a zero start (the same bytes as one pass per
+ * tap), but the partial sums are no longer loaded and stored once per tap. A block is eight
+ * vector registers of sums, enough independent additions to hide the adder's latency. */
+#ifdef __AVX__
+#define BMK_BLOCK 64
+#else
+#define BMK_BLOCK 32
+#endif
+
 static void BMK(axial_conv)(const float *restrict g, int ka, const float *restrict f, int rows, float *restrict out)
 {
-    for (int r = 0; r < rows; r++)
-        out[r] = 0.0f;
-    for (int k = 0; k <= 2 * ka; k++) {
-        const float gk = g[k];
-        const float *src = f + k;
-        for (int r = 0; r < rows; r++)
-            out[r] += gk * src[r];
+    const int nk = 2 * ka + 1;
+    int r = 0;
+    for (; r + BMK_BLOCK <= rows; r += BMK_BLOCK) {
+        float acc[BMK_BLOCK] = {0};
+        for (int k = 0; k < nk; k++) {
+            const float gk = g[k];
+            const float *src = f + r + k;
+            for (int j = 0; j < BMK_BLOCK; j++)
+                acc[j] += gk * src[j];
+        }
+        for (int j = 0; j < BMK_BLOCK; j++)
+            out[r + j] = acc[j];
+    }
+    for (; r < rows; r++) {
+        float acc = 0.0f;
+        for (int k = 0; k < nk; k++)
+            acc += g[k] * f[r + k];
+        out[r] = acc;
     }
 }
 
-static void BMK(lateral_acc)(const float *restrict h, const float *restrict gre, const float *restrict gim,
-                             int rows, float *restrict are, float *restrict aim)
+static void BMK(lateral_conv)(const float *restrict h, int taps, const float *restrict gre,
+                              const float *restrict gim, int rows, float *restrict are, float *restrict aim)
+{
+    const size_t n = (size_t)rows;
+    int r = 0;
+    for (; r + BMK_BLOCK / 2 <= rows; r += BMK_BLOCK / 2) {
+        float sr[BMK_BLOCK / 2] = {0}, si[BMK_BLOCK / 2] = {0};
+        for (int k = 0; k < taps; k++) {
+            const float *hk = h + k * n + r, *pr = gre + k * n + r, *pi = gim + k * n + r;
+            for (int j = 0; j < BMK_BLOCK / 2; j++) {
+                sr[j] += hk[j] * pr[j];
+                si[j] += hk[j] * pi[j];
+            }
+        }
+        for (int j = 0; j < BMK_BLOCK / 2; j++) {
+            are[r + j] = sr[j];
+            aim[r + j] = si[j];
+        }
+    }
+    for (; r < rows; r++) {
+        float sr = 0.0f, si = 0.0f;
+        for (int k = 0; k < taps; k++) {
+            sr += h[k * n + r] * gre[k * n + r];
+            si += h[k * n + r] * gim[k * n + r];
+        }
+        are[r] = sr;
+        aim[r] = si;
+    }
+}
+
+static void BMK(add_noise)(const float *restrict amp, int rows, uint32_t hline, float *restrict re,
+                           float *restrict im)
 {
     for (int r = 0; r < rows; r++) {
-        are[r] += h[r] * gre[r];
-        aim[r] += h[r] * gim[r];
+        uint32_t h = hash_mix32(hline ^ ((uint32_t)r * 0xd8163841U));
+        float a = amp[r] * (1.0f / 32768.0f);
+        re[r] += a * (float)(int16_t)(h & 0xFFFFU);
+        im[r] += a * (float)(int16_t)(h >> 16);
     }
 }
 
@@ -119,7 +172,8 @@ const bmk_ops BMK(bmk_ops) = {
     .scatter = BMK(scatter),
     .scatter_vertical = BMK(scatter_vertical),
     .axial_conv = BMK(axial_conv),
-    .lateral_acc = BMK(lateral_acc),
+    .lateral_conv = BMK(lateral_conv),
+    .add_noise = BMK(add_noise),
     .envelope = BMK(envelope),
 };
 

@@ -21,9 +21,13 @@ typedef struct bmk_ops {
                              float *re, float *im);
     /* out[r] = sum_k g[k] f[r + k], f padded by ka on each side. */
     void (*axial_conv)(const float *g, int ka, const float *f, int rows, float *out);
-    /* acc += h * g, per row. */
-    void (*lateral_acc)(const float *h, const float *gre, const float *gim, int rows, float *are,
-                        float *aim);
+    /* a[r] = sum_k h[k rows + r] g[k rows + r] over taps k, for re and im, the taps summed in
+     * order from zero. */
+    void (*lateral_conv)(const float *h, int taps, const float *gre, const float *gim, int rows, float *are,
+                         float *aim);
+    /* The receiver's noise on one line: re, im += amp[r] / 32768 * the two signed 16-bit halves
+     * of hash_voxel(line, r, 0, seed), given hline = line * 0x8da6b343 ^ seed. */
+    void (*add_noise)(const float *amp, int rows, uint32_t hline, float *re, float *im);
     /* Envelope, gain, log compression to 8 bits for one image column (row-major output). */
     void (*envelope)(const float *are, const float *aim, int rows, const float *gain_db,
                      const float *gain_lin, float dr_db, int cols, int c, uint8_t *pix, float *env);

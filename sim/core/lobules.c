@@ -71,6 +71,7 @@ static void septum_span(float *restrict amp, int n, float d0, float dd, float b1
 
 /* The nearest two sites at t = 0 of e_k(t) = a_k + b_k t, and how many steps (>= 1) the pair
  * stays the nearest two. */
+__attribute__((target_clones("avx2", "default")))
 static int nearest_pair(const double *a, const double *b, int *i1, int *i2, int limit)
 {
     int p = 0, q = 1;
@@ -87,11 +88,23 @@ static int nearest_pair(const double *a, const double *b, int *i1, int *i2, int 
         }
     }
     /* Site k overtakes j at t = (a_k - a_j) / (b_j - b_k); compared by multiplying, the
-     * division is made only for a new earliest crossing. */
-    double end = limit;
+     * division is made only for a new earliest crossing. A crossing that passes the test
+     * against the shrinking end passes it against limit too (end <= limit and db > 0, and
+     * rounding keeps the order of the products), so a flat loop without branches first marks
+     * the few sites that can cross within limit steps and only those are tested in order:
+     * the same end, without a mispredicted branch per site. */
+    const double lim = limit, ap = a[p], aq = a[q], bp = b[p], bq = b[q];
+    uint32_t cand = 0;
     for (int k = 0; k < 27; k++) {
-        if (k == p || k == q)
-            continue;
+        double dp = bp - b[k], dq = bq - b[k];
+        int hp = (dp > 0.0) & (a[k] - ap < lim * dp), hq = (dq > 0.0) & (a[k] - aq < lim * dq);
+        cand |= (uint32_t)(hp | hq) << k;
+    }
+    cand &= ~((1U << p) | (1U << q));
+    double end = limit;
+    while (cand) {
+        int k = __builtin_ctz(cand);
+        cand &= cand - 1;
         for (int m = 0; m < 2; m++) {
             int j = m ? q : p;
             double db = b[j] - b[k];
