@@ -61,7 +61,7 @@ cp "$src/tests/data/records_v1.db" "$tmp/v1.db"
 "$bin" history --trainee "Dr Fixture" --db "$tmp/v1.db" --json >"$tmp/v1.json" 2>"$tmp/err" || fail "v1: $(cat "$tmp/err")"
 [ "$(grep -c '"id":' "$tmp/v1.json")" = 1 ] && grep -q '"actions": 27,' "$tmp/v1.json" &&
     grep -q '"injections": 2,' "$tmp/v1.json" || fail "v1: upgraded history: $(cat "$tmp/v1.json")"
-[ "$(sqlite3 "$tmp/v1.db" 'SELECT version FROM schema_version')" = 2 ] || fail "v1: not upgraded to version 2"
+[ "$(sqlite3 "$tmp/v1.db" 'SELECT version FROM schema_version')" = 3 ] || fail "v1: not upgraded to version 3"
 [ "$(sqlite3 "$tmp/v1.db" "SELECT count(*) FROM feedback WHERE message LIKE 'Passed:%'")" = 1 ] || fail "v1: no feedback filled in"
 [ "$(sqlite3 "$tmp/v1.db" "SELECT count(*) FROM injections WHERE approach = 'out_of_plane' AND bleb_mm > 0")" = 2 ] ||
     fail "v1: injections not filled in"

@@ -33,7 +33,7 @@ outbox=$tmp/xdg/mesosim/outbox.db
 "$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/r1.json" --trainee "Dr Ada" --db "$url" >"$tmp/out" 2>"$tmp/err" ||
     fail "run on the server: $(cat "$tmp/err")"
 id=$(sed -n 's/.*"session":"\([0-9a-f-]*\)".*/\1/p' "$tmp/out")
-[ "$(q 'SELECT version FROM schema_version')" = 2 ] || fail "the server's schema is not version 2"
+[ "$(q 'SELECT version FROM schema_version')" = 3 ] || fail "the server's schema is not version 3"
 [ "$(q "SELECT count(*) FROM actions WHERE session_id = '$id'")" = 27 ] || fail "the server does not hold the 27 actions"
 [ "$(q "SELECT count(*) FROM injections WHERE session_id = '$id' AND verdict = 'intradermal'")" = 2 ] ||
     fail "the server does not hold the injections"
