@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "driver.h"
 #include "records.h"
+#include "records_config.h"
 #include "records_recorder.h"
 #include "scenario.h"
 
@@ -27,6 +28,19 @@ bool records_cli_db(const char *given, char *out, size_t cap)
     if (given) {
         if (snprintf(out, cap, "%s", given) >= (int)cap) {
             fprintf(stderr, "mesosim: --db: too long\n");
+            return false;
+        }
+        return true;
+    }
+    records_config c;
+    char err[600];
+    if (!records_config_load(NULL, &c, err, sizeof err)) {
+        fprintf(stderr, "mesosim: %s\n", err);
+        return false;
+    }
+    if (c.db[0]) {
+        if (snprintf(out, cap, "%s", c.db) >= (int)cap) {
+            fprintf(stderr, "mesosim: %s: the db is too long\n", c.path);
             return false;
         }
         return true;

@@ -21,6 +21,7 @@ int cmd_window(int argc, char **argv)
 #include <SDL.h>
 
 #include "cli_util.h"
+#include "records_config.h"
 #include "trainer.h"
 
 static void usage(FILE *f)
@@ -168,6 +169,20 @@ int cmd_window(int argc, char **argv)
     if (frames && !scen && !(scen = cli_default_scenario_path())) {
         fprintf(stderr, "mesosim: the default scenario (scenarios/adult_back.json) is not installed\n");
         return 1;
+    }
+    /* The settings file (records_config.h) gives the window its trainee and both the database;
+     * --bench-frames records only when told --trainee. */
+    records_config conf;
+    if (!db || (!trainee && !frames)) {
+        char cerr[600];
+        if (!records_config_load(NULL, &conf, cerr, sizeof cerr)) {
+            fprintf(stderr, "mesosim: %s\n", cerr);
+            return 1;
+        }
+        if (!db && conf.db[0])
+            db = conf.db;
+        if (!trainee && !frames && conf.trainee[0])
+            trainee = conf.trainee;
     }
     trainer_def def = trainer_default_def();
     def.width = (int)width;
