@@ -848,6 +848,12 @@ int records_flush_outbox(records *from, records *to, char *err, size_t n)
     int sent = 0;
     for (int i = 0; i < count; i++) {
         int k = -1;
+        records_session still;
+        char e[300];
+        /* Another station process (a session still waiting for the server) may have sent it
+         * and taken it out of the outbox meanwhile: that is no failure. */
+        if (!records_get_session(from, list[i].id, &still, e, sizeof e))
+            continue;
         if (!records_sync_session(from, to, list[i].id, &k, err, n) ||
             (list[i].ended && !records_session_delete(from, list[i].id, err, n))) {
             records_sessions_free(list);
