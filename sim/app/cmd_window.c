@@ -37,6 +37,7 @@ static void usage(FILE *f)
             "logged to $XDG_DATA_HOME/mesosim/sessions/ (replay with mesosim run); with --trainee\n"
             "they are also recorded for that trainee in the records (--db, default\n"
             "$XDG_DATA_HOME/mesosim/records.db; mesosim history, mesosim replay; docs/records.md).\n"
+            "$XDG_CONFIG_HOME/mesosim/records.conf (mode 0600) may give the db and the trainee.\n"
             "--igtl-port PORT hosts an OpenIGTLink server (127.0.0.1, or --igtl-bind ADDR; 0 picks\n"
             "a free port): TRANSFORMs named Needle and Probe drive the scan through the calibration\n"
             "(--igtl-calibration, default $XDG_CONFIG_HOME/mesosim/igtl_calibration.json), which F9\n"
