@@ -11,7 +11,12 @@
 set -eu
 cmd=$1
 dir=$2
-bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
+# Debian 12 ships PostgreSQL 15; a machine with another major version has its own folder.
+bin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+[ -n "$bin" ] && [ -x "$bin/pg_ctl" ] || {
+    echo "pg_server.sh: no PostgreSQL server found (/usr/lib/postgresql/*/bin/pg_ctl): install Debian's postgresql package (./quickstart does)" >&2
+    exit 1
+}
 as_server() {
     if [ "$(id -u)" -eq 0 ]; then
         runuser -u nobody -- "$@"

@@ -2,7 +2,9 @@
  * adult back through a driver recording into the records (the writer-thread recorder),
  * sleeping between actions, and prints "applied N" after each so the test, which kills it
  * with SIGKILL at a random moment, knows how far it got.
- * usage: records_crash_child DB SCENARIO ACTIONS DELAY_MS */
+ * With LINGER_S, the process stays LINGER_S seconds after the session has ended (a window
+ * that goes on after it), for test_records_pg.sh's server that comes back meanwhile.
+ * usage: records_crash_child DB SCENARIO ACTIONS DELAY_MS [LINGER_S] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -14,8 +16,8 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: records_crash_child DB SCENARIO ACTIONS DELAY_MS\n");
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: records_crash_child DB SCENARIO ACTIONS DELAY_MS [LINGER_S]\n");
         return 2;
     }
     scenario sc;
@@ -60,5 +62,10 @@ int main(int argc, char **argv)
     driver_destroy(d);
     actions_free(&al);
     printf("done\n");
+    fflush(stdout);
+    if (argc == 6) {
+        struct timespec linger = {.tv_sec = atol(argv[5])};
+        nanosleep(&linger, NULL);
+    }
     return 0;
 }

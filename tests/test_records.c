@@ -193,6 +193,19 @@ static void test_resend_no_duplicate(void **state)
     demo_free(&d);
 }
 
+typedef struct each_seen {
+    const records_session *list;
+    int count, stop_after;
+} each_seen;
+
+static bool each_check(void *ctx, const records_session *s)
+{
+    each_seen *e = ctx;
+    assert_string_equal(s->id, e->list[e->count].id);
+    assert_int_equal(s->actions, e->list[e->count].actions);
+    return ++e->count < e->stop_after;
+}
+
 static void test_lists_and_prefixes(void **state)
 {
     (void)state;
@@ -217,6 +230,16 @@ static void test_lists_and_prefixes(void **state)
     records_sessions_free(list);
     assert_true(records_list_sessions(r, NULL, &list, &n, err, sizeof err));
     assert_int_equal(n, 3);
+    /* Streamed: the same rows in the same order, and a stop after two is no failure. */
+    each_seen seen = {.list = list, .stop_after = 99};
+    assert_true(records_each_session(r, NULL, each_check, &seen, err, sizeof err));
+    assert_int_equal(seen.count, 3);
+    seen = (each_seen){.list = list, .stop_after = 2};
+    assert_true(records_each_session(r, NULL, each_check, &seen, err, sizeof err));
+    assert_int_equal(seen.count, 2);
+    /* An ended session's count of actions is kept in its row (schema 3): every action. */
+    assert_true(list[0].ended);
+    assert_int_equal(list[0].actions, d.al.count);
     records_sessions_free(list);
 
     records_trainee *t;

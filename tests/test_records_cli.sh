@@ -3,13 +3,18 @@
 # replay plays back to the identical report; a changed case is refused in plain words (and
 # --force replays it); the first schema's fixture (tests/data/records_v1.db) upgrades without
 # loss and replays; bad usage exits 2; a junk file, an unknown session and a store from a
-# newer program give plain errors.
+# newer program give plain errors. The settings file (records.conf) gives run, history and
+# replay their db; one others can read, one with a password in its URL, or one with an unknown
+# key is refused in plain words.
 # usage: test_records_cli.sh MESOSIM_BINARY SOURCE_DIR
 set -u
 bin=$1
 src=$2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mesosim_records.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
+# The settings file of whoever runs the tests must not redirect these runs.
+XDG_CONFIG_HOME=$tmp/config
+export XDG_CONFIG_HOME
 fails=0
 fail() {
     echo "FAIL: $*"
@@ -61,7 +66,7 @@ cp "$src/tests/data/records_v1.db" "$tmp/v1.db"
 "$bin" history --trainee "Dr Fixture" --db "$tmp/v1.db" --json >"$tmp/v1.json" 2>"$tmp/err" || fail "v1: $(cat "$tmp/err")"
 [ "$(grep -c '"id":' "$tmp/v1.json")" = 1 ] && grep -q '"actions": 27,' "$tmp/v1.json" &&
     grep -q '"injections": 2,' "$tmp/v1.json" || fail "v1: upgraded history: $(cat "$tmp/v1.json")"
-[ "$(sqlite3 "$tmp/v1.db" 'SELECT version FROM schema_version')" = 2 ] || fail "v1: not upgraded to version 2"
+[ "$(sqlite3 "$tmp/v1.db" 'SELECT version FROM schema_version')" = 3 ] || fail "v1: not upgraded to version 3"
 [ "$(sqlite3 "$tmp/v1.db" "SELECT count(*) FROM feedback WHERE message LIKE 'Passed:%'")" = 1 ] || fail "v1: no feedback filled in"
 [ "$(sqlite3 "$tmp/v1.db" "SELECT count(*) FROM injections WHERE approach = 'out_of_plane' AND bleb_mm > 0")" = 2 ] ||
     fail "v1: injections not filled in"
@@ -96,6 +101,34 @@ head -c 20000 /dev/urandom >"$tmp/junk.db"
 [ $? -eq 1 ] && grep -q "no session 0000ffff" "$tmp/err" || fail "unknown session: $(cat "$tmp/err")"
 "$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/x.json" --trainee "$(printf 'a\tb')" --db "$db" >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "control characters" "$tmp/err" || fail "bad name: $(cat "$tmp/err")"
+# The settings file: its db serves run, history and replay when --db is not given.
+conf=$XDG_CONFIG_HOME/mesosim/records.conf
+mkdir -p "$XDG_CONFIG_HOME/mesosim"
+printf '# the station\n  db = %s  \n\ntrainee = Dr Conf\n' "$tmp/conf.db" >"$conf"
+chmod 600 "$conf"
+"$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/c.json" --trainee "Dr Conf" >"$tmp/out" 2>"$tmp/err" ||
+    fail "run with the settings' db: $(cat "$tmp/err")"
+cid=$(sed -n 's/.*"session":"\([0-9a-f-]*\)".*/\1/p' "$tmp/out")
+[ "$(sqlite3 "$tmp/conf.db" "SELECT trainee FROM sessions WHERE id = '$cid'")" = "Dr Conf" ] ||
+    fail "the settings' db does not hold the session"
+"$bin" history --trainee "Dr Conf" --json >"$tmp/h.json" 2>"$tmp/err" && grep -q "\"id\": \"$cid\"" "$tmp/h.json" ||
+    fail "history with the settings' db: $(cat "$tmp/err")"
+"$bin" replay "$cid" --report "$tmp/c2.json" >"$tmp/out" 2>"$tmp/err" && grep -q identical "$tmp/out" ||
+    fail "replay with the settings' db: $(cat "$tmp/err")"
+"$bin" history --db "$db" --trainee "Dr Conf" | grep -q "0 sessions" || fail "--db does not win over the settings"
+chmod 644 "$conf"
+"$bin" history >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "chmod 600" "$tmp/err" || fail "a settings file others can read: $(cat "$tmp/err")"
+printf 'db = postgresql://lab:secret@127.0.0.1:5/records\n' >"$conf"
+chmod 600 "$conf"
+"$bin" history >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "PGPASSFILE" "$tmp/err" && ! grep -q secret "$tmp/err" ||
+    fail "a password in the settings' URL: $(cat "$tmp/err")"
+printf 'database = %s\n' "$tmp/conf.db" >"$conf"
+"$bin" history >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "line 1: unknown setting 'database'" "$tmp/err" || fail "an unknown setting: $(cat "$tmp/err")"
+rm "$conf"
+
 sqlite3 "$db" 'UPDATE schema_version SET version = 7'
 "$bin" history --db "$db" >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "newer than this program" "$tmp/err" || fail "newer store: $(cat "$tmp/err")"

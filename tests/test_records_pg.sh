@@ -33,7 +33,7 @@ outbox=$tmp/xdg/mesosim/outbox.db
 "$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/r1.json" --trainee "Dr Ada" --db "$url" >"$tmp/out" 2>"$tmp/err" ||
     fail "run on the server: $(cat "$tmp/err")"
 id=$(sed -n 's/.*"session":"\([0-9a-f-]*\)".*/\1/p' "$tmp/out")
-[ "$(q 'SELECT version FROM schema_version')" = 2 ] || fail "the server's schema is not version 2"
+[ "$(q 'SELECT version FROM schema_version')" = 3 ] || fail "the server's schema is not version 3"
 [ "$(q "SELECT count(*) FROM actions WHERE session_id = '$id'")" = 27 ] || fail "the server does not hold the 27 actions"
 [ "$(q "SELECT count(*) FROM injections WHERE session_id = '$id' AND verdict = 'intradermal'")" = 2 ] ||
     fail "the server does not hold the injections"
@@ -75,10 +75,30 @@ server restart "$pg" >/dev/null || fail "cannot restart the server"
     fail "server back: the outbox was not sent"
 [ "$(sqlite3 "$outbox" 'SELECT count(*) FROM sessions')" = 0 ] || fail "server back: the outbox is not empty"
 
+# A session that ends while the server is down reaches it when it is back, within the same
+# run (the window goes on after a session): the writer thread goes on trying.
+server stop "$pg"
+"$child" "$url" "$scen" "$demo" 0 12 >"$tmp/lout" 2>"$tmp/lerr" &
+pid=$!
+k=0
+until grep -q '^done' "$tmp/lout" || [ $k -ge 100 ]; do sleep 0.1; k=$((k + 1)); done
+lid=$(sed -n 's/^session //p' "$tmp/lout")
+grep -q '^done' "$tmp/lout" || fail "linger: the session did not end: $(cat "$tmp/lerr")"
+[ "$(sqlite3 "$outbox" "SELECT count(*) FROM sessions WHERE id = '$lid'")" = 1 ] || fail "linger: not in the outbox"
+server restart "$pg" >/dev/null || fail "cannot restart the server"
+k=0
+until [ "$(q "SELECT count(*) FROM reports WHERE session_id = '$lid'")" = 1 ] || [ $k -ge 80 ]; do sleep 0.1; k=$((k + 1)); done
+[ "$(q "SELECT count(*) FROM reports WHERE session_id = '$lid'")" = 1 ] ||
+    fail "linger: the server back, the ended session was not sent within the run: $(cat "$tmp/lerr")"
+kill "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+[ "$(q "SELECT count(*) FROM actions WHERE session_id = '$lid'")" = 27 ] || fail "linger: actions lost"
+[ "$(sqlite3 "$outbox" "SELECT count(*) FROM sessions WHERE id = '$lid'")" = 0 ] || fail "linger: still in the outbox"
+
 # The password: refused in a URL, never printed.
 "$bin" history --db "postgresql://mesosim:$password@127.0.0.1:$port/records" >"$tmp/out" 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q PGPASSFILE "$tmp/err" || fail "a URL with a password: $(cat "$tmp/err")"
-cat "$tmp"/err "$tmp"/cerr "$tmp"/out "$tmp"/cout | grep -qF "$password" && fail "the password was printed"
+cat "$tmp"/err "$tmp"/cerr "$tmp"/out "$tmp"/cout "$tmp"/lerr | grep -qF "$password" && fail "the password was printed"
 server stop "$pg"
 "$bin" history --db "$url" >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "cannot connect to $url" "$tmp/err" || fail "server gone: $(cat "$tmp/err")"

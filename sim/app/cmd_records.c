@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "driver.h"
 #include "records.h"
+#include "records_config.h"
 #include "records_recorder.h"
 #include "scenario.h"
 
@@ -27,6 +28,19 @@ bool records_cli_db(const char *given, char *out, size_t cap)
     if (given) {
         if (snprintf(out, cap, "%s", given) >= (int)cap) {
             fprintf(stderr, "mesosim: --db: too long\n");
+            return false;
+        }
+        return true;
+    }
+    records_config c;
+    char err[600];
+    if (!records_config_load(NULL, &c, err, sizeof err)) {
+        fprintf(stderr, "mesosim: %s\n", err);
+        return false;
+    }
+    if (c.db[0]) {
+        if (snprintf(out, cap, "%s", c.db) >= (int)cap) {
+            fprintf(stderr, "mesosim: %s: the db is too long\n", c.path);
             return false;
         }
         return true;
@@ -259,45 +273,83 @@ static void fmt_date(double unix_s, char *out, size_t cap)
     strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* A number as jansson writes it with JSON_REAL_PRECISION(6) (%.6g, ".0" on a whole one), so
+ * the streamed history reads like the rest of mesosim's JSON. */
+static void print_real(FILE *f, double v)
+{
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.6g", v);
+    fputs(buf, f);
+    if (!strpbrk(buf, ".eEn"))
+        fputs(".0", f);
+}
+
+typedef struct history_out {
+    FILE *f;
+    bool json;
+    int count;
+} history_out;
+
+/* One session straight to stdout: 10 000 of them in well under 0.2 s (issue 12) means no
+ * list and no JSON tree in between. */
+static bool history_row(void *ctx, const records_session *s)
+{
+    history_out *o = ctx;
+    FILE *f = o->f;
+    char date[32];
+    fmt_date(s->started_unix_s, date, sizeof date);
+    if (o->json) {
+        fputs(o->count ? ",\n    {\n      \"id\": " : "\n    {\n      \"id\": ", f);
+        cli_print_json_string(f, s->id);
+        fputs(",\n      \"scenario\": ", f);
+        cli_print_json_string(f, s->scenario);
+        fprintf(f, ",\n      \"started\": \"%s\",\n      \"device\": ", date);
+        cli_print_json_string(f, s->device);
+        fprintf(f, ",\n      \"ended\": %s,\n      \"finished\": %s,\n      \"injections\": %d,\n      \"actions\": %d,\n      \"score\": ",
+                s->ended ? "true" : "false", s->finished ? "true" : "false", s->injections, s->actions);
+        if (s->ended)
+            print_real(f, s->score);
+        else
+            fputs("null", f);
+        fprintf(f, ",\n      \"pass\": %s\n    }", !s->ended ? "null" : s->pass ? "true" : "false");
+    } else if (s->ended) {
+        fprintf(f, "  %s  %.8s  %-24s %6.1f  %s\n", date, s->id, s->scenario, s->score, s->pass ? "pass" : "fail");
+    } else {
+        fprintf(f, "  %s  %.8s  %-24s      -  cut short after %d actions\n", date, s->id, s->scenario, s->actions);
+    }
+    o->count++;
+    return true;
+}
+
 static int history_sessions(records *r, const char *trainee, bool as_json)
 {
-    records_session *s = NULL;
-    int n = 0;
     char err[600];
-    if (!records_list_sessions(r, trainee, &s, &n, err, sizeof err)) {
+    /* The text form opens with the count: ask for it first (one indexed query). */
+    records_trainee *t = NULL;
+    int nt = 0, sessions = 0;
+    if (!as_json) {
+        if (!records_list_trainees(r, &t, &nt, err, sizeof err)) {
+            fprintf(stderr, "mesosim history: %s\n", err);
+            return 1;
+        }
+        for (int i = 0; i < nt; i++)
+            if (!strcmp(t[i].name, trainee))
+                sessions = t[i].sessions;
+        free(t);
+        printf("%s: %d session%s\n", trainee, sessions, sessions == 1 ? "" : "s");
+    } else {
+        fputs("{\n  \"trainee\": ", stdout);
+        cli_print_json_string(stdout, trainee);
+        fputs(",\n  \"sessions\": [", stdout);
+    }
+    history_out o = {.f = stdout, .json = as_json};
+    if (!records_each_session(r, trainee, history_row, &o, err, sizeof err)) {
+        fflush(stdout);
         fprintf(stderr, "mesosim history: %s\n", err);
         return 1;
     }
-    if (as_json) {
-        json_t *arr = json_array();
-        for (int i = 0; i < n; i++) {
-            char date[32];
-            fmt_date(s[i].started_unix_s, date, sizeof date);
-            json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:i,s:i}", "id", s[i].id, "scenario", s[i].scenario,
-                                  "started", date, "device", s[i].device, "ended", s[i].ended, "finished",
-                                  s[i].finished, "injections", s[i].injections, "actions", s[i].actions);
-            json_object_set_new(o, "score", s[i].ended ? json_real(s[i].score) : json_null());
-            json_object_set_new(o, "pass", s[i].ended ? json_boolean(s[i].pass) : json_null());
-            json_array_append_new(arr, o);
-        }
-        json_t *root = json_pack("{s:s,s:o}", "trainee", trainee, "sessions", arr);
-        json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-        fputc('\n', stdout);
-        json_decref(root);
-    } else {
-        printf("%s: %d session%s\n", trainee, n, n == 1 ? "" : "s");
-        for (int i = 0; i < n; i++) {
-            char date[32];
-            fmt_date(s[i].started_unix_s, date, sizeof date);
-            if (s[i].ended)
-                printf("  %s  %.8s  %-24s %6.1f  %s\n", date, s[i].id, s[i].scenario, s[i].score,
-                       s[i].pass ? "pass" : "fail");
-            else
-                printf("  %s  %.8s  %-24s      -  cut short after %d actions\n", date, s[i].id, s[i].scenario,
-                       s[i].actions);
-        }
-    }
-    records_sessions_free(s);
+    if (as_json)
+        fputs(o.count ? "\n  ]\n}\n" : "]\n}\n", stdout);
     return 0;
 }
 

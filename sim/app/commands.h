@@ -32,8 +32,8 @@ int cmd_cohort(int argc, char **argv);
 /* mesosim replay and mesosim history (cmd_records.c). */
 int cmd_replay(int argc, char **argv);
 int cmd_history(int argc, char **argv);
-/* The records database to use: --db's value, else the default (records_default_path); false
- * after telling why on stderr. */
+/* The records database to use: --db's value, else the settings file's db (records_config.h),
+ * else the default (records_default_path); false after telling why on stderr. */
 bool records_cli_db(const char *given, char *out, size_t cap);
 /* Records the driver's session for trainee into db (NULL: the default) through the writer
  * thread (records_recorder.h); false after telling why on stderr. */

@@ -326,6 +326,11 @@ void trainer_drawable_size(const trainer *t, int *w, int *h)
     *h = t->fb_h;
 }
 
+const char *trainer_trainee(const trainer *t)
+{
+    return t->def.trainee;
+}
+
 void trainer_image_rect_get(const trainer *t, trainer_image_rect *out) { *out = t->scan.ir; }
 void trainer_view_rect(const trainer *t, float out[4]) { memcpy(out, t->scan.view, sizeof t->scan.view); }
 trainer_screen trainer_get_screen(const trainer *t) { return t->screen; }

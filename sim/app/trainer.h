@@ -110,6 +110,8 @@ void trainer_swap(trainer *t);
  * buf holds w*h*4 bytes of trainer_drawable_size. */
 void trainer_read_pixels(trainer *t, uint8_t *buf);
 void trainer_drawable_size(const trainer *t, int *w, int *h);
+/* The trainee whose sessions go into the records (trainer_def.trainee; NULL: none). */
+const char *trainer_trainee(const trainer *t);
 
 /* Where the B-mode image is on screen (framebuffer px, origin top left) and its geometry. */
 typedef struct trainer_image_rect {

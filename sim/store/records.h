@@ -8,7 +8,8 @@
  *   trainees     name, created
  *   sessions     a UUID (so a station's outbox can send a session twice without a duplicate),
  *                trainee, scenario name, its content hash and file, device, start and end,
- *                finished, score total, pass, critical failed, number of injections
+ *                finished, score total, pass, critical failed, number of injections and
+ *                (once ended) of actions
  *   reports      the whole report JSON of each ended session, as text
  *   actions      the session's action log, one canonical line per action, numbered
  *   injections   every scored figure of each injection (verdict, depth, margin, slice, ...)
@@ -26,7 +27,7 @@
 
 #include "actions.h"
 
-#define RECORDS_SCHEMA_VERSION 2
+#define RECORDS_SCHEMA_VERSION 3
 #define RECORDS_ID_LEN 37          /* a UUID and its NUL */
 #define RECORDS_NAME_MAX 128
 #define RECORDS_PATH_MAX 1024      /* a longer scenario path is not kept (replay needs --scenario) */
@@ -106,6 +107,11 @@ bool records_get_session(records *r, const char *id_or_prefix, records_session *
 bool records_list_sessions(records *r, const char *trainee, records_session **out, int *count,
                            char *err, size_t err_len);
 void records_sessions_free(records_session *s);
+/* The same sessions one at a time, without a list: s is valid during the call only; fn
+ * returns false to stop early (that is no failure). For a long history streamed out. */
+typedef bool (*records_session_fn)(void *ctx, const records_session *s);
+bool records_each_session(records *r, const char *trainee, records_session_fn fn, void *ctx, char *err,
+                          size_t err_len);
 /* The stored report (NULL with a message when the session has none: it was cut short). */
 char *records_session_report_json(records *r, const char *id, char *err, size_t err_len);
 /* The action log as JSON Lines: the version-2 header line, then every stored action in order. */

@@ -34,6 +34,9 @@ typedef struct rrec {
     pthread_cond_t wake;
     item *head, *tail;
     bool stop;
+    bool drained;               /* the queue is written: close() may return */
+    bool lingering;             /* the server is down at the end: the thread goes on alone */
+    bool released;              /* close() has returned: a lingering thread owns everything */
     int seq;
     long long failures;
 } rrec;
@@ -55,6 +58,19 @@ static double mono_now(void)
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
+}
+
+static void free_rrec(rrec *w)
+{
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->wake);
+    records_close(w->remote);
+    records_close(w->store);
+    free(w->url);
+    free(w->trainee);
+    free(w->device);
+    free(w->scenario_path);
+    free(w);
 }
 
 static void server_lost(rrec *w, const char *why)
@@ -148,7 +164,7 @@ static void *writer(void *arg)
             pthread_cond_wait(&w->wake, &w->lock);
         item *it = w->head;
         if (!it)
-            break; /* stopped and drained */
+            break; /* stopped and drained (the lock is held) */
         w->head = it->next;
         if (!w->head)
             w->tail = NULL;
@@ -157,15 +173,34 @@ static void *writer(void *arg)
         free(it);
         pthread_mutex_lock(&w->lock);
     }
-    pthread_mutex_unlock(&w->lock);
     /* A last try, whatever the back-off says: the server may be back for the end. */
     if (w->url && !w->remote) {
         w->retry_at_s = 0.0;
         reach_server(w);
-        if (!w->remote)
-            fprintf(stderr, "mesosim: session %s stays in the station's outbox (%s); it is sent when a session "
-                            "is next recorded with the server answering\n", w->id, w->last_error);
     }
+    w->lingering = w->url && !w->remote;
+    if (w->lingering)
+        fprintf(stderr, "mesosim: session %s is kept in the station's outbox (%s); it is sent when the server is "
+                        "back, while mesosim runs or with the next session recorded\n", w->id, w->last_error);
+    w->drained = true;
+    pthread_cond_broadcast(&w->wake);
+    if (!w->lingering) {
+        pthread_mutex_unlock(&w->lock);
+        return NULL;
+    }
+    /* Everything is in the outbox and close() returns; this thread, detached, owns the
+     * recorder now and tries the server once a second for as long as the program runs, so a
+     * session that ended while the server was down reaches it as soon as it is back, not only
+     * with the next session. Killed with the program, it loses nothing: the outbox has it. */
+    while (!w->released)
+        pthread_cond_wait(&w->wake, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    const struct timespec second = {.tv_sec = 1};
+    while (!w->remote) {
+        nanosleep(&second, NULL);
+        reach_server(w);
+    }
+    free_rrec(w);
     return NULL;
 }
 
@@ -247,18 +282,20 @@ static void rr_close(void *user)
     rrec *w = user;
     pthread_mutex_lock(&w->lock);
     w->stop = true;
-    pthread_cond_signal(&w->wake);
+    pthread_cond_broadcast(&w->wake);
+    while (!w->drained)
+        pthread_cond_wait(&w->wake, &w->lock);
+    bool lingering = w->lingering;
+    pthread_t thread = w->thread;
+    w->released = true;
+    pthread_cond_broadcast(&w->wake);
     pthread_mutex_unlock(&w->lock);
-    pthread_join(w->thread, NULL);
-    pthread_mutex_destroy(&w->lock);
-    pthread_cond_destroy(&w->wake);
-    records_close(w->remote);
-    records_close(w->store);
-    free(w->url);
-    free(w->trainee);
-    free(w->device);
-    free(w->scenario_path);
-    free(w);
+    if (lingering) {
+        pthread_detach(thread); /* it frees w once the server has the outbox */
+        return;
+    }
+    pthread_join(thread, NULL);
+    free_rrec(w);
 }
 
 records_recorder_def records_recorder_default_def(void)

@@ -18,7 +18,9 @@
  * costs nothing but a line on stderr: recording goes on into the outbox, the connection is
  * tried again at most once a second, and when it is back everything the outbox holds is sent
  * (idempotent writes keyed by the session's UUID: no duplicate, no loss). A session the server
- * has whole leaves the outbox. */
+ * has whole leaves the outbox. When the server is still down at close(), close() returns once
+ * everything is in the outbox and the writer thread, detached, goes on trying the server once
+ * a second, freeing the recorder when it has sent the outbox (or dying with the program). */
 #ifndef MESOSIM_RECORDS_RECORDER_H
 #define MESOSIM_RECORDS_RECORDER_H
 
