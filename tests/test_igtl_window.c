@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -229,13 +230,27 @@ int main(void)
     char err[1024];
     const char *cfg = MESOSIM_BINARY_DIR "/test_igtl_window_config";
     setenv("XDG_CONFIG_HOME", cfg, 1);
-    snprintf(g_calib_path, sizeof g_calib_path, "%s/mesosim/igtl_calibration.json", cfg);
+    snprintf(g_calib_path, sizeof g_calib_path, "%s/mesosim/tracker_calibration.json", cfg);
     unlink(g_calib_path);
+    /* The server as devices.conf sets it up: a free port, the calibration file named there; an
+     * address this machine has not (TEST-NET-3), which the window's --igtl-bind overrides (a
+     * server on it could not start). */
+    char conf[1200], text[1400];
+    snprintf(conf, sizeof conf, "%s/mesosim", cfg);
+    mkdir(cfg, 0755);
+    mkdir(conf, 0755);
+    snprintf(conf, sizeof conf, "%s/mesosim/devices.conf", cfg);
+    snprintf(text, sizeof text, "igtl.port = 0\nigtl.bind = 203.0.113.7\nigtl.calibration = %s\n", g_calib_path);
+    FILE *f = fopen(conf, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "test_igtl_window: cannot write %s\n", conf);
+        return 1;
+    }
     trainer_def def = trainer_default_def();
     def.vsync = false;
     def.log_dir = "";
     def.state_path = "";
-    def.igtl_port = 0;
+    def.igtl_bind = "127.0.0.1";
     g_t = trainer_create(&def, err, sizeof err);
     if (!g_t) {
         fprintf(stderr, "test_igtl_window: %s\n", err);

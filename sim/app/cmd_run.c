@@ -307,6 +307,9 @@ static int run_live(const live_opts *o, const scenario *sc, const action_list *a
     hd.d = d;
     hd.clock_s = live_now;
     hd.clock_ctx = &clk;
+    /* What `mesosim bench --haptics` asks for (realtime, pin_cpu and spin_us are the defaults):
+     * a page fault in the middle of a tick is a missed deadline. */
+    hd.lock_memory = true;
     igtl_calibration calib = igtl_calibration_identity();
     char cpath[4096];
     const char *cp = o->calib_path;
