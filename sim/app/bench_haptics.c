@@ -34,11 +34,6 @@
 
 static double now_s(void) { return bench_now_ms() * 1e-3; }
 
-static void sleep_s(double s)
-{
-    struct timespec t = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - floor(s)) * 1e9)};
-    nanosleep(&t, NULL);
-}
 
 static bool parse_opts(int argc, char **argv, const char *mode, long *seconds, bool *json)
 {
@@ -232,6 +227,12 @@ int bench_haptics(int argc, char **argv)
 }
 
 #ifdef MESOSIM_IGTL
+static void sleep_s(double s)
+{
+    struct timespec t = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - floor(s)) * 1e9)};
+    nanosleep(&t, NULL);
+}
+
 typedef struct sender {
     int port;
     long seconds;
