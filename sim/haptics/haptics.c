@@ -172,7 +172,12 @@ static void plugin_read(haptics *h, double t_s)
         driver_push(h->def.d, &a);
     }
     h->buttons = pp.buttons;
-    haptics_set_pose(h, &h->tool.pose);
+    /* Never waits for a tracker's thread writing a pose too: this tick keeps the slot's pose,
+     * the next one publishes the plugin's. */
+    if (pthread_mutex_trylock(&h->pose_write_lock) == 0) {
+        haptics_seq_write(&h->pose_seq, h->pose_words, &h->tool.pose, sizeof h->tool.pose);
+        pthread_mutex_unlock(&h->pose_write_lock);
+    }
     h->stats.plugin_poses++;
     h->stats.tool_entries = h->tool.entries;
 }
