@@ -353,11 +353,14 @@ static void *loop(void *arg)
                     stat_add(s, &s->stats.clients_refused, 1);
                 }
             } else if (who[k] == -2) {
-                /* Cleared before the read: a value published after this wakes the thread again. */
-                __atomic_exchange_n(&s->wake_pending, 0, __ATOMIC_ACQ_REL);
                 uint64_t v;
                 ssize_t r = read(s->wake_fd, &v, sizeof v);
                 (void)r;
+                /* Cleared after the read, before packing: a wake-up whose write the read drained
+                 * left its value for pack_outbound below; one after the clear writes again.
+                 * (Cleared first, a write drained here would leave it set with nothing to read,
+                 * and every later wake() would skip its write: the stream would stall.) */
+                __atomic_exchange_n(&s->wake_pending, 0, __ATOMIC_ACQ_REL);
             } else {
                 client *c = &s->clients[who[k]];
                 if (c->fd >= 0 && (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
