@@ -5,6 +5,7 @@
  * feedback: what the plugin's write_force receives rises while the skin is loaded and drops at
  * the pop. A plugin of another ABI version is refused with a message. */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 
 #include "driver.h"
 #include "haptics.h"
+#include "haptics_seq.h"
 #include "needle.h"
 #include "phantom.h"
 #include "scenario.h"
@@ -148,6 +150,9 @@ static void test_thread_runs(void **state)
     needle_in(d, 1.0);
     haptics_def def = haptics_default_def();
     def.d = d;
+    haptics_tick ticks[2000];
+    def.ticks = ticks;
+    def.tick_cap = 2000;
     char err[256];
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -157,6 +162,15 @@ static void test_thread_runs(void **state)
     haptics_stats st = haptics_get_stats(h);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     haptics_destroy(h);
+    /* Each tick recorded: deadlines a period apart or more (after a miss it starts again from
+     * now), the wake-up never after the force was handed on. */
+    long n = st.ticks < 2000 ? (long)st.ticks : 2000;
+    assert_true(n > 1);
+    for (long i = 0; i < n; i++) {
+        assert_true(ticks[i].wake_ms >= 0.0f && ticks[i].wake_ms <= ticks[i].late_ms);
+        if (i > 0)
+            assert_true(ticks[i].at_s - ticks[i - 1].at_s > 0.999e-3);
+    }
     /* It ran, and never faster than its rate: at 1 kHz at most one tick a millisecond of the
      * time it was measured over (the sleep may run long on a loaded machine; how close it gets
      * is the benchmark's business, not a test's). */
@@ -167,6 +181,74 @@ static void test_thread_runs(void **state)
     assert_null(haptics_create(&def, err, sizeof err));
     assert_non_null(strstr(err, "rate"));
     driver_destroy(d);
+}
+
+/* The sequence lock hands whole values across: a writer stores structs whose fields all hold
+ * its counter, as fast as it can; every copy a reader gets is one of them, never two halves,
+ * and the counters it sees never go back. (Under the ThreadSanitizer build, also no race.) */
+typedef struct seq_value {
+    uint64_t a[7];
+    uint8_t tail[5]; /* a size that is not a whole number of words */
+} seq_value;
+
+typedef struct seq_box {
+    uint64_t seq, words[HAPTICS_SEQ_WORDS(seq_value)];
+    int stop;
+    long long written;
+} seq_box;
+
+static void *seq_writer(void *arg)
+{
+    seq_box *b = arg;
+    seq_value v;
+    for (uint64_t n = 1; !__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE); n++) {
+        for (int i = 0; i < 7; i++)
+            v.a[i] = n;
+        memset(v.tail, (int)(n & 0xff), sizeof v.tail);
+        haptics_seq_write(&b->seq, b->words, &v, sizeof v);
+        __atomic_store_n(&b->written, (long long)n, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+static void test_sequence_lock(void **state)
+{
+    (void)state;
+    seq_box b;
+    memset(&b, 0, sizeof b);
+    seq_value v;
+    /* Before any write: the zero value, version 0. */
+    uint64_t ver = 1;
+    assert_true(haptics_seq_try_read(&b.seq, b.words, &v, sizeof v, &ver));
+    assert_true(ver == 0 && v.a[0] == 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, seq_writer, &b), 0);
+    uint64_t last = 0;
+    long long reads = 0, torn_tries = 0;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        if (!haptics_seq_try_read(&b.seq, b.words, &v, sizeof v, NULL)) {
+            torn_tries++;
+            continue;
+        }
+        reads++;
+        for (int i = 1; i < 7; i++)
+            assert_true(v.a[i] == v.a[0]);
+        for (size_t i = 0; i < sizeof v.tail; i++)
+            assert_int_equal(v.tail[i], (uint8_t)(v.a[0] & 0xff));
+        assert_true(v.a[0] >= last);
+        last = v.a[0];
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) * 1e-9 < 0.3);
+    __atomic_store_n(&b.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(th, NULL);
+    /* The blocking read after the writer is done: its last value. */
+    ver = haptics_seq_read(&b.seq, b.words, &v, sizeof v);
+    assert_true(v.a[0] == (uint64_t)b.written && ver == 2 * (uint64_t)b.written);
+    print_message("%lld whole reads of values up to %llu (%lld tries met a write)\n", reads,
+                  (unsigned long long)last, torn_tries);
+    assert_true(reads > 0 && b.written > 0);
 }
 
 /* The force climbed from first to peak: through at least one level between a tenth and nine
@@ -268,6 +350,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_force_terms),
         cmocka_unit_test(test_thread_runs),
+        cmocka_unit_test(test_sequence_lock),
         cmocka_unit_test(test_plugin_session),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

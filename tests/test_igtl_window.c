@@ -17,18 +17,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <SDL.h>
 
+#include "devices.h"
 #include "igtl_calib.h"
 #include "igtl_msg.h"
 #include "needle.h"
+#include "pen_evdev.h"
 #include "phantom.h"
 #include "session.h"
 #include "trainer.h"
+
+/* Last: the kernel names some buttons as controls.h does (BTN_BACK), as macros. */
+#include <linux/input-event-codes.h>
 
 static trainer *g_t;
 static double g_time;
@@ -221,6 +227,78 @@ static void test_calibrate_in_the_window(void **state)
         frame();
     }
     assert_false(trainer_paused(g_t));
+
+    /* A tablet pen in the same session, beside the tracker: used, it drives; pulled out, it
+     * pauses the session although the tracker is still there; plugged in again, it goes on. */
+    double entry_before[3], inserted_before = needle_inserted_mm(nd);
+    needle_entry_mm(nd, entry_before);
+    static const pen_axes axes = {
+        .x = {true, 0, 20000, 100}, .y = {true, 0, 12000, 100}, .pressure = {true, 0, 2047, 0},
+    };
+    pen_def pd = pen_default_def();
+    pen_state *pen = pen_create(&pd, &axes, "test tablet");
+    assert_non_null(pen);
+    devices_set_pen(trainer_devices(g_t), pen);
+    const score_session *m = session_metrics(ss);
+    /* The upper barrel button, twice: the step chooser opens, then ticks the first step. */
+    for (int i = 0; i < 2; i++)
+        for (int v = 1; v >= 0; v--) {
+            pen_event pe[2] = {{EV_KEY, BTN_STYLUS2, v, 0.0}, {EV_SYN, SYN_REPORT, 0, 0.0}};
+            pen_feed(pen, pe, 2);
+            frame();
+        }
+    assert_true(m->step_done[STEP_POSITIONING]);
+    assert_int_equal(devices_driving(trainer_devices(g_t)), DEVICES_PEN);
+    trainer_device_status(g_t, status, sizeof status);
+    print_message("%s\n", status);
+    assert_non_null(strstr(status, "pen test tablet (no tilt) (driving)"));
+    assert_non_null(strstr(status, "tracker: connected"));
+    devices_set_pen(trainer_devices(g_t), NULL);
+    frame();
+    assert_true(trainer_paused(g_t));
+    assert_non_null(strstr(trainer_pause_message(g_t), "Pen disconnected: the session is paused"));
+    double t_paused = session_time_s(ss);
+    for (int i = 0; i < 20; i++) {
+        send_needle(fd, entry, dir); /* the tracker's poses meanwhile move nothing */
+        frame();
+    }
+    /* (To rounding: the pause's offset grows by each frame's dt, the caller's clock too.) */
+    assert_true(fabs(session_time_s(ss) - t_paused) < 1e-9);
+    devices_set_pen(trainer_devices(g_t), pen_create(&pd, &axes, "test tablet"));
+    frame();
+    assert_false(trainer_paused(g_t));
+
+    /* Then the tracker goes (paused again) and comes back (goes on): nothing was lost, the
+     * needle it placed is where it was, as deep, with the step the pen ticked. */
+    close(fd);
+    for (int i = 0; i < 200 && !trainer_paused(g_t); i++) {
+        sleep_ms(5);
+        frame();
+    }
+    assert_true(trainer_paused(g_t));
+    assert_non_null(strstr(trainer_pause_message(g_t), "Tracker disconnected"));
+    t_paused = session_time_s(ss);
+    frame();
+    assert_true(fabs(session_time_s(ss) - t_paused) < 1e-9);
+    fd = connect_to(port);
+    for (int i = 0; i < 200 && trainer_paused(g_t); i++) {
+        send_needle(fd, entry, dir);
+        sleep_ms(5);
+        frame();
+    }
+    assert_false(trainer_paused(g_t));
+    for (int i = 0; i < 10; i++)
+        frame();
+    assert_true(session_time_s(ss) > t_paused);
+    double e_after[3];
+    needle_entry_mm(nd, e_after);
+    print_message("after the pen and the tracker came back: entry %.3f, %.3f mm, %.3f mm in (was %.3f)\n",
+                  e_after[0], e_after[1], needle_inserted_mm(nd), inserted_before);
+    assert_true(needle_placed(nd));
+    for (int i = 0; i < 3; i++)
+        assert_true(fabs(e_after[i] - entry_before[i]) < 1e-9);
+    assert_true(fabs(needle_inserted_mm(nd) - inserted_before) < 0.05);
+    assert_true(m->step_done[STEP_POSITIONING]);
     close(fd);
 }
 
@@ -229,13 +307,27 @@ int main(void)
     char err[1024];
     const char *cfg = MESOSIM_BINARY_DIR "/test_igtl_window_config";
     setenv("XDG_CONFIG_HOME", cfg, 1);
-    snprintf(g_calib_path, sizeof g_calib_path, "%s/mesosim/igtl_calibration.json", cfg);
+    snprintf(g_calib_path, sizeof g_calib_path, "%s/mesosim/tracker_calibration.json", cfg);
     unlink(g_calib_path);
+    /* The server as devices.conf sets it up: a free port, the calibration file named there; an
+     * address this machine has not (TEST-NET-3), which the window's --igtl-bind overrides (a
+     * server on it could not start). */
+    char conf[1200], text[1400];
+    snprintf(conf, sizeof conf, "%s/mesosim", cfg);
+    mkdir(cfg, 0755);
+    mkdir(conf, 0755);
+    snprintf(conf, sizeof conf, "%s/mesosim/devices.conf", cfg);
+    snprintf(text, sizeof text, "igtl.port = 0\nigtl.bind = 203.0.113.7\nigtl.calibration = %s\n", g_calib_path);
+    FILE *f = fopen(conf, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "test_igtl_window: cannot write %s\n", conf);
+        return 1;
+    }
     trainer_def def = trainer_default_def();
     def.vsync = false;
     def.log_dir = "";
     def.state_path = "";
-    def.igtl_port = 0;
+    def.igtl_bind = "127.0.0.1";
     g_t = trainer_create(&def, err, sizeof err);
     if (!g_t) {
         fprintf(stderr, "test_igtl_window: %s\n", err);

@@ -185,7 +185,15 @@ static void test_settings_file(void **state)
                        "pad.trigger_dead_zone = lots\n"
                        "pad.probe_mm_s = 900\n"
                        "no_such = 1\n"
-                       "pen.insert_max_mm\n";
+                       "pen.insert_max_mm\n"
+                       "igtl.port = 18944\n"
+                       "igtl.bind = 0.0.0.0\n"
+                       "igtl.calibration = /tmp/lab calibration.json  # the skills lab's\n"
+                       "igtl.port = 70000\n"
+                       "igtl.bind = localhost\n"
+                       "igtl.calibration =\n"
+                       "pen.pressure_touch = 0.6\n"
+                       "pen.pressure_full = 0.5\n";
     s = d;
     assert_false(devices_settings_parse(text, strlen(text), &s, err, sizeof err));
     print_message("settings errors:\n%s\n", err);
@@ -196,6 +204,19 @@ static void test_settings_file(void **state)
     assert_non_null(strstr(err, "6: pad.probe_mm_s: 900 is outside 0..50"));
     assert_non_null(strstr(err, "7: unknown setting 'no_such'"));
     assert_non_null(strstr(err, "8: expected NAME = VALUE"));
+    /* The window's tracker server: a later bad line keeps what the good one set. */
+    assert_int_equal(s.igtl_port, 18944);
+    assert_string_equal(s.igtl_bind, "0.0.0.0");
+    assert_string_equal(s.igtl_calibration, "/tmp/lab calibration.json");
+    assert_non_null(strstr(err, "12: igtl.port: expected off or a port 0..65535"));
+    assert_non_null(strstr(err, "13: igtl.bind: 'localhost' is not an IPv4 address"));
+    assert_non_null(strstr(err, "14: igtl.calibration: empty"));
+    /* A touch at more pressure than the full travel: both back to their defaults. */
+    assert_non_null(strstr(err, "16: pen.pressure_touch must be below pen.pressure_full"));
+    assert_true(s.pen.pressure_touch == d.pen.pressure_touch && s.pen.pressure_full == d.pen.pressure_full);
+    assert_int_equal(d.igtl_port, -1);
+    assert_string_equal(d.igtl_bind, "127.0.0.1");
+    assert_string_equal(d.igtl_calibration, "");
     /* The file written reads back to what it was written from. */
     char buf[4096];
     size_t n = devices_settings_format(&s, buf, sizeof buf);
@@ -206,6 +227,16 @@ static void test_settings_file(void **state)
     devices_settings_format(&back, again, sizeof again);
     assert_string_equal(again, buf);
     assert_true(back.pad.stick_dead_zone == 0.25 && !back.pad.rumble);
+    assert_true(back.igtl_port == 18944 && !strcmp(back.igtl_calibration, "/tmp/lab calibration.json"));
+    assert_non_null(strstr(buf, "igtl.calibration = /tmp/lab calibration.json"));
+    /* The defaults' file says off and default, and reads back to them. */
+    size_t dn = devices_settings_format(&d, again, sizeof again);
+    assert_non_null(strstr(again, "igtl.port = off"));
+    assert_non_null(strstr(again, "igtl.calibration = default"));
+    back = d;
+    back.igtl_port = 5;
+    assert_true(devices_settings_parse(again, dn, &back, err, sizeof err));
+    assert_true(back.igtl_port == -1 && back.igtl_calibration[0] == '\0');
     /* First run: the defaults are written. */
     char path[1024], where[1100];
     snprintf(path, sizeof path, "%s/test_pen_devices.conf", MESOSIM_BINARY_DIR);

@@ -4,7 +4,8 @@
  * --haptics: the 1 kHz loop (haptics.h) on a session with the needle in the dermis, a tracked
  * pose moving along it, while the main thread renders the standard frame back to back (the
  * window's worst case); every tick's time is kept. A missed deadline is a tick that ended after
- * the next one was due.
+ * the next one was due. The worst wake-ups are listed with their times, the system's part apart
+ * from the tick's work, so a run on a quiet machine can tell an OS stall from the loop's own.
  * --igtl: one client on 127.0.0.1 sends TRANSFORMs at 1000 per second (absolute deadlines) for
  * N s; the server's count of poses received against what was sent. Then one client reads the
  * IMAGE stream while the main thread renders and sends the standard frame as fast as it can. */
@@ -33,11 +34,6 @@
 
 static double now_s(void) { return bench_now_ms() * 1e-3; }
 
-static void sleep_s(double s)
-{
-    struct timespec t = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - floor(s)) * 1e9)};
-    nanosleep(&t, NULL);
-}
 
 static bool parse_opts(int argc, char **argv, const char *mode, long *seconds, bool *json)
 {
@@ -105,6 +101,36 @@ static double render_once(driver *d, bmode *bm)
     return (now_s() - t0) * 1e3;
 }
 
+/* The latest wake-ups: a late wake-up with little work is the system's stall (another task on
+ * the core, an interrupt, the container's CPU quota), a slow tick on time is the loop's own.
+ * Their times let a run be set beside what else the machine did then. */
+#define WORST_WAKEUPS 10
+
+typedef struct worst {
+    long at[WORST_WAKEUPS]; /* tick indexes, latest wake-up first */
+    int n;
+    long over_half_ms;
+} worst;
+
+static void worst_wakeups(const haptics_tick *t, long n, worst *w)
+{
+    memset(w, 0, sizeof *w);
+    for (long i = 0; i < n; i++) {
+        if (t[i].wake_ms > 0.5f)
+            w->over_half_ms++;
+        int k;
+        if (w->n < WORST_WAKEUPS)
+            k = w->n++;
+        else if (t[w->at[WORST_WAKEUPS - 1]].wake_ms < t[i].wake_ms)
+            k = WORST_WAKEUPS - 1; /* the last one makes room */
+        else
+            continue;
+        for (; k > 0 && t[w->at[k - 1]].wake_ms < t[i].wake_ms; k--)
+            w->at[k] = w->at[k - 1];
+        w->at[k] = i;
+    }
+}
+
 int bench_haptics(int argc, char **argv)
 {
     long seconds = 60;
@@ -117,14 +143,15 @@ int bench_haptics(int argc, char **argv)
     bd.display_only = 1;
     bmode *bm = d ? bmode_create(&bd) : NULL;
     long cap = seconds * 1000 + 1000;
-    double *ticks = malloc((size_t)cap * sizeof *ticks);
-    if (!d || !bm || !ticks) {
+    haptics_tick *ticks = malloc((size_t)cap * sizeof *ticks);
+    double *late = malloc((size_t)cap * sizeof *late);
+    if (!d || !bm || !ticks || !late) {
         fprintf(stderr, "mesosim bench: cannot set up the session\n");
         return 1;
     }
     haptics_def hd = haptics_default_def();
     hd.d = d;
-    hd.tick_ms = ticks;
+    hd.ticks = ticks;
     hd.tick_cap = cap;
     hd.lock_memory = true;
     char err[256];
@@ -158,18 +185,27 @@ int bench_haptics(int argc, char **argv)
     haptics_stats st = haptics_get_stats(h);
     haptics_destroy(h);
     long n = st.ticks < cap ? (long)st.ticks : cap;
-    double p50 = bench_percentile(ticks, n, 0.5), p99 = bench_percentile(ticks, n, 0.99), mx = bench_percentile(ticks, n, 1.0);
+    worst w;
+    worst_wakeups(ticks, n, &w);
+    for (long i = 0; i < n; i++)
+        late[i] = ticks[i].late_ms;
+    double p50 = bench_percentile(late, n, 0.5), p99 = bench_percentile(late, n, 0.99), mx = bench_percentile(late, n, 1.0);
     double rate = (double)st.ticks / elapsed;
     char cpu[32];
     snprintf(cpu, sizeof cpu, st.cpu >= 0 ? "core %d" : "not pinned", st.cpu);
-    if (json)
+    if (json) {
         printf("{\"rate_hz\":%.1f,\"p50_ms\":%.4f,\"p99_ms\":%.4f,\"max_ms\":%.4f,\"missed_deadlines\":%lld,"
                "\"work_max_ms\":%.4f,\"realtime\":%s,\"memory_locked\":%s,\"cpu\":%d,\"timer_slack_1ns\":%s,"
-               "\"spin_us\":%.0f,\"ticks\":%lld,\"seconds\":%.1f,\"frames_rendered\":%ld,\"frame_ms_mean\":%.2f}\n",
+               "\"spin_us\":%.0f,\"ticks\":%lld,\"seconds\":%.1f,\"frames_rendered\":%ld,\"frame_ms_mean\":%.2f,"
+               "\"wakeups_over_0_5ms\":%ld,\"worst_wakeups\":[",
                rate, p50, p99, mx, st.missed_deadlines, st.max_tick_ms, st.realtime ? "true" : "false",
                st.memory_locked ? "true" : "false", st.cpu, st.timer_slack ? "true" : "false", hd.spin_us, st.ticks,
-               elapsed, frames, frame_ms / (double)frames);
-    else
+               elapsed, frames, frame_ms / (double)frames, w.over_half_ms);
+        for (int k = 0; k < w.n; k++)
+            printf("%s{\"at_s\":%.4f,\"wake_ms\":%.4f,\"work_ms\":%.4f}", k ? "," : "", ticks[w.at[k]].at_s,
+                   ticks[w.at[k]].wake_ms, ticks[w.at[k]].late_ms - ticks[w.at[k]].wake_ms);
+        printf("]}\n");
+    } else {
         printf("haptics loop (%s, memory %s, %s, timer slack %s, last %.0f us spun): %.1f Hz over %.1f s "
                "(%lld ticks); deadline to force p50 %.4f ms, p99 %.4f ms, max %.4f ms; %lld missed deadlines; "
                "the work itself at most %.4f ms\n"
@@ -177,6 +213,13 @@ int bench_haptics(int argc, char **argv)
                st.realtime ? "SCHED_FIFO" : "ordinary thread", st.memory_locked ? "locked" : "not locked", cpu,
                st.timer_slack ? "1 ns" : "default", hd.spin_us, rate, elapsed, st.ticks, p50, p99, mx,
                st.missed_deadlines, st.max_tick_ms, frames, frame_ms / (double)frames);
+        printf("wake-ups later than 0.5 ms: %ld; the worst (the system's part, then the tick's own work):\n",
+               w.over_half_ms);
+        for (int k = 0; k < w.n; k++)
+            printf("  at %8.3f s: woke %.3f ms late, then %.3f ms of work\n", ticks[w.at[k]].at_s,
+                   ticks[w.at[k]].wake_ms, ticks[w.at[k]].late_ms - ticks[w.at[k]].wake_ms);
+    }
+    free(late);
     free(ticks);
     bmode_destroy(bm);
     driver_destroy(d);
@@ -184,6 +227,12 @@ int bench_haptics(int argc, char **argv)
 }
 
 #ifdef MESOSIM_IGTL
+static void sleep_s(double s)
+{
+    struct timespec t = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - floor(s)) * 1e9)};
+    nanosleep(&t, NULL);
+}
+
 typedef struct sender {
     int port;
     long seconds;

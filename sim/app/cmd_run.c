@@ -307,6 +307,9 @@ static int run_live(const live_opts *o, const scenario *sc, const action_list *a
     hd.d = d;
     hd.clock_s = live_now;
     hd.clock_ctx = &clk;
+    /* What `mesosim bench --haptics` asks for (realtime, pin_cpu and spin_us are the defaults):
+     * a page fault in the middle of a tick is a missed deadline. */
+    hd.lock_memory = true;
     igtl_calibration calib = igtl_calibration_identity();
     char cpath[4096];
     const char *cp = o->calib_path;
@@ -395,7 +398,10 @@ static int run_live(const live_opts *o, const scenario *sc, const action_list *a
         igtl_server_attach_haptics(srv, hap); /* its needle poses feed the velocity and the lateral spring */
 #endif
     int next = 0, refusals = 0;
-    double frame_s = 1.0 / 60.0, next_image = 0.0;
+    double frame_s = 1.0 / 60.0;
+#ifdef MESOSIM_IGTL
+    double next_image = 0.0;
+#endif
     long k = 0;
     while (status == 0) {
         double t = live_now(&clk);

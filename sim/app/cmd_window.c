@@ -196,10 +196,12 @@ int cmd_window(int argc, char **argv)
     def.igtl_port = (int)igtl_port;
     def.igtl_bind = igtl_bind;
     def.igtl_calibration_path = igtl_calib;
-    if ((igtl_bind || igtl_calib) && igtl_port < 0) {
-        fprintf(stderr, "mesosim: --igtl-bind and --igtl-calibration need --igtl-port\n");
+#ifndef MESOSIM_IGTL
+    if (igtl_port >= 0 || igtl_bind || igtl_calib) {
+        fprintf(stderr, "mesosim: %s\n", TRAINER_NO_IGTL);
         return 2;
     }
+#endif
     if (frames) {
         def.vsync = false;
         def.log_dir = "";

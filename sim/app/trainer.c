@@ -148,14 +148,12 @@ trainer *trainer_create(const trainer_def *def, char *err, size_t n)
         trainer_destroy(t);
         return NULL;
     }
-#ifdef MESOSIM_IGTL
-    if (def->igtl_port >= 0 && !tracker_start(t, err, n)) {
+    if (!trainer_tracker_settings(t, err, n)) {
         trainer_destroy(t);
         return NULL;
     }
-#else
-    if (def->igtl_port >= 0) {
-        snprintf(err, n, "this build has no OpenIGTLink (install libopenigtlink-dev and rebuild)");
+#ifdef MESOSIM_IGTL
+    if (t->def.igtl_port >= 0 && !tracker_start(t, err, n)) {
         trainer_destroy(t);
         return NULL;
     }
@@ -263,6 +261,11 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
             calib_input(t, c);
         else if (!t->pause.on && c->pressed[BTN_CALIBRATE])
             calib_enter(t);
+        else
+#else
+        if (!t->pause.on && c->pressed[BTN_CALIBRATE])
+            scan_say(t, C_WARN, "Tracked tools are not in this build: it was built without OpenIGTLink "
+                     "(install libopenigtlink-dev and rebuild).");
         else
 #endif
         if (!t->pause.on)

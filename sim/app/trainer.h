@@ -45,9 +45,10 @@ typedef struct trainer_def {
     const char *trainee;        /* NULL: sessions are not kept in the records (sim/store/records.h) */
     const char *records_db;     /* with trainee: the records (NULL: records_default_path) */
     /* Tracked tools over OpenIGTLink (docs/devices.md): the server the window hosts. */
-    int igtl_port;              /* -1: none; 0: a free one (trainer_igtl_port says which) */
-    const char *igtl_bind;      /* NULL: 127.0.0.1 */
-    const char *igtl_calibration_path; /* NULL: $XDG_CONFIG_HOME/mesosim/igtl_calibration.json */
+    /* Each unset (-1, NULL) takes devices.conf's igtl.port, igtl.bind, igtl.calibration. */
+    int igtl_port;              /* -1: devices.conf's (off by default); 0: a free one (trainer_igtl_port says which) */
+    const char *igtl_bind;      /* NULL: devices.conf's (127.0.0.1 by default) */
+    const char *igtl_calibration_path; /* NULL: devices.conf's, else $XDG_CONFIG_HOME/mesosim/igtl_calibration.json */
 } trainer_def;
 
 typedef enum trainer_screen {
@@ -92,6 +93,9 @@ void trainer_end_session(trainer *t, double t_s);
 void trainer_poll_input(trainer *t, double dt_s, controls *c);
 bool trainer_paused(const trainer *t);
 const char *trainer_pause_message(const trainer *t); /* "" when not paused */
+/* What a window built without OpenIGTLink says to --igtl-port. */
+#define TRAINER_NO_IGTL "this build has no OpenIGTLink, so no tracked tools (install libopenigtlink-dev and rebuild)"
+
 /* The hosted OpenIGTLink server's port (-1: none), and the step of the tracker's calibration
  * screen (F9 on the scan screen: 0 point A, 1 point B, 2 the result; -1 when it is closed). */
 int trainer_igtl_port(const trainer *t);

@@ -324,6 +324,11 @@ void tsession_feedback(trainer *t);
  * needle motion, a withdrawal when it goes. Call before the frame's tsession_advance_to. */
 void tsession_follow_needle_pose(trainer *t, const controls *c, double t_s);
 
+/* trainer_session.c: the tracker server's port, address and calibration: trainer_def's (the
+ * --igtl-* options) over devices.conf's igtl.* keys. False with a message where --igtl-port asks
+ * for a server this build has not (a devices.conf key only gets a note on stderr). */
+bool trainer_tracker_settings(trainer *t, char *err, size_t n);
+
 #ifdef MESOSIM_IGTL
 /* trainer_session.c: the hosted OpenIGTLink server. */
 bool tracker_start(trainer *t, char *err, size_t n);

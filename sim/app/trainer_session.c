@@ -415,6 +415,36 @@ void tsession_follow_needle_pose(trainer *t, const controls *c, double t_s)
     }
 }
 
+bool trainer_tracker_settings(trainer *t, char *err, size_t n)
+{
+    const devices_settings *ds = devices_get_settings(t->dev);
+#ifdef MESOSIM_IGTL
+    /* The window's --igtl-* options first, then devices.conf. */
+    if (t->def.igtl_port < 0)
+        t->def.igtl_port = ds->igtl_port;
+    if (t->def.igtl_port < 0 && (t->def.igtl_bind || t->def.igtl_calibration_path)) {
+        snprintf(err, n, "--igtl-bind and --igtl-calibration need --igtl-port (or igtl.port in %s)",
+                 devices_settings_path(t->dev));
+        return false;
+    }
+    if (!t->def.igtl_bind)
+        t->def.igtl_bind = ds->igtl_bind;
+    if (!t->def.igtl_calibration_path && ds->igtl_calibration[0])
+        t->def.igtl_calibration_path = ds->igtl_calibration;
+    return true;
+#else
+    if (t->def.igtl_port >= 0) {
+        snprintf(err, n, "%s", TRAINER_NO_IGTL);
+        return false;
+    }
+    /* The settings file may be shared with a build that has it: not fatal here. */
+    if (ds->igtl_port >= 0)
+        fprintf(stderr, "mesosim: igtl.port in devices.conf: this build has no OpenIGTLink, so no tracker "
+                        "server (tracked tools need a build with libopenigtlink-dev)\n");
+    return true;
+#endif
+}
+
 #ifdef MESOSIM_IGTL
 /* The server's clock (its network thread): the session time of the latest frame. A pose
  * stamped a little before the driver's clock is applied at the next step. */

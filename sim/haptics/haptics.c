@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "haptics_seq.h"
 #include "needle.h"
 #include "phantom.h"
 
@@ -87,15 +88,25 @@ void haptics_compute(const haptics_def *def, const driver_snapshot *s, const hap
     }
 }
 
+/* Touched once before the first tick: the deepest a tick's calls go is a few kB (needle_force_n,
+ * the plugin's functions), so a page fault never lands in a tick (with mlockall they stay). */
+#define HAPTICS_STACK_PREFAULT_BYTES (64 * 1024)
+/* A pose being written when the loop reads it: it tries again this often, then keeps the last. */
+#define HAPTICS_POSE_TRIES 4
+
 struct haptics {
     haptics_def def;
     pthread_t thread;
     int stop;
-    /* The pose: held only for a copy of its ~100 bytes, so neither side waits measurably. */
-    pthread_mutex_t pose_lock;
-    haptics_pose pose;
-    pthread_mutex_t stats_lock;
+    /* The pose: writers (the network thread, the plugin on the loop) take pose_write_lock among
+     * themselves; the loop reads it by sequence, never waiting. */
+    pthread_mutex_t pose_write_lock;
+    uint64_t pose_seq, pose_words[HAPTICS_SEQ_WORDS(haptics_pose)];
+    haptics_pose last_pose;      /* the loop's: the newest whole pose it read */
+    /* The statistics: the loop's own copy, published each tick by sequence for any reader. */
     haptics_stats stats;
+    uint64_t stats_seq, stats_words[HAPTICS_SEQ_WORDS(haptics_stats)];
+    bool memory_locked;
     struct timespec t0;
     haptics_tool tool;
     uint32_t buttons;
@@ -117,16 +128,26 @@ static double session_now(haptics *h)
 
 void haptics_set_pose(haptics *h, const haptics_pose *p)
 {
-    pthread_mutex_lock(&h->pose_lock);
-    h->pose = *p;
-    pthread_mutex_unlock(&h->pose_lock);
+    pthread_mutex_lock(&h->pose_write_lock);
+    haptics_seq_write(&h->pose_seq, h->pose_words, p, sizeof *p);
+    pthread_mutex_unlock(&h->pose_write_lock);
 }
 
+/* The newest whole pose; a writer preempted halfway leaves the one before (a millisecond old). */
 static void read_pose(haptics *h, haptics_pose *out)
 {
-    pthread_mutex_lock(&h->pose_lock);
-    *out = h->pose;
-    pthread_mutex_unlock(&h->pose_lock);
+    haptics_pose p;
+    for (int k = 0; k < HAPTICS_POSE_TRIES; k++)
+        if (haptics_seq_try_read(&h->pose_seq, h->pose_words, &p, sizeof p, NULL)) {
+            h->last_pose = p;
+            break;
+        }
+    *out = h->last_pose;
+}
+
+static void publish_stats(haptics *h)
+{
+    haptics_seq_write(&h->stats_seq, h->stats_words, &h->stats, sizeof h->stats);
 }
 
 /* The device's pose through the calibration into the plugin's tool. */
@@ -135,9 +156,7 @@ static void plugin_read(haptics *h, double t_s)
     haptic_plugin_pose pp;
     int rc = h->def.plugin->read_pose(h->def.plugin_dev, &pp);
     if (rc < 0) {
-        pthread_mutex_lock(&h->stats_lock);
         h->stats.plugin_errors++;
-        pthread_mutex_unlock(&h->stats_lock);
         return;
     }
     if (rc == 0)
@@ -153,11 +172,14 @@ static void plugin_read(haptics *h, double t_s)
         driver_push(h->def.d, &a);
     }
     h->buttons = pp.buttons;
-    haptics_set_pose(h, &h->tool.pose);
-    pthread_mutex_lock(&h->stats_lock);
+    /* Never waits for a tracker's thread writing a pose too: this tick keeps the slot's pose,
+     * the next one publishes the plugin's. */
+    if (pthread_mutex_trylock(&h->pose_write_lock) == 0) {
+        haptics_seq_write(&h->pose_seq, h->pose_words, &h->tool.pose, sizeof h->tool.pose);
+        pthread_mutex_unlock(&h->pose_write_lock);
+    }
     h->stats.plugin_poses++;
     h->stats.tool_entries = h->tool.entries;
-    pthread_mutex_unlock(&h->stats_lock);
 }
 
 static void plugin_write(haptics *h, const haptics_force *f)
@@ -168,11 +190,8 @@ static void plugin_write(haptics *h, const haptics_force *f)
     for (int i = 0; i < 3; i++)
         dev[i] = c->rotation[0][i] * f->needle_n[0] + c->rotation[1][i] * f->needle_n[1] +
                  c->rotation[2][i] * f->needle_n[2];
-    if (h->def.plugin->write_force(h->def.plugin_dev, dev) != 0) {
-        pthread_mutex_lock(&h->stats_lock);
+    if (h->def.plugin->write_force(h->def.plugin_dev, dev) != 0)
         h->stats.plugin_errors++;
-        pthread_mutex_unlock(&h->stats_lock);
-    }
 }
 
 static void add_ns(struct timespec *t, long ns)
@@ -239,6 +258,21 @@ static void wait_until(const struct timespec *deadline, long spin_ns)
     while (spin_ns > 0 && ns_between(&now, deadline) > 0);
 }
 
+/* Writes to every page of the stack below this frame that a tick may use. */
+static void prefault_stack(void)
+{
+    unsigned char buf[HAPTICS_STACK_PREFAULT_BYTES];
+    volatile unsigned char *p = buf; /* the stores must happen */
+    for (size_t i = 0; i < sizeof buf; i += 4096)
+        p[i] = 0;
+    p[sizeof buf - 1] = 0;
+}
+
+static double since_s(const struct timespec *t0, const struct timespec *t)
+{
+    return (double)(t->tv_sec - t0->tv_sec) + (double)(t->tv_nsec - t0->tv_nsec) * 1e-9;
+}
+
 static void *loop(void *arg)
 {
     haptics *h = arg;
@@ -246,11 +280,11 @@ static void *loop(void *arg)
     int cpu = h->def.pin_cpu ? pin_last_cpu() : -1;
     /* The default 50 us slack lets the kernel wake the loop that late to batch timers. */
     bool slack = prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL) == 0;
-    pthread_mutex_lock(&h->stats_lock);
+    prefault_stack();
     h->stats.realtime = rt;
     h->stats.cpu = cpu;
     h->stats.timer_slack = slack;
-    pthread_mutex_unlock(&h->stats_lock);
+    publish_stats(h);
     long period_ns = (long)(1e9 / h->def.rate_hz);
     long spin_ns = (long)(fmin(fmax(h->def.spin_us, 0.0), 0.5e6 / h->def.rate_hz) * 1e3);
     struct timespec next;
@@ -278,13 +312,16 @@ static void *loop(void *arg)
         double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) * 1e-6;
         /* From the deadline to the force handed on: the wake-up's lateness and the work. */
         double late_ms = (double)(b.tv_sec - next.tv_sec) * 1e3 + (double)(b.tv_nsec - next.tv_nsec) * 1e-6;
-        if (h->def.tick_ms && tick < h->def.tick_cap)
-            h->def.tick_ms[tick] = late_ms;
+        if (h->def.ticks && tick < h->def.tick_cap) {
+            haptics_tick *r = &h->def.ticks[tick];
+            r->at_s = since_s(&h->t0, &next);
+            r->wake_ms = (float)(ns_between(&next, &a) * 1e-6);
+            r->late_ms = (float)late_ms;
+        }
         tick++;
         struct timespec due = next;
         add_ns(&due, period_ns);
         bool missed = after(&b, &due);
-        pthread_mutex_lock(&h->stats_lock);
         h->stats.ticks = tick;
         h->stats.last = f;
         if (ms > h->stats.max_tick_ms)
@@ -293,7 +330,7 @@ static void *loop(void *arg)
             h->stats.max_late_ms = late_ms;
         if (missed)
             h->stats.missed_deadlines++;
-        pthread_mutex_unlock(&h->stats_lock);
+        publish_stats(h);
         if (missed)
             clock_gettime(CLOCK_MONOTONIC, &next); /* start again from now, no burst of late ticks */
     }
@@ -324,16 +361,18 @@ haptics *haptics_create(const haptics_def *def, char *err, size_t err_len)
      * CAP_IPC_LOCK; an unlimited limit), since under a limit MCL_FUTURE fails later allocations. */
     struct rlimit ml;
     if (def->lock_memory && !SANITIZED && (geteuid() == 0 || (getrlimit(RLIMIT_MEMLOCK, &ml) == 0 && ml.rlim_cur == RLIM_INFINITY)))
-        h->stats.memory_locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
-    pthread_mutex_init(&h->pose_lock, NULL);
-    pthread_mutex_init(&h->stats_lock, NULL);
+        h->memory_locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
+    h->stats.memory_locked = h->memory_locked;
+    publish_stats(h);
+    pthread_mutex_init(&h->pose_write_lock, NULL);
     clock_gettime(CLOCK_MONOTONIC, &h->t0);
     haptics_tool_init(&h->tool, &def->tool);
     int rc = pthread_create(&h->thread, NULL, loop, h);
     if (rc != 0) {
         snprintf(err, err_len, "haptics: cannot start the thread: %s", strerror(rc));
-        pthread_mutex_destroy(&h->pose_lock);
-        pthread_mutex_destroy(&h->stats_lock);
+        if (h->memory_locked)
+            munlockall();
+        pthread_mutex_destroy(&h->pose_write_lock);
         free(h);
         return NULL;
     }
@@ -346,18 +385,16 @@ void haptics_destroy(haptics *h)
         return;
     __atomic_store_n(&h->stop, 1, __ATOMIC_RELEASE);
     pthread_join(h->thread, NULL);
-    if (h->stats.memory_locked)
+    if (h->memory_locked)
         munlockall();
-    pthread_mutex_destroy(&h->pose_lock);
-    pthread_mutex_destroy(&h->stats_lock);
+    pthread_mutex_destroy(&h->pose_write_lock);
     free(h);
 }
 
 haptics_stats haptics_get_stats(haptics *h)
 {
-    pthread_mutex_lock(&h->stats_lock);
-    haptics_stats s = h->stats;
-    pthread_mutex_unlock(&h->stats_lock);
+    haptics_stats s;
+    haptics_seq_read(&h->stats_seq, h->stats_words, &s, sizeof s);
     return s;
 }
 

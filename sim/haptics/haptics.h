@@ -4,7 +4,8 @@
  * buzzes; 1 kHz is the usual servo rate, Salisbury et al. 2004, "Haptic rendering"). The
  * session steps at the window's rate; so this loop never touches the live session: each tick
  * it takes the driver's newest snapshot (driver_acquire, a pointer swap, never the step's
- * work) and the tool's newest pose (haptics_set_pose, a copy under a lock held for nothing else) and computes:
+ * work) and the tool's newest pose (haptics_set_pose: a sequence lock, haptics_seq.h, so the
+ * loop never waits on the thread that sets it) and computes:
  *   - axial: needle_force_n on the snapshot's needle copy at the pose stream's velocity (the
  *     three-term model: interface stiffness up to the pop, friction, cutting; needle.h),
  *     pushing back along the needle's axis;
@@ -20,7 +21,10 @@
  * the calibration and feeds it to its own tool (haptics_tool.h): the pen drives the session.
  *
  * haptics_create starts the thread (clock_nanosleep to absolute deadlines, the last ~50 us spun,
- * with a 1 ns timer slack, pinned to a core of its own and SCHED_FIFO where granted); haptics_destroy
+ * with a 1 ns timer slack, pinned to a core of its own and SCHED_FIFO where granted, its stack
+ * touched before the first tick so no page fault lands in one); a tick allocates nothing, logs
+ * nothing and takes no lock an ordinary thread holds (its statistics go out by sequence lock
+ * too); only the driver's snapshot swap is a mutex, held for a pointer copy. haptics_destroy
  * stops and joins it and closes the plugin. The caller keeps the driver alive meanwhile. */
 #ifndef MESOSIM_HAPTICS_H
 #define MESOSIM_HAPTICS_H
@@ -65,9 +69,17 @@ typedef struct haptics_def {
                             * the window start from the first) */
     double spin_us;        /* 50: sleep until this long before the deadline, then spin on the clock
                             * (the timer's wake-up is late by tens of microseconds); 0: sleep only */
-    double *tick_ms;       /* optional: each tick's deadline-to-force time is written here ... */
+    struct haptics_tick *ticks; /* optional: each tick's timing is written here ... */
     long tick_cap;         /* ... up to this many (for the benchmark) */
 } haptics_def;
+
+/* One tick's timing, for the benchmark: what the system took (the wake-up) apart from what the
+ * loop did (the work), each tick stamped so a stall can be set beside what else ran then. */
+typedef struct haptics_tick {
+    double at_s;           /* the tick's deadline, seconds since haptics_create (CLOCK_MONOTONIC) */
+    float wake_ms;         /* deadline to the loop running again: the OS's part */
+    float late_ms;         /* deadline to the force handed on: wake-up and work */
+} haptics_tick;
 
 haptics_def haptics_default_def(void);
 

@@ -7,13 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include "atomic_file.h"
 
 /* ---- settings -------------------------------------------------------------------------------- */
 
-typedef enum setting_type { SET_NUMBER, SET_BOOL, SET_TEXT } setting_type;
+/* SET_PORT: an int, `off` (-1) or 0..65535; SET_ADDR: text that must be an IPv4 address;
+ * SET_PATH: text where `default` is the empty string. Text rows give their field's size. */
+typedef enum setting_type { SET_NUMBER, SET_BOOL, SET_TEXT, SET_PORT, SET_ADDR, SET_PATH } setting_type;
 
 typedef struct setting_row {
     const char *name;
@@ -21,29 +24,39 @@ typedef struct setting_row {
     size_t offset;
     double min, max;
     const char *help;
+    size_t size;
 } setting_row;
 
 #define PAD_F(f) offsetof(devices_settings, pad) + offsetof(pad_def, f)
 #define PEN_F(f) offsetof(devices_settings, pen) + offsetof(pen_def, f)
 
 static const setting_row k_settings[] = {
-    {"pad.stick_dead_zone", SET_NUMBER, PAD_F(stick_dead_zone), 0, 0.9, "stick deflection ignored, 0..0.9"},
-    {"pad.trigger_dead_zone", SET_NUMBER, PAD_F(trigger_dead_zone), 0, 0.9, "trigger pull ignored, 0..0.9"},
-    {"pad.probe_mm_s", SET_NUMBER, PAD_F(probe_mm_s), 0, 50, "probe slide at full deflection"},
-    {"pad.rotate_deg_s", SET_NUMBER, PAD_F(rotate_deg_s), 0, 360, "probe rotation at full deflection"},
-    {"pad.tilt_deg_s", SET_NUMBER, PAD_F(tilt_deg_s), 0, 90, "probe tilt and rock at full deflection"},
-    {"pad.pressure_n_s", SET_NUMBER, PAD_F(pressure_n_s), 0, 20, "probe pressure change while held"},
-    {"pad.needle_max_mm_s", SET_NUMBER, PAD_F(needle_max_mm_s), 0.05, 20, "needle speed at a full trigger pull"},
-    {"pad.rumble", SET_BOOL, PAD_F(rumble), 0, 1, "on or off"},
-    {"pad.force_full_n", SET_NUMBER, PAD_F(force_full_n), 0.05, 20, "needle force felt as full rumble"},
-    {"pad.pop_pulse_ms", SET_NUMBER, PAD_F(pop_pulse_ms), 0, 1000, "length of the pulse at a pop"},
-    {"pen.device", SET_TEXT, offsetof(devices_settings, pen_device), 0, 0, "auto, off or /dev/input/eventN"},
-    {"pen.pressure_touch", SET_NUMBER, PEN_F(pressure_touch), 0, 0.9, "pressure fraction that is a touch"},
-    {"pen.pressure_full", SET_NUMBER, PEN_F(pressure_full), 0.05, 1, "pressure fraction for the deepest travel"},
-    {"pen.insert_max_mm", SET_NUMBER, PEN_F(insert_max_mm), 0, 50, "needle travel at pressure_full"},
-    {"pen.dist_min_mm", SET_NUMBER, PEN_F(dist_min_mm), 0, 30, "entry distance from the plane at the top edge"},
-    {"pen.dist_max_mm", SET_NUMBER, PEN_F(dist_max_mm), 0, 30, "... at the bottom edge"},
-    {"pen.angle_no_tilt_deg", SET_NUMBER, PEN_F(angle_no_tilt_deg), 5, 85, "needle angle when the pen has no tilt"},
+    {"pad.stick_dead_zone", SET_NUMBER, PAD_F(stick_dead_zone), 0, 0.9, "stick deflection ignored, 0..0.9", 0},
+    {"pad.trigger_dead_zone", SET_NUMBER, PAD_F(trigger_dead_zone), 0, 0.9, "trigger pull ignored, 0..0.9", 0},
+    {"pad.probe_mm_s", SET_NUMBER, PAD_F(probe_mm_s), 0, 50, "probe slide at full deflection", 0},
+    {"pad.rotate_deg_s", SET_NUMBER, PAD_F(rotate_deg_s), 0, 360, "probe rotation at full deflection", 0},
+    {"pad.tilt_deg_s", SET_NUMBER, PAD_F(tilt_deg_s), 0, 90, "probe tilt and rock at full deflection", 0},
+    {"pad.pressure_n_s", SET_NUMBER, PAD_F(pressure_n_s), 0, 20, "probe pressure change while held", 0},
+    {"pad.needle_max_mm_s", SET_NUMBER, PAD_F(needle_max_mm_s), 0.05, 20, "needle speed at a full trigger pull", 0},
+    {"pad.rumble", SET_BOOL, PAD_F(rumble), 0, 1, "on or off", 0},
+    {"pad.force_full_n", SET_NUMBER, PAD_F(force_full_n), 0.05, 20, "needle force felt as full rumble", 0},
+    {"pad.pop_pulse_ms", SET_NUMBER, PAD_F(pop_pulse_ms), 0, 1000, "length of the pulse at a pop", 0},
+    {"pen.device", SET_TEXT, offsetof(devices_settings, pen_device), 0, 0, "auto, off or /dev/input/eventN",
+     sizeof(((devices_settings *)0)->pen_device)},
+    {"pen.pressure_touch", SET_NUMBER, PEN_F(pressure_touch), 0, 0.9, "pressure fraction that is a touch", 0},
+    {"pen.pressure_full", SET_NUMBER, PEN_F(pressure_full), 0.05, 1, "pressure fraction for the deepest travel", 0},
+    {"pen.insert_max_mm", SET_NUMBER, PEN_F(insert_max_mm), 0, 50, "needle travel at pressure_full", 0},
+    {"pen.dist_min_mm", SET_NUMBER, PEN_F(dist_min_mm), 0, 30, "entry distance from the plane at the top edge", 0},
+    {"pen.dist_max_mm", SET_NUMBER, PEN_F(dist_max_mm), 0, 30, "... at the bottom edge", 0},
+    {"pen.angle_no_tilt_deg", SET_NUMBER, PEN_F(angle_no_tilt_deg), 5, 85, "needle angle when the pen has no tilt", 0},
+    {"igtl.port", SET_PORT, offsetof(devices_settings, igtl_port), 0, 65535,
+     "the window's OpenIGTLink server: off, 0 (a free port) or a TCP port (18944 is usual)", 0},
+    {"igtl.bind", SET_ADDR, offsetof(devices_settings, igtl_bind), 0, 0,
+     "its IPv4 address; 0.0.0.0 listens on every interface (the protocol has no authentication)",
+     sizeof(((devices_settings *)0)->igtl_bind)},
+    {"igtl.calibration", SET_PATH, offsetof(devices_settings, igtl_calibration), 0, 0,
+     "the device-to-phantom map: default ($XDG_CONFIG_HOME/mesosim/igtl_calibration.json) or a path",
+     sizeof(((devices_settings *)0)->igtl_calibration)},
 };
 #define N_SETTINGS (sizeof k_settings / sizeof k_settings[0])
 
@@ -53,6 +66,8 @@ void devices_settings_default(devices_settings *out)
     out->pad = pad_default_def();
     out->pen = pen_default_def();
     snprintf(out->pen_device, sizeof out->pen_device, "auto");
+    out->igtl_port = -1;
+    snprintf(out->igtl_bind, sizeof out->igtl_bind, "127.0.0.1");
 }
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
@@ -69,12 +84,34 @@ static void add_error(char *err, size_t err_len, int line, const char *msg)
 static bool set_value(const setting_row *r, const char *v, devices_settings *out, char *why, size_t why_len)
 {
     char *field = (char *)out + r->offset;
-    if (r->type == SET_TEXT) {
-        if (strlen(v) >= sizeof out->pen_device) {
-            snprintf(why, why_len, "at most %zu characters", sizeof out->pen_device - 1);
+    if (r->type == SET_TEXT || r->type == SET_ADDR || r->type == SET_PATH) {
+        if (!*v) {
+            snprintf(why, why_len, "empty (%s)", r->help);
             return false;
         }
-        snprintf(field, sizeof out->pen_device, "%s", v);
+        if (strlen(v) >= r->size) {
+            snprintf(why, why_len, "at most %zu characters", r->size - 1);
+            return false;
+        }
+        struct in_addr a;
+        if (r->type == SET_ADDR && inet_pton(AF_INET, v, &a) != 1) {
+            snprintf(why, why_len, "'%.60s' is not an IPv4 address such as 127.0.0.1", v);
+            return false;
+        }
+        snprintf(field, r->size, "%s", r->type == SET_PATH && !strcmp(v, "default") ? "" : v);
+        return true;
+    }
+    if (r->type == SET_PORT) {
+        char *end = NULL;
+        errno = 0;
+        long port = strtol(v, &end, 10);
+        if (!strcasecmp(v, "off")) {
+            port = -1;
+        } else if (!*v || *end || errno || port < 0 || port > 65535) {
+            snprintf(why, why_len, "expected off or a port 0..65535 (0: a free one)");
+            return false;
+        }
+        *(int *)(void *)field = (int)port;
         return true;
     }
     if (r->type == SET_BOOL) {
@@ -108,6 +145,7 @@ bool devices_settings_parse(const char *text, size_t len, devices_settings *out,
         err[0] = '\0';
     bool ok = true;
     size_t pos = 0;
+    int last_line = 0;
     for (int ln = 1; pos < len; ln++) {
         const char *line = text + pos;
         const char *nl = memchr(line, '\n', len - pos);
@@ -170,6 +208,21 @@ bool devices_settings_parse(const char *text, size_t len, devices_settings *out,
             add_error(err, err_len, ln, msg);
             ok = false;
         }
+        last_line = ln;
+    }
+    /* Pairs that only make sense one way round: both back to their defaults otherwise. */
+    pen_def pd = pen_default_def();
+    if (out->pen.pressure_touch >= out->pen.pressure_full) {
+        add_error(err, err_len, last_line, "pen.pressure_touch must be below pen.pressure_full (kept the defaults)");
+        out->pen.pressure_touch = pd.pressure_touch;
+        out->pen.pressure_full = pd.pressure_full;
+        ok = false;
+    }
+    if (out->pen.dist_min_mm > out->pen.dist_max_mm) {
+        add_error(err, err_len, last_line, "pen.dist_min_mm must not exceed pen.dist_max_mm (kept the defaults)");
+        out->pen.dist_min_mm = pd.dist_min_mm;
+        out->pen.dist_max_mm = pd.dist_max_mm;
+        ok = false;
     }
     return ok;
 }
@@ -189,8 +242,14 @@ size_t devices_settings_format(const devices_settings *s, char *buf, size_t len)
     for (size_t i = 0; i < N_SETTINGS; i++) {
         const setting_row *r = &k_settings[i];
         const char *field = (const char *)s + r->offset;
-        if (r->type == SET_TEXT)
+        if (r->type == SET_TEXT || r->type == SET_ADDR)
             PUT("%s = %s", r->name, field);
+        else if (r->type == SET_PATH)
+            PUT("%s = %s", r->name, *field ? field : "default");
+        else if (r->type == SET_PORT && *(const int *)(const void *)field < 0)
+            PUT("%s = off", r->name);
+        else if (r->type == SET_PORT)
+            PUT("%s = %d", r->name, *(const int *)(const void *)field);
         else if (r->type == SET_BOOL)
             PUT("%s = %s", r->name, *(const bool *)(const void *)field ? "on" : "off");
         else
@@ -557,6 +616,8 @@ devices_news devices_take_news(devices *d)
     return n;
 }
 devices_kind devices_driving(const devices *d) { return d->driving; }
+const devices_settings *devices_get_settings(const devices *d) { return &d->set; }
+const char *devices_settings_path(const devices *d) { return d->settings_path; }
 int devices_pad_count(const devices *d) { return d->n_pads; }
 
 void devices_status(const devices *d, char *buf, size_t len)

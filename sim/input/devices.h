@@ -16,7 +16,8 @@
  * Settings (docs/devices.md): dead zones, rates, rumble and pen calibration live in
  * $XDG_CONFIG_HOME/mesosim/devices.conf (default ~/.config/mesosim/devices.conf), written
  * with the defaults on first run: `pad.stick_dead_zone = 0.15`, `pen.device = auto`, ...;
- * a bad line is reported and that setting keeps its default. Controller mappings beyond SDL's
+ * a bad line is reported and that setting keeps its default. The window's tracker server
+ * (igtl.port, igtl.bind, igtl.calibration) is set there too. Controller mappings beyond SDL's
  * own database come from $XDG_CONFIG_HOME/mesosim/gamecontrollerdb.txt (SDL's format), read
  * before any controller is opened, with each line's GUID CRC (hex characters 4-7) zeroed, as
  * SDL 2.26 only matches such GUIDs. Bindings come from the bindings file (controls.h).
@@ -42,6 +43,10 @@ typedef struct devices_settings {
     pad_def pad;
     pen_def pen;
     char pen_device[256]; /* "auto": look under /dev/input; "off": no pen; else an evdev path */
+    /* The window's OpenIGTLink server (docs/devices.md); its --igtl-* options override these. */
+    int igtl_port;              /* -1 (`off`): no server; 0: a free port; else the TCP port */
+    char igtl_bind[64];         /* an IPv4 address, "127.0.0.1" by default */
+    char igtl_calibration[1024]; /* "" (`default`): $XDG_CONFIG_HOME/mesosim/igtl_calibration.json */
 } devices_settings;
 
 void devices_settings_default(devices_settings *out);
@@ -93,6 +98,11 @@ devices_kind devices_driving(const devices *d);
 int devices_pad_count(const devices *d);
 /* "Devices: keyboard and mouse, Xbox Controller (driving), pen: no tablet pen found". */
 void devices_status(const devices *d, char *buf, size_t len);
+
+/* The settings the registry was created with (devices.conf). */
+const devices_settings *devices_get_settings(const devices *d);
+/* Where they were read from. */
+const char *devices_settings_path(const devices *d);
 
 /* Takes a pen (fed, or opened by the caller) in place of the one found; NULL removes it as an
  * unplug would. The registry owns it. */

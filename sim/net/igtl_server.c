@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "haptics_seq.h"
 #include "igtl_msg.h"
 
 #define FORCE_MSG_BYTES (IGTL_MSG_HEADER_BYTES + 10 + 3 * 8)
@@ -42,10 +43,12 @@ struct igtl_server {
     pthread_mutex_t peers_lock;  /* new outbound peers handed to the thread */
     int pending_peer[4];
     int n_pending;
-    /* Newest outbound values, each under its own lock held for a copy. */
-    pthread_mutex_t force_lock;
-    haptics_force force;
-    bool force_new;
+    /* The newest force, from the haptics loop (the one writer) by sequence lock: the loop never
+     * waits on this thread; force_sent is the counter of the last one queued (network thread). */
+    uint64_t force_seq, force_words[HAPTICS_SEQ_WORDS(haptics_force)];
+    uint64_t force_sent;
+    int wake_pending;            /* a wake-up is in the eventfd already: no second write(2) */
+    /* The newest image, under its own lock held for a copy. */
     pthread_mutex_t image_lock;
     uint8_t *image_msg;
     size_t image_cap, image_len;
@@ -91,6 +94,8 @@ static double now_s(igtl_server *s)
 
 static void wake(igtl_server *s)
 {
+    if (__atomic_exchange_n(&s->wake_pending, 1, __ATOMIC_ACQ_REL))
+        return;
     uint64_t one = 1;
     ssize_t w = write(s->wake_fd, &one, sizeof one);
     (void)w; /* a full counter is already a wake-up */
@@ -246,12 +251,10 @@ static void queue_msg(igtl_server *s, const uint8_t *msg, size_t len, bool image
 
 static void pack_outbound(igtl_server *s)
 {
-    pthread_mutex_lock(&s->force_lock);
-    bool fnew = s->force_new;
-    haptics_force f = s->force;
-    s->force_new = false;
-    pthread_mutex_unlock(&s->force_lock);
-    if (fnew) {
+    haptics_force f;
+    uint64_t v = haptics_seq_read(&s->force_seq, s->force_words, &f, sizeof f);
+    if (v != s->force_sent) {
+        s->force_sent = v;
         uint8_t buf[FORCE_MSG_BYTES];
         uint64_t ts = igtl_msg_timestamp(f.t_s);
         size_t n = igtl_msg_pack_sensor_newton(buf, sizeof buf, "NeedleForce", ts, f.needle_n, 3);
@@ -353,6 +356,11 @@ static void *loop(void *arg)
                 uint64_t v;
                 ssize_t r = read(s->wake_fd, &v, sizeof v);
                 (void)r;
+                /* Cleared after the read, before packing: a wake-up whose write the read drained
+                 * left its value for pack_outbound below; one after the clear writes again.
+                 * (Cleared first, a write drained here would leave it set with nothing to read,
+                 * and every later wake() would skip its write: the stream would stall.) */
+                __atomic_exchange_n(&s->wake_pending, 0, __ATOMIC_ACQ_REL);
             } else {
                 client *c = &s->clients[who[k]];
                 if (c->fd >= 0 && (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -436,7 +444,6 @@ igtl_server *igtl_server_create(const igtl_server_def *def, char *err, size_t er
     getsockname(s->listen_fd, (struct sockaddr *)&sa, &sl);
     s->port = ntohs(sa.sin_port);
     pthread_mutex_init(&s->peers_lock, NULL);
-    pthread_mutex_init(&s->force_lock, NULL);
     pthread_mutex_init(&s->image_lock, NULL);
     pthread_mutex_init(&s->stats_lock, NULL);
     pthread_mutex_init(&s->haptics_lock, NULL);
@@ -445,7 +452,6 @@ igtl_server *igtl_server_create(const igtl_server_def *def, char *err, size_t er
     if (rc != 0) {
         snprintf(err, err_len, "OpenIGTLink server: cannot start its thread: %s", strerror(rc));
         pthread_mutex_destroy(&s->peers_lock);
-        pthread_mutex_destroy(&s->force_lock);
         pthread_mutex_destroy(&s->image_lock);
         pthread_mutex_destroy(&s->stats_lock);
         pthread_mutex_destroy(&s->haptics_lock);
@@ -478,7 +484,6 @@ void igtl_server_destroy(igtl_server *s)
     close(s->wake_fd);
     free(s->image_msg);
     pthread_mutex_destroy(&s->peers_lock);
-    pthread_mutex_destroy(&s->force_lock);
     pthread_mutex_destroy(&s->image_lock);
     pthread_mutex_destroy(&s->stats_lock);
     pthread_mutex_destroy(&s->haptics_lock);
@@ -577,10 +582,7 @@ bool igtl_server_connect(igtl_server *s, const char *host, int port, int timeout
 
 void igtl_server_send_force(igtl_server *s, const haptics_force *f)
 {
-    pthread_mutex_lock(&s->force_lock);
-    s->force = *f;
-    s->force_new = true;
-    pthread_mutex_unlock(&s->force_lock);
+    haptics_seq_write(&s->force_seq, s->force_words, f, sizeof *f);
     wake(s);
 }
 
