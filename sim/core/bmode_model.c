@@ -1218,10 +1218,24 @@ static int line_crossings(const bm_setup *s, const bm_line *l, int r_lo, int r_h
  * texture phase is linear in the row and the run is one flat loop the compiler vectorises;
  * otherwise every row interpolates its own texture cell. */
 __attribute__((target_clones("avx2", "default")))
-static void tex_muscle_span(float *restrict amp, int n, float ph0, float dph, float ihw)
+static void tex_muscle_span(float *restrict amp, int n, float ph0, float dph, float ihw, float c1)
 {
     for (int i = 0; i < n; i++)
-        amp[i] *= tex_muscle(ph0 + dph * (float)i, ihw);
+        amp[i] *= tex_multiplier(TEX_MUSCLE_C0, c1, ph0 + dph * (float)i, ihw, 0.0f);
+}
+
+/* Perimysium is sheets of collagen between the fascicles: like fascia, a specular reflector
+ * whose sheets are bright only while they face the beam (the reason a sonographer heel-toes
+ * the probe until the fibres light up). Their share of the muscle texture (TEX_MUSCLE_C1)
+ * follows the specular lobe down to BM_FASCIA_FLOOR, from the incidence on the sheets: their
+ * normal is tilted by the pennation angle towards the fibre direction, and follows the
+ * layer's top (slopes gx, gy). */
+static double perimysium_c1(const phantom_texture_params *tx, const double w[3], double gx, double gy)
+{
+    double n[3] = {tx->sin_pen * tx->cos_fibre - gx * tx->cos_pen, tx->sin_pen * tx->sin_fibre - gy * tx->cos_pen,
+                   tx->cos_pen};
+    double cn = (n[0] * w[0] + n[1] * w[1] + n[2] * w[2]) / sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+    return TEX_MUSCLE_C1 * specular_lobe(cn, BM_FASCIA_FLOOR);
 }
 
 static void fat_run(const bm_setup *s, const bm_nodes *nd, const double o[3], int layer, tissue_id t, int r0,
@@ -1276,7 +1290,8 @@ static void texture_run(const bm_setup *s, const bm_nodes *nd, const double o[3]
         double dalong = dz * (w[0] * tx.cos_fibre + w[1] * tx.sin_fibre);
         double ph0 = (din0 * tx.cos_pen + along0 * tx.sin_pen) * tx.inv_perimysium_mm + c.fibre_offset;
         double dph = (ddin * tx.cos_pen + dalong * tx.sin_pen) * tx.inv_perimysium_mm;
-        tex_muscle_span(amp + r0, r1 - r0, (float)ph0, (float)dph, (float)tx.perimysium_inv_half_width);
+        double c1 = perimysium_c1(&tx, w, nd->gx[layer], nd->gy[layer]);
+        tex_muscle_span(amp + r0, r1 - r0, (float)ph0, (float)dph, (float)tx.perimysium_inv_half_width, (float)c1);
         return;
     }
     for (int r = r0; r < r1; r++) {
@@ -1284,7 +1299,11 @@ static void texture_run(const bm_setup *s, const bm_nodes *nd, const double o[3]
         phantom_texture_cell c = node_cell(nd, r, z);
         double p[3] = {o[0] + z * w[0], o[1] + z * w[1], o[2] + z * w[2]};
         double din = p[2] - node_val(nd, nd->h, r, z, layer);
-        amp[r] *= (float)phantom_texture_eval(s->ph, &c, t, p, din);
+        /* The muscle texture of phantom_texture_eval, with the sheets' specular lobe. */
+        double along = p[0] * tx.cos_fibre + p[1] * tx.sin_fibre;
+        double phase = (din * tx.cos_pen + along * tx.sin_pen) * tx.inv_perimysium_mm + c.fibre_offset;
+        double c1 = perimysium_c1(&tx, w, node_val(nd, nd->gx, r, z, layer), node_val(nd, nd->gy, r, z, layer));
+        amp[r] *= tex_multiplier(TEX_MUSCLE_C0, (float)c1, (float)phase, (float)tx.perimysium_inv_half_width, 0.0f);
     }
 }
 

@@ -28,9 +28,4 @@ static inline float tex_multiplier(float c0, float c1, float phase, float inv_ha
     return c0 + c1 * (s > wall ? s : wall);
 }
 
-static inline float tex_muscle(float phase, float inv_half_width)
-{
-    return tex_multiplier(TEX_MUSCLE_C0, TEX_MUSCLE_C1, phase, inv_half_width, 0.0f);
-}
-
 #endif
