@@ -1081,6 +1081,23 @@ static void ringdown(bm_line *out, double z, double a, double step, double phase
     }
 }
 
+/* Copies of the skin's entry echo (amplitude a at depth z, reflection r_skin) reverberating
+ * in the gel gap between the probe face and the skin (BM_FACE_R). */
+static void gel_reverb(const bm_setup *s, bm_line *out, double z, double a, double r_skin)
+{
+    int r1 = (int)(z / s->dz);
+    if (z < 2.0 * s->dz || r1 >= s->rows)
+        return;
+    double c = a / s->spec_norm[r1];
+    for (int k = 2; k <= BM_GEL_REVERB_COPIES + 1; k++) {
+        int rk = (int)(k * z / s->dz);
+        if (rk >= s->rows)
+            break;
+        c *= BM_FACE_R * r_skin;
+        push_event(out, k * z, c * s->spec_norm[rk], 1.0);
+    }
+}
+
 /* Pass 1: the layer of every row, and the depth of that layer's top there. */
 static void line_layers(const bm_setup *s, const bm_nodes *nd, const double o[3], bm_line *out)
 {
@@ -1442,6 +1459,8 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
                     double cn = (nx * w[0] + ny * w[1] - w[2]) / sqrt(nx * nx + ny * ny + 1.0);
                     double a = BM_SPEC_GAIN * R * open * specular_lobe(cn, BM_SPEC_FLOOR) * lin * trans * s->spec_norm[r];
                     push_event(out, zc, a, 1.0);
+                    if (i == 0 && prev_layer < layer)
+                        gel_reverb(s, out, zc, a, R * specular_lobe(cn, BM_SPEC_FLOOR));
                     trans *= 1.0 - R * R * open;
                     /* Leaving a thickened scale downwards: its dorsal shadow. */
                     if (above == TISSUE_STRATUM_CORNEUM && i > 0 && prev_layer < layer) {
