@@ -727,8 +727,10 @@ static int object_ranges(const bm_setup *s, const double o[3], obj_range *out)
         for (int k = 0; k < 3; k++)
             dir[k] /= l;
         double z0, z1;
-        /* Grown by the elevation beam's reach: the vessel is seen by partial volume. */
-        double reach = BM_ELEV_SIGMAS * s->sig_el_max;
+        /* Grown by the elevation beam's reach across the axis (the vessel is seen by partial
+         * volume from that far; a vessel along the elevation gains nothing). */
+        double vd = s->fr.v[0] * dir[0] + s->fr.v[1] * dir[1] + s->fr.v[2] * dir[2];
+        double reach = BM_ELEV_SIGMAS * s->sig_el_max * sqrt(fmax(0.0, 1.0 - vd * vd));
         if (!line_cylinder_range(o, w, v->a_mm, dir, v->radius_mm + v->wall_mm + reach, &z0, &z1))
             continue;
         int r0, r1;
