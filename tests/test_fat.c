@@ -115,13 +115,49 @@ static float *compound(const phantom *ph, const probe_def *p, int *rows, int *co
     return acc;
 }
 
+/* Isotropic Gaussian blur of sigma_mm, in place (separable, edges clamped). */
+static void blur_mm(float *img, int rows, int cols, double dz, double dx, double sigma_mm)
+{
+    float *tmp = malloc(sizeof(float) * (size_t)rows * cols);
+    const double step[2] = {dx, dz};
+    for (int pass = 0; pass < 2; pass++) {
+        int kh = (int)ceil(3.0 * sigma_mm / step[pass]);
+        double wsum = 0.0, *wk = malloc(sizeof(double) * (size_t)(2 * kh + 1));
+        for (int k = -kh; k <= kh; k++)
+            wsum += wk[k + kh] = exp(-0.5 * (k * step[pass] / sigma_mm) * (k * step[pass] / sigma_mm));
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) {
+                double acc = 0.0;
+                for (int k = -kh; k <= kh; k++) {
+                    int rr = pass ? r + k : r, cc = pass ? c : c + k;
+                    rr = rr < 0 ? 0 : (rr >= rows ? rows - 1 : rr);
+                    cc = cc < 0 ? 0 : (cc >= cols ? cols - 1 : cc);
+                    acc += wk[k + kh] * img[(size_t)rr * cols + cc];
+                }
+                tmp[(size_t)r * cols + c] = (float)(acc / wsum);
+            }
+        memcpy(img, tmp, sizeof(float) * (size_t)rows * cols);
+        free(wk);
+    }
+    free(tmp);
+}
+
 /* Orientation of the septa: structure tensor of the log of the compounded envelope, smoothed
  * over 0.15 mm, on the brightest tenth of the pixels (the septa), in millimetre units. Returns
  * the share of septa within 20 degrees of horizontal and the resultant length of the doubled
- * angles (1: all one direction, 0: spread evenly). */
-static void septal_orientation(const float *env, int rows, int cols, double dz, double dx, double *horiz,
+ * angles (1: all one direction, 0: spread evenly).
+ * The PSF is anisotropic (-6 dB 0.13 mm axially, 0.155 mm across, wider still across at
+ * -20 dB): what is left of the speckle after compounding is grain longer across than deep,
+ * whose gradients point mostly in depth and read as horizontal structure. The envelope is
+ * first blurred isotropically at 0.1 mm, a scale above the PSF's (septa 0.07 mm thick, lobules
+ * 1.5 mm stay), so the measure sees the septa's orientation rather than the PSF's: the blur
+ * brings the across/deep ratio of the total blur from about 1.2 to 1.05. */
+static void septal_orientation(const float *env_in, int rows, int cols, double dz, double dx, double *horiz,
                                double *resultant)
 {
+    float *env = malloc(sizeof(float) * (size_t)rows * cols);
+    memcpy(env, env_in, sizeof(float) * (size_t)rows * cols);
+    blur_mm(env, rows, cols, dz, dx, 0.1);
     float *lg = malloc(sizeof(float) * (size_t)rows * cols);
     for (size_t i = 0; i < (size_t)rows * cols; i++)
         lg[i] = (float)log(env[i] + 1e-12f);
@@ -162,6 +198,7 @@ static void septal_orientation(const float *env, int rows, int cols, double dz, 
         }
     *horiz = nh / cnt;
     *resultant = sqrt(sc * sc + ss * ss) / cnt;
+    free(env);
     free(lg);
     free(tmp);
     free(sorted);
@@ -171,6 +208,7 @@ static void test_septal_orientation_spread(void **state)
 {
     (void)state;
     const tissue_id kinds[2] = {TISSUE_FAT, TISSUE_DEEP_FAT};
+    double superficial_res = 0.0;
     for (int i = 0; i < 2; i++) {
         phantom *ph = fat_only(kinds[i], 21);
         probe_def p = pu_probe(256, 8.0);
@@ -185,8 +223,13 @@ static void test_septal_orientation_spread(void **state)
                "orientation resultant %.2f\n", tissue_name(kinds[i]), 100 * horiz, res);
         /* Not concentrated at horizontal (the old sheets put nearly all there). The deep fat's
          * flat lobes make it more horizontal ("oblique-horizontal", Lancerotto 2011). */
-        assert_true(horiz < (i == 0 ? 0.5 : 0.65));
-        assert_true(res < (i == 0 ? 0.5 : 0.65));
+        assert_true(horiz < (i == 0 ? 0.35 : 0.65));
+        assert_true(res < (i == 0 ? 0.3 : 0.65));
+        /* and the measure still tells them apart: deep fat reads the more horizontal. */
+        if (i == 0)
+            superficial_res = res;
+        else
+            assert_true(res > superficial_res + 0.15);
         free(env);
         phantom_destroy(ph);
     }

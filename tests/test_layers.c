@@ -95,11 +95,17 @@ static void test_adult_layer_echogenicity(void **state)
     lumen_against_surroundings(&im, 3.0, 7.0, TISSUE_FAT, 2, &lumen, &around, &n);
     printf("vein lumen (%d px) %+.1f dB against the fat around it\n", n, lumen - around);
     assert_true(n >= 20);
-    /* The vein is small (its lumen about 0.4 mm tall on this image): all of it lies within the
-     * first side lobes of its walls' echoes (axial -18 dB at 0.15-0.17 mm, lateral -15 dB at
-     * 0.17 mm, the reference PSF's, tests/test_psf.c), so it reads hypoechoic, 5-7 dB under
-     * the fat, not anechoic; the larger artery below stays anechoic. */
-    assert_true(around - lumen >= 4.0);
+    /* The vein is small (lumen 0.5 mm across): all of it lies within the first side lobes of
+     * its walls (axial -18 dB at 0.15-0.17 mm, lateral -15 dB at 0.17 mm, tests/test_psf.c).
+     * Measured: the lumen read -1.1 dB while the wall's diffuse backscatter (2.5x dermis) was
+     * angle-free; with the wall's specular return taken off (its backscatter as fat's, the
+     * impedance kept) -11.8 dB, with the wall's echo kept but the wall as thin as 1 um
+     * -17.9 dB, with no fat backscatter at all still -36.5 dB: the lumen was filled by the
+     * flanks of the wall, tangent to the beam over 0.24 mm, through the lateral side lobes,
+     * not by septa, noise or contact. A vessel wall is collagen like fascia and dims on its
+     * flanks, so the lumen now reads about -10 dB, clearly darker than the fat, as small
+     * veins do at 18 MHz; 6 dB keeps a margin for the speckle of 44 pixels. */
+    assert_true(around - lumen >= 6.0);
     lumen_against_surroundings(&im, -7.0, -1.0, TISSUE_DEEP_FAT, 2, &lumen, &around, &n);
     printf("artery lumen (%d px) %+.1f dB against the deep fat around it\n", n, lumen - around);
     assert_true(n >= 20);

@@ -236,6 +236,54 @@ static void test_focus_narrows_the_point(void **state)
     actions_free(&al);
 }
 
+/* The receive F-number key: a higher F-number closes the receive aperture at a given depth,
+ * so the beam widens across and a point target broadens, on screen and in the beam model. */
+static void test_fnumber_widens_the_point(void **state)
+{
+    (void)state;
+    open_case(g_points);
+    trainer_show_outside_view(g_t, false);
+    idle(2);
+    trainer_image_rect r;
+    trainer_image_rect_get(g_t, &r);
+    const session *ss = trainer_session(g_t);
+    assert_true(fabs(session_probe(ss).rx_fnumber - 1.35) < 1e-9);
+    shot open_ap;
+    controls c = none();
+    frame(&c, &open_ap);
+    int bx = 0, by = 0;
+    peak(&open_ap, &r, 2.5, 3.5, -2.0, 1.0, &bx, &by);
+    double dr = session_probe(ss).dynamic_range_db;
+    double w_open = screen_width_mm(&open_ap, &r, bx, by, dr);
+    probe_def before = session_probe(ss);
+    /* Five presses: 1.35 -> 1.5 (rounded to the 0.25 grid) -> 2.5. */
+    for (int i = 0; i < 5; i++)
+        press(BTN_FNUMBER_UP);
+    assert_true(fabs(session_probe(ss).rx_fnumber - 2.5) < 1e-9);
+    shot closed;
+    frame(&c, &closed);
+    peak(&closed, &r, 2.5, 3.5, -2.0, 1.0, &bx, &by);
+    double w_closed = screen_width_mm(&closed, &r, bx, by, dr);
+    probe_def after = session_probe(ss);
+    double e_open = envelope_width_mm(&before, 3.0), e_closed = envelope_width_mm(&after, 3.0);
+    double model = probe_lateral_fwhm_mm(&after, 3.0) / probe_lateral_fwhm_mm(&before, 3.0);
+    print_message("point at 3 mm, F# 1.35 -> 2.5: on screen %.3f -> %.3f mm, envelope %.3f -> %.3f mm (model ratio "
+                  "%.2f)\n", w_open, w_closed, e_open, e_closed, model);
+    assert_true(model > 1.2);
+    assert_true(e_closed > e_open * 1.15);
+    assert_true(w_closed > w_open * 1.1);
+    /* And back down: Insert opens it again. */
+    press(BTN_FNUMBER_DOWN);
+    assert_true(fabs(session_probe(ss).rx_fnumber - 2.25) < 1e-9);
+    free(open_ap.rgba);
+    free(closed.rgba);
+    action_list al = load_log();
+    const action *a = last_of(&al, ACT_PROBE);
+    assert_non_null(a);
+    assert_true(action_has(a, AK_RX_FNUMBER) && fabs(a->v[AK_RX_FNUMBER] - 2.25) < 1e-9);
+    actions_free(&al);
+}
+
 static void test_tgc_slider_raises_its_zone(void **state)
 {
     (void)state;
@@ -818,6 +866,7 @@ int main(void)
     trainer_drawable_size(g_t, &g_w, &g_h);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_focus_narrows_the_point),
+        cmocka_unit_test(test_fnumber_widens_the_point),
         cmocka_unit_test(test_tgc_slider_raises_its_zone),
         cmocka_unit_test(test_presets),
         cmocka_unit_test(test_freeze_and_cine),

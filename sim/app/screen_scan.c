@@ -196,6 +196,7 @@ static double probe_value(const probe_pose *p, const probe_def *d, action_key k)
     case AK_DR: return d->dynamic_range_db;
     case AK_TGC: return d->tgc_db_cm_mhz;
     case AK_FOCUS: return d->tx_focus_mm;
+    case AK_RX_FNUMBER: return d->rx_fnumber;
     default:
         if (k >= AK_TGC0 && k <= AK_TGC7)
             return d->tgc_db[k - AK_TGC0];
@@ -309,6 +310,10 @@ static void probe_controls(trainer *t, const controls *c)
     focus = limit_clamp(LIM_FOCUS_MM, fmin(focus, depth));
     if (focus != d.tx_focus_mm)
         trainer_set_key(&a, AK_FOCUS, focus);
+    /* Receive F-number in steps of 0.25: lower opens the aperture and narrows the beam across. */
+    if (c->pressed[BTN_FNUMBER_DOWN] || c->pressed[BTN_FNUMBER_UP])
+        trainer_set_key(&a, AK_RX_FNUMBER,
+                        limit_clamp(LIM_RX_FNUMBER, round(4.0 * (d.rx_fnumber + (c->pressed[BTN_FNUMBER_UP] ? 0.25 : -0.25))) / 4.0));
     /* The TGC sliders: a press on one takes it, the drag sets its zone's gain in 1 dB steps. */
     float px = c->clicked ? c->click_x : c->pointer_x, py = c->clicked ? c->click_y : c->pointer_y;
     if (c->clicked)
@@ -898,7 +903,7 @@ static void draw_settings(trainer *t, const probe_def *p)
     char zoom[32] = "";
     if (t->scan.zoom > 1.0)
         snprintf(zoom, sizeof zoom, "   Zoom %.1fx", t->scan.zoom);
-    ui_textf(u, UI_SMALL, x, y + lh, C_TEXT, "Focus %.1f mm   %s%s", p->tx_focus_mm, tgc, zoom);
+    ui_textf(u, UI_SMALL, x, y + lh, C_TEXT, "Focus %.1f mm   F# %.2f   %s%s", p->tx_focus_mm, p->rx_fnumber, tgc, zoom);
 }
 
 static void draw_scales(trainer *t, const trainer_image_rect *r, const probe_def *p)

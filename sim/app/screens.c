@@ -83,13 +83,14 @@ void screens_help(trainer *t)
     float lh = ui_line_height(u, UI_SMALL);
     float w = fminf(S(t, 1000), W - S(t, 24)), x = 0.5f * (W - w);
     int per_col = (AXIS_COUNT + BTN_COUNT + 2) / 3;
-    char k[33][CONTROLS_KEY_NAME_LEN * 3]; /* one per key named: all are formatted at once */
+    char k[35][CONTROLS_KEY_NAME_LEN * 3]; /* one per key named: all are formatted at once */
     char flow[8192];
     snprintf(flow, sizeof flow,
              "1. Prepare: position the patient (%s), disinfect and check the skin (%s), lay the sterile field (%s); "
              "tick each as you do it (%s undoes a tick for a few seconds).\n"
              "2. Scan: drag on the image or use the arrows to slide the probe; set the depth (wheel), the focus (%s/%s) "
-             "to the dermis, the gain and the TGC sliders beside the image; presets %s/%s/%s; zoom %s/%s.\n"
+             "to the dermis, the receive F-number (%s/%s: lower opens the aperture, finer across), the gain and the TGC "
+             "sliders beside the image; presets %s/%s/%s; zoom %s/%s.\n"
              "3. Assess: mark the dermis (%s, click its top then its bottom) or measure it with the calipers (%s); "
              "look for vessels under the planned points with colour Doppler (%s cycles colour, power, off; %s places "
              "the box; %s/%s the velocity scale, %s steers, %s/%s the colour gain). "
@@ -101,6 +102,7 @@ void screens_help(trainer *t)
              screens_key(t, BTN_STEP_POSITIONING, k[0]), screens_key(t, BTN_STEP_DISINFECTION, k[1]),
              screens_key(t, BTN_STEP_STERILE_FIELD, k[2]), screens_key(t, BTN_UNDO_STEP, k[3]),
              screens_key(t, BTN_FOCUS_SHALLOWER, k[4]), screens_key(t, BTN_FOCUS_DEEPER, k[5]),
+             screens_key(t, BTN_FNUMBER_DOWN, k[33]), screens_key(t, BTN_FNUMBER_UP, k[34]),
              screens_key(t, BTN_PRESET_SKIN, k[6]), screens_key(t, BTN_PRESET_SUPERFICIAL, k[7]),
              screens_key(t, BTN_PRESET_DEEP, k[8]), screens_key(t, BTN_ZOOM_IN, k[23]),
              screens_key(t, BTN_ZOOM_OUT, k[24]), screens_key(t, BTN_MARK_DERMIS, k[9]),

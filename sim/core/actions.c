@@ -61,6 +61,7 @@ static const key_row k_keys[AK_COUNT] = {
     [AK_LINES] = {"lines", LIM_N_LINES},
     [AK_PRF] = {"prf_hz", LIM_DOPPLER_PRF_HZ},
     [AK_STEER] = {"steer_deg", LIM_DOPPLER_STEER_DEG},
+    [AK_RX_FNUMBER] = {"rx_fnumber", LIM_RX_FNUMBER},
 };
 
 #define B(k) ((uint64_t)1 << (k))
@@ -73,7 +74,7 @@ typedef struct verb_row {
 static const verb_row k_verbs[ACT_VERB_COUNT] = {
     [ACT_PROBE] = {"probe", B(AK_X) | B(AK_Y) | B(AK_ROT) | B(AK_TILT) | B(AK_ROCK) |
                    B(AK_PRESSURE) | B(AK_FREQ) | B(AK_DEPTH) | B(AK_GAIN) | B(AK_DR) |
-                   B(AK_TGC) | B(AK_FOCUS) | B(AK_TGC0) | B(AK_TGC1) | B(AK_TGC2) |
+                   B(AK_TGC) | B(AK_FOCUS) | B(AK_RX_FNUMBER) | B(AK_TGC0) | B(AK_TGC1) | B(AK_TGC2) |
                    B(AK_TGC3) | B(AK_TGC4) | B(AK_TGC5) | B(AK_TGC6) | B(AK_TGC7) | B(AK_LINES), 0, false},
     [ACT_NEEDLE_ENTRY] = {"needle_entry", B(AK_X) | B(AK_Y) | B(AK_ANGLE) | B(AK_AZIMUTH),
                           B(AK_X) | B(AK_Y) | B(AK_ANGLE) | B(AK_AZIMUTH), false},

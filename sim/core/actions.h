@@ -51,6 +51,7 @@ typedef enum action_key {
     AK_LINES,                              /* probe: image lines across the field (zoom) */
     AK_PRF, AK_STEER,                      /* doppler: PRF and beam steering (gain_db: colour gain,
                                               x0_mm..z1_mm: the box) */
+    AK_RX_FNUMBER,                         /* probe: receive F-number (aperture grows with depth) */
     AK_COUNT
 } action_key;
 

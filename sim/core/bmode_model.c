@@ -575,12 +575,31 @@ static void object_normal(const bm_setup *s, int vessel, int incl, const double 
     n[1] = 0;
     n[2] = 1;
     if (vessel >= 0) {
+        /* As for an ellipsoid: the wall facing the probe across the elevation span, where the
+         * elevation line through p passes closest to the axis (a vessel beside the plane
+         * shows its crown, not a flank). */
         const phantom_vessel_def *v = &s->d->vessels[vessel];
-        double ab[3] = {v->b_mm[0] - v->a_mm[0], v->b_mm[1] - v->a_mm[1], v->b_mm[2] - v->a_mm[2]};
-        double l2 = ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2];
-        double t = ((p[0] - v->a_mm[0]) * ab[0] + (p[1] - v->a_mm[1]) * ab[1] + (p[2] - v->a_mm[2]) * ab[2]) / l2;
+        double dir[3] = {v->b_mm[0] - v->a_mm[0], v->b_mm[1] - v->a_mm[1], v->b_mm[2] - v->a_mm[2]};
+        double l = sqrt(dir[0] * dir[0] + dir[1] * dir[1] + dir[2] * dir[2]);
+        double q[3], u[3];
         for (int k = 0; k < 3; k++)
-            n[k] = p[k] - (v->a_mm[k] + t * ab[k]);
+            dir[k] /= l;
+        double qd = 0.0, vd = 0.0;
+        for (int k = 0; k < 3; k++) {
+            q[k] = p[k] - v->a_mm[k];
+            qd += q[k] * dir[k];
+            vd += s->fr.v[k] * dir[k];
+        }
+        double qu = 0.0, uu = 0.0;
+        for (int k = 0; k < 3; k++) {
+            q[k] -= qd * dir[k];
+            u[k] = s->fr.v[k] - vd * dir[k];
+            qu += q[k] * u[k];
+            uu += u[k] * u[k];
+        }
+        double t = uu > 1e-12 ? -qu / uu : 0.0;
+        for (int k = 0; k < 3; k++)
+            n[k] = q[k] + t * u[k];
     } else if (incl >= 0) {
         const phantom_inclusion *c =
             incl < s->d->n_inclusions ? &s->d->inclusions[incl] : &s->dyn[incl - s->d->n_inclusions];
@@ -718,7 +737,11 @@ static int object_ranges(const bm_setup *s, const double o[3], obj_range *out)
         for (int k = 0; k < 3; k++)
             dir[k] /= l;
         double z0, z1;
-        if (!line_cylinder_range(o, w, v->a_mm, dir, v->radius_mm + v->wall_mm, &z0, &z1))
+        /* Grown by the elevation beam's reach across the axis (the vessel is seen by partial
+         * volume from that far; a vessel along the elevation gains nothing). */
+        double vd = s->fr.v[0] * dir[0] + s->fr.v[1] * dir[1] + s->fr.v[2] * dir[2];
+        double reach = BM_ELEV_SIGMAS * s->sig_el_max * sqrt(fmax(0.0, 1.0 - vd * vd));
+        if (!line_cylinder_range(o, w, v->a_mm, dir, v->radius_mm + v->wall_mm + reach, &z0, &z1))
             continue;
         int r0, r1;
         clamp_rows(s, z0, z1, &r0, &r1);
@@ -798,10 +821,96 @@ static double ellipsoid_fraction(const phantom_inclusion *c, const double p[3], 
     return 0.5 * (erf(y2 / sg) - erf(y1 / sg));
 }
 
-/* Vessel or volume inclusion at row r (point p) and the share of the beam it fills: vessels
- * are taken on the slice-centre plane (all or nothing), inclusions by partial volume. The
- * object filling most of the beam wins; on a tie the later one, as in phantom_at. Returns
- * the object id (BM_OBJ_NONE when none). */
+/* Interval [*y1, *y2] of y where the elevation line p + y v lies inside vessel i's tube of
+ * radii (rh + grow, rv + grow) across the axis, between its end planes moved out by grow (the
+ * same tube and caps as phantom_vessel_region). Returns 0 when the line misses it. */
+static int vessel_chord(const bm_setup *s, int i, const double p[3], double grow, double *y1, double *y2)
+{
+    const phantom_vessel_def *v = &s->d->vessels[i];
+    const double *e = s->fr.v;
+    double dir[3] = {v->b_mm[0] - v->a_mm[0], v->b_mm[1] - v->a_mm[1], v->b_mm[2] - v->a_mm[2]};
+    double len = sqrt(dir[0] * dir[0] + dir[1] * dir[1] + dir[2] * dir[2]);
+    for (int k = 0; k < 3; k++)
+        dir[k] /= len;
+    double q[3] = {p[0] - v->a_mm[0], p[1] - v->a_mm[1], p[2] - v->a_mm[2]};
+    /* Cross-section axes as in phantom_vessel_region. */
+    double ev[3] = {-dir[2] * dir[0], -dir[2] * dir[1], 1.0 - dir[2] * dir[2]}, eh[3];
+    double evl = sqrt(ev[0] * ev[0] + ev[1] * ev[1] + ev[2] * ev[2]);
+    if (evl < 1e-9) {
+        ev[0] = 1.0, ev[1] = 0.0, ev[2] = 0.0;
+        eh[0] = 0.0, eh[1] = 1.0, eh[2] = 0.0;
+    } else {
+        for (int k = 0; k < 3; k++)
+            ev[k] /= evl;
+        eh[0] = dir[1] * ev[2] - dir[2] * ev[1];
+        eh[1] = dir[2] * ev[0] - dir[0] * ev[2];
+        eh[2] = dir[0] * ev[1] - dir[1] * ev[0];
+    }
+    double rh = v->radius_mm + grow, rv = phantom_vessel_vertical_radius(s->ph, i, s->pose.pressure_n) + grow;
+    /* Along the line: across-axis coordinates h0 + y h1, v0 + y v1; axial s0 + y s1. */
+    double h0 = 0, h1 = 0, v0 = 0, v1 = 0, s0 = 0, s1 = 0;
+    for (int k = 0; k < 3; k++) {
+        h0 += q[k] * eh[k] / rh;
+        h1 += e[k] * eh[k] / rh;
+        v0 += q[k] * ev[k] / rv;
+        v1 += e[k] * ev[k] / rv;
+        s0 += q[k] * dir[k];
+        s1 += e[k] * dir[k];
+    }
+    double qa = h1 * h1 + v1 * v1, qb = 2 * (h0 * h1 + v0 * v1), qc = h0 * h0 + v0 * v0 - 1.0;
+    double lo, hi;
+    if (qa < 1e-12) { /* the line runs along the axis */
+        if (qc > 0)
+            return 0;
+        lo = -1e30;
+        hi = 1e30;
+    } else {
+        double disc = qb * qb - 4 * qa * qc;
+        if (disc <= 0)
+            return 0;
+        double sq = sqrt(disc);
+        lo = (-qb - sq) / (2 * qa);
+        hi = (-qb + sq) / (2 * qa);
+    }
+    /* End planes: -grow <= s0 + y s1 <= len + grow. */
+    if (fabs(s1) < 1e-12) {
+        if (s0 < -grow || s0 > len + grow)
+            return 0;
+    } else {
+        double ya = (-grow - s0) / s1, yb = (len + grow - s0) / s1;
+        if (ya > yb) {
+            double t = ya;
+            ya = yb;
+            yb = t;
+        }
+        lo = ya > lo ? ya : lo;
+        hi = yb < hi ? yb : hi;
+    }
+    if (hi <= lo)
+        return 0;
+    *y1 = lo;
+    *y2 = hi;
+    return 1;
+}
+
+/* Shares of the elevation beam's energy in vessel i's lumen and in its wall along the
+ * elevation line through p, as ellipsoid_fraction does for an inclusion: a vessel beside the
+ * slice, or one seen along its length in a slice thicker than it, fills only part of the
+ * beam (before, it was taken on the slice-centre plane, all or nothing: a 0.8 mm vessel along
+ * a 1.37 mm slice rendered pure black). */
+static void vessel_fractions(const bm_setup *s, int i, const double p[3], double sg, double *f_lumen,
+                             double *f_wall)
+{
+    double y1, y2, fo = 0.0, fl = 0.0;
+    if (vessel_chord(s, i, p, s->d->vessels[i].wall_mm, &y1, &y2)) {
+        fo = 0.5 * (erf(y2 / sg) - erf(y1 / sg));
+        if (vessel_chord(s, i, p, 0.0, &y1, &y2))
+            fl = 0.5 * (erf(y2 / sg) - erf(y1 / sg));
+    }
+    *f_lumen = fl;
+    *f_wall = fo - fl > 0.0 ? fo - fl : 0.0;
+}
+
 /* Share of the liquid of a deposit in fat that lies at p: all of it within BM_LOBULE_BAND_MM
  * of a lobule border, fading to none 0.1 mm further; outside fat (a fascia) all of it. */
 static double lobule_share(const bm_setup *s, const double p[3], int layer, float htop)
@@ -814,6 +923,10 @@ static double lobule_share(const bm_setup *s, const double p[3], int layer, floa
     return f > 1.0 ? 1.0 : (f < 0.0 ? 0.0 : f);
 }
 
+/* Vessel or volume inclusion at row r (point p) and the share of the beam it fills, by
+ * partial volume (vessels, inclusions and bones alike). The object filling most of the beam
+ * wins; on a tie the later one, as in phantom_at. Returns the object id (BM_OBJ_NONE when
+ * none). */
 static int object_fraction(const bm_setup *s, int r, const double p[3], int layer, float htop, const obj_range *rg,
                            int n_rg, double *frac)
 {
@@ -834,11 +947,11 @@ static int object_fraction(const bm_setup *s, int r, const double p[3], int laye
             f = unit_sphere_hit(A, B, &y1, &y2) ? 0.5 * (erf(y2 / sg) - erf(y1 / sg)) : 0.0;
             cand = BM_OBJ_BONE + rg[k].bone;
         } else if (rg[k].vessel >= 0) {
-            int reg = phantom_vessel_region(s->ph, rg[k].vessel, p, s->pose.pressure_n);
-            if (!reg)
-                continue;
-            f = 1.0;
-            cand = 2 * rg[k].vessel + (reg == 2);
+            /* Lumen and wall are two objects: the larger share of the beam is taken. */
+            double fl, fw;
+            vessel_fractions(s, rg[k].vessel, p, s->sig_el[r], &fl, &fw);
+            f = fl >= fw ? fl : fw;
+            cand = 2 * rg[k].vessel + (fl >= fw);
         } else {
             int i = rg[k].incl;
             const phantom_inclusion *c = i < s->d->n_inclusions ? &s->d->inclusions[i] : &s->dyn[i - s->d->n_inclusions];
@@ -980,6 +1093,23 @@ static void ringdown(bm_line *out, double z, double a, double step, double phase
     }
 }
 
+/* Copies of the skin's entry echo (amplitude a at depth z, reflection r_skin) reverberating
+ * in the gel gap between the probe face and the skin (BM_FACE_R). */
+static void gel_reverb(const bm_setup *s, bm_line *out, double z, double a, double r_skin)
+{
+    int r1 = (int)(z / s->dz);
+    if (z < 2.0 * s->dz || r1 >= s->rows)
+        return;
+    double c = a / s->spec_norm[r1];
+    for (int k = 2; k <= BM_GEL_REVERB_COPIES + 1; k++) {
+        int rk = (int)(k * z / s->dz);
+        if (rk >= s->rows)
+            break;
+        c *= BM_FACE_R * r_skin;
+        push_event(out, k * z, c * s->spec_norm[rk], 1.0);
+    }
+}
+
 /* Pass 1: the layer of every row, and the depth of that layer's top there. */
 static void line_layers(const bm_setup *s, const bm_nodes *nd, const double o[3], bm_line *out)
 {
@@ -1117,10 +1247,24 @@ static int line_crossings(const bm_setup *s, const bm_line *l, int r_lo, int r_h
  * texture phase is linear in the row and the run is one flat loop the compiler vectorises;
  * otherwise every row interpolates its own texture cell. */
 __attribute__((target_clones("avx2", "default")))
-static void tex_muscle_span(float *restrict amp, int n, float ph0, float dph, float ihw)
+static void tex_muscle_span(float *restrict amp, int n, float ph0, float dph, float ihw, float c1)
 {
     for (int i = 0; i < n; i++)
-        amp[i] *= tex_muscle(ph0 + dph * (float)i, ihw);
+        amp[i] *= tex_multiplier(TEX_MUSCLE_C0, c1, ph0 + dph * (float)i, ihw, 0.0f);
+}
+
+/* Perimysium is sheets of collagen between the fascicles: like fascia, a specular reflector
+ * whose sheets are bright only while they face the beam (the reason a sonographer heel-toes
+ * the probe until the fibres light up). Their share of the muscle texture (TEX_MUSCLE_C1)
+ * follows the specular lobe down to BM_FASCIA_FLOOR, from the incidence on the sheets: their
+ * normal is tilted by the pennation angle towards the fibre direction, and follows the
+ * layer's top (slopes gx, gy). */
+static double perimysium_c1(const phantom_texture_params *tx, const double w[3], double gx, double gy)
+{
+    double n[3] = {tx->sin_pen * tx->cos_fibre - gx * tx->cos_pen, tx->sin_pen * tx->sin_fibre - gy * tx->cos_pen,
+                   tx->cos_pen};
+    double cn = (n[0] * w[0] + n[1] * w[1] + n[2] * w[2]) / sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+    return TEX_MUSCLE_C1 * specular_lobe(cn, BM_FASCIA_FLOOR);
 }
 
 static void fat_run(const bm_setup *s, const bm_nodes *nd, const double o[3], int layer, tissue_id t, int r0,
@@ -1175,7 +1319,8 @@ static void texture_run(const bm_setup *s, const bm_nodes *nd, const double o[3]
         double dalong = dz * (w[0] * tx.cos_fibre + w[1] * tx.sin_fibre);
         double ph0 = (din0 * tx.cos_pen + along0 * tx.sin_pen) * tx.inv_perimysium_mm + c.fibre_offset;
         double dph = (ddin * tx.cos_pen + dalong * tx.sin_pen) * tx.inv_perimysium_mm;
-        tex_muscle_span(amp + r0, r1 - r0, (float)ph0, (float)dph, (float)tx.perimysium_inv_half_width);
+        double c1 = perimysium_c1(&tx, w, nd->gx[layer], nd->gy[layer]);
+        tex_muscle_span(amp + r0, r1 - r0, (float)ph0, (float)dph, (float)tx.perimysium_inv_half_width, (float)c1);
         return;
     }
     for (int r = r0; r < r1; r++) {
@@ -1183,7 +1328,11 @@ static void texture_run(const bm_setup *s, const bm_nodes *nd, const double o[3]
         phantom_texture_cell c = node_cell(nd, r, z);
         double p[3] = {o[0] + z * w[0], o[1] + z * w[1], o[2] + z * w[2]};
         double din = p[2] - node_val(nd, nd->h, r, z, layer);
-        amp[r] *= (float)phantom_texture_eval(s->ph, &c, t, p, din);
+        /* The muscle texture of phantom_texture_eval, with the sheets' specular lobe. */
+        double along = p[0] * tx.cos_fibre + p[1] * tx.sin_fibre;
+        double phase = (din * tx.cos_pen + along * tx.sin_pen) * tx.inv_perimysium_mm + c.fibre_offset;
+        double c1 = perimysium_c1(&tx, w, node_val(nd, nd->gx, r, z, layer), node_val(nd, nd->gy, r, z, layer));
+        amp[r] *= tex_multiplier(TEX_MUSCLE_C0, (float)c1, (float)phase, (float)tx.perimysium_inv_half_width, 0.0f);
     }
 }
 
@@ -1322,6 +1471,8 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
                     double cn = (nx * w[0] + ny * w[1] - w[2]) / sqrt(nx * nx + ny * ny + 1.0);
                     double a = BM_SPEC_GAIN * R * open * specular_lobe(cn, BM_SPEC_FLOOR) * lin * trans * s->spec_norm[r];
                     push_event(out, zc, a, 1.0);
+                    if (i == 0 && prev_layer < layer)
+                        gel_reverb(s, out, zc, a, R * specular_lobe(cn, BM_SPEC_FLOOR));
                     trans *= 1.0 - R * R * open;
                     /* Leaving a thickened scale downwards: its dorsal shadow. */
                     if (above == TISSUE_STRATUM_CORNEUM && i > 0 && prev_layer < layer) {
@@ -1391,9 +1542,20 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
         if (layer >= 0 && fo < 1.0f &&
             (lt == TISSUE_FAT || lt == TISSUE_DEEP_FAT || lt == TISSUE_MUSCLE || lt == TISSUE_TENDON))
             texture_run(s, nd, o, layer, lt, r, rb, out->htop[r], amp);
-        if (bo > 0.0)
+        if (bo > 0.0 && obj < BM_OBJ_INCL && !(obj & 1)) {
+            /* A vessel wall is sheets of collagen like fascia: bright where it faces the beam
+             * (crown and floor), dim on the flanks, or a 0.5 mm vein's flanks fill its lumen
+             * with their lateral side lobes (BM_FASCIA_FLOOR). */
+            for (int q = r; q < rb; q++) {
+                double zq = q * dz, pq[3] = {o[0] + zq * w[0], o[1] + zq * w[1], o[2] + zq * w[2]}, nrm[3];
+                object_normal(s, obj / 2, -1, pq, nrm);
+                double cn = nrm[0] * w[0] + nrm[1] * w[1] + nrm[2] * w[2];
+                amp[q] += (float)(bo * specular_lobe(cn, BM_FASCIA_FLOOR)) * loss_out[q];
+            }
+        } else if (bo > 0.0) {
             for (int q = r; q < rb; q++)
                 amp[q] += (float)bo * loss_out[q];
+        }
         prev_t = (tissue_id)out->tissue[rb - 1];
         prev_layer = layer;
         r = rb;

@@ -101,6 +101,14 @@
  * ultrasound.md section 2 notes the top 0.3 mm ring-down of the reference run) adds
  * -22 dB at the face, its amplitude falling e-fold every 0.3 mm (under the noise by 2 mm). Both are fixed to the image
  * (line, row) and the scenario seed, so a frame is deterministic. */
+/* Reverberation in a gel gap: the skin's entry echo bounces off the probe face and back off
+ * the skin, so copies of it appear at 2, 3, ... times the gap's depth, each weaker by
+ * BM_FACE_R x R (the skin's reflection with its specular lobe). The face's reflection is
+ * the lens against the stiff matching layers behind it; 0.5 is an assumption (no figure for
+ * this probe). The copies travel in gel only: no tissue losses. Gaps under two samples put
+ * the copies on the entry echo itself (the near-field clutter covers that case). */
+#define BM_FACE_R 0.5
+#define BM_GEL_REVERB_COPIES 4
 #define BM_NOISE_REL 2.0e-4
 #define BM_CLUTTER_REL 0.08
 #define BM_CLUTTER_MM 0.3

@@ -771,6 +771,8 @@ static bool apply_probe(session *s, const action *a, char *err, size_t n)
             *set_f[k - AK_FREQ] = a->v[k];
     if (action_has(a, AK_FOCUS))
         d.tx_focus_mm = a->v[AK_FOCUS];
+    if (action_has(a, AK_RX_FNUMBER))
+        d.rx_fnumber = a->v[AK_RX_FNUMBER];
     if (action_has(a, AK_LINES))
         d.n_lines = (int)a->v[AK_LINES];
     for (int k = 0; k < PROBE_TGC_ZONES; k++)

@@ -37,9 +37,4 @@ static inline float tex_multiplier(float c0, float c1, float phase, float inv_ha
 #define TEX_TENDON_C1 1.8f
 #define TEX_TENDON_INV_HALF_WIDTH 10.0f
 
-static inline float tex_muscle(float phase, float inv_half_width)
-{
-    return tex_multiplier(TEX_MUSCLE_C0, TEX_MUSCLE_C1, phase, inv_half_width, 0.0f);
-}
-
 #endif

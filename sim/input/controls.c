@@ -66,6 +66,9 @@ static const binding_row k_buttons[BTN_COUNT] = {
     [BTN_DOPPLER_GAIN_DOWN] = {"doppler_gain_down", "F11"},
     [BTN_DOPPLER_GAIN_UP] = {"doppler_gain_up", "F12"},
     [BTN_CALIBRATE] = {"calibrate_tracker", "F9"},
+    /* Every letter, digit and F-key is taken: the pair above Home and End. */
+    [BTN_FNUMBER_DOWN] = {"rx_fnumber_down", "Insert"},
+    [BTN_FNUMBER_UP] = {"rx_fnumber_up", "Delete"},
     [BTN_MARK_DERMIS] = {"mark_dermis", "M"},
     [BTN_FREQ_UP] = {"freq_up", "]"},
     [BTN_FREQ_DOWN] = {"freq_down", "["},

@@ -64,6 +64,7 @@ typedef enum ctl_button {
     BTN_DOPPLER_MODE, BTN_DOPPLER_BOX, BTN_DOPPLER_PRF_DOWN, BTN_DOPPLER_PRF_UP, BTN_DOPPLER_STEER,
     BTN_DOPPLER_GAIN_DOWN, BTN_DOPPLER_GAIN_UP,
     BTN_CALIBRATE, /* the tracker's two-point calibration (screen_calib.c) */
+    BTN_FNUMBER_DOWN, BTN_FNUMBER_UP, /* receive F-number: wider aperture (finer across) or narrower */
     BTN_COUNT
 } ctl_button;
 
