@@ -14,6 +14,7 @@
 #define C_PLAN 0xff40ffffu   /* plan points, as the outside view marks them */
 #define C_VESSEL 0xff6060ffu
 #define C_VEIN 0x6090ffffu
+#define C_BONE 0xe8e0c8a0u
 #define C_SEL 0x2a3442ffu
 
 typedef enum editor_drag { DRAG_NONE = 0, DRAG_VALUE, DRAG_PROBE, DRAG_MAP } editor_drag;
@@ -345,7 +346,8 @@ static void map_px(const editor_state *s, const scenario *sc, double x, double y
     *py = s->map_r[1] + 0.5f * s->map_r[3] + (float)y * k;
 }
 
-/* The handle under (px, py) on the map: a vessel end or a plan point, as its x and y paths. */
+/* The handle under (px, py) on the map: a vessel end, a bone's apex or a plan point, as its x
+ * and y paths. */
 static bool map_handle(const editor_state *s, const scenario *sc, float px, float py, float r,
                        char xp[96], char yp[96])
 {
@@ -362,6 +364,15 @@ static bool map_handle(const editor_state *s, const scenario *sc, float px, floa
                 snprintf(yp, 96, "phantom.vessels[%d].%s_mm[1]", i, end ? "b" : "a");
             }
         }
+    for (int i = 0; i < sc->phantom.n_bones; i++) {
+        map_px(s, sc, sc->phantom.bones[i].x_mm, sc->phantom.bones[i].y_mm, &hx, &hy);
+        float d = (hx - px) * (hx - px) + (hy - py) * (hy - py);
+        if (d < best) {
+            best = d, found = true;
+            snprintf(xp, 96, "phantom.bones[%d].x_mm", i);
+            snprintf(yp, 96, "phantom.bones[%d].y_mm", i);
+        }
+    }
     for (int i = 0; i < sc->plan.n_points; i++) {
         map_px(s, sc, sc->plan.points_mm[i][0], sc->plan.points_mm[i][1], &hx, &hy);
         float d = (hx - px) * (hx - px) + (hy - py) * (hy - py);
@@ -710,7 +721,7 @@ static void draw_map(trainer *t)
     const float *m = s->map_r;
     ui_rect(u, m[0], m[1], m[2], m[3], 0x3a2c28ff);
     ui_frame(u, m[0], m[1], m[2], m[3], S(t, 1), C_DIM);
-    ui_text(u, UI_SMALL, m[0], m[1] - S(t, 16), C_DIM, "skin map (drag the points, the probe)");
+    ui_text(u, UI_SMALL, m[0], m[1] - S(t, 16), C_DIM, "skin map (drag the points, bones, the probe)");
     float ax, ay, bx, by;
     for (int i = 0; i < sc->phantom.n_features; i++) {
         const phantom_feature_def *f = &sc->phantom.features[i];
@@ -725,6 +736,16 @@ static void draw_map(trainer *t)
         ui_line(u, ax, ay, bx, by, fmaxf(S(t, 2), 2 * (float)v->radius_mm * map_scale(s, sc)), c);
         ui_disc(u, ax, ay, S(t, 4), c);
         ui_disc(u, bx, by, S(t, 4), c);
+    }
+    /* A bone: its outline in the skin plane (the ridge along its axis) and the apex handle. */
+    for (int i = 0; i < sc->phantom.n_bones; i++) {
+        const phantom_bone_def *b = &sc->phantom.bones[i];
+        double ca = cos(b->angle_deg * M_PI / 180), sa = sin(b->angle_deg * M_PI / 180);
+        map_px(s, sc, b->x_mm - 0.5 * b->length_mm * ca, b->y_mm - 0.5 * b->length_mm * sa, &ax, &ay);
+        map_px(s, sc, b->x_mm + 0.5 * b->length_mm * ca, b->y_mm + 0.5 * b->length_mm * sa, &bx, &by);
+        ui_line(u, ax, ay, bx, by, fmaxf(S(t, 2), (float)b->width_mm * map_scale(s, sc)), C_BONE);
+        map_px(s, sc, b->x_mm, b->y_mm, &ax, &ay);
+        ui_disc(u, ax, ay, S(t, 4), C_TEXT);
     }
     for (int i = 0; i < sc->plan.n_points; i++) {
         map_px(s, sc, sc->plan.points_mm[i][0], sc->plan.points_mm[i][1], &ax, &ay);
