@@ -356,6 +356,24 @@ static void test_scoring_fields_and_bone_row(void **state)
     assert_true(preview_diff(&before, &bone) > 1.0);
     free(before.rgba);
     free(bone.rgba);
+    /* The bone's apex dragged on the skin map moves the bone by the drag in mm. */
+    const scenario *sc = scenario_edit_get(trainer_editor(g_t));
+    float img[4], map[4];
+    trainer_editor_rects(g_t, img, map);
+    int w, h, ww, wh;
+    trainer_drawable_size(g_t, &w, &h);
+    SDL_GetWindowSize(SDL_GL_GetCurrentWindow(), &ww, &wh);
+    float pt = ww > 0 ? (float)ww / (float)w : 1.0f;
+    double k = map[2] / sc->phantom.width_mm, bx = sc->phantom.bones[0].x_mm,
+           by = sc->phantom.bones[0].y_mm;
+    int px = (int)((map[0] + 0.5f * map[2] + (float)(bx * k)) * pt),
+        py = (int)((map[1] + 0.5f * map[3] + (float)(by * k)) * pt);
+    mouse(SDL_MOUSEBUTTONDOWN, px, py);
+    for (int i = 1; i <= 4; i++)
+        mouse(SDL_MOUSEMOTION, px + 5 * i, py - 2 * i);
+    mouse(SDL_MOUSEBUTTONUP, px + 20, py - 8);
+    assert_float_equal(value("phantom.bones[0].x_mm") - bx, 20 / pt / k, 0.15 + 1 / k);
+    assert_float_equal(value("phantom.bones[0].y_mm") - by, -8 / pt / k, 0.15 + 1 / k);
     key(SDLK_ESCAPE, 0);
     assert_int_equal(trainer_editor_asking(g_t), 2);
     key(SDLK_d, 0);
