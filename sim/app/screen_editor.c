@@ -956,11 +956,17 @@ void editor_draw(trainer *t)
     else if (s->asking == 2)
         draw_question(t, "There are unsaved changes. S: save and leave, D: discard them and leave, Esc: stay.");
     else if (s->asking == 3) {
-        const char *p = trainer_case_path(t, s->preset);
-        char q[1400];
-        snprintf(q, sizeof q, "A new case: start from which case of the library? Up/Down: %s (%d of %d). "
+        const trainer_case *c = s->preset < t->picker.n_cases ? &t->picker.cases[s->preset] : NULL;
+        const char *file = c ? strrchr(c->path, '/') : NULL;
+        char label[400], q[1400];
+        if (c && c->ok)
+            snprintf(label, sizeof label, "%s, level %d (%s)", c->sc->name, c->sc->level,
+                     file ? file + 1 : c->path);
+        else
+            snprintf(label, sizeof label, "%s", c ? c->path : "none");
+        snprintf(q, sizeof q, "A new case: start from which case of the library? Up/Down: %s, %d of %d. "
                               "Enter: take it, then name the file. Esc: the built-in default.",
-                 p ? p : "none", s->preset + 1, trainer_case_count(t));
+                 label, s->preset + 1, trainer_case_count(t));
         draw_question(t, q);
     }
 }

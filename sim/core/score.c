@@ -243,7 +243,8 @@ static void judge_critical(const score_rules *r, const score_plan *plan, const s
     /* Asepsis: the steps of it the case asks for (a step it leaves out holds). */
     bool dis = !step_required(r, STEP_DISINFECTION) || done_before_entry(s, STEP_DISINFECTION);
     bool field = !step_required(r, STEP_STERILE_FIELD) || done_before_entry(s, STEP_STERILE_FIELD);
-    if (!c->asepsis || (!step_required(r, STEP_DISINFECTION) && !step_required(r, STEP_STERILE_FIELD)))
+    bool asked = step_required(r, STEP_DISINFECTION) || step_required(r, STEP_STERILE_FIELD);
+    if (!c->asepsis || !asked)
         set_item(o, CRITICAL_ASEPSIS, false, true, "not judged in this scenario");
     else if (!s->entered)
         set_item(o, CRITICAL_ASEPSIS, true, true, "no needle entered the skin");
