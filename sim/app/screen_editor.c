@@ -958,7 +958,7 @@ void editor_draw(trainer *t)
     else if (s->asking == 3) {
         const trainer_case *c = s->preset < t->picker.n_cases ? &t->picker.cases[s->preset] : NULL;
         const char *file = c ? strrchr(c->path, '/') : NULL;
-        char label[400], q[1400];
+        char label[1400], q[1800];
         if (c && c->ok)
             snprintf(label, sizeof label, "%s, level %d (%s)", c->sc->name, c->sc->level,
                      file ? file + 1 : c->path);
