@@ -5,6 +5,7 @@
  * so a case added to the library comes with its pair. Also the level and goals fields
  * themselves: their checks, setters and the load-save-load round trip. */
 #include <dirent.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -142,6 +143,51 @@ static void test_every_case_renders_its_dermis(void **state)
     }
 }
 
+/* The cases with bone show it as bone does: with the probe over the apex, the image has bone
+ * where the case puts its tip, and a shadow under it at least 10 dB darker than the tissue
+ * at the same depths beside the bone (docs/bmode.md, bone). At least one case has bone. */
+static void test_bone_cases_show_bone_and_its_shadow(void **state)
+{
+    (void)state;
+    case_list l = list_cases();
+    int with_bone = 0;
+    for (int i = 0; i < l.n; i++) {
+        scenario sc = load_case(l.names[i]);
+        for (int b = 0; b < sc.phantom.n_bones; b++) {
+            const phantom_bone_def *bd = &sc.phantom.bones[b];
+            if (bd->depth_mm + 3.0 > sc.probe.depth_mm)
+                continue; /* below the image: nothing to see */
+            with_bone++;
+            char err[256];
+            phantom *ph = phantom_create(&sc.phantom, err, sizeof err);
+            assert_non_null(ph);
+            probe_pose pose = sc.pose;
+            pose.x_mm = bd->x_mm;
+            pose.y_mm = bd->y_mm;
+            bmode_image im;
+            pu_render(pu_bm, ph, &sc.probe, &pose, &im);
+            int c = pu_col(&im, 0.0), top = -1;
+            for (int r = 0; r < im.rows && top < 0; r++)
+                if (im.labels[r * im.cols + c] == TISSUE_BONE)
+                    top = r;
+            assert_true(top >= 0);
+            double apex = pu_row_z(&im, top);
+            double z1 = fmin(apex + 6.0, sc.probe.depth_mm - 0.5);
+            pu_stats under = pu_region_stats(&im, (pu_region){apex + 2.0, z1, -1.0, 1.0}, NULL);
+            double side_x = 0.5 * bd->width_mm + 2.0;
+            pu_stats beside = pu_region_stats(&im, (pu_region){apex + 2.0, z1, side_x,
+                                                               side_x + 1.5}, NULL);
+            print_message("%-22s bone %d: apex %.2f mm in the image (%.2f in the case), shadow "
+                          "%.1f dB, beside %.1f dB\n", l.names[i], b, apex, bd->depth_mm,
+                          under.db_mean, beside.db_mean);
+            assert_true(fabs(apex - bd->depth_mm) < 2.0);
+            assert_true(under.db_mean < beside.db_mean - 10.0);
+            phantom_destroy(ph);
+        }
+    }
+    assert_true(with_bone >= 1);
+}
+
 static json_t *critical_item(json_t *report, const char *name)
 {
     json_t *cr = json_object_get(json_object_get(report, "score"), "critical");
@@ -191,8 +237,23 @@ static json_t *replay(const char *name, const char *kind, char **log_text)
     return j;
 }
 
-/* The novice log's stated failure: "# expect: critical=ITEM verdict=VERDICT ..."; each term
- * must hold in the report. Returns how many terms were checked. */
+/* A feedback item of the report whose message contains text, NULL when none. */
+static json_t *feedback_with(json_t *report, const char *text)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(report, "feedback"), i, f)
+    {
+        if (strstr(json_string_value(json_object_get(f, "message")), text))
+            return f;
+    }
+    return NULL;
+}
+
+/* The novice log's stated failure: "# expect: critical=ITEM verdict=VERDICT
+ * doppler_checked=N ..."; each term must hold in the report (doppler_checked: that many
+ * planned points looked at with Doppler, fewer than required, and the feedback warns of the
+ * skipped check). Returns how many terms were checked. */
 static int check_expectations(const char *name, const char *log, json_t *report)
 {
     const char *e = strstr(log, "# expect:");
@@ -230,6 +291,21 @@ static int check_expectations(const char *name, const char *log, json_t *report)
                 print_error("%s novice: no %s injection, but the log says there is one\n", name,
                             want);
             assert_true(has_verdict(report, want));
+        } else if (strcmp(term, "doppler_checked") == 0) {
+            json_t *as = json_object_get(json_object_get(report, "session"), "assessment");
+            json_t *got = json_object_get(as, "doppler_points_checked");
+            json_t *need = json_object_get(as, "doppler_points_required");
+            if (!got || json_integer_value(got) != atoi(want))
+                print_error("%s novice: %s planned points checked with Doppler, the log says %s\n",
+                            name, got ? "other than" : "no count of", want);
+            assert_non_null(got);
+            assert_int_equal(json_integer_value(got), atoi(want));
+            assert_true(json_integer_value(got) < json_integer_value(need));
+            json_t *f = feedback_with(report, "Doppler check:");
+            assert_non_null(f);
+            assert_string_equal(json_string_value(json_object_get(f, "severity")), "warning");
+            assert_non_null(strstr(json_string_value(json_object_get(f, "message")),
+                                   "shows only in Doppler"));
         } else {
             print_error("%s.novice.log: unknown expectation \"%s\"\n", name, term);
             fail();
@@ -254,6 +330,12 @@ static void test_expert_passes_novice_fails_as_stated(void **state)
             print_error("%s: the expert run fails (%.1f)\n", l.names[i], ex_total);
         assert_true(pass);
         assert_true(json_is_false(json_object_get(sc, "critical_failed")));
+        /* A case that asks for the Doppler check gets it from its expert, at every point. */
+        json_t *as = json_object_get(json_object_get(ex, "session"), "assessment");
+        json_t *dchk = json_object_get(as, "doppler_points_checked");
+        if (dchk)
+            assert_int_equal(json_integer_value(dchk),
+                             json_integer_value(json_object_get(as, "doppler_points_required")));
 
         json_t *nv = replay(l.names[i], "novice", &log);
         sc = json_object_get(nv, "score");
@@ -313,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_level_and_goals_fields),
         cmocka_unit_test(test_library_is_a_progression),
         cmocka_unit_test(test_every_case_renders_its_dermis),
+        cmocka_unit_test(test_bone_cases_show_bone_and_its_shadow),
         cmocka_unit_test(test_expert_passes_novice_fails_as_stated),
     };
     return cmocka_run_group_tests(tests, pu_group_setup, pu_group_teardown);

@@ -19,6 +19,7 @@
 #include "atomic_file.h"
 #include "scenario.h"
 #include "scenario_edit.h"
+#include "score.h"
 
 static scenario_edit *edit_new(const scenario *s, const char *path)
 {
@@ -411,6 +412,142 @@ static void test_autosave_survives_kill(void **state)
     rmdir(dir);
 }
 
+/* scoring.required_steps and the scoring's yes/no fields: set through the editor (undoable),
+ * written only when not the default, read back exactly, refused in plain words when bad, and
+ * used by the score: a step the case leaves out neither lowers the procedure part nor fails
+ * asepsis. */
+static void test_required_steps_and_scoring_flags(void **state)
+{
+    (void)state;
+    scenario sc = scenario_default();
+    char *text = scenario_save_string(&sc);
+    assert_null(strstr(text, "required_steps"));
+    assert_null(strstr(text, "require_doppler_check"));
+    free(text);
+
+    scenario_edit *e = edit_new(&sc, NULL);
+    char err[300];
+    assert_true(scenario_edit_set_bool(e, "scoring.required_steps.sterile_field", false, err,
+                                       sizeof err));
+    assert_true(scenario_edit_set_bool(e, "scoring.require_doppler_check", true, err, sizeof err));
+    assert_true(scenario_edit_set_bool(e, "scoring.measure_dermis", true, err, sizeof err));
+    const scenario *cur = scenario_edit_get(e);
+    assert_int_equal(cur->scoring.required_steps, SCORE_ALL_STEPS & ~(1u << STEP_STERILE_FIELD));
+    assert_true(cur->scoring.require_doppler_check && cur->scoring.measure_dermis);
+    assert_false(scenario_edit_set_bool(e, "scoring.required_steps.gloves", false, err,
+                                        sizeof err));
+    assert_non_null(strstr(err, "no step named \"gloves\""));
+
+    text = scenario_save_string(cur);
+    assert_non_null(strstr(text, "\"required_steps\": [\"positioning\", \"disinfection\", "
+                                 "\"assessment\", \"injection\", \"spread_check\", \"dressing\"]"));
+    scenario back;
+    scenario_diags d = {0};
+    assert_true(scenario_load_string(text, &back, &d));
+    assert_int_equal(back.scoring.required_steps, cur->scoring.required_steps);
+    assert_true(back.scoring.require_doppler_check && back.scoring.measure_dermis);
+    char *again = scenario_save_string(&back);
+    assert_string_equal(text, again);
+    free(text);
+    free(again);
+
+    /* Undo takes the three changes back one by one. */
+    assert_true(scenario_edit_undo(e) && scenario_edit_undo(e) && scenario_edit_undo(e));
+    assert_int_equal(scenario_edit_get(e)->scoring.required_steps, SCORE_ALL_STEPS);
+    assert_false(scenario_edit_get(e)->scoring.require_doppler_check);
+
+    /* The last step cannot go: a case asks for at least one. */
+    for (int k = 0; k < STEP_COUNT - 1; k++) {
+        char p[96];
+        snprintf(p, sizeof p, "scoring.required_steps.%s", score_step_name((score_step)k));
+        assert_true(scenario_edit_set_bool(e, p, false, err, sizeof err));
+    }
+    assert_false(scenario_edit_set_bool(e, "scoring.required_steps.dressing", false, err,
+                                        sizeof err));
+    assert_non_null(strstr(err, "at least one step"));
+    assert_int_equal(scenario_edit_get(e)->scoring.required_steps, 1u << STEP_DRESSING);
+    scenario_edit_destroy(e);
+
+    /* The loader names each bad entry by its path. */
+    assert_false(scenario_load_string(
+        "{\"version\": 1, \"scoring\": {\"required_steps\": [\"injection\", \"sterile_feild\", "
+        "\"injection\", 3]}}", &back, &d));
+    bool typo = false, twice = false, type = false;
+    for (int i = 0; i < d.count; i++) {
+        typo |= !strcmp(d.items[i].path, "scoring.required_steps[1]") &&
+                strstr(d.items[i].message, "sterile_field") != NULL;
+        twice |= !strcmp(d.items[i].path, "scoring.required_steps[2]") &&
+                 strstr(d.items[i].message, "twice") != NULL;
+        type |= !strcmp(d.items[i].path, "scoring.required_steps[3]");
+    }
+    assert_true(typo && twice && type);
+    scenario_diags_free(&d);
+    assert_false(scenario_load_string("{\"version\": 1, \"scoring\": {\"required_steps\": []}}",
+                                      &back, &d));
+    assert_string_equal(d.items[0].path, "scoring.required_steps");
+    scenario_diags_free(&d);
+
+    /* The score: every step done in order but the sterile field. */
+    score_rules r = score_default_rules();
+    score_plan plan = score_default_plan();
+    static score_session ss;
+    memset(&ss, 0, sizeof ss);
+    ss.entered = true;
+    ss.first_entry_t_s = 30;
+    for (int k = 0; k < STEP_COUNT; k++) {
+        ss.step_done[k] = k != STEP_STERILE_FIELD;
+        ss.step_t_s[k] = k < STEP_INJECTION ? 5.0 * k : 40.0 + 5.0 * k;
+    }
+    score_result all = score_compute(&r, &plan, &ss);
+    assert_true(all.part[PART_PROCEDURE] < 0.9);
+    assert_false(all.critical_ok[CRITICAL_ASEPSIS]);
+    r.required_steps &= ~(1u << STEP_STERILE_FIELD);
+    assert_null(score_check(&r));
+    score_result tut = score_compute(&r, &plan, &ss);
+    assert_true(tut.part[PART_PROCEDURE] > 0.999);
+    assert_true(tut.critical_ok[CRITICAL_ASEPSIS]);
+    assert_non_null(strstr(tut.critical_reason[CRITICAL_ASEPSIS], "no sterile field"));
+    r.required_steps = 0;
+    assert_non_null(score_check(&r));
+}
+
+/* The bones and the learning goals are rows like the others: added with a default, copied,
+ * removed. */
+static void test_bone_and_goal_rows(void **state)
+{
+    (void)state;
+    scenario sc = scenario_default();
+    scenario_edit *e = edit_new(&sc, NULL);
+    char err[300];
+    assert_int_equal(scenario_edit_rows(e, "phantom.bones"), 0);
+    assert_true(scenario_edit_add_row(e, "phantom.bones", err, sizeof err));
+    const scenario *cur = scenario_edit_get(e);
+    assert_int_equal(cur->phantom.n_bones, 1);
+    assert_int_equal(cur->phantom.bones[0].kind, PHANTOM_BONE_SPINOUS);
+    assert_true(cur->phantom.bones[0].depth_mm < cur->probe.depth_mm);
+    scenario_diags d = {0};
+    assert_int_equal(scenario_check(cur, &d), 0);
+    assert_true(scenario_edit_set_number(e, "phantom.bones[0].x_mm", 3, err, sizeof err));
+    assert_true(scenario_edit_add_row(e, "phantom.bones", err, sizeof err));
+    assert_true(scenario_get_number(scenario_edit_get(e), "phantom.bones[1].x_mm",
+                                    &(double){0}));
+    assert_true(num(e, "phantom.bones[1].x_mm") == 3);
+    assert_true(scenario_edit_set_string(e, "phantom.bones[1].kind", "rib", err, sizeof err));
+    assert_true(scenario_edit_remove_row(e, "phantom.bones", 0, err, sizeof err));
+    assert_int_equal(scenario_edit_get(e)->phantom.bones[0].kind, PHANTOM_BONE_RIB);
+
+    assert_true(scenario_edit_add_row(e, "goals", err, sizeof err));
+    assert_int_equal(scenario_edit_get(e)->n_goals, 1);
+    assert_true(scenario_edit_set_string(e, "goals[0]", "See the bone's shadow", err, sizeof err));
+    assert_true(scenario_edit_add_row(e, "goals", err, sizeof err));
+    assert_string_equal(scenario_edit_get(e)->goals[1], "See the bone's shadow");
+    assert_true(scenario_edit_remove_row(e, "goals", 0, err, sizeof err));
+    assert_int_equal(scenario_edit_get(e)->n_goals, 1);
+    assert_int_equal(scenario_check(scenario_edit_get(e), &d), 0);
+    scenario_diags_free(&d);
+    scenario_edit_destroy(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +559,8 @@ int main(void)
         cmocka_unit_test(test_round_trip_bundled),
         cmocka_unit_test(test_autosave_timing),
         cmocka_unit_test(test_autosave_survives_kill),
+        cmocka_unit_test(test_required_steps_and_scoring_flags),
+        cmocka_unit_test(test_bone_and_goal_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,9 @@
  * a field changed with synthetic key events (typed entry and arrow nudges) changes the preview
  * drawn, undo brings back the very pixels of before and redo the change, Ctrl+S writes the
  * canonical text of the edited case (it validates), leaving with unsaved changes asks, and an
- * autosave left behind is offered and recovered on the next open. Screenshots
+ * autosave left behind is offered and recovered on the next open; typed entry has a text
+ * cursor; the scoring's yes/no fields and bone rows are editable; the picker's N starts a new
+ * case from a case of the library and a file name. Screenshots
  * (test_window_editor_*.png) land in the build dir. Exits 77 only when no GL context can be had. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -52,14 +54,20 @@ static void key(SDL_Keycode k, Uint16 mod)
     step();
 }
 
+/* Text as SDL delivers it: in events of at most 31 bytes (here 16, ASCII beyond the first). */
 static void type(const char *text)
 {
-    SDL_Event e;
-    memset(&e, 0, sizeof e);
-    e.type = SDL_TEXTINPUT;
-    snprintf(e.text.text, sizeof e.text.text, "%s", text);
-    SDL_PushEvent(&e);
-    step();
+    size_t n = strlen(text);
+    for (size_t at = 0; at < n || at == 0; at += 16) {
+        SDL_Event e;
+        memset(&e, 0, sizeof e);
+        e.type = SDL_TEXTINPUT;
+        memcpy(e.text.text, text + at, n - at < 16 ? n - at : 16);
+        SDL_PushEvent(&e);
+        step();
+        if (n == 0)
+            break;
+    }
 }
 
 static double value(const char *path)
@@ -71,7 +79,7 @@ static double value(const char *path)
 
 static void select_field(const char *path)
 {
-    for (int i = 0; i < 400 && strcmp(trainer_editor_selected(g_t), path); i++)
+    for (int i = 0; i < 2000 && strcmp(trainer_editor_selected(g_t), path); i++)
         key(SDLK_DOWN, 0);
     assert_string_equal(trainer_editor_selected(g_t), path);
 }
@@ -284,6 +292,138 @@ static void test_from_picker(void **state)
     assert_int_equal(trainer_editor_asking(g_t), 0);
 }
 
+/* The text cursor of typed entry: Home, End, Left and Right move it by whole characters,
+ * typing inserts where it is, Backspace and Delete take the character before and under it. */
+static void test_text_cursor(void **state)
+{
+    (void)state;
+    char err[2048];
+    assert_true(trainer_open_editor(g_t, g_case, err, sizeof err));
+    select_field("name");
+    key(SDLK_RETURN, 0);
+    key(SDLK_HOME, 0);
+    type("A ");
+    key(SDLK_END, 0);
+    type("!");
+    key(SDLK_LEFT, 0);
+    type("?");
+    shot s = frame();
+    wu_save(&s, "test_window_editor", g_driver, "cursor");
+    free(s.rgba);
+    key(SDLK_HOME, 0);
+    key(SDLK_RIGHT, 0);
+    key(SDLK_DELETE, 0);  /* the space */
+    key(SDLK_BACKSPACE, 0); /* the A */
+    key(SDLK_END, 0);
+    type("\xc3\xa9"); /* one character of two bytes */
+    key(SDLK_LEFT, 0);
+    type("x");
+    key(SDLK_RETURN, 0);
+    char want[300];
+    snprintf(want, sizeof want, "%s?!x\xc3\xa9", g_orig.name);
+    assert_string_equal(scenario_edit_get(trainer_editor(g_t))->name, want);
+    /* The edit is one undo step. */
+    key(SDLK_z, KMOD_LCTRL);
+    assert_string_equal(scenario_edit_get(trainer_editor(g_t))->name, g_orig.name);
+}
+
+/* The fields the editor lacked: the scoring's yes/no choices and the bones as rows (a bone
+ * added under the centre shows in the preview). */
+static void test_scoring_fields_and_bone_row(void **state)
+{
+    (void)state;
+    select_field("scoring.require_doppler_check");
+    key(SDLK_RIGHT, 0);
+    assert_true(scenario_edit_get(trainer_editor(g_t))->scoring.require_doppler_check);
+    select_field("scoring.required_steps.sterile_field");
+    key(SDLK_RIGHT, 0);
+    assert_false((scenario_edit_get(trainer_editor(g_t))->scoring.required_steps >> 2) & 1u);
+    key(SDLK_z, KMOD_LCTRL);
+    assert_true((scenario_edit_get(trainer_editor(g_t))->scoring.required_steps >> 2) & 1u);
+    key(SDLK_UP, 0);
+    key(SDLK_UP, 0);
+    key(SDLK_UP, 0);
+    key(SDLK_UP, 0);
+    for (int i = 0; i < 2000 && strcmp(trainer_editor_selected(g_t), "+ add a row to phantom.bones"); i++)
+        key(SDLK_UP, 0);
+    assert_string_equal(trainer_editor_selected(g_t), "+ add a row to phantom.bones");
+    shot before = frame();
+    key(SDLK_RETURN, 0);
+    assert_int_equal(scenario_edit_get(trainer_editor(g_t))->phantom.n_bones, 1);
+    step();
+    shot bone = frame();
+    wu_save(&bone, "test_window_editor", g_driver, "bone");
+    assert_true(preview_diff(&before, &bone) > 1.0);
+    free(before.rgba);
+    free(bone.rgba);
+    /* The bone's apex dragged on the skin map moves the bone by the drag in mm. */
+    const scenario *sc = scenario_edit_get(trainer_editor(g_t));
+    float img[4], map[4];
+    trainer_editor_rects(g_t, img, map);
+    int w, h, ww, wh;
+    trainer_drawable_size(g_t, &w, &h);
+    SDL_GetWindowSize(SDL_GL_GetCurrentWindow(), &ww, &wh);
+    float pt = ww > 0 ? (float)ww / (float)w : 1.0f;
+    double k = map[2] / sc->phantom.width_mm, bx = sc->phantom.bones[0].x_mm,
+           by = sc->phantom.bones[0].y_mm;
+    int px = (int)((map[0] + 0.5f * map[2] + (float)(bx * k)) * pt),
+        py = (int)((map[1] + 0.5f * map[3] + (float)(by * k)) * pt);
+    mouse(SDL_MOUSEBUTTONDOWN, px, py);
+    for (int i = 1; i <= 4; i++)
+        mouse(SDL_MOUSEMOTION, px + 5 * i, py - 2 * i);
+    mouse(SDL_MOUSEBUTTONUP, px + 20, py - 8);
+    assert_float_equal(value("phantom.bones[0].x_mm") - bx, 20 / pt / k, 0.15 + 1 / k);
+    assert_float_equal(value("phantom.bones[0].y_mm") - by, -8 / pt / k, 0.15 + 1 / k);
+    key(SDLK_ESCAPE, 0);
+    assert_int_equal(trainer_editor_asking(g_t), 2);
+    key(SDLK_d, 0);
+    scenario_edit_discard_autosave(g_case);
+}
+
+/* N on the picker: a new case asks which case it starts from and the file name, and the file
+ * written is that case, named after the file. */
+static void test_new_case_from_picker(void **state)
+{
+    (void)state;
+    char path[1024], err[2048];
+    snprintf(path, sizeof path, "%s/test_window_editor_new.json", MESOSIM_BINARY_DIR);
+    unlink(path);
+    assert_true(trainer_show_picker(g_t) > 0);
+    step();
+    int n = trainer_case_count(g_t), sel = trainer_case_selected(g_t);
+    key(SDLK_n, 0);
+    assert_int_equal(trainer_get_screen(g_t), SCREEN_EDITOR);
+    assert_int_equal(trainer_editor_asking(g_t), 3);
+    key(SDLK_DOWN, 0);
+    int want_i = sel + 1 < n ? sel + 1 : sel;
+    shot q = frame();
+    wu_save(&q, "test_window_editor", g_driver, "new_case");
+    free(q.rgba);
+    scenario want;
+    scenario_diags d = {0};
+    assert_true(scenario_load_file(trainer_case_path(g_t, want_i), &want, &d));
+    key(SDLK_RETURN, 0);
+    assert_int_equal(trainer_editor_asking(g_t), 0);
+    assert_string_equal(scenario_edit_path(trainer_editor(g_t)), "");
+    /* The file name is asked for, "new_case.json" offered: replace it. */
+    key(SDLK_HOME, 0);
+    for (int i = 0; i < 20; i++)
+        key(SDLK_DELETE, 0);
+    type(path);
+    key(SDLK_RETURN, 0);
+    assert_string_equal(scenario_edit_path(trainer_editor(g_t)), path);
+    assert_false(scenario_edit_dirty(trainer_editor(g_t)));
+    assert_true(scenario_set_string(&want, "name", "test_window_editor_new", err, sizeof err));
+    char *canon = scenario_save_string(&want), *text = read_all(path);
+    assert_string_equal(text, canon);
+    free(canon);
+    free(text);
+    key(SDLK_ESCAPE, 0);
+    assert_int_equal(trainer_get_screen(g_t), SCREEN_PICKER);
+    scenario_edit_discard_autosave(path);
+    unlink(path);
+}
+
 int main(void)
 {
     char err[1024];
@@ -313,6 +453,9 @@ int main(void)
         cmocka_unit_test(test_problem_and_leave_asks),
         cmocka_unit_test(test_recovery),
         cmocka_unit_test(test_from_picker),
+        cmocka_unit_test(test_text_cursor),
+        cmocka_unit_test(test_scoring_fields_and_bone_row),
+        cmocka_unit_test(test_new_case_from_picker),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     trainer_destroy(g_t);

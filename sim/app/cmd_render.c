@@ -9,6 +9,7 @@
 
 #include "bmode.h"
 #include "cli_util.h"
+#include "doppler.h"
 #include "commands.h"
 #include "image_io.h"
 #include "atomic_file.h"
@@ -22,6 +23,8 @@ static void usage(FILE *f)
             "                      [--freq MHZ] [--depth MM] [--gain DB] [--dynamic-range DB]\n"
             "                      [--tgc on|off] [--seed N] [--threads N] [--isa auto|base|avx2] [--reference]\n"
             "                      --out FILE.png [--labels FILE.png] [--envelope FILE.npy]\n"
+            "                      [--doppler color|power [--box X0,Z0,X1,Z1] [--prf HZ] [--steer DEG]\n"
+            "                       [--doppler-gain DB] [--time S]]\n"
             "Synthesises the B-mode image the probe sees and writes it as a grey PNG: one row per\n"
             "depth sample (top row at the skin), one column per image line. Prints one line of\n"
             "JSON with rows, cols, dz_mm, dx_mm, x0_mm, z0_mm, freq_mhz and, with --labels, the\n"
@@ -29,7 +32,12 @@ static void usage(FILE *f)
             "back case is used. --reference uses the plain (slow) implementation; --isa picks the\n"
             "build of the hot loops (all give the same bytes). --envelope writes the linear\n"
             "envelope (after gain and TGC, before log compression) as float32 rows x cols in\n"
-            "NumPy's .npy format; grey = 255 * (20 log10(envelope) - full_scale_db + DR) / DR.\n");
+            "NumPy's .npy format; grey = 255 * (20 log10(envelope) - full_scale_db + DR) / DR.\n"
+            "--doppler writes an RGB PNG instead: the B-mode in grey with colour (velocity, red\n"
+            "towards the probe) or power Doppler in the box (image mm: lateral from the probe\n"
+            "centre, depth below the face; default -5,1,5,9), its outline drawn, at session time\n"
+            "--time (the phase of the heartbeat, default 0 s); the JSON adds the box's cells, the\n"
+            "cells that show flow and the velocity scale.\n");
 }
 
 /* NumPy .npy version 1.0: magic, version, a little-endian uint16 header length, an ASCII dict
@@ -72,6 +80,58 @@ static int write_npy_f32(const char *path, const float *v, int rows, int cols, c
 /* Label image grey level for a tissue id: spread over 0..255 so the picture is legible. */
 static int label_level(int t) { return t * 17; }
 
+/* The B-mode in grey with the Doppler box over it, as a scanner shows it: each pixel inside a
+ * cell that shows flow takes the cell's colour (doppler_colour_rgb), the box's outline is drawn
+ * light grey. *shown counts the cells with flow. Returns 0, or -1 with a message in err. */
+static int write_doppler_png(const char *path, const bmode_scene *scene,
+                             const doppler_settings *ds, double t_s, const bmode_image *img,
+                             doppler_image *dimg, int *shown, char *err, size_t n)
+{
+    doppler_def def = doppler_default_def();
+    doppler *d = doppler_create(&def, err, n);
+    if (!d)
+        return -1;
+    int rc = doppler_render(d, scene, ds, t_s, dimg, err, n);
+    uint8_t *rgb = rc == 0 ? malloc((size_t)img->rows * img->cols * 3) : NULL;
+    if (rc == 0 && !rgb) {
+        snprintf(err, n, "out of memory");
+        rc = -1;
+    }
+    *shown = 0;
+    for (int i = 0; rc == 0 && i < dimg->rows * dimg->cols; i++)
+        *shown += dimg->shown[i] != 0;
+    for (int r = 0; rgb && r < img->rows; r++) {
+        double z = img->z0_mm + r * img->dz_mm;
+        for (int c = 0; c < img->cols; c++) {
+            double x = img->x0_mm + c * img->dx_mm;
+            uint8_t *o = &rgb[((size_t)r * img->cols + c) * 3];
+            uint8_t g = img->pixels[(size_t)r * img->cols + c];
+            o[0] = o[1] = o[2] = g;
+            int ci = dimg->cols ? (int)lround((x - dimg->x0_mm) / dimg->dx_mm) : -1;
+            int ri = dimg->rows ? (int)lround((z - dimg->z0_mm) / dimg->dz_mm) : -1;
+            if (ci >= 0 && ci < dimg->cols && ri >= 0 && ri < dimg->rows) {
+                size_t k = (size_t)ri * dimg->cols + ci;
+                if (dimg->shown[k])
+                    doppler_colour_rgb(dimg->mode, dimg->velocity_cm_s[k] / dimg->nyquist_cm_s,
+                                       dimg->power_db[k], o);
+            }
+            bool on_x = fabs(x - ds->box_mm[0]) < 0.5 * img->dx_mm ||
+                        fabs(x - ds->box_mm[2]) < 0.5 * img->dx_mm;
+            bool on_z = fabs(z - ds->box_mm[1]) < 0.5 * img->dz_mm ||
+                        fabs(z - ds->box_mm[3]) < 0.5 * img->dz_mm;
+            bool in_x = x >= ds->box_mm[0] && x <= ds->box_mm[2];
+            bool in_z = z >= ds->box_mm[1] && z <= ds->box_mm[3];
+            if ((on_x && in_z) || (on_z && in_x))
+                o[0] = o[1] = o[2] = 200;
+        }
+    }
+    if (rgb && image_write_png_rgb(path, rgb, img->cols, img->rows, err, n) != 0)
+        rc = -1;
+    free(rgb);
+    doppler_destroy(d);
+    return rc;
+}
+
 int cmd_render(int argc, char **argv)
 {
     const char *scen_path = NULL, *out = NULL, *labels = NULL, *probe_opt = NULL, *isa = NULL,
@@ -79,6 +139,8 @@ int cmd_render(int argc, char **argv)
     double freq = 0, depth = 0, gain = 0, dr = 0;
     int have_freq = 0, have_depth = 0, have_gain = 0, have_dr = 0, tgc = -1, reference = 0;
     long seed = -1, threads = 0;
+    doppler_settings dop = doppler_default_settings();
+    double dop_time_s = 0.0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -138,6 +200,38 @@ int cmd_render(int argc, char **argv)
             isa = v;
         } else if (!strcmp(a, "--reference")) {
             reference = 1;
+        } else if (!strcmp(a, "--doppler")) {
+            NEED_VALUE();
+            dop.mode = doppler_mode_from_name(v);
+            if (dop.mode != DOPPLER_COLOR && dop.mode != DOPPLER_POWER) {
+                fprintf(stderr, "mesosim render: --doppler takes color or power, not '%s'\n", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--box")) {
+            NEED_VALUE();
+            char tail;
+            if (sscanf(v, "%lf,%lf,%lf,%lf%c", &dop.box_mm[0], &dop.box_mm[1], &dop.box_mm[2],
+                       &dop.box_mm[3], &tail) != 4) {
+                fprintf(stderr, "mesosim render: --box takes four numbers X0,Z0,X1,Z1 in mm, not "
+                                "'%s'\n", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--prf") || !strcmp(a, "--steer") || !strcmp(a, "--doppler-gain") ||
+                   !strcmp(a, "--time")) {
+            NEED_VALUE();
+            double x;
+            if (!cli_parse_double(v, &x)) {
+                fprintf(stderr, "mesosim render: %s: '%s' is not a number\n", a, v);
+                return 2;
+            }
+            if (!strcmp(a, "--prf")) dop.prf_hz = x;
+            else if (!strcmp(a, "--steer")) dop.steer_deg = x;
+            else if (!strcmp(a, "--doppler-gain")) dop.gain_db = x;
+            else if (x >= 0.0 && x <= 3600.0) dop_time_s = x;
+            else {
+                fprintf(stderr, "mesosim render: --time must be within 0..3600 s, got %g\n", x);
+                return 2;
+            }
         } else {
             fprintf(stderr, "mesosim render: unknown option '%s'\n", a);
             usage(stderr);
@@ -148,6 +242,11 @@ int cmd_render(int argc, char **argv)
     if (!out) {
         fprintf(stderr, "mesosim render: --out FILE.png is required\n");
         usage(stderr);
+        return 2;
+    }
+    const char *derr = doppler_settings_check(&dop);
+    if (derr) {
+        fprintf(stderr, "mesosim render: Doppler: %s\n", derr);
         return 2;
     }
     scenario sc;
@@ -234,9 +333,17 @@ int cmd_render(int argc, char **argv)
         }
     }
     int status = 0;
+    doppler_image dimg = {0};
+    int dop_shown = 0;
     if (rc != 0) {
         fprintf(stderr, "mesosim render: %s\n", err);
         status = 1;
+    } else if (dop.mode != DOPPLER_OFF) {
+        if (write_doppler_png(out, &scene, &dop, dop_time_s, &img, &dimg, &dop_shown, err,
+                              sizeof err) != 0) {
+            fprintf(stderr, "mesosim render: %s\n", err);
+            status = 1;
+        }
     } else if (image_write_png_gray(out, img.pixels, img.cols, img.rows, err, sizeof err) != 0) {
         fprintf(stderr, "mesosim render: %s\n", err);
         status = 1;
@@ -267,6 +374,11 @@ int cmd_render(int argc, char **argv)
                "\"full_scale_db\":%.9g",
                img.rows, img.cols, img.dz_mm, img.dx_mm, img.x0_mm, img.z0_mm, img.freq_mhz,
                sc.probe.depth_mm, sc.probe.dynamic_range_db, img.full_scale_db);
+        if (dop.mode != DOPPLER_OFF)
+            printf(",\"doppler\":\"%s\",\"doppler_box_mm\":[%.9g,%.9g,%.9g,%.9g],"
+                   "\"doppler_cells\":%d,\"doppler_shown\":%d,\"nyquist_cm_s\":%.9g",
+                   doppler_mode_name(dop.mode), dop.box_mm[0], dop.box_mm[1], dop.box_mm[2],
+                   dop.box_mm[3], dimg.rows * dimg.cols, dop_shown, dimg.nyquist_cm_s);
         if (envelope) {
             printf(",\"envelope_out\":");
             cli_print_json_string(stdout, envelope);

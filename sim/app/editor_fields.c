@@ -26,15 +26,31 @@ static const char *const k_inclusion_extra[] = {"phantom.inclusions[].kind",
 static const char *const k_probe_extra[] = {"probe.tgc", NULL};
 static const char *const k_needle_extra[] = {"needle.bevel", NULL};
 static const char *const k_drug_extra[] = {"drug.kind", NULL};
+static const char *const k_bone_extra[] = {"phantom.bones[].kind", NULL};
+static const char *const k_goal_extra[] = {"goals[]", NULL};
+/* The yes/no choices of the scoring: the two assessment modes and each procedure step. */
+static const char *const k_scoring_extra[] = {
+    "scoring.measure_dermis",
+    "scoring.require_doppler_check",
+    "scoring.required_steps.positioning",
+    "scoring.required_steps.disinfection",
+    "scoring.required_steps.sterile_field",
+    "scoring.required_steps.assessment",
+    "scoring.required_steps.injection",
+    "scoring.required_steps.spread_check",
+    "scoring.required_steps.dressing",
+    NULL};
 
 /* In the order an author reads a case. A path belongs to the first section whose prefix it
  * starts with ("seed" falls to the case itself). */
 static const section k_sections[] = {
+    {"Learning goals", "goals[", "goals", k_goal_extra},
     {"Patient", "patient.", NULL, k_patient_extra},
     {"Skin layers", "phantom.layers[", "phantom.layers", k_layer_extra},
     {"Surface features", "phantom.surface[", "phantom.surface", k_surface_extra},
     {"Vessels", "phantom.vessels[", "phantom.vessels", k_vessel_extra},
     {"Inclusions", "phantom.inclusions[", "phantom.inclusions", k_inclusion_extra},
+    {"Bones", "phantom.bones[", "phantom.bones", k_bone_extra},
     {"Tissue overrides", "phantom.tissues.", NULL, NULL},
     {"Phantom", "phantom.", NULL, NULL},
     {"Probe defaults", "probe.", NULL, k_probe_extra},
@@ -43,7 +59,7 @@ static const section k_sections[] = {
     {"Drug and volume", "drug.", NULL, k_drug_extra},
     {"Plan points", "plan.points[", "plan.points", NULL},
     {"Plan", "plan.", NULL, NULL},
-    {"Scoring", "scoring.", NULL, NULL},
+    {"Scoring", "scoring.", NULL, k_scoring_extra},
     {"Guidance", "guidance.", NULL, NULL},
     {"Case and briefing", "", NULL, k_case_extra},
 };
@@ -67,6 +83,10 @@ static int list_rows(const scenario *s, const char *list)
         return s->phantom.n_vessels;
     if (!strcmp(list, "phantom.inclusions"))
         return s->phantom.n_inclusions;
+    if (!strcmp(list, "phantom.bones"))
+        return s->phantom.n_bones;
+    if (!strcmp(list, "goals"))
+        return s->n_goals;
     return s->plan.n_points;
 }
 
@@ -191,14 +211,33 @@ void editor_fields_free(editor_fields *f)
 
 /* The choices of a choice field and the index of the current one (-1: none fits). Returns the
  * number of choices, 0 when path is no choice. */
+/* The yes/no fields (scenario_set_bool's scoring paths) and their value in s. */
+static bool bool_of(const char *path, const scenario *s, bool *v)
+{
+    static const char steps[] = "scoring.required_steps.";
+    if (!strcmp(path, "scoring.measure_dermis"))
+        return (*v = s->scoring.measure_dermis), true;
+    if (!strcmp(path, "scoring.require_doppler_check"))
+        return (*v = s->scoring.require_doppler_check), true;
+    if (strncmp(path, steps, sizeof steps - 1) == 0)
+        for (int k = 0; k < STEP_COUNT; k++)
+            if (!strcmp(path + sizeof steps - 1, score_step_name((score_step)k)))
+                return (*v = (s->scoring.required_steps >> k) & 1u), true;
+    return false;
+}
+
 static int choices(const char *path, const scenario *s, const char *out[MAX_CHOICES], int *cur)
 {
     static const char *const sexes[] = {"female", "male", "unspecified"};
     static const char *const features[] = {"prominence", "depression", "fold"};
+    static const char *const bones[] = {"spinous_process", "transverse_process", "rib"};
     int i, n = 0;
     char rest[32];
+    bool yes;
     *cur = -1;
-    if (!strcmp(path, "patient.sex")) {
+    if (bool_of(path, s, &yes)) {
+        out[0] = "yes", out[1] = "no", n = 2, *cur = yes ? 0 : 1;
+    } else if (!strcmp(path, "patient.sex")) {
         for (n = 0; n < 3; n++) {
             out[n] = sexes[n];
             if (!strcmp(s->patient.sex, sexes[n]))
@@ -222,6 +261,11 @@ static int choices(const char *path, const scenario *s, const char *out[MAX_CHOI
         for (n = 0; n < 3; n++)
             out[n] = features[n];
         *cur = (int)s->phantom.features[i].kind;
+    } else if (sscanf(path, "phantom.bones[%d].%31s", &i, rest) == 2 && !strcmp(rest, "kind") &&
+               i >= 0 && i < s->phantom.n_bones) {
+        for (n = 0; n < 3; n++)
+            out[n] = bones[n];
+        *cur = (int)s->phantom.bones[i].kind;
     } else if (sscanf(path, "phantom.vessels[%d].%31s", &i, rest) == 2 && !strcmp(rest, "kind") &&
                i >= 0 && i < s->phantom.n_vessels) {
         out[0] = "artery", out[1] = "vein", n = 2, *cur = s->phantom.vessels[i].is_vein ? 1 : 0;
@@ -254,6 +298,7 @@ static bool ends_with(const char *s, const char *tail)
 static bool is_choice(const char *path)
 {
     return !strcmp(path, "patient.sex") || !strcmp(path, "probe.tgc") ||
+           !strncmp(path, "scoring.", 8) ||
            !strcmp(path, "needle.bevel") || !strcmp(path, "drug.kind") || ends_with(path, "].kind") ||
            ends_with(path, "].tissue");
 }
@@ -270,6 +315,8 @@ static const char *text_of(const char *path, const scenario *s)
         return s->patient.region;
     if (!strcmp(path, "patient.skin"))
         return s->patient.skin;
+    if (sscanf(path, "goals[%d]", &i) == 1 && i >= 0 && i < s->n_goals)
+        return s->goals[i];
     if (sscanf(path, "phantom.layers[%d].%31s", &i, rest) == 2 && !strcmp(rest, "source") && i >= 0 &&
         i < PHANTOM_MAX_LAYERS)
         return s->layer_source[i];
@@ -336,6 +383,9 @@ bool editor_field_nudge(const editor_field *f, scenario_edit *e, int dir, bool c
             return scenario_edit_set_int(e, f->path, (long long)llround(next), err, n);
         return scenario_edit_set_number(e, f->path, next, err, n);
     }
+    bool yes;
+    if (f->kind == EF_CHOICE && bool_of(f->path, s, &yes))
+        return scenario_edit_set_bool(e, f->path, !yes, err, n);
     if (f->kind == EF_CHOICE) {
         const char *o[MAX_CHOICES];
         int cur, k = choices(f->path, s, o, &cur);
@@ -371,6 +421,14 @@ bool editor_field_enter(const editor_field *f, scenario_edit *e, const char *tex
             return scenario_edit_set_int(e, f->path, (long long)v, err, n);
         }
         return scenario_edit_set_number(e, f->path, v, err, n);
+    }
+    bool yes;
+    if (f->kind == EF_CHOICE && bool_of(f->path, scenario_edit_get(e), &yes)) {
+        if (strcmp(text, "yes") && strcmp(text, "no")) {
+            snprintf(err, n, "'%.40s': type yes or no", text);
+            return false;
+        }
+        return scenario_edit_set_bool(e, f->path, !strcmp(text, "yes"), err, n);
     }
     return scenario_edit_set_string(e, f->path, text, err, n);
 }

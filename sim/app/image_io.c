@@ -38,10 +38,11 @@ static void write_cb(void *ctx, void *data, int size)
     b->len += (size_t)size;
 }
 
-int image_write_png_gray(const char *path, const uint8_t *pixels, int w, int h, char *err, size_t n)
+static int write_png(const char *path, const uint8_t *pixels, int w, int h, int comp, char *err,
+                     size_t n)
 {
     png_buf b = {0};
-    int ok = stbi_write_png_to_func(write_cb, &b, w, h, 1, pixels, w);
+    int ok = stbi_write_png_to_func(write_cb, &b, w, h, comp, pixels, w * comp);
     int rc = -1;
     if (!ok || b.failed)
         snprintf(err, n, "cannot write %s: out of memory encoding the PNG", path);
@@ -49,6 +50,16 @@ int image_write_png_gray(const char *path, const uint8_t *pixels, int w, int h, 
         rc = 0;
     free(b.data);
     return rc;
+}
+
+int image_write_png_gray(const char *path, const uint8_t *pixels, int w, int h, char *err, size_t n)
+{
+    return write_png(path, pixels, w, h, 1, err, n);
+}
+
+int image_write_png_rgb(const char *path, const uint8_t *pixels, int w, int h, char *err, size_t n)
+{
+    return write_png(path, pixels, w, h, 3, err, n);
 }
 
 /* Bilinear sample of a rows x cols image at fractional (row, col). */

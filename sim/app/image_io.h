@@ -11,6 +11,9 @@
 /* 8-bit grey PNG, w x h, row-major. Returns 0, or -1 with a message in err. */
 int image_write_png_gray(const char *path, const uint8_t *pixels, int w, int h, char *err,
                          size_t err_len);
+/* 8-bit RGB PNG, w x h, 3 bytes a pixel, row-major. Returns 0, or -1 with a message in err. */
+int image_write_png_rgb(const char *path, const uint8_t *pixels, int w, int h, char *err,
+                        size_t err_len);
 
 /* Frames for people: a B-mode image (rows x cols, pitches dz_mm deep and dx_mm across, which
  * differ) resampled to square pixels px_mm a side (the finer pitch; no side over

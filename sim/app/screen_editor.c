@@ -14,6 +14,7 @@
 #define C_PLAN 0xff40ffffu   /* plan points, as the outside view marks them */
 #define C_VESSEL 0xff6060ffu
 #define C_VEIN 0x6090ffffu
+#define C_BONE 0xe8e0c8a0u
 #define C_SEL 0x2a3442ffu
 
 typedef enum editor_drag { DRAG_NONE = 0, DRAG_VALUE, DRAG_PROBE, DRAG_MAP } editor_drag;
@@ -26,11 +27,15 @@ struct editor_state {
     bool typing;
     bool typing_path;         /* typing the file name to save an untitled case to */
     char typed[512];
+    size_t cursor;            /* the text cursor: a byte offset into typed, on a character start */
     char msg[300];
     ui_color msg_color;
-    int asking;               /* 1 recover the autosave?, 2 unsaved changes on leaving */
+    int asking;               /* 1 recover the autosave?, 2 unsaved changes on leaving, 3 a new
+                                 case: which preset? */
+    int preset;               /* asking 3: the picker's case it would start from */
     scenario recovered;
     bool back_to_picker;      /* opened from the picker: leaving goes back there */
+    bool new_case;            /* started from a preset and not saved yet: named after its file */
     /* The preview. */
     phantom *ph;
     unsigned preview_rev;
@@ -118,6 +123,16 @@ bool trainer_open_editor(trainer *t, const char *path, char *err, size_t n)
     else if (!s->asking)
         say(t, C_DIM, "A new case%s%s: Ctrl+S saves it.", path ? " for " : "", path ? path : "");
     t->screen = SCREEN_EDITOR;
+    return true;
+}
+
+bool trainer_new_case(trainer *t, char *err, size_t n)
+{
+    if (!trainer_open_editor(t, NULL, err, n))
+        return false;
+    editor_state *s = es(t);
+    s->preset = trainer_case_count(t) > 0 && trainer_case_selected(t) >= 0 ? trainer_case_selected(t) : 0;
+    s->asking = 3;
     return true;
 }
 
@@ -234,12 +249,43 @@ static void nudge(trainer *t, int dir, bool coarse)
         report_change(t, editor_field_nudge(f, es(t)->ed, dir, coarse, err, sizeof err), err);
 }
 
+/* The text cursor moves by whole UTF-8 characters (continuation bytes are 10xxxxxx). */
+static size_t char_before(const char *text, size_t c)
+{
+    while (c > 0 && ((unsigned char)text[--c] & 0xc0) == 0x80)
+        ;
+    return c;
+}
+
+static size_t char_after(const char *text, size_t c)
+{
+    size_t n = strlen(text);
+    if (c >= n)
+        return n;
+    c++;
+    while (c < n && ((unsigned char)text[c] & 0xc0) == 0x80)
+        c++;
+    return c;
+}
+
+/* "name.json" from the last part of a path, for a new case's name (as mesosim new names it). */
+static void name_of_file(const char *path, char *out, size_t n)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strlen(base);
+    if (len > 5 && strcmp(base + len - 5, ".json") == 0)
+        len -= 5;
+    snprintf(out, n, "%.*s", (int)len, base);
+}
+
 static void do_save(trainer *t)
 {
     editor_state *s = es(t);
     if (!scenario_edit_path(s->ed)[0]) {
         s->typing = s->typing_path = true;
         snprintf(s->typed, sizeof s->typed, "untitled.json");
+        s->cursor = strlen(s->typed);
         SDL_StartTextInput();
         say(t, C_ACCENT, "Save as: type the file name, Enter saves.");
         return;
@@ -271,6 +317,7 @@ static void start_typing(trainer *t)
     s->typing = true;
     s->typing_path = false;
     editor_field_raw(f, scenario_edit_get(s->ed), s->typed, sizeof s->typed);
+    s->cursor = strlen(s->typed);
     SDL_StartTextInput();
 }
 
@@ -283,10 +330,18 @@ static void finish_typing(trainer *t, bool commit)
         return;
     char err[600];
     if (s->typing_path) {
+        if (s->new_case) {
+            char name[sizeof ((scenario *)0)->name];
+            name_of_file(s->typed, name, sizeof name);
+            if (name[0])
+                scenario_edit_set_string(s->ed, "name", name, err, sizeof err);
+        }
         if (!scenario_edit_save_as(s->ed, s->typed, err, sizeof err))
             say(t, C_BAD, "Not saved: %s", err);
-        else
+        else {
             say(t, C_GOOD, "Saved %s (canonical form).", s->typed);
+            s->new_case = false;
+        }
         return;
     }
     const editor_field *f = selected(t);
@@ -345,7 +400,8 @@ static void map_px(const editor_state *s, const scenario *sc, double x, double y
     *py = s->map_r[1] + 0.5f * s->map_r[3] + (float)y * k;
 }
 
-/* The handle under (px, py) on the map: a vessel end or a plan point, as its x and y paths. */
+/* The handle under (px, py) on the map: a vessel end, a bone's apex or a plan point, as its x
+ * and y paths. */
 static bool map_handle(const editor_state *s, const scenario *sc, float px, float py, float r,
                        char xp[96], char yp[96])
 {
@@ -362,6 +418,15 @@ static bool map_handle(const editor_state *s, const scenario *sc, float px, floa
                 snprintf(yp, 96, "phantom.vessels[%d].%s_mm[1]", i, end ? "b" : "a");
             }
         }
+    for (int i = 0; i < sc->phantom.n_bones; i++) {
+        map_px(s, sc, sc->phantom.bones[i].x_mm, sc->phantom.bones[i].y_mm, &hx, &hy);
+        float d = (hx - px) * (hx - px) + (hy - py) * (hy - py);
+        if (d < best) {
+            best = d, found = true;
+            snprintf(xp, 96, "phantom.bones[%d].x_mm", i);
+            snprintf(yp, 96, "phantom.bones[%d].y_mm", i);
+        }
+    }
     for (int i = 0; i < sc->plan.n_points; i++) {
         map_px(s, sc, sc->plan.points_mm[i][0], sc->plan.points_mm[i][1], &hx, &hy);
         float d = (hx - px) * (hx - px) + (hy - py) * (hy - py);
@@ -453,6 +518,46 @@ static void mouse_move(trainer *t, float x, float y, float dx, float dy, bool sh
     }
 }
 
+/* Asking 3, a new case: Up/Down choose the case of the library it starts from, Enter takes it
+ * and asks for the file name, Esc starts from the built-in default instead. */
+static void preset_key(trainer *t, SDL_Keycode sym)
+{
+    editor_state *s = es(t);
+    int n = trainer_case_count(t);
+    if (sym == SDLK_UP || sym == SDLK_LEFT)
+        s->preset = s->preset > 0 ? s->preset - 1 : 0;
+    else if (sym == SDLK_DOWN || sym == SDLK_RIGHT)
+        s->preset = s->preset + 1 < n ? s->preset + 1 : s->preset;
+    else if (sym == SDLK_RETURN || sym == SDLK_KP_ENTER || sym == SDLK_ESCAPE) {
+        scenario sc = scenario_default();
+        char err[2048];
+        const char *from = sym == SDLK_ESCAPE ? NULL : trainer_case_path(t, s->preset);
+        if (from && !picker_load_case(from, &sc, err, sizeof err)) {
+            say(t, C_BAD, "That case does not load: %s", err);
+            return;
+        }
+        scenario_edit *ed = new_session(&sc, NULL);
+        if (!ed) {
+            say(t, C_BAD, "Out of memory.");
+            return;
+        }
+        scenario_edit_destroy(s->ed);
+        s->ed = ed;
+        s->pose = sc.pose;
+        s->fields_rev = scenario_edit_revision(s->ed) - 1;
+        s->preview_rev = s->fields_rev;
+        s->sel = s->top = 0;
+        s->asking = 0;
+        s->typing = s->typing_path = true;
+        s->new_case = true;
+        snprintf(s->typed, sizeof s->typed, "new_case.json");
+        s->cursor = strlen(s->typed);
+        SDL_StartTextInput();
+        say(t, C_ACCENT, "A new case from %s: type its file name, Enter saves it there.",
+            from ? from : "the built-in default");
+    }
+}
+
 static void key_down(trainer *t, const SDL_KeyboardEvent *k)
 {
     editor_state *s = es(t);
@@ -485,16 +590,31 @@ static void key_down(trainer *t, const SDL_KeyboardEvent *k)
         }
         return;
     }
+    if (s->asking == 3) {
+        preset_key(t, sym);
+        return;
+    }
     if (s->typing) {
-        size_t n = strlen(s->typed);
+        size_t n = strlen(s->typed), c = s->cursor > n ? n : s->cursor;
         if (sym == SDLK_RETURN || sym == SDLK_KP_ENTER)
             finish_typing(t, true);
         else if (sym == SDLK_ESCAPE)
             finish_typing(t, false);
-        else if (sym == SDLK_BACKSPACE && n) {
-            while (n > 0 && ((unsigned char)s->typed[n - 1] & 0xc0) == 0x80)
-                n--; /* a whole UTF-8 character */
-            s->typed[n ? n - 1 : 0] = '\0';
+        else if (sym == SDLK_LEFT)
+            s->cursor = char_before(s->typed, c);
+        else if (sym == SDLK_RIGHT)
+            s->cursor = char_after(s->typed, c);
+        else if (sym == SDLK_HOME)
+            s->cursor = 0;
+        else if (sym == SDLK_END)
+            s->cursor = n;
+        else if (sym == SDLK_BACKSPACE && c > 0) {
+            size_t b = char_before(s->typed, c);
+            memmove(s->typed + b, s->typed + c, n - c + 1);
+            s->cursor = b;
+        } else if (sym == SDLK_DELETE && c < n) {
+            size_t a = char_after(s->typed, c);
+            memmove(s->typed + c, s->typed + a, n - a + 1);
         }
         return;
     }
@@ -549,8 +669,14 @@ bool editor_event(trainer *t, const SDL_Event *e)
     case SDL_KEYDOWN: key_down(t, &e->key); return true;
     case SDL_KEYUP: return true;
     case SDL_TEXTINPUT:
-        if (s->typing && strlen(s->typed) + strlen(e->text.text) < sizeof s->typed)
-            strcat(s->typed, e->text.text);
+        if (s->typing) {
+            size_t n = strlen(s->typed), add = strlen(e->text.text), c = s->cursor > n ? n : s->cursor;
+            if (n + add < sizeof s->typed) {
+                memmove(s->typed + c + add, s->typed + c, n - c + 1);
+                memcpy(s->typed + c, e->text.text, add);
+                s->cursor = c + add;
+            }
+        }
         return true;
     case SDL_MOUSEBUTTONDOWN:
         if (e->button.button == SDL_BUTTON_LEFT && !s->asking)
@@ -692,12 +818,20 @@ static void draw_list(trainer *t)
         bool bad = f->kind != EF_ADD_ROW && scenario_edit_problem(s->ed, f->path);
         ui_text(u, UI_SMALL, r[0] + S(t, 14), y + S(t, 1), f->kind == EF_ADD_ROW ? C_DIM : C_TEXT, f->path);
         char val[600];
-        if (is_sel && s->typing && !s->typing_path)
-            snprintf(val, sizeof val, "%s_", s->typed);
-        else
+        if (is_sel && s->typing && !s->typing_path) {
+            /* The caret where the cursor is, the text scrolled to keep it in view. */
+            size_t c = s->cursor, from = c > 30 ? char_before(s->typed, c - 29) : 0;
+            snprintf(val, sizeof val, "%s%.*s|%s", from ? "..." : "", (int)(c - from),
+                     s->typed + from, s->typed + c);
+        } else {
             editor_field_format(f, sc, val, sizeof val);
-        if (strlen(val) > 40)
-            memcpy(val + 37, "...", 4);
+        }
+        if (strlen(val) > 40) {
+            size_t cut = 37;
+            while (cut > 0 && ((unsigned char)val[cut] & 0xc0) == 0x80)
+                cut--;
+            memcpy(val + cut, "...", 4);
+        }
         ui_text(u, UI_SMALL, vx, y + S(t, 1), is_sel && s->typing ? C_WARN : bad ? C_BAD : C_TEXT, val);
     }
 }
@@ -710,7 +844,7 @@ static void draw_map(trainer *t)
     const float *m = s->map_r;
     ui_rect(u, m[0], m[1], m[2], m[3], 0x3a2c28ff);
     ui_frame(u, m[0], m[1], m[2], m[3], S(t, 1), C_DIM);
-    ui_text(u, UI_SMALL, m[0], m[1] - S(t, 16), C_DIM, "skin map (drag the points, the probe)");
+    ui_text(u, UI_SMALL, m[0], m[1] - S(t, 16), C_DIM, "skin map (drag the points, bones, the probe)");
     float ax, ay, bx, by;
     for (int i = 0; i < sc->phantom.n_features; i++) {
         const phantom_feature_def *f = &sc->phantom.features[i];
@@ -725,6 +859,16 @@ static void draw_map(trainer *t)
         ui_line(u, ax, ay, bx, by, fmaxf(S(t, 2), 2 * (float)v->radius_mm * map_scale(s, sc)), c);
         ui_disc(u, ax, ay, S(t, 4), c);
         ui_disc(u, bx, by, S(t, 4), c);
+    }
+    /* A bone: its outline in the skin plane (the ridge along its axis) and the apex handle. */
+    for (int i = 0; i < sc->phantom.n_bones; i++) {
+        const phantom_bone_def *b = &sc->phantom.bones[i];
+        double ca = cos(b->angle_deg * M_PI / 180), sa = sin(b->angle_deg * M_PI / 180);
+        map_px(s, sc, b->x_mm - 0.5 * b->length_mm * ca, b->y_mm - 0.5 * b->length_mm * sa, &ax, &ay);
+        map_px(s, sc, b->x_mm + 0.5 * b->length_mm * ca, b->y_mm + 0.5 * b->length_mm * sa, &bx, &by);
+        ui_line(u, ax, ay, bx, by, fmaxf(S(t, 2), (float)b->width_mm * map_scale(s, sc)), C_BONE);
+        map_px(s, sc, b->x_mm, b->y_mm, &ax, &ay);
+        ui_disc(u, ax, ay, S(t, 4), C_TEXT);
     }
     for (int i = 0; i < sc->plan.n_points; i++) {
         map_px(s, sc, sc->plan.points_mm[i][0], sc->plan.points_mm[i][1], &ax, &ay);
@@ -792,7 +936,8 @@ void editor_draw(trainer *t)
     draw_map(t);
     ui_rect(u, 0, H - S(t, 60), W, S(t, 60), C_BAR);
     if (s->typing_path && s->typing)
-        ui_textf(u, UI_BODY, S(t, 12), H - S(t, 54), C_WARN, "Save as: %s_", s->typed);
+        ui_textf(u, UI_BODY, S(t, 12), H - S(t, 54), C_WARN, "Save as: %.*s|%s", (int)s->cursor,
+                 s->typed, s->typed + s->cursor);
     else if (s->msg[0])
         screens_wrap(t, UI_SMALL, S(t, 12), H - S(t, 54), W - S(t, 24), s->msg_color, s->msg);
     else if (np) {
@@ -810,6 +955,20 @@ void editor_draw(trainer *t)
                          "Y: recover its edits, N: discard it and open the file as saved.");
     else if (s->asking == 2)
         draw_question(t, "There are unsaved changes. S: save and leave, D: discard them and leave, Esc: stay.");
+    else if (s->asking == 3) {
+        const trainer_case *c = s->preset < t->picker.n_cases ? &t->picker.cases[s->preset] : NULL;
+        const char *file = c ? strrchr(c->path, '/') : NULL;
+        char label[1400], q[1800];
+        if (c && c->ok)
+            snprintf(label, sizeof label, "%s, level %d (%s)", c->sc->name, c->sc->level,
+                     file ? file + 1 : c->path);
+        else
+            snprintf(label, sizeof label, "%s", c ? c->path : "none");
+        snprintf(q, sizeof q, "A new case: start from which case of the library? Up/Down: %s, %d of %d. "
+                              "Enter: take it, then name the file. Esc: the built-in default.",
+                 label, s->preset + 1, trainer_case_count(t));
+        draw_question(t, q);
+    }
 }
 
 void editor_hints(const trainer *t, char *buf, size_t len)

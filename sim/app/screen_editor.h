@@ -26,13 +26,18 @@
  * saved to path or asked for at the first save). False with every problem in err when the
  * file does not load. An autosave beside it is offered first. */
 bool trainer_open_editor(trainer *t, const char *path, char *err, size_t err_len);
+/* A new untitled case (the picker's N): the editor first asks which case of the picker's
+ * library it starts from (asking 3), then for the file name it is saved to, and names the case
+ * after that file. False with a message in err when out of memory. */
+bool trainer_new_case(trainer *t, char *err, size_t err_len);
 /* The editing session (NULL off the editor screen). */
 const scenario_edit *trainer_editor(const trainer *t);
 /* The selected field's JSON path ("" when none). */
 const char *trainer_editor_selected(const trainer *t);
 /* Where the preview's B-mode and the skin map are drawn (framebuffer px, x y w h). */
 void trainer_editor_rects(const trainer *t, float image[4], float map[4]);
-/* Whether the editor asks now: 1 recover the autosave?, 2 unsaved changes on leaving; 0 not. */
+/* Whether the editor asks now: 1 recover the autosave?, 2 unsaved changes on leaving, 3 which
+ * preset a new case starts from; 0 not. */
 int trainer_editor_asking(const trainer *t);
 
 #endif

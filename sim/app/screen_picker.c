@@ -279,7 +279,7 @@ void picker_draw(trainer *t)
 void picker_hints(const trainer *t, char *buf, size_t len)
 {
     char up[96], down[96], open[96], quit[96], help[96];
-    snprintf(buf, len, "%s/%s choose   %s open   E edit   %s quit   %s controls", screens_key(t, BTN_MENU_UP, up),
+    snprintf(buf, len, "%s/%s choose   %s open   E edit   N new case   %s quit   %s controls", screens_key(t, BTN_MENU_UP, up),
              screens_key(t, BTN_MENU_DOWN, down), screens_key(t, BTN_CONFIRM, open), screens_key(t, BTN_BACK, quit),
              screens_key(t, BTN_HELP, help));
 }
@@ -287,10 +287,16 @@ void picker_hints(const trainer *t, char *buf, size_t len)
 bool picker_event(trainer *t, const SDL_Event *e)
 {
     picker_state *p = &t->picker;
-    if (e->type != SDL_KEYDOWN || e->key.keysym.sym != SDLK_e || (e->key.keysym.mod & (KMOD_CTRL | KMOD_ALT)) ||
-        p->n_cases == 0)
+    if (e->type != SDL_KEYDOWN || (e->key.keysym.mod & (KMOD_CTRL | KMOD_ALT)))
         return false;
     char err[2048];
+    if (e->key.keysym.sym == SDLK_n) {
+        if (!trainer_new_case(t, err, sizeof err))
+            fprintf(stderr, "mesosim: %s\n", err);
+        return true;
+    }
+    if (e->key.keysym.sym != SDLK_e || p->n_cases == 0)
+        return false;
     if (!trainer_open_editor(t, p->cases[p->sel].path, err, sizeof err))
         fprintf(stderr, "mesosim: %s\n", err);
     return true;

@@ -212,10 +212,12 @@ int feedback_generate(const score_rules *rules, const score_plan *plan, const sc
     /* Steps of the case report: skipped, then out of order. */
     char list[240];
     used = 0;
-    int skipped = 0;
+    int skipped = 0, required = 0;
     list[0] = '\0';
     for (int s = 0; s < STEP_COUNT; s++)
-        if (!m->step_done[s]) {
+        required += (rules->required_steps >> s) & 1u;
+    for (int s = 0; s < STEP_COUNT; s++)
+        if (!m->step_done[s] && ((rules->required_steps >> s) & 1u)) {
             used += (size_t)snprintf(list + used, used < sizeof list ? sizeof list - used : 0,
                                      "%s%s", skipped++ ? ", " : "", step_words((score_step)s));
             if (used >= sizeof list)
@@ -225,7 +227,7 @@ int feedback_generate(const score_rules *rules, const score_plan *plan, const sc
         add(&k, FEEDBACK_WARNING, "steps", -1,
             "%d of the %d steps of the procedure not done: %s. Each protects the patient or "
             "checks the result; follow the case report's order every time.", skipped,
-            STEP_COUNT, list);
+            required, list);
     used = 0;
     int late = 0;
     list[0] = '\0';

@@ -1419,10 +1419,39 @@ static void read_plan(ctx *c, json_t *v, score_plan *pl)
     pl->n_points = n;
 }
 
+/* scoring.required_steps: the names of the steps the case asks for, each once, at least one. */
+static void read_required_steps(ctx *c, json_t *v, score_rules *r)
+{
+    const char *names[STEP_COUNT];
+    for (int k = 0; k < STEP_COUNT; k++)
+        names[k] = score_step_name((score_step)k);
+    int n = read_array(c, v, "scoring.required_steps", STEP_COUNT, "steps");
+    if (n < 0)
+        return;
+    if (n == 0) {
+        report(c, "scoring.required_steps", "at least one step is required (leave the key out "
+                                            "to require them all)");
+        return;
+    }
+    uint32_t bits = 0;
+    char p[PATH_CAP];
+    for (int i = 0; i < n; i++) {
+        path_elem(p, "scoring.required_steps", (size_t)i);
+        int k;
+        if (!read_enum(c, json_array_get(v, (size_t)i), p, names, STEP_COUNT, &k))
+            continue;
+        if ((bits >> k) & 1u)
+            report(c, p, "step \"%s\" is listed twice", names[k]);
+        bits |= 1u << k;
+    }
+    if (bits)
+        r->required_steps = bits;
+}
+
 static void read_scoring(ctx *c, json_t *v, score_rules *r)
 {
     static const char *const extra[] = {"weights", "critical", "measure_dermis",
-                                        "require_doppler_check", NULL};
+                                        "require_doppler_check", "required_steps", NULL};
     if (!read_section(c, v, "scoring", "scoring", r, extra))
         return;
     json_t *x;
@@ -1439,6 +1468,8 @@ static void read_scoring(ctx *c, json_t *v, score_rules *r)
             report(c, "scoring.require_doppler_check", "expected true or false, got %s",
                    suggest_json_type(x));
     }
+    if ((x = json_object_get(v, "required_steps")))
+        read_required_steps(c, x, r);
     if ((x = json_object_get(v, "weights")))
         read_section(c, x, "scoring.weights", "scoring.weights", r, NULL);
     if ((x = json_object_get(v, "critical")))
@@ -2197,6 +2228,33 @@ bool scenario_set_bool(scenario *s, const char *path, bool v, char *err, size_t 
         s->guidance.blind = !v;
         return true;
     }
+    if (strcmp(path, "scoring.measure_dermis") == 0) {
+        s->scoring.measure_dermis = v;
+        return true;
+    }
+    if (strcmp(path, "scoring.require_doppler_check") == 0) {
+        s->scoring.require_doppler_check = v;
+        return true;
+    }
+    static const char steps[] = "scoring.required_steps.";
+    if (strncmp(path, steps, sizeof steps - 1) == 0) {
+        for (int k = 0; k < STEP_COUNT; k++) {
+            if (strcmp(path + sizeof steps - 1, score_step_name((score_step)k)) != 0)
+                continue;
+            uint32_t bits = v ? s->scoring.required_steps | 1u << k
+                              : s->scoring.required_steps & ~(1u << k);
+            if (!(bits & SCORE_ALL_STEPS)) {
+                snprintf(err, n, "a case requires at least one step");
+                return false;
+            }
+            s->scoring.required_steps = bits;
+            return true;
+        }
+        snprintf(err, n, "no step named \"%s\" (steps: positioning, disinfection, "
+                         "sterile_field, assessment, injection, spread_check, dressing)",
+                 path + sizeof steps - 1);
+        return false;
+    }
     snprintf(err, n, "no on/off choice at %s", path);
     return false;
 }
@@ -2836,6 +2894,19 @@ char *scenario_save_string(const scenario *s)
     if (s->scoring.require_doppler_check) {
         w_key(&sc, "require_doppler_check");
         w_put(&w, "true", 4);
+    }
+    if ((s->scoring.required_steps & SCORE_ALL_STEPS) != SCORE_ALL_STEPS) {
+        w_key(&sc, "required_steps");
+        w_put(&w, "[", 1);
+        int n = 0;
+        for (int k = 0; k < STEP_COUNT; k++) {
+            if (!((s->scoring.required_steps >> k) & 1u))
+                continue;
+            if (n++)
+                w_put(&w, ", ", 2);
+            w_string(&w, score_step_name((score_step)k));
+        }
+        w_put(&w, "]", 1);
     }
     w_key(&sc, "weights");
     wobj wt = w_open(&w, sc.depth);

@@ -149,8 +149,10 @@ bool scenario_set_int(scenario *s, const char *path, long long v, char *err, siz
  * "guidance.ultrasound" ("true"/"false"). */
 bool scenario_set_string(scenario *s, const char *path, const char *v, char *err,
                          size_t err_len);
-/* The on/off choices: "probe.tgc" (true: on), "needle.bevel" (true: up) and
- * "guidance.ultrasound" (true: guided, false: blind). */
+/* The on/off choices: "probe.tgc" (true: on), "needle.bevel" (true: up),
+ * "guidance.ultrasound" (true: guided, false: blind), "scoring.measure_dermis",
+ * "scoring.require_doppler_check" and "scoring.required_steps.<step>" (true: the case asks
+ * for that step; at least one stays). */
 bool scenario_set_bool(scenario *s, const char *path, bool v, char *err, size_t err_len);
 
 /* The canonical text of a scenario, the form `mesosim format` writes: every value spelled

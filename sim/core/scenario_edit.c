@@ -169,12 +169,15 @@ bool scenario_edit_set_bool(scenario_edit *e, const char *path, bool v, char *er
 
 /* ---- rows ------------------------------------------------------------------------------ */
 
-typedef enum list_id { L_LAYERS, L_SURFACE, L_VESSELS, L_INCLUSIONS, L_POINTS, L_NONE } list_id;
+typedef enum list_id {
+    L_LAYERS, L_SURFACE, L_VESSELS, L_INCLUSIONS, L_POINTS, L_BONES, L_GOALS, L_NONE
+} list_id;
 
 static list_id list_of(const char *list)
 {
     static const char *const k_names[] = {"phantom.layers", "phantom.surface", "phantom.vessels",
-                                          "phantom.inclusions", "plan.points"};
+                                          "phantom.inclusions", "plan.points", "phantom.bones",
+                                          "goals"};
     for (int i = 0; i < L_NONE; i++)
         if (list && strcmp(list, k_names[i]) == 0)
             return (list_id)i;
@@ -191,6 +194,8 @@ static int *list_count(scenario *s, list_id l, int *cap, int *min)
     case L_VESSELS: *cap = PHANTOM_MAX_VESSELS; return &s->phantom.n_vessels;
     case L_INCLUSIONS: *cap = PHANTOM_MAX_INCLUSIONS; return &s->phantom.n_inclusions;
     case L_POINTS: *cap = SCORE_MAX_PLAN_POINTS; return &s->plan.n_points;
+    case L_BONES: *cap = PHANTOM_MAX_BONES; return &s->phantom.n_bones;
+    case L_GOALS: *cap = SCENARIO_MAX_GOALS; return &s->n_goals;
     default: *cap = 0; return NULL;
     }
 }
@@ -230,6 +235,14 @@ static void default_row(scenario *s, list_id l)
     case L_POINTS:
         s->plan.points_mm[0][0] = s->plan.points_mm[0][1] = 0.0;
         break;
+    case L_BONES:
+        /* A spinous process under the centre, its tip 10 mm down: inside the default 15 mm
+         * image, as under a bony prominence (scenarios/prominence_fold.json). */
+        ph->bones[0] = (phantom_bone_def){.kind = PHANTOM_BONE_SPINOUS, .depth_mm = 10.0,
+                                          .width_mm = 6.0, .length_mm = 20.0, .height_mm = 10.0,
+                                          .angle_deg = 90.0};
+        break;
+    case L_GOALS: snprintf(s->goals[0], sizeof s->goals[0], "A learning goal"); break;
     default: break;
     }
 }
@@ -247,6 +260,8 @@ static void copy_row(scenario *s, list_id l, int to, int from)
     case L_POINTS:
         memcpy(s->plan.points_mm[to], s->plan.points_mm[from], sizeof s->plan.points_mm[to]);
         break;
+    case L_BONES: s->phantom.bones[to] = s->phantom.bones[from]; break;
+    case L_GOALS: memcpy(s->goals[to], s->goals[from], sizeof s->goals[to]); break;
     default: break;
     }
 }

@@ -77,9 +77,10 @@ bool scenario_edit_set_string(scenario_edit *e, const char *path, const char *v,
 bool scenario_edit_set_bool(scenario_edit *e, const char *path, bool v, char *err, size_t n);
 
 /* The list fields: "phantom.layers", "phantom.surface", "phantom.vessels",
- * "phantom.inclusions", "plan.points". add_row appends a copy of the last row (the default
- * row when empty: a dermis layer, a prominence at the centre, a vein 8 mm deep across the
- * patch, a point reflector, a plan point at the centre); remove_row takes row i out. False with
+ * "phantom.inclusions", "plan.points", "phantom.bones", "goals". add_row appends a copy of the
+ * last row (the default row when empty: a dermis layer, a prominence at the centre, a vein
+ * 8 mm deep across the patch, a point reflector, a plan point at the centre, a spinous process
+ * 10 mm under the centre, a placeholder goal); remove_row takes row i out. False with
  * a message when the list is full, empty, i is out of range, or the list is not one. */
 bool scenario_edit_add_row(scenario_edit *e, const char *list, char *err, size_t n);
 bool scenario_edit_remove_row(scenario_edit *e, const char *list, int i, char *err, size_t n);

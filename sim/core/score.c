@@ -116,6 +116,7 @@ score_rules score_default_rules(void)
      * the fat is a subcutaneous injection and no wheal forms (Mantoux: no wheal = too deep,
      * tissue.md 4b). */
     r.critical.outside_dermis_tol_mm = 0.5;
+    r.required_steps = SCORE_ALL_STEPS;
     return r;
 }
 
@@ -139,6 +140,8 @@ const char *score_check(const score_rules *r)
     if (!(r->critical.point_tol_mm > 0.0) || !(r->critical.outside_dermis_tol_mm >= 0.0) ||
         r->critical.min_points < 0)
         return "critical: point_tol_mm must be > 0, outside_dermis_tol_mm and min_points >= 0";
+    if ((r->required_steps & SCORE_ALL_STEPS) == 0 || (r->required_steps & ~SCORE_ALL_STEPS) != 0)
+        return "required_steps: at least one of the procedure's steps, and only those";
     return NULL;
 }
 
@@ -229,17 +232,33 @@ static bool done_before_entry(const score_session *s, score_step k)
     return s->step_done[k] && (!s->entered || s->step_t_s[k] <= s->first_entry_t_s);
 }
 
+static bool step_required(const score_rules *r, score_step k)
+{
+    return (r->required_steps >> k) & 1u;
+}
+
 static void judge_critical(const score_rules *r, const score_plan *plan, const score_session *s,
                            score_result *o)
 {
     const score_critical_rules *c = &r->critical;
-    /* Asepsis. */
-    bool dis = done_before_entry(s, STEP_DISINFECTION);
-    bool field = done_before_entry(s, STEP_STERILE_FIELD);
-    if (!c->asepsis)
+    /* Asepsis: the steps of it the case asks for (a step it leaves out holds). */
+    bool dis = !step_required(r, STEP_DISINFECTION) || done_before_entry(s, STEP_DISINFECTION);
+    bool field = !step_required(r, STEP_STERILE_FIELD) || done_before_entry(s, STEP_STERILE_FIELD);
+    bool asked = step_required(r, STEP_DISINFECTION) || step_required(r, STEP_STERILE_FIELD);
+    if (!c->asepsis || !asked)
         set_item(o, CRITICAL_ASEPSIS, false, true, "not judged in this scenario");
     else if (!s->entered)
         set_item(o, CRITICAL_ASEPSIS, true, true, "no needle entered the skin");
+    else if (dis && field && !step_required(r, STEP_STERILE_FIELD))
+        set_item(o, CRITICAL_ASEPSIS, true, true,
+                 "disinfected with the skin checked at %.0f s, before the first needle entry at "
+                 "%.0f s (this case asks for no sterile field)", s->step_t_s[STEP_DISINFECTION],
+                 s->first_entry_t_s);
+    else if (dis && field && !step_required(r, STEP_DISINFECTION))
+        set_item(o, CRITICAL_ASEPSIS, true, true,
+                 "sterile field laid at %.0f s, before the first needle entry at %.0f s (this "
+                 "case asks for no disinfection)", s->step_t_s[STEP_STERILE_FIELD],
+                 s->first_entry_t_s);
     else if (dis && field)
         set_item(o, CRITICAL_ASEPSIS, true, true,
                  "disinfected with the skin checked at %.0f s and sterile field laid at %.0f s, "
@@ -257,7 +276,7 @@ static void judge_critical(const score_rules *r, const score_plan *plan, const s
     }
     /* The initial assessment. */
     bool as = done_before_entry(s, STEP_ASSESSMENT);
-    if (!c->assessment)
+    if (!c->assessment || !step_required(r, STEP_ASSESSMENT))
         set_item(o, CRITICAL_ASSESSMENT, false, true, "not judged in this scenario");
     else if (!s->entered)
         set_item(o, CRITICAL_ASSESSMENT, true, true, "no needle entered the skin");
@@ -376,11 +395,18 @@ score_result score_compute(const score_rules *r, const score_plan *plan, const s
     }
     for (int k = last; k >= 0; k = prev[k])
         o.step_in_order[k] = true;
+    /* Only the steps the case asks for count (scoring.required_steps); the order is still
+     * judged over every step done. */
     double proc = 0.0;
-    for (int k = 0; k < STEP_COUNT; k++)
+    int n_required = 0;
+    for (int k = 0; k < STEP_COUNT; k++) {
+        if (!step_required(r, (score_step)k))
+            continue;
+        n_required++;
         if (s->step_done[k])
             proc += o.step_in_order[k] ? 1.0 : 0.5;
-    o.part[PART_PROCEDURE] = proc / STEP_COUNT;
+    }
+    o.part[PART_PROCEDURE] = n_required ? proc / n_required : 0.0;
 
     if (r->measure_dermis) {
         /* The case asks for the dermis thickness with the calipers. */

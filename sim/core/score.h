@@ -106,7 +106,14 @@ typedef struct score_rules {
                                     thickness at the probe centre, not the marks */
     bool require_doppler_check;  /* half the assessment is looking for vessels with colour or
                                     power Doppler over each planned point before needling */
+    uint32_t required_steps;     /* bit (1 << score_step) per step the case asks for (default
+                                    all): the procedure part counts only these, and a step left
+                                    out (a tutorial without the sterile field) is no critical
+                                    item either */
 } score_rules;
+
+/* All the steps, the default of score_rules.required_steps. */
+#define SCORE_ALL_STEPS ((1u << STEP_COUNT) - 1u)
 
 score_plan score_default_plan(void);
 score_rules score_default_rules(void);
