@@ -76,6 +76,21 @@ void instructor_show(trainer *t)
 }
 
 void trainer_show_instructor(trainer *t) { instructor_show(t); }
+int trainer_instructor_count(const trainer *t) { return t->instr.n; }
+
+const char *trainer_instructor_name(const trainer *t, int i, int *sessions)
+{
+    if (i < 0 || i >= t->instr.n)
+        return NULL;
+    if (sessions)
+        *sessions = t->instr.rows[i].tr.sessions;
+    return t->instr.rows[i].tr.name;
+}
+
+const char *trainer_records_message(const trainer *t)
+{
+    return t->screen == SCREEN_TRAINEE ? t->trainee.msg : t->screen == SCREEN_INSTRUCTOR ? t->instr.msg : "";
+}
 
 static void open_sessions(trainer *t)
 {

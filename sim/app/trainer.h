@@ -121,6 +121,11 @@ const char *trainer_trainee(const trainer *t);
  * view (everyone's progress; I on the picker). */
 void trainer_show_trainee(trainer *t);
 void trainer_show_instructor(trainer *t);
+/* The instructor's list: how many trainees, the i-th's name and sessions (NULL past the end). */
+int trainer_instructor_count(const trainer *t);
+const char *trainer_instructor_name(const trainer *t, int i, int *sessions);
+/* What the trainee or instructor screen says now (a refused name, a changed case; "" none). */
+const char *trainer_records_message(const trainer *t);
 
 /* Where the B-mode image is on screen (framebuffer px, origin top left) and its geometry. */
 typedef struct trainer_image_rect {
