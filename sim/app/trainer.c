@@ -462,16 +462,18 @@ int trainer_run(trainer *t, const char *start_scenario)
 {
     picker_rescan(t);
     char err[2048];
-    if (t->def.ask_trainee && !t->def.trainee) {
-        /* Who is training first; the case asked for opens once that is answered. */
-        snprintf(t->trainee.start_case, sizeof t->trainee.start_case, "%s", start_scenario ? start_scenario : "");
-        trainee_show(t);
-    } else if (start_scenario && !trainer_open_case(t, start_scenario, err, sizeof err)) {
+    if (start_scenario && !trainer_open_case(t, start_scenario, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
     if (!start_scenario && t->picker.n_cases == 0)
         fprintf(stderr, "mesosim: no scenarios found (looked for scenarios/*.json beside the program)\n");
+    if (t->def.ask_trainee && !t->def.trainee) {
+        /* Who is training first (a bad --scenario has failed already); the case asked for
+         * opens once that is answered. */
+        snprintf(t->trainee.start_case, sizeof t->trainee.start_case, "%s", start_scenario ? start_scenario : "");
+        trainee_show(t);
+    }
     Uint64 freq = SDL_GetPerformanceFrequency(), t0 = SDL_GetPerformanceCounter(), last = t0;
     double scan_t0 = 0;
     trainer_screen prev_screen = t->screen;
