@@ -43,6 +43,11 @@ timeout 60 "$bin" --scenario "$tmp/bad.json" >"$tmp/bad.out" 2>&1
 [ $? -eq 1 ] || fail "bad scenario: expected exit 1"
 grep -q "bad.json:1:" "$tmp/bad.out" || fail "bad scenario: no FILE:LINE: message: $(cat "$tmp/bad.out")"
 
+# --trainee records, --no-record does not: both at once is refused before any window opens.
+timeout 60 "$bin" --no-record --trainee Ann >"$tmp/norec.out" 2>&1
+[ $? -eq 2 ] || fail "--no-record with --trainee: expected exit 2"
+grep -q "no-record" "$tmp/norec.out" || fail "--no-record with --trainee: message: $(cat "$tmp/norec.out")"
+
 # No font: a message naming the package, exit 1.
 MESOSIM_FONT="$tmp/no-font.ttf" timeout 60 "$bin" --bench-frames 3 >"$tmp/font.out" 2>&1
 [ $? -eq 1 ] || fail "missing font: expected exit 1"

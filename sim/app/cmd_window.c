@@ -27,7 +27,7 @@ int cmd_window(int argc, char **argv)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: mesosim [--scenario FILE] [--cases DIR] [--size WxH] [--trainee NAME [--db PATH|URL]]\n"
+            "usage: mesosim [--scenario FILE] [--cases DIR] [--size WxH] [--trainee NAME | --no-record] [--db PATH|URL]\n"
             "               [--igtl-port PORT] [--igtl-bind ADDR] [--igtl-calibration FILE]\n"
             "       mesosim --bench-frames N [--json] [--scenario FILE] [--size WxH]\n"
             "Opens the trainer window: choose a case, scan, place the needle, inject, read the\n"
@@ -36,7 +36,10 @@ static void usage(FILE *f)
             "reads them again). Each session's actions are\n"
             "logged to $XDG_DATA_HOME/mesosim/sessions/ (replay with mesosim run); with --trainee\n"
             "they are also recorded for that trainee in the records (--db, default\n"
-            "$XDG_DATA_HOME/mesosim/records.db; mesosim history, mesosim replay; docs/records.md).\n"
+            "$XDG_DATA_HOME/mesosim/records.db). Without --trainee the window asks who is training\n"
+            "first (the records' trainees, a new name, or no records); --no-record skips that and records\n"
+            "nothing; the case picker's I key opens the instructor's view of everyone's progress (records\n"
+            "in the same store; mesosim history, mesosim replay; docs/records.md).\n"
             "$XDG_CONFIG_HOME/mesosim/records.conf (mode 0600) may give the db and the trainee.\n"
             "--igtl-port PORT hosts an OpenIGTLink server (127.0.0.1, or --igtl-bind ADDR; 0 picks\n"
             "a free port): TRANSFORMs named Needle and Probe drive the scan through the calibration\n"
@@ -119,12 +122,14 @@ int cmd_window(int argc, char **argv)
 {
     const char *scen = NULL, *cases = NULL, *trainee = NULL, *db = NULL, *igtl_bind = NULL, *igtl_calib = NULL;
     long frames = 0, width = 1280, height = 800, igtl_port = -1;
-    bool json = false;
+    bool json = false, no_record = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        } else if (!strcmp(a, "--no-record")) {
+            no_record = true;
         } else if (!strcmp(a, "--json")) {
             json = true;
         } else if (!v) {
@@ -165,6 +170,10 @@ int cmd_window(int argc, char **argv)
             return 2;
         }
     }
+    if (no_record && trainee) {
+        fprintf(stderr, "mesosim: --trainee records the sessions, --no-record does not: give one of them\n");
+        return 2;
+    }
     if (json && !frames) {
         fprintf(stderr, "mesosim: --json goes with --bench-frames\n");
         return 2;
@@ -184,7 +193,7 @@ int cmd_window(int argc, char **argv)
         }
         if (!db && conf.db[0])
             db = conf.db;
-        if (!trainee && !frames && conf.trainee[0])
+        if (!trainee && !frames && !no_record && conf.trainee[0])
             trainee = conf.trainee;
     }
     trainer_def def = trainer_default_def();
@@ -193,6 +202,9 @@ int cmd_window(int argc, char **argv)
     def.cases_dir = cases;
     def.trainee = trainee;
     def.records_db = db;
+    /* The window records by default: who is training is asked when nobody said (not in a
+     * benchmark, which records only with --trainee). */
+    def.ask_trainee = !no_record && !frames;
     def.igtl_port = (int)igtl_port;
     def.igtl_bind = igtl_bind;
     def.igtl_calibration_path = igtl_calib;

@@ -230,8 +230,10 @@ void picker_draw(trainer *t)
     screens_top_bar(t, hints);
     ui_text(u, UI_TITLE, S(t, 24), S(t, 52), C_TEXT, "Choose a case");
     char reload[96];
-    ui_textf(u, UI_SMALL, S(t, 200), S(t, 60), C_DIM, "Your cases: %s (and --cases DIR); %s reads them again",
-             t->picker.user_dir, screens_key(t, BTN_RELOAD, reload));
+    float cw = ui_textf(u, UI_SMALL, S(t, 200), S(t, 60), C_DIM, "Your cases: %s (and --cases DIR); %s reads them again",
+                        t->picker.user_dir, screens_key(t, BTN_RELOAD, reload));
+    if (t->def.trainee)
+        ui_textf(u, UI_SMALL, S(t, 216) + cw, S(t, 60), C_ACCENT, "Trainee: %s", t->def.trainee);
     if (t->picker.n_cases == 0)
         ui_text(u, UI_BODY, S(t, 24), S(t, 100), C_BAD, "No scenario files found (scenarios/*.json).");
     for (int i = 0; i < t->picker.n_cases; i++) {
@@ -287,6 +289,10 @@ void picker_hints(const trainer *t, char *buf, size_t len)
 bool picker_event(trainer *t, const SDL_Event *e)
 {
     picker_state *p = &t->picker;
+    if (e->type == SDL_KEYDOWN && e->key.keysym.sym == SDLK_i && !(e->key.keysym.mod & (KMOD_CTRL | KMOD_ALT))) {
+        instructor_show(t); /* everyone's progress, from the records */
+        return true;
+    }
     if (e->type != SDL_KEYDOWN || (e->key.keysym.mod & (KMOD_CTRL | KMOD_ALT)))
         return false;
     char err[2048];

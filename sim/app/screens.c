@@ -98,7 +98,9 @@ void screens_help(trainer *t)
              "4. Inject at each planned point: set the angle (%s/%s), put the needle in (%s), advance (%s) until the tip "
              "shows in the dermis, inject (%s), watch the spread, withdraw (%s).\n"
              "5. Finish: the dressing (%s), then %s; it asks first. %s pauses the clock at any time.\n"
-             "A tracked tool (mesosim --igtl-port): %s calibrates it, touching two marks on the skin.",
+             "A tracked tool (mesosim --igtl-port): %s calibrates it, touching two marks on the skin.\n"
+             "Instructor: I on the case picker lists every trainee's progress; Enter shows their sessions, Enter on "
+             "one replays it in the debrief.",
              screens_key(t, BTN_STEP_POSITIONING, k[0]), screens_key(t, BTN_STEP_DISINFECTION, k[1]),
              screens_key(t, BTN_STEP_STERILE_FIELD, k[2]), screens_key(t, BTN_UNDO_STEP, k[3]),
              screens_key(t, BTN_FOCUS_SHALLOWER, k[4]), screens_key(t, BTN_FOCUS_DEEPER, k[5]),

@@ -175,6 +175,8 @@ void trainer_destroy(trainer *t)
     replay_tape_free(&t->run.tape);
     debrief_free(t);
     editor_free(t);
+    trainee_free(t);
+    instructor_free(t);
     picker_free(t);
     sound_destroy(t->snd);
     if (t->gl) {
@@ -296,6 +298,8 @@ void trainer_frame(trainer *t, double t_s, const controls *c)
     case SCREEN_SCAN: scan_draw(t); break;
     case SCREEN_DEBRIEF: debrief_draw(t); break;
     case SCREEN_EDITOR: editor_draw(t); break;
+    case SCREEN_TRAINEE: trainee_draw(t); break;
+    case SCREEN_INSTRUCTOR: instructor_draw(t); break;
     }
 #ifdef MESOSIM_IGTL
     if (calibrating && t->tracker->calib.on)
@@ -356,6 +360,8 @@ void trainer_hints(const trainer *t, char *buf, size_t len)
     case SCREEN_BRIEFING: briefing_hints(t, buf, len); break;
     case SCREEN_DEBRIEF: debrief_hints(t, buf, len); break;
     case SCREEN_EDITOR: editor_hints(t, buf, len); break;
+    case SCREEN_TRAINEE: trainee_hints(t, buf, len); break;
+    case SCREEN_INSTRUCTOR: instructor_hints(t, buf, len); break;
     case SCREEN_SCAN:
         scan_hints(t, top, sizeof top, bottom, sizeof bottom);
         snprintf(buf, len, "%s\n%s", top, bottom);
@@ -412,6 +418,8 @@ void trainer_poll_input(trainer *t, double dt_s, controls *c)
     SDL_Event e;
     while (SDL_PollEvent(&e))
         if (!(t->screen == SCREEN_EDITOR ? editor_event(t, &e) :
+              t->screen == SCREEN_TRAINEE ? trainee_event(t, &e) :
+              t->screen == SCREEN_INSTRUCTOR ? instructor_event(t, &e) :
               t->screen == SCREEN_PICKER && picker_event(t, &e)))
             devices_event(t->dev, &e, c);
     devices_end(t->dev, dt_s, c);
@@ -463,6 +471,12 @@ int trainer_run(trainer *t, const char *start_scenario)
     }
     if (!start_scenario && t->picker.n_cases == 0)
         fprintf(stderr, "mesosim: no scenarios found (looked for scenarios/*.json beside the program)\n");
+    if (t->def.ask_trainee && !t->def.trainee) {
+        /* Who is training first (a bad --scenario has failed already); the case asked for
+         * opens once that is answered. */
+        snprintf(t->trainee.start_case, sizeof t->trainee.start_case, "%s", start_scenario ? start_scenario : "");
+        trainee_show(t);
+    }
     Uint64 freq = SDL_GetPerformanceFrequency(), t0 = SDL_GetPerformanceCounter(), last = t0;
     double scan_t0 = 0;
     trainer_screen prev_screen = t->screen;
@@ -478,7 +492,8 @@ int trainer_run(trainer *t, const char *start_scenario)
         }
         if (c.quit && t->screen == SCREEN_EDITOR)
             c.quit = editor_ask_close(t); /* asks first when there are unsaved changes */
-        if (c.quit || (c.pressed[BTN_BACK] && (t->screen == SCREEN_PICKER || t->screen == SCREEN_DEBRIEF))) {
+        if (c.quit || (c.pressed[BTN_BACK] && (t->screen == SCREEN_PICKER || t->screen == SCREEN_DEBRIEF ||
+                                               t->screen == SCREEN_TRAINEE))) {
             /* Closing the window mid-session keeps the log and writes a report marked
              * unfinished: it is not scored as a completed session. */
             if (t->screen == SCREEN_SCAN)

@@ -44,6 +44,8 @@ typedef struct trainer_def {
     const char *state_path;     /* NULL: $XDG_CONFIG_HOME/mesosim/window.conf; "" keeps none */
     const char *trainee;        /* NULL: sessions are not kept in the records (sim/store/records.h) */
     const char *records_db;     /* with trainee: the records (NULL: records_default_path) */
+    bool ask_trainee;           /* no trainee given: trainer_run opens on the trainee screen, which
+                                 * picks or creates one in the records (or records nothing) */
     /* Tracked tools over OpenIGTLink (docs/devices.md): the server the window hosts. */
     /* Each unset (-1, NULL) takes devices.conf's igtl.port, igtl.bind, igtl.calibration. */
     int igtl_port;              /* -1: devices.conf's (off by default); 0: a free one (trainer_igtl_port says which) */
@@ -56,7 +58,9 @@ typedef enum trainer_screen {
     SCREEN_BRIEFING,
     SCREEN_SCAN,
     SCREEN_DEBRIEF,
-    SCREEN_EDITOR       /* the scenario editor (screen_editor.h) */
+    SCREEN_EDITOR,      /* the scenario editor (screen_editor.h) */
+    SCREEN_TRAINEE,     /* who is training: picked or typed, before the picker (ask_trainee) */
+    SCREEN_INSTRUCTOR   /* everyone's progress, their sessions, a recorded session's replay */
 } trainer_screen;
 
 typedef struct trainer trainer;
@@ -114,8 +118,18 @@ void trainer_swap(trainer *t);
  * buf holds w*h*4 bytes of trainer_drawable_size. */
 void trainer_read_pixels(trainer *t, uint8_t *buf);
 void trainer_drawable_size(const trainer *t, int *w, int *h);
-/* The trainee whose sessions go into the records (trainer_def.trainee; NULL: none). */
+/* The trainee whose sessions go into the records (trainer_def.trainee or the one picked on the
+ * trainee screen; NULL: none). */
 const char *trainer_trainee(const trainer *t);
+/* The trainee screen (the records' trainees, a new name, "no records") and the instructor's
+ * view (everyone's progress; I on the picker). */
+void trainer_show_trainee(trainer *t);
+void trainer_show_instructor(trainer *t);
+/* The instructor's list: how many trainees, the i-th's name and sessions (NULL past the end). */
+int trainer_instructor_count(const trainer *t);
+const char *trainer_instructor_name(const trainer *t, int i, int *sessions);
+/* What the trainee or instructor screen says now (a refused name, a changed case; "" none). */
+const char *trainer_records_message(const trainer *t);
 
 /* Where the B-mode image is on screen (framebuffer px, origin top left) and its geometry. */
 typedef struct trainer_image_rect {

@@ -39,6 +39,7 @@
 #include "image_view.h"
 #include "kbm_sdl.h"
 #include "outside_view.h"
+#include "records.h"
 #include "replay_session.h"
 #include "scan_cine.h"
 #include "scenario.h"
@@ -183,6 +184,34 @@ typedef struct debrief_state {
     char replay_err[200];
 } debrief_state;
 
+/* screen_trainee.c: who is training, asked first when the window records (trainer_def.ask_trainee). */
+typedef struct trainee_state {
+    records_trainee *list;        /* the trainees in the records, owned */
+    int n, sel;                   /* rows: the trainees, then "new trainee", then "no records" */
+    char typed[RECORDS_NAME_MAX]; /* the new trainee's name as typed */
+    char name[RECORDS_NAME_MAX];  /* the chosen one: trainer_def.trainee points here */
+    char msg[320];                /* why a name was refused, or why the records cannot be read */
+    char db[RECORDS_PATH_MAX];    /* the records the list comes from */
+    char start_case[1024];        /* trainer_run's start scenario, opened once a trainee is chosen */
+} trainee_state;
+
+/* screen_instructor.c: everyone's progress, a trainee's sessions, a recorded session's replay. */
+#define INSTRUCTOR_SPARK_MAX 40
+typedef struct instructor_row {
+    records_trainee tr;
+    double scores[INSTRUCTOR_SPARK_MAX]; /* the newest scored sessions, oldest first */
+    int n_scores;
+} instructor_row;
+typedef struct instructor_state {
+    instructor_row *rows;         /* owned */
+    int n, sel;
+    records_session *sessions;    /* the chosen trainee's, owned (records_sessions_free) */
+    int n_sessions, sel_session;
+    bool in_sessions;             /* listing one trainee's sessions */
+    int confirm_changed;          /* the session (index) whose case changed, asked to replay anyway; -1 none */
+    char msg[400];
+} instructor_state;
+
 typedef struct editor_state editor_state; /* screen_editor.c */
 #ifdef MESOSIM_IGTL
 #include "igtl_server.h"
@@ -239,6 +268,8 @@ struct trainer {
     tsession_state run;
     scan_state scan;
     debrief_state debrief;
+    trainee_state trainee;
+    instructor_state instr;
     editor_state *editor;        /* the editor's session, NULL when none is open */
     bool editor_quit;            /* the editor opened by `mesosim edit` was left: close the window */
 };
@@ -277,6 +308,23 @@ bool picker_load_case(const char *path, scenario *out, char *err, size_t n);
  * file gives the defaults. */
 void trainer_state_load(trainer *t);
 void trainer_state_save(trainer *t);
+
+/* screen_trainee.c: the list is read again each time it is shown. */
+void trainee_show(trainer *t);
+void trainee_free(trainer *t);
+/* Keys and typed text of the trainee screen: true when taken. */
+bool trainee_event(trainer *t, const SDL_Event *e);
+void trainee_draw(trainer *t);
+void trainee_hints(const trainer *t, char *buf, size_t len);
+/* The records the window writes to: def.records_db, else the default path. False: none. */
+bool trainee_db_path(const trainer *t, char *out, size_t cap);
+
+/* screen_instructor.c */
+void instructor_show(trainer *t);
+void instructor_free(trainer *t);
+bool instructor_event(trainer *t, const SDL_Event *e);
+void instructor_draw(trainer *t);
+void instructor_hints(const trainer *t, char *buf, size_t len);
 
 /* screen_briefing.c */
 void briefing_input(trainer *t, const controls *c);
