@@ -48,7 +48,7 @@ phantom_def pu_uniform_def(tissue_id t, uint32_t seed)
 {
     phantom_def d = phantom_default_def();
     d.n_layers = 1;
-    d.layers[0] = (phantom_layer_def){t, 0.0, 0.0, 20.0};
+    d.layers[0] = (phantom_layer_def){t, 0.0, 0.0, 20.0, PHANTOM_NO_OVERRIDES};
     d.n_features = 0;
     d.n_vessels = 0;
     d.n_inclusions = 0;

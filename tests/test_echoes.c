@@ -24,8 +24,8 @@ static phantom_def two_layer_def(tissue_id top, tissue_id bottom)
 {
     phantom_def d = pu_uniform_def(top, 9);
     d.n_layers = 2;
-    d.layers[0] = (phantom_layer_def){top, 2.0, 0.0, 20.0};
-    d.layers[1] = (phantom_layer_def){bottom, 0.0, 0.0, 20.0};
+    d.layers[0] = (phantom_layer_def){top, 2.0, 0.0, 20.0, PHANTOM_NO_OVERRIDES};
+    d.layers[1] = (phantom_layer_def){bottom, 0.0, 0.0, 20.0, PHANTOM_NO_OVERRIDES};
     return d;
 }
 

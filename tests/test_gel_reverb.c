@@ -42,8 +42,8 @@ static void test_gel_gap_copies_the_entry_echo(void **state)
     (void)state;
     phantom_def d = pu_uniform_def(TISSUE_DERMIS, 5);
     d.n_layers = 2;
-    d.layers[0] = (phantom_layer_def){TISSUE_DERMIS, 0.3, 0.0, 20.0};
-    d.layers[1] = (phantom_layer_def){TISSUE_FAT, 0.0, 0.0, 20.0};
+    d.layers[0] = (phantom_layer_def){TISSUE_DERMIS, 0.3, 0.0, 20.0, PHANTOM_NO_OVERRIDES};
+    d.layers[1] = (phantom_layer_def){TISSUE_FAT, 0.0, 0.0, 20.0, PHANTOM_NO_OVERRIDES};
     d.tissues.t[TISSUE_FAT].backscatter = 0.0;
     d.n_features = 1;
     d.features[0] = (phantom_feature_def){PHANTOM_DEPRESSION, 0.0, 0.0, 1.0, 3.0, 0.0};

@@ -35,9 +35,9 @@ static void test_fascia_dims_with_incidence(void **state)
     (void)state;
     phantom_def d = pu_uniform_def(TISSUE_DERMIS, 9);
     d.n_layers = 3;
-    d.layers[0] = (phantom_layer_def){TISSUE_DERMIS, 3.0, 0.0, 20.0};
-    d.layers[1] = (phantom_layer_def){TISSUE_DEEP_FASCIA, 0.4, 0.0, 20.0};
-    d.layers[2] = (phantom_layer_def){TISSUE_MUSCLE, 0.0, 0.0, 20.0};
+    d.layers[0] = (phantom_layer_def){TISSUE_DERMIS, 3.0, 0.0, 20.0, PHANTOM_NO_OVERRIDES};
+    d.layers[1] = (phantom_layer_def){TISSUE_DEEP_FASCIA, 0.4, 0.0, 20.0, PHANTOM_NO_OVERRIDES};
+    d.layers[2] = (phantom_layer_def){TISSUE_MUSCLE, 0.0, 0.0, 20.0, PHANTOM_NO_OVERRIDES};
     for (int t = 0; t < TISSUE_COUNT; t++)
         d.tissues.t[t].atten_db_cm_mhz = 0.0;
     phantom *ph = pu_phantom(&d);

@@ -18,7 +18,7 @@ typedef struct section {
 static const char *const k_case_extra[] = {"name", "description", NULL};
 static const char *const k_patient_extra[] = {"patient.sex", "patient.region", "patient.skin", NULL};
 static const char *const k_layer_extra[] = {"phantom.layers[].tissue", "phantom.layers[].source",
-                                            NULL};
+                                            "phantom.layers[].acoustic.texture", NULL};
 static const char *const k_surface_extra[] = {"phantom.surface[].kind", NULL};
 static const char *const k_vessel_extra[] = {"phantom.vessels[].kind", NULL};
 static const char *const k_inclusion_extra[] = {"phantom.inclusions[].kind",
@@ -219,6 +219,11 @@ static bool bool_of(const char *path, const scenario *s, bool *v)
         return (*v = s->scoring.measure_dermis), true;
     if (!strcmp(path, "scoring.require_doppler_check"))
         return (*v = s->scoring.require_doppler_check), true;
+    int li, used = 0;
+    /* A layer's texture: on unless the file turned it off (scenario_set_bool). */
+    if (sscanf(path, "phantom.layers[%d].acoustic.texture%n", &li, &used) == 1 && !path[used] &&
+        li >= 0 && li < s->phantom.n_layers)
+        return (*v = s->phantom.layers[li].acoustic.texture != PHANTOM_TEXTURE_OFF), true;
     if (strncmp(path, steps, sizeof steps - 1) == 0)
         for (int k = 0; k < STEP_COUNT; k++)
             if (!strcmp(path + sizeof steps - 1, score_step_name((score_step)k)))

@@ -202,8 +202,21 @@ static int setup_scene(bm_setup *s, const bmode_scene *sc, char *err, size_t err
         s->bs[t] = s->d->tissues.t[t].backscatter;
     }
     s->n_layers = s->d->n_layers;
-    for (int i = 0; i < s->n_layers; i++)
-        s->layer_tissue[i] = s->d->layers[i].tissue;
+    for (int i = 0; i < s->n_layers; i++) {
+        const phantom_layer_def *l = &s->d->layers[i];
+        tissue_id t = l->tissue;
+        s->layer_tissue[i] = t;
+        /* The same arithmetic as the tissue's, so a layer without overrides renders the
+         * same bytes. */
+        tissue_props lp = phantom_layer_props(&s->d->tissues, l);
+        double att_db = tissue_atten_db_mm(&lp, s->p.freq_mhz) * s->dz;
+        s->layer_att_step[i] = pow(10.0, -att_db / 10.0);
+        s->layer_att_ln[i] = log(s->layer_att_step[i]);
+        s->layer_z_mrayl[i] = tissue_impedance_mrayl(&lp);
+        s->layer_bs[i] = lp.backscatter;
+        s->layer_textured[i] = l->acoustic.texture != PHANTOM_TEXTURE_OFF &&
+                               (t == TISSUE_FAT || t == TISSUE_DEEP_FAT || t == TISSUE_MUSCLE || t == TISSUE_TENDON);
+    }
     s->n_caps = 0;
     for (int i = 0; i < s->d->n_inclusions + s->n_dyn; i++) {
         const phantom_inclusion *c =
@@ -1456,8 +1469,8 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
                 int hi = prev_layer < layer ? layer : prev_layer;
                 for (int i = lo; i <= hi && open > 0.0; i++) {
                     tissue_id above = i == 0 ? TISSUE_GEL : s->layer_tissue[i - 1];
-                    tissue_id below = s->layer_tissue[i];
-                    double z1 = s->z_mrayl[above], z2 = s->z_mrayl[below];
+                    double z1 = i == 0 ? s->z_mrayl[TISSUE_GEL] : s->layer_z_mrayl[i - 1];
+                    double z2 = s->layer_z_mrayl[i];
                     double R = (z2 - z1) / (z2 + z1);
                     if (prev_layer > layer)
                         R = -R;
@@ -1490,8 +1503,9 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
                 continue;
             tissue_id inside = object_tissue(s, oc->id);
             tissue_id around = (oc->id < BM_OBJ_INCL && (oc->id & 1)) ? TISSUE_VESSEL_WALL : lt;
-            tissue_id from = oc->entering ? around : inside, to = oc->entering ? inside : around;
-            double z1 = s->z_mrayl[from], z2 = s->z_mrayl[to];
+            double z_around = around == lt && layer >= 0 ? s->layer_z_mrayl[layer] : s->z_mrayl[around];
+            double z1 = oc->entering ? z_around : s->z_mrayl[inside];
+            double z2 = oc->entering ? s->z_mrayl[inside] : z_around;
             double R = (z2 - z1) / (z2 + z1);
             double p[3] = {o[0] + z * w[0], o[1] + z * w[1], o[2] + z * w[2]};
             double mid[3] = {p[0] - 0.5 * dz * w[0], p[1] - 0.5 * dz * w[1], p[2] - 0.5 * dz * w[2]};
@@ -1514,7 +1528,7 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
 
         /* Diffuse echo: the layer (with its texture) in the part of the beam no object fills,
          * the object in the rest; attenuation mixed the same way. */
-        double bl = s->bs[lt] * (1.0 - fo);
+        double bl = (layer >= 0 ? s->layer_bs[layer] : s->bs[lt]) * (1.0 - fo);
         const double bo = s->bs[ot] * fo;
         if (layer >= 0 && (lt == TISSUE_SUPERFICIAL_FASCIA || lt == TISSUE_DEEP_FASCIA)) {
             /* Fascia is sheets of collagen: a specular reflector, bright only while its normal
@@ -1530,17 +1544,17 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
             double cn = (nx * w[0] + ny * w[1] - w[2]) / sqrt(nx * nx + ny * ny + 1.0);
             bl *= tendon_lobe(cn);
         }
-        const double stepv = fo == 0.0f ? s->att_step[lt]
-                                        : (fo == 1.0f ? s->att_step[ot]
-                                                      : exp((1.0 - fo) * s->att_ln[lt] + fo * s->att_ln[ot]));
+        const double step_l = layer >= 0 ? s->layer_att_step[layer] : s->att_step[lt];
+        const double ln_l = layer >= 0 ? s->layer_att_ln[layer] : s->att_ln[lt];
+        const double stepv = fo == 0.0f ? step_l
+                                        : (fo == 1.0f ? s->att_step[ot] : exp((1.0 - fo) * ln_l + fo * s->att_ln[ot]));
         for (int q = r; q < rb; q++) {
             float loss = (float)(lin * trans);
             loss_out[q] = loss;
             amp[q] = (float)bl * loss;
             lin *= stepv;
         }
-        if (layer >= 0 && fo < 1.0f &&
-            (lt == TISSUE_FAT || lt == TISSUE_DEEP_FAT || lt == TISSUE_MUSCLE || lt == TISSUE_TENDON))
+        if (layer >= 0 && fo < 1.0f && s->layer_textured[layer])
             texture_run(s, nd, o, layer, lt, r, rb, out->htop[r], amp);
         if (bo > 0.0 && obj < BM_OBJ_INCL && !(obj & 1)) {
             /* A vessel wall is sheets of collagen like fascia: bright where it faces the beam

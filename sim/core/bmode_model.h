@@ -162,6 +162,12 @@ typedef struct bm_setup {
     double bs[TISSUE_COUNT];
     int n_layers;
     tissue_id layer_tissue[PHANTOM_MAX_LAYERS];
+    /* Per layer, the tissue's values with the layer's acoustic overrides applied. */
+    double layer_att_step[PHANTOM_MAX_LAYERS];
+    double layer_att_ln[PHANTOM_MAX_LAYERS];
+    double layer_z_mrayl[PHANTOM_MAX_LAYERS];
+    double layer_bs[PHANTOM_MAX_LAYERS];
+    bool layer_textured[PHANTOM_MAX_LAYERS]; /* fat lobules, muscle fibres, tendon fascicles */
     bm_capsule caps[BM_MAX_CAPSULES];
     int n_caps;
 } bm_setup;

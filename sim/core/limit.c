@@ -55,6 +55,14 @@ static const limit k_limits[LIM_COUNT] = {
      * image depth; sizes from a 1 mm process tip to a 100 mm stretch of rib. */
     L(LIM_BONE_DEPTH_MM, "bone depth", "mm", 1, 80),
     L(LIM_BONE_SIZE_MM, "bone size", "mm", 1, 100),
+    /* Per-layer overrides describe soft tissue: fat 1430 to tendon 1650 m/s and 920 to
+     * 1120 kg/m3 (tissue.md section 2a), widened for what-if phantoms. Backscatter down to
+     * -40 dB of dermis (0.01) and attenuation above 0, because 0 in a layer's def means "the
+     * tissue's own"; a file that wants none leaves the key out or picks another tissue. */
+    L(LIM_LAYER_BACKSCATTER, "layer backscatter", "", 0.01, 100),
+    L(LIM_LAYER_SPEED_M_S, "layer speed of sound", "m/s", 1000, 2500),
+    L(LIM_LAYER_DENSITY_KG_M3, "layer density", "kg/m^3", 800, 2000),
+    L(LIM_LAYER_ATTEN_DB_CM_MHZ, "layer attenuation", "dB/cm/MHz^b", 0.01, 20),
 
     /* Dermatologic work at 10-22 MHz and 5-40 mm (ultrasound.md sections 1-2). */
     L(LIM_FREQ_MHZ, "probe frequency", "MHz", 10, 22),

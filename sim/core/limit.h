@@ -52,6 +52,10 @@ typedef enum limit_id {
     LIM_PERIMYSIUM_SPACING_MM,
     LIM_BONE_DEPTH_MM,            /* apex of a bone below the skin */
     LIM_BONE_SIZE_MM,             /* width, length and height of a bone */
+    LIM_LAYER_BACKSCATTER,        /* per-layer acoustic overrides (0 in a def: the tissue's) */
+    LIM_LAYER_SPEED_M_S,
+    LIM_LAYER_DENSITY_KG_M3,
+    LIM_LAYER_ATTEN_DB_CM_MHZ,
     /* The probe and the scanner. */
     LIM_FREQ_MHZ,
     LIM_BANDWIDTH_FRAC,

@@ -48,14 +48,14 @@ phantom_def phantom_default_def(void)
      *  - thoracolumbar fascia 0.8 mm: 0.37-0.68 mm reported, deep fasciae 0.71-1.62 mm
      *    (Stecco group 2016). */
     const phantom_layer_def layers[] = {
-        {TISSUE_STRATUM_CORNEUM, 0.015, 0.0, 20.0},
-        {TISSUE_EPIDERMIS, 0.075, 0.0, 20.0},
-        {TISSUE_DERMIS, 2.45, 0.05, 25.0},
-        {TISSUE_FAT, 3.0, 0.10, 20.0},
-        {TISSUE_SUPERFICIAL_FASCIA, 0.3, 0.0, 20.0},
-        {TISSUE_DEEP_FAT, 4.0, 0.10, 30.0},
-        {TISSUE_DEEP_FASCIA, 0.8, 0.0, 20.0},
-        {TISSUE_MUSCLE, 0.0, 0.0, 20.0},
+        {TISSUE_STRATUM_CORNEUM, 0.015, 0.0, 20.0, PHANTOM_NO_OVERRIDES},
+        {TISSUE_EPIDERMIS, 0.075, 0.0, 20.0, PHANTOM_NO_OVERRIDES},
+        {TISSUE_DERMIS, 2.45, 0.05, 25.0, PHANTOM_NO_OVERRIDES},
+        {TISSUE_FAT, 3.0, 0.10, 20.0, PHANTOM_NO_OVERRIDES},
+        {TISSUE_SUPERFICIAL_FASCIA, 0.3, 0.0, 20.0, PHANTOM_NO_OVERRIDES},
+        {TISSUE_DEEP_FAT, 4.0, 0.10, 30.0, PHANTOM_NO_OVERRIDES},
+        {TISSUE_DEEP_FASCIA, 0.8, 0.0, 20.0, PHANTOM_NO_OVERRIDES},
+        {TISSUE_MUSCLE, 0.0, 0.0, 20.0, PHANTOM_NO_OVERRIDES},
     };
     d.n_layers = (int)(sizeof layers / sizeof layers[0]);
     memcpy(d.layers, layers, sizeof layers);
@@ -94,6 +94,18 @@ static int check_def(const phantom_def *d, char *err, size_t n)
             FAIL("layers[%d].variation: must be within 0..0.5, got %g", i, l->variation);
         if (!(l->variation_wavelength_mm > 0.0))
             FAIL("layers[%d].variation_wavelength_mm: must be > 0", i);
+        /* The same physical bounds as the tissue table; 0 keeps the tissue's value. */
+        const phantom_layer_acoustic *a = &l->acoustic;
+        if (!(a->backscatter >= 0.0 && a->backscatter <= 100.0))
+            FAIL("layers[%d].acoustic.backscatter: must be within 0..100, got %g", i, a->backscatter);
+        if (!(a->speed_m_s == 0.0 || (a->speed_m_s > 100.0 && a->speed_m_s < 10000.0)))
+            FAIL("layers[%d].acoustic.speed_m_s: must be within 100..10000, got %g", i, a->speed_m_s);
+        if (!(a->density_kg_m3 >= 0.0 && a->density_kg_m3 <= 20000.0))
+            FAIL("layers[%d].acoustic.density_kg_m3: must be within 0..20000, got %g", i, a->density_kg_m3);
+        if (!(a->atten_db_cm_mhz >= 0.0 && a->atten_db_cm_mhz <= 50.0))
+            FAIL("layers[%d].acoustic.atten_db_cm_mhz: must be within 0..50, got %g", i, a->atten_db_cm_mhz);
+        if ((int)a->texture < 0 || a->texture > PHANTOM_TEXTURE_OFF)
+            FAIL("layers[%d].acoustic.texture: unknown texture choice", i);
     }
     for (int i = 0; i < d->n_features; i++) {
         const phantom_feature_def *f = &d->features[i];
@@ -514,6 +526,21 @@ phantom_texture_cell phantom_texture_cell_at(const phantom *ph, double x, double
 phantom_texture_params phantom_get_texture_params(const phantom *ph) { return ph->tex; }
 
 bool phantom_is_fat(tissue_id t) { return t == TISSUE_FAT || t == TISSUE_DEEP_FAT; }
+
+tissue_props phantom_layer_props(const tissue_table *tissues, const phantom_layer_def *l)
+{
+    tissue_props p = tissues->t[l->tissue];
+    const phantom_layer_acoustic *a = &l->acoustic;
+    if (a->backscatter > 0.0)
+        p.backscatter = a->backscatter;
+    if (a->speed_m_s > 0.0)
+        p.speed_m_s = a->speed_m_s;
+    if (a->density_kg_m3 > 0.0)
+        p.density_kg_m3 = a->density_kg_m3;
+    if (a->atten_db_cm_mhz > 0.0)
+        p.atten_db_cm_mhz = a->atten_db_cm_mhz;
+    return p;
+}
 
 static const lobule_field *fat_field(const phantom *ph, tissue_id t)
 {

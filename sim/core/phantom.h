@@ -36,12 +36,38 @@
 #define PHANTOM_MAX_INCLUSIONS 32
 #define PHANTOM_MAX_BONES 8
 
+/* Texture override of one layer: the tissue's own (fat lobules, muscle fibres, tendon
+ * fascicles where it has one), or plain speckle. */
+typedef enum phantom_layer_texture {
+    PHANTOM_TEXTURE_TISSUE = 0, /* not overridden: as the tissue has it */
+    PHANTOM_TEXTURE_ON,         /* set on in the file: the tissue's texture */
+    PHANTOM_TEXTURE_OFF         /* plain speckle at the layer's backscatter */
+} phantom_layer_texture;
+
+/* Acoustic overrides of one layer (issue 9, for the people who check the physics): a value
+ * of 0 keeps the layer tissue's own. They change the B-mode only; the tissue still names what
+ * the needle is in, so verdicts never depend on them. */
+typedef struct phantom_layer_acoustic {
+    double backscatter;           /* relative to dermis (1), like tissue_props.backscatter */
+    double speed_m_s;             /* with density: the impedance at the layer's interfaces */
+    double density_kg_m3;
+    double atten_db_cm_mhz;       /* alpha0, one way; the tissue's exponent b is kept */
+    phantom_layer_texture texture;
+} phantom_layer_acoustic;
+
+/* A layer that keeps its tissue's acoustics, for positional initialisers of a layer def. */
+#define PHANTOM_NO_OVERRIDES {0.0, 0.0, 0.0, 0.0, PHANTOM_TEXTURE_TISSUE}
+
 typedef struct phantom_layer_def {
     tissue_id tissue;
     double thickness_mm;            /* mean thickness; ignored for the last (bottom) layer */
     double variation;               /* slow fractional thickness variation, 0 .. 0.5 */
     double variation_wavelength_mm; /* spatial scale of that variation (default 20 mm) */
+    phantom_layer_acoustic acoustic;
 } phantom_layer_def;
+
+/* The layer's tissue properties with its overrides applied. */
+tissue_props phantom_layer_props(const tissue_table *tissues, const phantom_layer_def *l);
 
 typedef enum phantom_feature_kind {
     PHANTOM_PROMINENCE = 0, /* bony prominence: a smooth bump that raises the surface */

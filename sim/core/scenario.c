@@ -85,6 +85,15 @@ static const field k_fields[] = {
         variation),
     NUM("phantom.layers[].variation_wavelength_mm", LIM_LAYER_WAVELENGTH_MM, B_LAYER,
         phantom_layer_def, variation_wavelength_mm),
+    /* Optional overrides: stored 0 means "the tissue's own", never written. */
+    NUM("phantom.layers[].acoustic.backscatter", LIM_LAYER_BACKSCATTER, B_LAYER,
+        phantom_layer_def, acoustic.backscatter),
+    NUM("phantom.layers[].acoustic.speed_m_s", LIM_LAYER_SPEED_M_S, B_LAYER, phantom_layer_def,
+        acoustic.speed_m_s),
+    NUM("phantom.layers[].acoustic.density_kg_m3", LIM_LAYER_DENSITY_KG_M3, B_LAYER,
+        phantom_layer_def, acoustic.density_kg_m3),
+    NUM("phantom.layers[].acoustic.atten_db_cm_mhz", LIM_LAYER_ATTEN_DB_CM_MHZ, B_LAYER,
+        phantom_layer_def, acoustic.atten_db_cm_mhz),
     NUM("phantom.surface[].x_mm", LIM_POSITION_MM, B_FEATURE, phantom_feature_def, x_mm),
     NUM("phantom.surface[].y_mm", LIM_POSITION_MM, B_FEATURE, phantom_feature_def, y_mm),
     NUM("phantom.surface[].height_mm", LIM_FEATURE_HEIGHT_MM, B_FEATURE, phantom_feature_def,
@@ -1052,10 +1061,31 @@ static void read_patient(ctx *c, json_t *v, scenario_patient *pt)
     read_string(c, v, "patient", "skin", pt->skin, sizeof pt->skin);
 }
 
+/* A row of a layer's acoustic overrides: 0 there is "not overridden", not a value. */
+static bool is_override_row(const field *f)
+{
+    return f->base == B_LAYER && f->off >= offsetof(phantom_layer_def, acoustic);
+}
+
+static void read_layer_acoustic(ctx *c, json_t *v, const char *path, phantom_layer_def *l)
+{
+    static const char *const extra[] = {"texture", NULL};
+    if (!read_section(c, v, path, "phantom.layers[].acoustic", l, extra))
+        return;
+    json_t *t = json_object_get(v, "texture");
+    char q[PATH_CAP];
+    path_key(q, path, "texture");
+    if (t && !json_is_boolean(t))
+        report(c, q, "expected true or false (the tissue's texture or plain speckle), got %s",
+               suggest_json_type(t));
+    else if (t)
+        l->acoustic.texture = json_is_true(t) ? PHANTOM_TEXTURE_ON : PHANTOM_TEXTURE_OFF;
+}
+
 static void read_layers(ctx *c, json_t *arr, phantom_def *ph,
                         char (*sources)[SCENARIO_SOURCE_CAP])
 {
-    static const char *const extra[] = {"tissue", "source", NULL};
+    static const char *const extra[] = {"tissue", "source", "acoustic", NULL};
     int n = read_array(c, arr, "phantom.layers", PHANTOM_MAX_LAYERS, "layers");
     if (n < 0)
         return;
@@ -1068,12 +1098,16 @@ static void read_layers(ctx *c, json_t *arr, phantom_def *ph,
         path_elem(p, "phantom.layers", (size_t)i);
         sources[i][0] = '\0';
         /* Defaults: uniform thickness; 20 mm undulation scale as the default stack. */
-        phantom_layer_def l = {TISSUE_DERMIS, 0.0, 0.0, 20.0};
+        phantom_layer_def l = {TISSUE_DERMIS, 0.0, 0.0, 20.0, PHANTOM_NO_OVERRIDES};
         if (read_section(c, e, p, "phantom.layers[]", &l, extra)) {
             json_t *t = require(c, e, p, "tissue");
             path_key(q, p, "tissue");
             if (t)
                 read_tissue(c, t, q, &l.tissue);
+            json_t *ac = json_object_get(e, "acoustic");
+            path_key(q, p, "acoustic");
+            if (ac)
+                read_layer_acoustic(c, ac, q, &l);
             json_t *src = json_object_get(e, "source");
             path_key(q, p, "source");
             if (src && !json_is_string(src))
@@ -1639,6 +1673,8 @@ static void check_rows(check_sink sink, void *ud, enum field_base b, const void 
         /* The bottom layer has no thickness of its own: 0 there means "to the floor". */
         if (bottom_layer && x == 0.0 && f->off == offsetof(phantom_layer_def, thickness_mm))
             continue;
+        if (x == 0.0 && is_override_row(f))
+            continue;
         check_value(sink, ud, f, x, idx, nidx, tissue);
     }
 }
@@ -1698,6 +1734,9 @@ static void check_phantom(check_sink sink, void *ud, const scenario *s)
         snprintf(p, sizeof p, "phantom.layers[%d].source", i);
         check_text(sink, ud, p, s->layer_source[i], SCENARIO_SOURCE_CAP);
         check_rows(sink, ud, B_LAYER, l, &i, 1, NULL, i == ph->n_layers - 1);
+        snprintf(p, sizeof p, "phantom.layers[%d].acoustic.texture", i);
+        if ((int)l->acoustic.texture < 0 || l->acoustic.texture > PHANTOM_TEXTURE_OFF)
+            sinkf(sink, ud, p, "unknown texture choice (true: the tissue's, false: none)");
     }
     if (ph->n_features < 0 || ph->n_features > PHANTOM_MAX_FEATURES)
         sinkf(sink, ud, "phantom.surface", "0 to %d surface features, got %d",
@@ -2057,7 +2096,9 @@ bool scenario_set_number(scenario *s, const char *path, double v, char *err, siz
     char msg[256];
     if (!resolve_number(s, path, &ref, err, n))
         return false;
-    if (!range_check(&ref.f->r, v, msg, sizeof msg)) {
+    /* 0 clears a layer's override: the layer takes its tissue's value again. */
+    bool clear = v == 0.0 && is_override_row(ref.f);
+    if (!clear && !range_check(&ref.f->r, v, msg, sizeof msg)) {
         snprintf(err, n, "%s", msg);
         return false;
     }
@@ -2230,6 +2271,16 @@ bool scenario_set_bool(scenario *s, const char *path, bool v, char *err, size_t 
     }
     if (strcmp(path, "scoring.measure_dermis") == 0) {
         s->scoring.measure_dermis = v;
+        return true;
+    }
+    int li, used = 0;
+    if (sscanf(path, "phantom.layers[%d].acoustic.texture%n", &li, &used) == 1 &&
+        path[used] == '\0') {
+        if (li < 0 || li >= s->phantom.n_layers) {
+            snprintf(err, n, "no layer %d: there are %d", li, s->phantom.n_layers);
+            return false;
+        }
+        s->phantom.layers[li].acoustic.texture = v ? PHANTOM_TEXTURE_ON : PHANTOM_TEXTURE_OFF;
         return true;
     }
     if (strcmp(path, "scoring.require_doppler_check") == 0) {
@@ -2671,18 +2722,37 @@ static void write_phantom(wobj *top, const scenario *s)
         /* The bottom layer reaches to the patch's floor: a file may leave its thickness out,
          * and a 0 stays out (0 is no thickness a file may give). */
         bool bottom = i == ph->n_layers - 1;
+        bool overridden = l->acoustic.texture != PHANTOM_TEXTURE_TISSUE;
         for (int k = 0; k < N_FIELDS; k++) {
             const field *f = &k_fields[k];
             if (f->base != B_LAYER)
                 continue;
             double x = load_field(f, l);
             const char *key = f->r.path + strlen("phantom.layers[].");
+            if (is_override_row(f)) {
+                overridden |= x != 0.0;
+                continue;
+            }
             if (bottom && x == 0.0 && strcmp(key, "thickness_mm") == 0)
                 continue;
             w_key_number(&e, key, x);
         }
         if (s->layer_source[i][0])
             w_key_string(&e, "source", s->layer_source[i]);
+        /* Only what a file set, so a case without overrides keeps its canonical text. */
+        if (overridden) {
+            w_key(&e, "acoustic");
+            wobj a = w_open(e.w, e.depth);
+            for (int k = 0; k < N_FIELDS; k++) {
+                const field *f = &k_fields[k];
+                double x = is_override_row(f) ? load_field(f, l) : 0.0;
+                if (x != 0.0)
+                    w_key_number(&a, f->r.path + strlen("phantom.layers[].acoustic."), x);
+            }
+            if (l->acoustic.texture != PHANTOM_TEXTURE_TISSUE)
+                w_key_raw(&a, "texture", l->acoustic.texture == PHANTOM_TEXTURE_ON ? "true" : "false");
+            w_close(&a);
+        }
         w_close(&e);
     }
     w_array_close(&o, ph->n_layers);
