@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "needle.h"
+#include "session.h"
 #include "scenario.h"
 #include "score.h"
 
@@ -132,11 +133,58 @@ static void test_bad_heads_are_refused_in_words(void **state)
     phantom_destroy(ph);
 }
 
+/* A session with a 5-needle head on the prominence: each needle's verdict in the metrics is
+ * the one the layer tops under its tip give. */
+static void test_session_head_verdicts_match_geometry(void **state)
+{
+    (void)state;
+    scenario s;
+    scenario_diags d = {0};
+    assert_true(scenario_load_file(MESOSIM_SOURCE_DIR "/scenarios/adult_back.json", &s, &d));
+    scenario_diags_free(&d);
+    s.phantom.n_vessels = 0;
+    for (int k = 0; k < s.phantom.n_layers; k++)
+        s.phantom.layers[k].variation = 0.0;
+    s.phantom.n_features = 1;
+    s.phantom.features[0] = (phantom_feature_def){PHANTOM_PROMINENCE, 0.0, 0.0, HEIGHT_MM, WIDTH_MM, 0.0};
+    s.needle.count = 5;
+    char err[256];
+    session *ses = session_create(&s, err, sizeof err);
+    if (!ses)
+        print_error("%s\n", err);
+    assert_non_null(ses);
+    const char *lines[] = {"{\"t\":1,\"do\":\"needle_entry\",\"x_mm\":0,\"y_mm\":0,\"angle_deg\":30,\"azimuth_deg\":90}",
+                           "{\"t\":2,\"do\":\"advance\",\"mm\":3.2}", "{\"t\":3,\"do\":\"inject\",\"ml\":0.05}"};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        action a;
+        assert_true(action_parse_line(lines[i], strlen(lines[i]), -1, &a, err, sizeof err));
+        if (!session_apply(ses, &a, err, sizeof err))
+            print_error("%s\n", err);
+    }
+    const score_session *m = session_metrics(ses);
+    assert_true(m->n_inj >= 1);
+    const score_injection *j = &m->inj[0];
+    assert_int_equal(j->n_needles, 5);
+    phantom *ph = phantom_create(&s.phantom, err, sizeof err);
+    assert_non_null(ph);
+    int agree = 0;
+    for (int k = 0; k < 5; k++) {
+        const score_needle *q = &j->needles[k];
+        print_message("session needle %d: %.3f mm, %s\n", k, q->tip_depth_mm, score_verdict_name(q->verdict));
+        agree += q->verdict == VERDICT_OUTSIDE || q->verdict == verdict_from_layers(ph, q->tip_mm);
+    }
+    assert_int_equal(agree, 5);
+    assert_true(fabs(j->needles[0].tip_depth_mm - j->needles[2].tip_depth_mm) > 0.5);
+    phantom_destroy(ph);
+    session_destroy(ses);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_five_needles_on_a_prominence),
         cmocka_unit_test(test_bad_heads_are_refused_in_words),
+        cmocka_unit_test(test_session_head_verdicts_match_geometry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

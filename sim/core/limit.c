@@ -95,6 +95,11 @@ static const limit k_limits[LIM_COUNT] = {
     L(LIM_DIMPLE_RESIDUAL_FRAC, "dimple residual", "", 0, 1),
     L(LIM_HAEMATOMA_RADIUS_MM, "haematoma radius", "mm", 0.1, 10),
     L(LIM_HAEMATOMA_GROWTH_S, "haematoma growth time", "s", 0.1, 600),
+    /* The case report's multi-injectors have 3 or 5 needles in a line (needle_check names the
+     * allowed counts); their spacing was not found (training.md 4): up to the 20 mm that
+     * needle_head_place accepts, from 0.5 mm, a little over two 27G shafts side by side. */
+    L(LIM_NEEDLE_COUNT, "needle count", "", 1, 5),
+    L(LIM_NEEDLE_SPACING_MM, "needle spacing", "mm", 0.5, 20),
     L(LIM_PUNCTURE_N, "puncture force", "N", 0, 20),
     /* A stiffness under 0.01 N/mm would dent the skin metres before a puncture. */
     L(LIM_INTERFACE_STIFFNESS_N_MM, "interface stiffness", "N/mm", 0.01, 100),

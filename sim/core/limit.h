@@ -79,6 +79,8 @@ typedef enum limit_id {
     LIM_DIMPLE_RESIDUAL_FRAC,
     LIM_HAEMATOMA_RADIUS_MM,
     LIM_HAEMATOMA_GROWTH_S,
+    LIM_NEEDLE_COUNT,             /* needles of a multi-injector head */
+    LIM_NEEDLE_SPACING_MM,
     LIM_PUNCTURE_N,
     LIM_INTERFACE_STIFFNESS_N_MM,
     LIM_FRICTION_N_MM,

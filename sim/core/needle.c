@@ -71,6 +71,10 @@ needle_def needle_default_def(void)
      * minute; assumption, no measured growth curve found. */
     d.haematoma_radius_mm = 1.5;
     d.haematoma_growth_s = 20.0;
+    /* The case report's single needle. The 4 mm spacing of a head is an assumption: no
+     * source gives a multi-injector's (shared/reference/training.md 4). */
+    d.count = 1;
+    d.spacing_mm = 4.0;
     /* Fine-gauge forces in human skin were not found as numbers (tissue.md "Gaps"): values
      * bracketed by microneedles 0.1-3 N, suture needles 0.48-1.0 N, literature median 1.22 N
      * for (mostly larger) needles, and pen needles rising with diameter. For a 30G needle:
@@ -106,6 +110,10 @@ const char *needle_check(const needle_def *d)
         return "dimple_residual_frac: must be within 0..1";
     if (!(d->haematoma_radius_mm > 0.0) || !(d->haematoma_growth_s > 0.0))
         return "haematoma_radius_mm and haematoma_growth_s: must be > 0";
+    if (d->count != 1 && d->count != 3 && d->count != 5)
+        return "count: must be 1, 3 or 5 needles";
+    if (!(d->spacing_mm > 0.0 && d->spacing_mm <= 20.0))
+        return "spacing_mm: must be within 0..20 mm";
     for (int t = 0; t < TISSUE_COUNT; t++) {
         const needle_tissue_mech *m = &d->mech[t];
         if (!(m->puncture_n >= 0.0) || !(m->stiffness_n_mm > 0.0) || !(m->friction_n_mm >= 0.0) ||

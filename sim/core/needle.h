@@ -49,6 +49,10 @@ typedef struct needle_def {
     double dimple_residual_frac; /* share of the skin dent that stays after the pop, 0..1 */
     double haematoma_radius_mm;  /* final radius of the bleed after a vessel puncture */
     double haematoma_growth_s;   /* time constant of its growth */
+    /* A multi-injector head (needle_head_place): 1 (a single needle), 3 or 5 needles in a
+     * rigid line spacing_mm apart across the azimuth. */
+    int count;
+    double spacing_mm;
     needle_tissue_mech mech[TISSUE_COUNT];
 } needle_def;
 

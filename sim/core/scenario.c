@@ -170,6 +170,8 @@ static const field k_fields[] = {
         dimple_residual_frac),
     NUM("needle.haematoma_radius_mm", LIM_HAEMATOMA_RADIUS_MM, B_NEEDLE, needle_def,
         haematoma_radius_mm),
+    INT("needle.count", LIM_NEEDLE_COUNT, B_NEEDLE, needle_def, count),
+    NUM("needle.spacing_mm", LIM_NEEDLE_SPACING_MM, B_NEEDLE, needle_def, spacing_mm),
     NUM("needle.haematoma_growth_s", LIM_HAEMATOMA_GROWTH_S, B_NEEDLE, needle_def,
         haematoma_growth_s),
     NUM("needle.tissues.*.puncture_n", LIM_PUNCTURE_N, B_MECH, needle_tissue_mech, puncture_n),
@@ -1813,6 +1815,8 @@ static void check_procedure(check_sink sink, void *ud, const scenario *s)
     if (!sold)
         sinkf(sink, ud, "needle.length_mm", "must be 4, 6 or 13 mm, got %.10g",
               s->needle.length_mm);
+    if (s->needle.count != 1 && s->needle.count != 3 && s->needle.count != 5)
+        sinkf(sink, ud, "needle.count", "must be 1, 3 or 5 needles, got %d", s->needle.count);
     for (int t = 0; t < TISSUE_COUNT; t++)
         check_rows(sink, ud, B_MECH, &s->needle.mech[t], NULL, 0, tissue_name((tissue_id)t),
                    false);
@@ -2664,8 +2668,10 @@ static void w_key_vec(wobj *o, const char *key, const double *v, int n)
     w_put(o->w, "]", 1);
 }
 
-/* Every stored number of the rows directly under pattern, in table order. */
-static void w_fields(wobj *o, const char *pattern, const void *base)
+/* Every stored number of the rows directly under pattern, in table order, but the keys in
+ * skip (NULL-terminated, or NULL). */
+static void w_fields_except(wobj *o, const char *pattern, const void *base,
+                            const char *const *skip)
 {
     size_t plen = strlen(pattern);
     for (int i = 0; i < N_FIELDS; i++) {
@@ -2680,8 +2686,17 @@ static void w_fields(wobj *o, const char *pattern, const void *base)
         }
         if (strpbrk(key, ".[") != NULL)
             continue;
-        w_key_number(o, key, load_field(f, base));
+        bool skipped = false;
+        for (int k = 0; skip && skip[k] && !skipped; k++)
+            skipped = strcmp(key, skip[k]) == 0;
+        if (!skipped)
+            w_key_number(o, key, load_field(f, base));
     }
+}
+
+static void w_fields(wobj *o, const char *pattern, const void *base)
+{
+    w_fields_except(o, pattern, base, NULL);
 }
 
 /* Array of objects, one per element: [] when empty. */
@@ -2876,7 +2891,9 @@ static void write_needle(wobj *top, const scenario *s)
     needle_def def = needle_default_def();
     w_key(top, "needle");
     wobj o = w_open(top->w, top->depth);
-    w_fields(&o, "needle", &s->needle);
+    /* A single needle writes no head keys, so the files written before heads stay the same. */
+    static const char *const single[] = {"count", "spacing_mm", NULL};
+    w_fields_except(&o, "needle", &s->needle, s->needle.count == 1 ? single : NULL);
     w_key_string(&o, "bevel", s->needle.bevel_up ? "up" : "down");
     /* As the phantom's tissues: only what differs from the default mechanics. */
     w_key(&o, "tissues");

@@ -322,12 +322,27 @@ static void judge_critical(const score_rules *r, const score_plan *plan, const s
                  "%d injection%s into the skin, %d needed", got, got == 1 ? "" : "s", need);
     }
     /* Intravascular and outside the dermis: the first offender is named. */
+    /* Each needle of a multi-injector head counts as a single needle would: a head with one
+     * needle outside the dermis fails the item as that needle alone would. */
     int iv = -1, out = -1;
+    double out_margin = 0.0;
+    bool out_above = false;
     for (int i = 0; i < s->n_inj; i++) {
-        if (iv < 0 && s->inj[i].verdict == VERDICT_INTRAVASCULAR)
+        const score_injection *j = &s->inj[i];
+        if (iv < 0 && j->verdict == VERDICT_INTRAVASCULAR)
             iv = i;
-        if (out < 0 && in_skin(&s->inj[i]) && s->inj[i].margin_mm < -c->outside_dermis_tol_mm)
+        if (out < 0 && in_skin(j) && j->margin_mm < -c->outside_dermis_tol_mm) {
             out = i;
+            out_margin = j->margin_mm;
+            out_above = j->verdict == VERDICT_EPIDERMAL;
+        }
+        for (int k = 0; k < j->n_needles && out < 0; k++)
+            if (j->needles[k].verdict != VERDICT_OUTSIDE &&
+                j->needles[k].margin_mm < -c->outside_dermis_tol_mm) {
+                out = i;
+                out_margin = j->needles[k].margin_mm;
+                out_above = j->needles[k].verdict == VERDICT_EPIDERMAL;
+            }
     }
     if (!c->intravascular)
         set_item(o, CRITICAL_INTRAVASCULAR, false, true, "not judged in this scenario");
@@ -339,9 +354,8 @@ static void judge_critical(const score_rules *r, const score_plan *plan, const s
         set_item(o, CRITICAL_INTRAVASCULAR, true, true, "no injection into a vessel");
     if (out >= 0)
         set_item(o, CRITICAL_OUTSIDE_DERMIS, true, false,
-                 "injection %d was %.1f mm %s the dermis (%.1f mm allowed)", out + 1,
-                 -s->inj[out].margin_mm,
-                 s->inj[out].verdict == VERDICT_EPIDERMAL ? "above" : "below",
+                 "injection %d was %.1f mm %s the dermis (%.1f mm allowed)", out + 1, -out_margin,
+                 out_above ? "above" : "below",
                  c->outside_dermis_tol_mm);
     else
         set_item(o, CRITICAL_OUTSIDE_DERMIS, true, true,

@@ -120,6 +120,18 @@ score_rules score_default_rules(void);
 /* NULL when valid, else a static message naming the bad field. */
 const char *score_check(const score_rules *r);
 
+/* One needle of a multi-injector head at an injection (needle.count > 1). */
+typedef struct score_needle {
+    double tip_mm[3];
+    double tip_depth_mm;      /* below its own skin */
+    double margin_mm;         /* to the nearest dermis boundary, as the injection's */
+    score_verdict verdict;
+    tissue_id tissue;         /* at the tip */
+    double dermis_fraction;   /* of its share, volume / count */
+} score_needle;
+
+#define SCORE_MAX_NEEDLES 5
+
 typedef struct score_injection {
     double t_s, end_s;
     double volume_ml;
@@ -140,6 +152,8 @@ typedef struct score_injection {
     bool vessel_punctured;    /* on this pass */
     bool spread_seen;         /* deposit inside the slice when the injection ended */
     bool done;                /* delivery finished */
+    int n_needles;            /* 0: a single needle; else the head's, from one side */
+    score_needle needles[SCORE_MAX_NEEDLES];
 } score_injection;
 
 /* Adverse events: what harmed, or would harm, the patient. The report writes their names. */

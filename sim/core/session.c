@@ -484,6 +484,16 @@ static void finish_injection(session *s, double t_end)
     double h, sig;
     j->wheal = drug_wheal(&s->sc.drug, d, &h, &sig);
     j->bleb_mm = drug_bleb_diameter_mm(&s->sc.drug, d);
+    for (int k = 0; k < j->n_needles; k++) {
+        score_needle *q = &j->needles[k];
+        drug_deposit one = *d;
+        memcpy(one.c_mm, q->tip_mm, sizeof one.c_mm);
+        one.site = drug_site_of(q->tissue);
+        one.volume_ml = d->volume_ml / j->n_needles;
+        q->dermis_fraction = q->verdict == VERDICT_OUTSIDE
+                                 ? 0.0
+                                 : drug_dermis_fraction(&s->sc.drug, &one, s->anat, s->pose.pressure_n);
+    }
     s->disp_dirty = true;
     /* Real-time check of the spread: the deposit in the slice when delivery ends. */
     double t_now = s->t;
@@ -673,6 +683,33 @@ static double dermis_margin(const session *s, const double p[3], double *from_to
     return 0.0;
 }
 
+/* A multi-injector head is rigid: every needle has the main needle's entry line, angle and
+ * inserted length (needle_head_place), so on curved skin their tips lie at other depths. */
+static void head_needles(const session *s, score_injection *j)
+{
+    int count = s->sc.needle.count;
+    if (count <= 1 || !needle_in_skin(s->nd))
+        return;
+    double e[3];
+    needle_entry_mm(s->nd, e);
+    needle_head_tip tips[NEEDLE_HEAD_MAX];
+    char err[128];
+    if (needle_head_place(s->anat, s->pose.pressure_n, count, s->sc.needle.spacing_mm, e[0], e[1],
+                          needle_angle_deg(s->nd), needle_azimuth_deg(s->nd), needle_inserted_mm(s->nd),
+                          tips, err, sizeof err) != count)
+        return;
+    j->n_needles = count;
+    for (int k = 0; k < count; k++) {
+        score_needle *q = &j->needles[k];
+        memcpy(q->tip_mm, tips[k].tip_mm, sizeof q->tip_mm);
+        q->tip_depth_mm = tips[k].depth_mm;
+        q->tissue = tips[k].inserted_mm > 0.0 ? tips[k].at.tissue : TISSUE_GEL;
+        q->verdict = score_verdict_of(q->tissue);
+        double from_top;
+        q->margin_mm = dermis_margin(s, tips[k].tip_mm, &from_top);
+    }
+}
+
 static bool start_injection(session *s, const action *a, char *err, size_t n)
 {
     if (s->n_dep >= SESSION_MAX_INJECTIONS) {
@@ -716,6 +753,7 @@ static bool start_injection(session *s, const action *a, char *err, size_t n)
     double from_top;
     j->margin_mm = dermis_margin(s, tip, &from_top);
     j->vessel_punctured = s->pass_vessel_hit;
+    head_needles(s, j);
     double img[3];
     refresh_display(s);
     session_tip_image(s, img);
@@ -1278,6 +1316,19 @@ char *session_report_json(const session *s, const session_identity *id)
         json_object_set_new(o, "bleb_mm", num(j->bleb_mm));
         json_object_set_new(o, "vessel_punctured", json_boolean(j->vessel_punctured));
         json_object_set_new(o, "spread_seen", json_boolean(j->spread_seen));
+        if (j->n_needles > 1) {
+            json_t *arr = json_array();
+            for (int k = 0; k < j->n_needles; k++) {
+                const score_needle *q = &j->needles[k];
+                json_t *e = json_object();
+                json_object_set_new(e, "tip_depth_mm", num(q->tip_depth_mm));
+                json_object_set_new(e, "verdict", json_string(score_verdict_name(q->verdict)));
+                json_object_set_new(e, "margin_mm", num(q->margin_mm));
+                json_object_set_new(e, "dermis_fraction", num(q->dermis_fraction));
+                json_array_append_new(arr, e);
+            }
+            json_object_set_new(o, "needles", arr);
+        }
         json_array_append_new(inj, o);
     }
     json_object_set_new(root, "injections", inj);
