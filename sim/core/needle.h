@@ -145,8 +145,8 @@ bool needle_shaft(const needle *n, phantom_inclusion *out);
  * so their tips lie at other depths below their own skin, and some stay above it.
  *
  * Geometry only, at rest (no dimple or load, under probe force pressure_n): what the head
- * puts where, for the verdicts of a head against the single needle. The session does not
- * drive a head yet. */
+ * puts where, for the verdicts of a head against the single needle. The session places the
+ * head this way at each injection of a case with needle.count > 1 (the report's `needles`). */
 #define NEEDLE_HEAD_MAX 5
 
 typedef struct needle_head_tip {
