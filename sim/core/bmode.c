@@ -1,7 +1,7 @@
 /* bmode: the fast synthesis path.
  *
- * Two phases over a fixed partition of the work, so the bytes never depend on the thread
- * count: (A) per line, classify the tissue along the beam, sum the tissue-fixed scatterer field
+ * Two phases, each line and each column computed from its inputs alone, so the bytes never
+ * depend on the thread count or on which worker took which line: (A) per line, classify the tissue along the beam, sum the tissue-fixed scatterer field
  * over the elevation profile (a flat float loop the compiler vectorises), apply the losses, add
  * the echo events and convolve axially; (B) per output column, convolve laterally with the
  * depth-dependent beam, then TGC, gain, envelope and log compression to 8 bits. */
@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,10 @@ struct bmode {
     int pending;
     int quit;
     int phase; /* 0: lines, 1: columns */
+    /* The next line phase A takes: lines differ in cost (vessels, lobules and deposits sit in
+     * some of them), so workers take them one at a time rather than a fixed share each. A
+     * line's result depends only on the line, never on which worker made it. */
+    atomic_int next_line;
 
     const bmk_ops *k; /* hot loops for this CPU */
     bool display_only;
@@ -230,13 +235,14 @@ static void phase_lines(bmode *bm, int id)
 {
     const bm_setup *s = &bm->s;
     worker_scratch *w = &bm->ws[id];
-    int per = (s->lines + bm->n_threads - 1) / bm->n_threads;
-    int l0 = id * per, l1 = l0 + per < s->lines ? l0 + per : s->lines;
     const int rows = s->rows, ka = s->ka;
     const float inv = 1.0f / 32768.0f;
     const uint32_t seed = hash_mix32(s->d->seed ^ 0x9e3779b9U);
     const uint32_t noise_seed = hash_mix32(s->d->seed ^ 0x6a09e667U); /* bm_add_noise's */
-    for (int li = l0; li < l1; li++) {
+    for (;;) {
+        int li = atomic_fetch_add_explicit(&bm->next_line, 1, memory_order_relaxed);
+        if (li >= s->lines)
+            break;
         if (bm_nodes_fill(s, li, 0, &w->nodes) != 0) {
             bm->err = 1;
             return;
@@ -342,6 +348,7 @@ static void dispatch(bmode *bm, int phase)
 {
     pthread_mutex_lock(&bm->mu);
     bm->phase = phase;
+    atomic_store(&bm->next_line, 0);
     bm->pending = bm->n_threads - 1;
     bm->generation++;
     pthread_cond_broadcast(&bm->cv_start);
