@@ -170,6 +170,15 @@ typedef struct bm_setup {
     bool layer_textured[PHANTOM_MAX_LAYERS]; /* fat lobules, muscle fibres, tendon fascicles */
     bm_capsule caps[BM_MAX_CAPSULES];
     int n_caps;
+    /* Per vessel, what its chord along the elevation line needs that is the same for every
+     * point of the frame (the elevation direction is the frame's): the vessel's start, axis
+     * and length, its cross-section axes, and per tube (0: wall, 1: lumen) the across-axis
+     * coordinates' rate along the elevation line, in radii. */
+    struct bm_vessel_chord {
+        double a[3], dir[3], eh[3], ev[3], len;
+        double rh[2], rv[2];
+        double h1[2], v1[2], s1, qa[2];
+    } vchord[PHANTOM_MAX_VESSELS];
 } bm_setup;
 
 int bm_setup_init(bm_setup *s, const bmode_scene *scene, char *err, size_t err_len);
