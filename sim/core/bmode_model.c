@@ -1,6 +1,7 @@
 /* bmode_model: frame set-up and line classification shared by the fast and reference paths. */
 #include "bmode_model.h"
 #include "hash.h"
+#include "lobules.h"
 #include "texture_math.h"
 
 #include <math.h>
@@ -380,7 +381,11 @@ int bm_line_alloc(bm_line *l, int rows)
     l->frac = malloc(sizeof(float) * (size_t)rows);
     l->cap_ev = 64;
     l->ev = malloc(sizeof(bm_event) * (size_t)l->cap_ev);
-    if (!l->tissue || !l->amp || !l->loss || !l->ev || !l->htop || !l->layer || !l->objid || !l->frac) {
+    l->lobules = malloc(sizeof *l->lobules);
+    if (l->lobules)
+        lobule_cache_clear(l->lobules);
+    if (!l->tissue || !l->amp || !l->loss || !l->ev || !l->htop || !l->layer || !l->objid || !l->frac ||
+        !l->lobules) {
         bm_line_free(l);
         return -1;
     }
@@ -398,6 +403,7 @@ void bm_line_free(bm_line *l)
     free(l->frac);
     free(l->ev);
     free(l->hits);
+    free(l->lobules);
     memset(l, 0, sizeof *l);
 }
 
@@ -1316,7 +1322,7 @@ static double perimysium_c1(const phantom_texture_params *tx, const double w[3],
 }
 
 static void fat_run(const bm_setup *s, const bm_nodes *nd, const double o[3], int layer, tissue_id t, int r0,
-                    int r1, float *amp)
+                    int r1, float *amp, lobule_cache *lc)
 {
     const double dz = s->dz, *w = s->fr.w;
     int r = r0;
@@ -1346,17 +1352,17 @@ static void fat_run(const bm_setup *s, const bm_nodes *nd, const double o[3], in
         }
         double q0[3] = {o[0] + z * w[0], o[1] + z * w[1], din0};
         double dq[3] = {dz * w[0], dz * w[1], ddin};
-        phantom_fat_texture_span(s->ph, t, q0, dq, end - r, amp + r);
+        phantom_fat_texture_span(s->ph, t, q0, dq, end - r, amp + r, lc);
         r = end;
     }
 }
 
 static void texture_run(const bm_setup *s, const bm_nodes *nd, const double o[3], int layer, tissue_id t,
-                        int r0, int r1, float htop, float *amp)
+                        int r0, int r1, float htop, float *amp, lobule_cache *lc)
 {
     const double dz = s->dz, *w = s->fr.w;
     if (phantom_is_fat(t)) {
-        fat_run(s, nd, o, layer, t, r0, r1, amp);
+        fat_run(s, nd, o, layer, t, r0, r1, amp, lc);
         return;
     }
     const phantom_texture_params tx = phantom_get_texture_params(s->ph);
@@ -1590,7 +1596,7 @@ void bm_classify_line(const bm_setup *s, int li, const bm_nodes *nd, bm_line *ou
             lin *= stepv;
         }
         if (layer >= 0 && fo < 1.0f && s->layer_textured[layer])
-            texture_run(s, nd, o, layer, lt, r, rb, out->htop[r], amp);
+            texture_run(s, nd, o, layer, lt, r, rb, out->htop[r], amp, out->lobules);
         if (bo > 0.0 && obj < BM_OBJ_INCL && !(obj & 1)) {
             /* A vessel wall is sheets of collagen like fascia: bright where it faces the beam
              * (crown and floor), dim on the flanks, or a 0.5 mm vein's flanks fill its lumen

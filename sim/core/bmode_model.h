@@ -220,6 +220,7 @@ typedef struct bm_line {
     int n_ev, cap_ev;
     struct shaft_hit *hits; /* scratch for needle-shaft samples */
     int cap_hits;
+    struct lobule_cache *lobules; /* the fat's sites, kept from line to line (lobules.h) */
 } bm_line;
 
 /* Layer heights, their slopes and the texture cell along one line, at nodes in depth: one node

@@ -15,35 +15,52 @@
 #define LOBULE_SEPTUM_GAIN 4.5f
 #define LOBULE_SPREAD 0.15
 
-typedef struct sites {
-    int32_t cell[3];
-    int valid;
-    double c[27][3];  /* site positions in cell units */
-    float bright[27]; /* lobule amplitude factor */
-    uint32_t id[27];
-} sites;
+typedef lobule_sites sites;
+
+static void gather_site(const lobule_field *f, int32_t ix, int32_t iy, int32_t iz, sites *s, int k)
+{
+    uint32_t h = hash_voxel(ix, iy, iz, f->seed);
+    uint32_t g = hash_mix32(h ^ 0x68e31da4U);
+    /* Full jitter (site anywhere in its cell) gives irregular polygons of varied size; 10
+     * bits per axis are far finer than a septum. */
+    s->c[0][k] = ix + ((h & 1023U) + 0.5) / 1024.0;
+    s->c[1][k] = iy + (((h >> 10) & 1023U) + 0.5) / 1024.0;
+    s->c[2][k] = iz + (((h >> 20) & 1023U) + 0.5) / 1024.0;
+    s->bright[k] = (float)(1.0 + LOBULE_SPREAD * hash_unit(g));
+    s->id[k] = h;
+}
 
 static void gather(const lobule_field *f, const int32_t cell[3], sites *s)
 {
-    if (s->valid && s->cell[0] == cell[0] && s->cell[1] == cell[1] && s->cell[2] == cell[2])
-        return;
     int k = 0;
     for (int dz = -1; dz <= 1; dz++)
         for (int dy = -1; dy <= 1; dy++)
-            for (int dx = -1; dx <= 1; dx++, k++) {
-                int32_t ix = cell[0] + dx, iy = cell[1] + dy, iz = cell[2] + dz;
-                uint32_t h = hash_voxel(ix, iy, iz, f->seed);
-                uint32_t g = hash_mix32(h ^ 0x68e31da4U);
-                /* Full jitter (site anywhere in its cell) gives irregular polygons of varied
-                 * size; 10 bits per axis are far finer than a septum. */
-                s->c[k][0] = ix + ((h & 1023U) + 0.5) / 1024.0;
-                s->c[k][1] = iy + (((h >> 10) & 1023U) + 0.5) / 1024.0;
-                s->c[k][2] = iz + (((h >> 20) & 1023U) + 0.5) / 1024.0;
-                s->bright[k] = (float)(1.0 + LOBULE_SPREAD * hash_unit(g));
-                s->id[k] = h;
-            }
+            for (int dx = -1; dx <= 1; dx++, k++)
+                gather_site(f, cell[0] + dx, cell[1] + dy, cell[2] + dz, s, k);
     memcpy(s->cell, cell, sizeof s->cell);
+    s->seed = f->seed;
     s->valid = 1;
+}
+
+void lobule_cache_clear(lobule_cache *c)
+{
+    for (int i = 0; i < LOBULE_CACHE_ENTRIES; i++)
+        c->e[i].valid = 0;
+}
+
+/* The sites around cell: from the cache when it holds them, else gathered into its slot (or
+ * into *local without a cache). */
+static const sites *sites_for(const lobule_field *f, const int32_t cell[3], lobule_cache *cache, sites *local)
+{
+    sites *s = local;
+    if (cache) {
+        uint32_t h = ((uint32_t)cell[0] * 0x8da6b343U) ^ ((uint32_t)cell[1] * 0xd8163841U) ^
+                     ((uint32_t)cell[2] * 0xcb1ab31fU);
+        s = &cache->e[(h >> 16) % LOBULE_CACHE_ENTRIES];
+    }
+    if (!s->valid || s->seed != f->seed || s->cell[0] != cell[0] || s->cell[1] != cell[1] || s->cell[2] != cell[2])
+        gather(f, cell, s);
+    return s;
 }
 
 static int32_t cell_of(double v)
@@ -118,10 +135,24 @@ static int nearest_pair(const double *a, const double *b, int *i1, int *i2, int 
     return e < 1 ? 1 : (e > limit ? limit : e);
 }
 
-void lobule_span(const lobule_field *f, const double q0[3], const double dq[3], int n, float *amp)
+/* Squared distance a_k from q to every site and its rate b_k per step Q (both in cell units):
+ * a flat loop over the sites' coordinates by axis. */
+__attribute__((target_clones("avx2", "default")))
+static void site_distances(const sites *restrict sp, const double q[3], const double Q[3], double *restrict a,
+                           double *restrict b)
 {
-    sites s;
-    s.valid = 0;
+    for (int k = 0; k < 27; k++) {
+        double ex = q[0] - sp->c[0][k], ey = q[1] - sp->c[1][k], ez = q[2] - sp->c[2][k];
+        a[k] = ex * ex + ey * ey + ez * ez;
+        b[k] = 2.0 * (Q[0] * ex + Q[1] * ey + Q[2] * ez);
+    }
+}
+
+void lobule_span(const lobule_field *f, const double q0[3], const double dq[3], int n, float *amp,
+                 lobule_cache *cache)
+{
+    sites local;
+    local.valid = 0;
     double Q[3];
     for (int k = 0; k < 3; k++)
         Q[k] = dq[k] * f->inv_cell[k];
@@ -141,25 +172,21 @@ void lobule_span(const lobule_field *f, const double q0[3], const double dq[3], 
                     limit = (int)ceil(t) < 1 ? 1 : (int)ceil(t);
             }
         }
-        gather(f, cell, &s);
+        const sites *sp = sites_for(f, cell, cache, &local);
         double a[27], b[27];
-        for (int k = 0; k < 27; k++) {
-            double ex = q[0] - s.c[k][0], ey = q[1] - s.c[k][1], ez = q[2] - s.c[k][2];
-            a[k] = ex * ex + ey * ey + ez * ez;
-            b[k] = 2.0 * (Q[0] * ex + Q[1] * ey + Q[2] * ez);
-        }
+        site_distances(sp, q, Q, a, b);
         int p, r;
         int len = nearest_pair(a, b, &p, &r, limit);
         /* Distance to the bisector plane in mm: the plane's normal in the phantom frame is
          * the site offset scaled by the cell density of each axis. */
         double g = 0.0;
         for (int k = 0; k < 3; k++) {
-            double v = (s.c[r][k] - s.c[p][k]) * f->inv_cell[k];
+            double v = (sp->c[k][r] - sp->c[k][p]) * f->inv_cell[k];
             g += v * v;
         }
         double inv = 0.5 / sqrt(g);
         float d0 = (float)((a[r] - a[p]) * inv), dd = (float)((b[r] - b[p]) * inv);
-        septum_span(amp + i, len, d0, dd, s.bright[p], s.bright[r], f->inv_half_width, f->septum_gain,
+        septum_span(amp + i, len, d0, dd, sp->bright[p], sp->bright[r], f->inv_half_width, f->septum_gain,
                     f->norm);
         i += len;
     }
@@ -169,10 +196,9 @@ double lobule_at(const lobule_field *f, const double q[3], uint32_t *lobule_id, 
 {
     const double zero[3] = {0.0, 0.0, 0.0};
     float m = 1.0f;
-    lobule_span(f, q, zero, 1, &m);
+    lobule_span(f, q, zero, 1, &m, NULL);
     if (lobule_id || border_mm) {
         sites s;
-        s.valid = 0;
         double u[3];
         int32_t cell[3];
         for (int k = 0; k < 3; k++) {
@@ -182,14 +208,14 @@ double lobule_at(const lobule_field *f, const double q[3], uint32_t *lobule_id, 
         gather(f, cell, &s);
         double a[27], b[27] = {0};
         for (int k = 0; k < 27; k++) {
-            double ex = u[0] - s.c[k][0], ey = u[1] - s.c[k][1], ez = u[2] - s.c[k][2];
+            double ex = u[0] - s.c[0][k], ey = u[1] - s.c[1][k], ez = u[2] - s.c[2][k];
             a[k] = ex * ex + ey * ey + ez * ez;
         }
         int p, r;
         nearest_pair(a, b, &p, &r, 1);
         double g = 0.0;
         for (int k = 0; k < 3; k++) {
-            double v = (s.c[r][k] - s.c[p][k]) * f->inv_cell[k];
+            double v = (s.c[k][r] - s.c[k][p]) * f->inv_cell[k];
             g += v * v;
         }
         if (lobule_id)
@@ -225,7 +251,7 @@ void lobule_field_init(lobule_field *f, double cell_xy_mm, double cell_z_mm, dou
         double dq[3] = {0.0, 0.0, step};
         for (int i = 0; i < N; i++)
             buf[i] = 1.0f;
-        lobule_span(f, q0, dq, N, buf);
+        lobule_span(f, q0, dq, N, buf, NULL);
         for (int i = 0; i < N; i++) {
             sum += (double)buf[i] * buf[i];
             cnt++;

@@ -548,9 +548,9 @@ static const lobule_field *fat_field(const phantom *ph, tissue_id t)
 }
 
 void phantom_fat_texture_span(const phantom *ph, tissue_id t, const double q0[3], const double dq[3], int n,
-                              float *amp)
+                              float *amp, struct lobule_cache *cache)
 {
-    lobule_span(fat_field(ph, t), q0, dq, n, amp);
+    lobule_span(fat_field(ph, t), q0, dq, n, amp, cache);
 }
 
 uint32_t phantom_fat_lobule(const phantom *ph, tissue_id t, const double q[3], double *border_mm)

@@ -261,9 +261,11 @@ phantom_texture_params phantom_get_texture_params(const phantom *ph);
 bool phantom_is_fat(tissue_id t);
 /* Multiplies amp[0..n) by the fat texture of tissue t at the points q0 + i dq, where a point
  * is (x_mm, y_mm, depth below its layer top in mm). A straight run costs a few searches of
- * the cell field, whatever n. */
+ * the cell field, whatever n. cache: the calling thread's lobule cache (lobules.h), or NULL;
+ * it changes only the speed. */
+struct lobule_cache;
 void phantom_fat_texture_span(const phantom *ph, tissue_id t, const double q0_mm[3], const double dq_mm[3],
-                              int n, float *amp);
+                              int n, float *amp, struct lobule_cache *cache);
 /* The lobule of fat tissue t at q (as above): an id that differs between neighbouring
  * lobules, and the distance from q to the lobule's border (mm) when border_mm is not NULL. */
 uint32_t phantom_fat_lobule(const phantom *ph, tissue_id t, const double q_mm[3], double *border_mm);
