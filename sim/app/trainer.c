@@ -338,6 +338,11 @@ const char *trainer_trainee(const trainer *t)
     return t->def.trainee;
 }
 
+double trainer_record_ms_last(const trainer *t)
+{
+    return t->run.d ? driver_get_stats(t->run.d).record_ms_last : 0.0;
+}
+
 void trainer_image_rect_get(const trainer *t, trainer_image_rect *out) { *out = t->scan.ir; }
 void trainer_view_rect(const trainer *t, float out[4]) { memcpy(out, t->scan.view, sizeof t->scan.view); }
 trainer_screen trainer_get_screen(const trainer *t) { return t->screen; }

@@ -284,12 +284,23 @@ bool driver_add_recorder(driver *d, const recorder *r, char *err, size_t n)
     return true;
 }
 
+/* Time the sinks take on the owner thread, summed over a step (driver_stats.record_ms_*). */
+static void record_time(driver *d, double t0_ms)
+{
+    d->stats.record_ms_last += now_ms() - t0_ms;
+    if (d->stats.record_ms_last > d->stats.record_ms_max)
+        d->stats.record_ms_max = d->stats.record_ms_last;
+}
+
 static void record_action(driver *d, const action *a)
 {
     char err[200];
+    double t0 = d->n_rec ? now_ms() : 0.0;
     for (int i = 0; i < d->n_rec; i++)
         if (d->rec[i].action && !d->rec[i].action(d->rec[i].user, a, err, sizeof err))
             record_failed(d, "action log", err);
+    if (d->n_rec)
+        record_time(d, t0);
 }
 
 /* ---- sources -------------------------------------------------------------------------------- */
@@ -485,6 +496,7 @@ static void run_due(driver *d, double t_s)
 int driver_step(driver *d, double t_s)
 {
     d->n_ev = 0;
+    d->stats.record_ms_last = 0.0;
     if (!d->finished) {
         run_due(d, t_s);
         if (!session_ended(d->s)) {
@@ -511,6 +523,7 @@ void driver_finish(driver *d, double t_s, bool finished)
     if (d->finished)
         return;
     d->n_ev = 0;
+    d->stats.record_ms_last = 0.0;
     run_due(d, t_s);
     if (!session_ended(d->s)) {
         flush_pose(d, true, t_s);
@@ -527,9 +540,11 @@ void driver_finish(driver *d, double t_s, bool finished)
     d->finished_complete = finished;
     char *report = driver_report_json(d);
     char err[200];
+    double t0 = now_ms();
     for (int i = 0; i < d->n_rec; i++)
         if (d->rec[i].end && (!report || !d->rec[i].end(d->rec[i].user, report, finished, err, sizeof err)))
             record_failed(d, "report", report ? err : "out of memory");
+    record_time(d, t0);
     free(report);
     d->seq++;
     publish(d);

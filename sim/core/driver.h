@@ -100,6 +100,10 @@ typedef struct driver_stats {
     long long record_failures;  /* sink calls that failed (the first message kept) */
     char record_error[200];
     double snapshot_ms_last, snapshot_ms_max; /* building and publishing a snapshot */
+    /* Time the recorders' calls took on the owner thread in the last step (or finish), and
+     * the most in one: what recording adds to a frame (sinks that write should hand the work
+     * to their own thread, as the records recorder does). */
+    double record_ms_last, record_ms_max;
 } driver_stats;
 /* Owner thread. */
 driver_stats driver_get_stats(const driver *d);
