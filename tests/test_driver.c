@@ -7,12 +7,14 @@
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -365,6 +367,127 @@ static void test_motion_decimated(void **state)
     rmdir(dir);
 }
 
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = calloc(1, (size_t)n + 1);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    return b;
+}
+
+/* The window's log is written by the sink's own thread: the same bytes as one written in
+ * place, every action in order; a log on a full disk is told as a recording failure (the
+ * session goes on) and the report is still written. */
+static void test_background_log(void **state)
+{
+    (void)state;
+    scenario sc = pu_load_preset("adult_back");
+    char dir[] = "/tmp/mesosim_bglog_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char fg_log[256], bg_log[256], fg_rep[256], bg_rep[256], full_rep[256];
+    snprintf(fg_log, sizeof fg_log, "%s/fg.jsonl", dir);
+    snprintf(bg_log, sizeof bg_log, "%s/bg.jsonl", dir);
+    snprintf(fg_rep, sizeof fg_rep, "%s/fg.report.json", dir);
+    snprintf(bg_rep, sizeof bg_rep, "%s/bg.report.json", dir);
+    snprintf(full_rep, sizeof full_rep, "%s/full.report.json", dir);
+    driver *d = make_driver(&sc);
+    recorder fg, bg;
+    char err[256];
+    assert_true(alog_create(&(alog_def){.log_path = fg_log, .report_path = fg_rep, .comment = "# test"}, &fg, err,
+                            sizeof err));
+    assert_true(alog_create(&(alog_def){.log_path = bg_log, .report_path = bg_rep, .comment = "# test",
+                                        .background = true}, &bg, err, sizeof err));
+    assert_true(driver_add_recorder(d, &fg, err, sizeof err));
+    assert_true(driver_add_recorder(d, &bg, err, sizeof err));
+    for (long i = 0; i <= 20000; i++) { /* 20 s of 1 kHz probe motion, stepped at 62.5 Hz */
+        double t = i / 1000.0;
+        probe_pose p = sc.pose;
+        p.x_mm = 10.0 * sin(2 * PI * t / 3.0);
+        p.rot_deg = 8.0 * sin(2 * PI * t / 5.0);
+        driver_push_probe_pose(d, t, &p, (1u << AK_X) | (1u << AK_ROT));
+        if (i % 16 == 0)
+            driver_step(d, t);
+    }
+    driver_finish(d, 20.0, true);
+    driver_stats st = driver_get_stats(d);
+    assert_int_equal(st.record_failures, 0);
+    driver_destroy(d);
+    char *a = slurp(fg_log), *b = slurp(bg_log), *ra = slurp(fg_rep), *rb = slurp(bg_rep);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(ra);
+    assert_non_null(rb);
+    size_t lines = 0;
+    for (const char *c = a; *c; c++)
+        lines += *c == '\n';
+    printf("background log: %zu lines, %zu bytes, identical to the in-place log\n", lines, strlen(a));
+    assert_true(lines > 500);
+    assert_string_equal(a, b);
+    assert_string_equal(ra, rb);
+    free(a);
+    free(b);
+    free(ra);
+    free(rb);
+
+    /* A disk that fills mid-session: the file-size limit stops the log at 8 kB (the header
+     * fits) while the session goes on. */
+    char full_log[256];
+    snprintf(full_log, sizeof full_log, "%s/full.jsonl", dir);
+    d = make_driver(&sc);
+    recorder full;
+    assert_true(alog_create(&(alog_def){.log_path = full_log, .report_path = full_rep, .background = true}, &full,
+                            err, sizeof err));
+    assert_true(driver_add_recorder(d, &full, err, sizeof err));
+    struct rlimit old;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_IGN); /* a write past the limit fails with EFBIG instead */
+    struct rlimit lim = {.rlim_cur = 8192, .rlim_max = old.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    double t = 0.0;
+    for (int i = 0; i < 200000 && driver_get_stats(d).record_failures == 0; i++) {
+        t = i / 1000.0;
+        probe_pose p = sc.pose;
+        p.x_mm = 10.0 * sin(2 * PI * t / 3.0);
+        driver_push_probe_pose(d, t, &p, 1u << AK_X);
+        if (i % 16 == 0)
+            driver_step(d, t);
+        if (i % 1000 == 0)
+            nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL); /* the writer runs */
+    }
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_DFL);
+    driver_finish(d, t + 1.0, true);
+    st = driver_get_stats(d);
+    printf("log past the file-size limit at %.1f s: %lld recording failures, first: %s\n", t, st.record_failures,
+           st.record_error);
+    assert_true(st.record_failures > 0);
+    assert_non_null(strstr(st.record_error, "full.jsonl"));
+    char *rep = slurp(full_rep);
+    assert_non_null(rep); /* the report is still written */
+    assert_non_null(strstr(rep, "\"score\""));
+    free(rep);
+    struct stat sb;
+    assert_int_equal(stat(full_log, &sb), 0);
+    assert_true(sb.st_size <= 8192);
+    unlink(full_log);
+    driver_destroy(d);
+    unlink(fg_log);
+    unlink(bg_log);
+    unlink(fg_rep);
+    unlink(bg_rep);
+    unlink(full_rep);
+    rmdir(dir);
+}
+
 /* 50 gas injections along the patch: all scored, each one seen when the probe is over it
  * (before, the 33rd object on vanished). */
 static void test_no_silent_caps(void **state)
@@ -463,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_events_typed),
         cmocka_unit_test(test_snapshot_reader_thread),
         cmocka_unit_test(test_motion_decimated),
+        cmocka_unit_test(test_background_log),
         cmocka_unit_test(test_no_silent_caps),
         cmocka_unit_test(test_unfinished),
     };

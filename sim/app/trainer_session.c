@@ -122,7 +122,7 @@ static void open_log(trainer *t)
     recorder rec;
     char err[300];
     if (!alog_create(&(alog_def){.log_path = t->run.log_path, .report_path = t->run.report_path,
-                                 .comment = comment}, &rec, err, sizeof err) ||
+                                 .comment = comment, .background = true}, &rec, err, sizeof err) ||
         !driver_add_recorder(t->run.d, &rec, err, sizeof err)) {
         fprintf(stderr, "mesosim: %s (the session is not recorded)\n", err);
         t->run.log_path[0] = t->run.report_path[0] = '\0';

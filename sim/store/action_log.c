@@ -2,15 +2,30 @@
 #include "action_log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "atomic_file.h"
+
+/* A line waiting for the background writer. */
+typedef struct pending {
+    struct pending *next;
+    char text[];
+} pending;
 
 typedef struct alog {
     char *log_path, *report_path, *comment;
     FILE *f;
+    /* Background writing (alog_def.background): lines queue here and a thread writes them. */
+    bool background, started, stop, failed;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pending *head, *tail;
+    char error[300]; /* the first write that failed, told at the next call */
 } alog;
 
 static char *dup_or_null(const char *s)
@@ -38,6 +53,102 @@ static bool put_line(alog *l, const char *line, char *err, size_t n)
     return true;
 }
 
+/* How often the background writer looks for queued lines: a crash loses at most this much. */
+#define ALOG_POLL_MS 20
+
+static const struct timespec *poll_deadline(struct timespec *t)
+{
+    clock_gettime(CLOCK_MONOTONIC, t);
+    t->tv_nsec += ALOG_POLL_MS * 1000000L;
+    if (t->tv_nsec >= 1000000000L) {
+        t->tv_sec++;
+        t->tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+/* The background writer: takes what is queued, writes and flushes it, so a write that waits
+ * on the disk (the filesystem journal, while another program or the records database
+ * syncs) waits here and never in a frame. */
+static void *writer(void *arg)
+{
+    alog *l = arg;
+    pthread_mutex_lock(&l->lock);
+    for (;;) {
+        while (!l->head && !l->stop)
+            pthread_cond_timedwait(&l->wake, &l->lock, poll_deadline(&(struct timespec){0}));
+        pending *batch = l->head;
+        if (!batch)
+            break;
+        l->head = l->tail = NULL;
+        pthread_mutex_unlock(&l->lock);
+        char err[300] = "";
+        bool ok = true;
+        while (batch) {
+            pending *next = batch->next;
+            if (ok && fputs(batch->text, l->f) == EOF) {
+                snprintf(err, sizeof err, "%s: %s", l->log_path, strerror(errno));
+                ok = false;
+            }
+            free(batch);
+            batch = next;
+        }
+        if (ok && fflush(l->f) != 0)
+            snprintf(err, sizeof err, "%s: %s", l->log_path, strerror(errno)), ok = false;
+        pthread_mutex_lock(&l->lock);
+        if (!ok && !l->failed) {
+            l->failed = true;
+            snprintf(l->error, sizeof l->error, "%s", err);
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+    return NULL;
+}
+
+/* Queues text (one or more whole lines) for the writer; false with the first failure seen. */
+static bool queue_text(alog *l, const char *text, char *err, size_t n)
+{
+    size_t len = strlen(text);
+    pending *p = malloc(sizeof *p + len + 1);
+    pthread_mutex_lock(&l->lock);
+    bool failed = l->failed;
+    if (failed)
+        snprintf(err, n, "%s", l->error);
+    if (p && !failed) {
+        memcpy(p->text, text, len + 1);
+        p->next = NULL;
+        /* No wake-up: a system call on the frame thread is what this sink exists to avoid;
+         * the writer looks every ALOG_POLL_MS. */
+        if (l->tail)
+            l->tail->next = p;
+        else
+            l->head = p;
+        l->tail = p;
+        p = NULL;
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (p) {
+        free(p);
+        if (!failed)
+            snprintf(err, n, "out of memory (an action was not logged)");
+        return false;
+    }
+    return !failed;
+}
+
+/* Waits until the writer has written everything queued, then stops it. */
+static void stop_writer(alog *l)
+{
+    if (!l->started)
+        return;
+    pthread_mutex_lock(&l->lock);
+    l->stop = true;
+    pthread_cond_signal(&l->wake);
+    pthread_mutex_unlock(&l->lock);
+    pthread_join(l->thread, NULL);
+    l->started = false;
+}
+
 static bool alog_begin(void *user, const action_log_header *h, char *err, size_t n)
 {
     alog *l = user;
@@ -58,26 +169,46 @@ static bool alog_begin(void *user, const action_log_header *h, char *err, size_t
             return false;
         }
     }
+    /* The header is on disk before the first frame; actions from here on go through the
+     * writer when asked. */
+    if (l->background) {
+        if (pthread_create(&l->thread, NULL, writer, l) != 0) {
+            l->background = false; /* written in place, as without the option */
+            return true;
+        }
+        l->started = true;
+    }
     return true;
 }
 
 static bool alog_action(void *user, const action *a, char *err, size_t n)
 {
-    char line[ACTIONS_MAX_LINE];
-    action_format(a, line, sizeof line);
-    return put_line(user, line, err, n);
+    alog *l = user;
+    char line[ACTIONS_MAX_LINE + 1];
+    action_format(a, line, ACTIONS_MAX_LINE);
+    if (!l->started)
+        return put_line(l, line, err, n);
+    size_t len = strlen(line);
+    line[len] = '\n';
+    line[len + 1] = '\0';
+    return queue_text(l, line, err, n);
 }
 
 static bool alog_end(void *user, const char *report, bool finished, char *err, size_t n)
 {
     (void)finished; /* the report itself says whether the session was finished */
     alog *l = user;
+    stop_writer(l);
     if (l->f) {
         fclose(l->f);
         l->f = NULL;
     }
+    /* A log that could not be written still gets its report: the report is what the
+     * debrief and the records read. */
+    if (l->failed)
+        snprintf(err, n, "%s", l->error);
     if (!l->report_path)
-        return true;
+        return !l->failed;
     size_t len = strlen(report);
     char *text = malloc(len + 2);
     if (!text) {
@@ -86,14 +217,20 @@ static bool alog_end(void *user, const char *report, bool finished, char *err, s
     }
     memcpy(text, report, len);
     text[len] = '\n';
-    bool ok = atomic_file_write(l->report_path, text, len + 1, err, n) == 0;
+    char werr[300];
+    bool ok = atomic_file_write(l->report_path, text, len + 1, werr, sizeof werr) == 0;
     free(text);
-    return ok;
+    if (!ok && !l->failed)
+        snprintf(err, n, "%s", werr);
+    return ok && !l->failed;
 }
 
 static void alog_close(void *user)
 {
     alog *l = user;
+    stop_writer(l);
+    pthread_mutex_destroy(&l->lock);
+    pthread_cond_destroy(&l->wake);
     if (l->f)
         fclose(l->f);
     free(l->log_path);
@@ -109,6 +246,13 @@ bool alog_create(const alog_def *def, recorder *out, char *err, size_t n)
         l->log_path = dup_or_null(def->log_path);
         l->report_path = dup_or_null(def->report_path);
         l->comment = dup_or_null(def->comment);
+        l->background = def->background;
+        pthread_mutex_init(&l->lock, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&l->wake, &ca);
+        pthread_condattr_destroy(&ca);
     }
     if (!l || !l->log_path || (def->report_path && !l->report_path) || (def->comment && !l->comment)) {
         if (l)
