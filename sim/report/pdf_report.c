@@ -524,6 +524,10 @@ static void bvg_row(doc *d, const char *label, const learning_arm *blind, const 
     row(d, cells, at, 3, false);
     double x0 = MARGIN + BAR_AT * CONTENT_W, w = (1.0 - BAR_AT) * CONTENT_W;
     double rb = learning_arm_rate(blind), rg = learning_arm_rate(guided);
+    cairo_set_source_rgb(d->cr, 0.75, 0.75, 0.75); /* the 0-100 % extent */
+    cairo_set_line_width(d->cr, 0.4);
+    cairo_rectangle(d->cr, x0, y + 1.0, w, 10.5);
+    cairo_stroke(d->cr);
     cairo_set_source_rgb(d->cr, 0.85, 0.45, 0.1);
     if (rb >= 0)
         cairo_rectangle(d->cr, x0, y + 1.5, w * rb, 4.5);
