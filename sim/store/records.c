@@ -74,8 +74,8 @@ static const char *const k_v3[] = {
 /* Version 4: whether the session was blind (guidance.ultrasound false: the report says
  * "blind": true) and how many of its injections were intradermal, so a trainee's rate blind
  * and guided (issue 13) is one grouped query over their rows, not a walk through every
- * report. backfill_v4 fills both from the reports already kept; a session with no report yet
- * keeps NULL (it is not known until its end). */
+ * report. migrate fills both from the reports already kept (report_summary_of); a session
+ * with no report yet keeps NULL (it is not known until its end). */
 static const char *const k_v4[] = {
     "ALTER TABLE sessions ADD COLUMN blind INTEGER",
     "ALTER TABLE sessions ADD COLUMN intradermal INTEGER",
