@@ -2,8 +2,10 @@
  * the store reads back (the report byte for byte, the action log replayable, every injection
  * figure and feedback line in its table); writes sent twice leave no duplicate (what a
  * station's outbox relies on); session ids by prefix; bad names, ids and files give plain
- * errors; a store newer than the program is refused; and the writer-thread recorder on a real
- * driver session stores the driver's own report and the actions that replay to it. */
+ * errors; a store newer than the program is refused; the writer-thread recorder on a real
+ * driver session stores the driver's own report and the actions that replay to it; and blind
+ * and guided sessions of one case compare by the reports' own verdicts, also after an upgrade
+ * from schema 3. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -4,8 +4,9 @@
  * replay plays a recorded session's actions again, headless, on the scenario file it was
  * recorded on (or --scenario), and writes the report: the same bytes as the one recorded. A
  * scenario whose content hash has changed since is refused in plain words (--force replays
- * anyway). history lists a trainee's sessions (score, pass) or, with no --trainee, everyone
- * with their progress: the instructor's view. */
+ * anyway). history lists a trainee's sessions (score, pass) and their intradermal rate blind
+ * versus guided (records_blind_vs_guided) or, with no --trainee, everyone with their
+ * progress: the instructor's view. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <jansson.h>
 #include <stdio.h>
