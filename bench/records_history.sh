@@ -18,7 +18,7 @@ CREATE TEMP TABLE k AS WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 F
 CREATE TEMP TABLE src AS SELECT * FROM sessions;
 INSERT INTO sessions SELECT printf('%08x-0000-4000-8000-%012x', k.i, k.i), trainee, scenario, scenario_hash, simulator,
   seed, started_unix_s + k.i, ended_unix_s + k.i, finished, score - (k.i % 50), pass, critical_failed,
-  device, scenario_path, injections, actions FROM src, k;
+  device, scenario_path, injections, actions, blind, intradermal FROM src, k;
 INSERT INTO reports SELECT printf('%08x-0000-4000-8000-%012x', k.i, k.i), r.report_json FROM reports r, k;
 INSERT INTO actions SELECT printf('%08x-0000-4000-8000-%012x', k.i, k.i), a.seq, a.line FROM actions a, k;
 INSERT INTO injections SELECT printf('%08x-0000-4000-8000-%012x', k.i, k.i), j.idx, j.t_s, j.end_s, j.volume_ml,

@@ -2,8 +2,11 @@
  * the store reads back (the report byte for byte, the action log replayable, every injection
  * figure and feedback line in its table); writes sent twice leave no duplicate (what a
  * station's outbox relies on); session ids by prefix; bad names, ids and files give plain
- * errors; a store newer than the program is refused; and the writer-thread recorder on a real
- * driver session stores the driver's own report and the actions that replay to it. */
+ * errors; a store newer than the program is refused; the writer-thread recorder on a real
+ * driver session stores the driver's own report and the actions that replay to it; and blind
+ * and guided sessions of one case compare by the reports' own verdicts, also after an upgrade
+ * from schema 3. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -377,12 +380,123 @@ static void test_recorder_on_driver(void **state)
     demo_free(&d);
 }
 
+/* The demo's actions replayed on its case made blind (guidance.ultrasound false): a real blind
+ * report of the same case ("Adult back", by name). */
+static char *blind_report(const demo *d)
+{
+    scenario sc = d->sc;
+    sc.guidance.blind = true;
+    char err[300];
+    driver *drv = ru_replay(&sc, &d->al, err, sizeof err);
+    assert_non_null(drv);
+    char *rep = driver_report_json(drv);
+    driver_destroy(drv);
+    assert_non_null(rep);
+    assert_non_null(strstr(rep, "\"blind\": true"));
+    return rep;
+}
+
+/* A report's injections and those judged intradermal, counted from its text. */
+static void count_verdicts(const char *report, int *injections, int *intradermal)
+{
+    *injections = *intradermal = 0;
+    for (const char *p = report; (p = strstr(p, "\"verdict\": \"")); p++) {
+        (*injections)++;
+        *intradermal += !strncmp(p + 12, "intradermal\"", 12);
+    }
+}
+
+static void assert_arm(const records_arm *a, int sessions, int injections, int intradermal)
+{
+    assert_int_equal(a->sessions, sessions);
+    assert_int_equal(a->injections, injections);
+    assert_int_equal(a->intradermal, intradermal);
+}
+
+/* Blind versus guided (issue 13): the blind column comes from the report, the arms count the
+ * reports' own verdicts, only a case done both ways is compared; a schema-3 store upgrades
+ * to the same figures, blind derived from the reports it kept. */
+static void test_blind_vs_guided(void **state)
+{
+    (void)state;
+    demo d;
+    demo_load(&d);
+    char *guided = d.report, *blind = blind_report(&d);
+    int gi, gd, bi, bd;
+    count_verdicts(guided, &gi, &gd);
+    count_verdicts(blind, &bi, &bd);
+    assert_true(gi > 0 && bi == gi);
+    char path[400], err[400];
+    db_path(path, sizeof path, "bvg.db");
+    records *r = records_open(path, err, sizeof err);
+    assert_non_null(r);
+    write_session(r, &d, "cccc0000-0000-4000-8000-000000000001", "Bea", -1);
+    write_session(r, &d, "cccc0000-0000-4000-8000-000000000002", "Bea", -1);
+    d.report = blind;
+    write_session(r, &d, "cccc0000-0000-4000-8000-000000000003", "Bea", -1);
+    write_session(r, &d, "cccc0000-0000-4000-8000-000000000004", "Bea", 3); /* not ended: in no arm */
+    write_session(r, &d, "cccc0000-0000-4000-8000-000000000005", "Cal", -1); /* blind only */
+    d.report = guided;
+
+    records_session s;
+    assert_true(records_get_session(r, "cccc0000-0000-4000-8000-000000000003", &s, err, sizeof err));
+    assert_true(s.blind);
+    assert_int_equal(s.intradermal, bd);
+    assert_true(records_get_session(r, "cccc0000-0000-4000-8000-000000000001", &s, err, sizeof err));
+    assert_false(s.blind);
+    assert_int_equal(s.intradermal, gd);
+
+    records_bvg b;
+    assert_true(records_blind_vs_guided(r, "Bea", &b, err, sizeof err));
+    assert_arm(&b.guided, 2, 2 * gi, 2 * gd);
+    assert_arm(&b.blind, 1, bi, bd);
+    assert_int_equal(b.n_cases, 1);
+    assert_string_equal(b.cases[0].scenario, "Adult back");
+    assert_arm(&b.cases[0].guided, 2, 2 * gi, 2 * gd);
+    assert_arm(&b.same_blind, 1, bi, bd);
+    assert_true(fabs(records_arm_rate(&b.guided) - (double)gd / gi) < 1e-12);
+    records_bvg_free(&b);
+    assert_true(records_blind_vs_guided(r, "Cal", &b, err, sizeof err));
+    assert_arm(&b.blind, 1, bi, bd);
+    assert_arm(&b.guided, 0, 0, 0);
+    assert_int_equal(b.n_cases, 0); /* nothing guided to compare with */
+    assert_true(records_arm_rate(&b.guided) < 0);
+    records_bvg_free(&b);
+    assert_true(records_blind_vs_guided(r, NULL, &b, err, sizeof err)); /* the programme */
+    assert_arm(&b.blind, 2, 2 * bi, 2 * bd);
+    assert_arm(&b.same_guided, 2, 2 * gi, 2 * gd);
+    records_bvg_free(&b);
+    records_close(r);
+
+    /* The same store as schema 3 had it: no blind, no intradermal. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "ALTER TABLE sessions DROP COLUMN blind; ALTER TABLE sessions DROP COLUMN "
+                                      "intradermal; UPDATE schema_version SET version = 3",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    r = records_open(path, err, sizeof err);
+    assert_non_null(r);
+    assert_int_equal(records_schema_version(r, err, sizeof err), 4);
+    assert_true(records_blind_vs_guided(r, "Bea", &b, err, sizeof err));
+    assert_arm(&b.guided, 2, 2 * gi, 2 * gd);
+    assert_arm(&b.blind, 1, bi, bd);
+    assert_int_equal(b.n_cases, 1);
+    records_bvg_free(&b);
+    records_close(r);
+    assert_int_equal(count_rows(path, "SELECT count(*) FROM sessions WHERE blind = 1"), 2);
+    assert_int_equal(count_rows(path, "SELECT count(*) FROM sessions WHERE blind IS NULL"), 1);
+    free(blind);
+    demo_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_session_round_trip), cmocka_unit_test(test_resend_no_duplicate),
         cmocka_unit_test(test_lists_and_prefixes), cmocka_unit_test(test_bad_files),
-        cmocka_unit_test(test_recorder_on_driver),
+        cmocka_unit_test(test_recorder_on_driver), cmocka_unit_test(test_blind_vs_guided),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -66,7 +66,11 @@ cp "$src/tests/data/records_v1.db" "$tmp/v1.db"
 "$bin" history --trainee "Dr Fixture" --db "$tmp/v1.db" --json >"$tmp/v1.json" 2>"$tmp/err" || fail "v1: $(cat "$tmp/err")"
 [ "$(grep -c '"id":' "$tmp/v1.json")" = 1 ] && grep -q '"actions": 27,' "$tmp/v1.json" &&
     grep -q '"injections": 2,' "$tmp/v1.json" || fail "v1: upgraded history: $(cat "$tmp/v1.json")"
-[ "$(sqlite3 "$tmp/v1.db" 'SELECT version FROM schema_version')" = 3 ] || fail "v1: not upgraded to version 3"
+[ "$(sqlite3 "$tmp/v1.db" 'SELECT version FROM schema_version')" = 4 ] || fail "v1: not upgraded to version 4"
+# Its report has no "blind": a guided session, its two intradermal injections counted.
+[ "$(sqlite3 "$tmp/v1.db" "SELECT blind, intradermal FROM sessions")" = "0|2" ] ||
+    fail "v1: blind and intradermal not derived: $(sqlite3 "$tmp/v1.db" 'SELECT blind, intradermal FROM sessions')"
+grep -q '"blind": false,' "$tmp/v1.json" || fail "v1: history does not say guided: $(cat "$tmp/v1.json")"
 [ "$(sqlite3 "$tmp/v1.db" "SELECT count(*) FROM feedback WHERE message LIKE 'Passed:%'")" = 1 ] || fail "v1: no feedback filled in"
 [ "$(sqlite3 "$tmp/v1.db" "SELECT count(*) FROM injections WHERE approach = 'out_of_plane' AND bleb_mm > 0")" = 2 ] ||
     fail "v1: injections not filled in"
@@ -84,6 +88,63 @@ v1scen=$src/tests/data/records_v1_adult_back.json
     fail "v1: replay --force: $(cat "$tmp/err")"
 grep -q '"actions":27' "$tmp/out" || fail "v1: replay: $(cat "$tmp/out")"
 [ "$(grep -c '"verdict": "intradermal"' "$tmp/v1r.json")" = 2 ] || fail "v1: replayed injections: $(cat "$tmp/v1r.json")"
+
+# Blind versus guided (issue 13): one trainee's runs of blind_back.json and of its guided twin
+# (the same file with the ultrasound shown: the same case by name), and of the guided adult back
+# (a case not done blind). history's figures are the counts of the reports' own verdicts.
+blindc=$src/scenarios/blind_back.json
+sed 's/"ultrasound": false/"ultrasound": true/' "$blindc" >"$tmp/guided_twin.json"
+logs=$src/scenarios/sessions
+k=0
+for run in "$blindc expert" "$blindc novice" "$blindc novice" "$tmp/guided_twin.json expert" \
+    "$tmp/guided_twin.json expert" "$tmp/guided_twin.json novice"; do
+    set -- $run
+    k=$((k + 1))
+    "$bin" run --scenario "$1" --actions "$logs/blind_back.$2.log" --report "$tmp/bg$k.json" --trainee "Dr Blind" \
+        --db "$db" --force >/dev/null 2>"$tmp/err" || fail "blind/guided run $k: $(cat "$tmp/err")"
+done
+"$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/bg7.json" --trainee "Dr Blind" --db "$db" >/dev/null 2>&1 ||
+    fail "blind/guided: the adult back run"
+"$bin" history --trainee "Dr Blind" --db "$db" --json >"$tmp/bg.json" 2>"$tmp/err" || fail "history: $(cat "$tmp/err")"
+python3 - "$tmp" <<'PY' || fail "history's blind_vs_guided is not the reports' counts: $(cat "$tmp/bg.json")"
+import json, sys
+t = sys.argv[1]
+h = json.load(open(t + '/bg.json'))
+arms = {}
+for k in range(1, 8):
+    r = json.load(open('%s/bg%d.json' % (t, k)))
+    key = (r['scenario'], bool(r.get('blind')))
+    a = arms.setdefault(key, [0, 0, 0])
+    a[0] += 1
+    a[1] += len(r['injections'])
+    a[2] += sum(i['verdict'] == 'intradermal' for i in r['injections'])
+assert sum(1 for k in arms if k[1]) == 1 and len(arms) == 3, arms
+def arm(o):
+    assert o['rate'] is None if o['injections'] == 0 else abs(o['rate'] - o['intradermal'] / o['injections']) < 1e-5, o
+    return [o['sessions'], o['injections'], o['intradermal']]
+def total(blind, cases=None):
+    s = [0, 0, 0]
+    for (name, b), a in arms.items():
+        if b == blind and (cases is None or name in cases):
+            s = [x + y for x, y in zip(s, a)]
+    return s
+bvg = h['blind_vs_guided']
+paired = [n for (n, b) in arms if b and (n, False) in arms]
+assert arm(bvg['blind']) == total(True) and arm(bvg['guided']) == total(False), bvg
+assert arm(bvg['same_cases']['blind']) == total(True, paired), bvg
+assert arm(bvg['same_cases']['guided']) == total(False, paired), bvg
+assert [c['scenario'] for c in bvg['cases']] == paired, bvg
+c = bvg['cases'][0]
+assert arm(c['blind']) == arms[(c['scenario'], True)] and arm(c['guided']) == arms[(c['scenario'], False)], c
+blind = [s for s in h['sessions'] if s['blind']]
+assert len(blind) == 3 and all(s['scenario'] == paired[0] for s in blind), h['sessions']
+assert bvg['guided']['sessions'] == 4 and bvg['same_cases']['guided']['sessions'] == 3
+print('blind %d/%d, guided %d/%d on the same case' % (total(True)[2], total(True)[1], total(False, paired)[2],
+      total(False, paired)[1]))
+PY
+"$bin" history --trainee "Dr Blind" --db "$db" >"$tmp/bg.txt" || fail "history text"
+grep -q "^  the cases done both ways  *blind " "$tmp/bg.txt" && [ "$(grep -c '  blind$' "$tmp/bg.txt")" = 3 ] ||
+    fail "history text: blind versus guided: $(cat "$tmp/bg.txt")"
 
 # Bad usage and bad stores.
 "$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/x.json" --trainee A --no-record >/dev/null 2>&1

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The records on a real PostgreSQL server (tests/pg_server.sh: Debian's postgresql, a
 # temporary cluster): a session recorded through a postgresql:// URL lists in history and
-# replays to the identical report; the schema is migrated there as in SQLite; the server
+# replays to the identical report; the schema is migrated there as in SQLite (blind and
+# guided sessions compared there, schema 3 upgraded to 4 from the reports it kept); the server
 # stopped and restarted mid-session loses nothing and duplicates nothing (the station's
 # outbox sends it on, then empties); a station that starts with the server down records into
 # its outbox and sends it when the server is back; the password is never printed and a URL
@@ -33,7 +34,7 @@ outbox=$tmp/xdg/mesosim/outbox.db
 "$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/r1.json" --trainee "Dr Ada" --db "$url" >"$tmp/out" 2>"$tmp/err" ||
     fail "run on the server: $(cat "$tmp/err")"
 id=$(sed -n 's/.*"session":"\([0-9a-f-]*\)".*/\1/p' "$tmp/out")
-[ "$(q 'SELECT version FROM schema_version')" = 3 ] || fail "the server's schema is not version 3"
+[ "$(q 'SELECT version FROM schema_version')" = 4 ] || fail "the server's schema is not version 4"
 [ "$(q "SELECT count(*) FROM actions WHERE session_id = '$id'")" = 27 ] || fail "the server does not hold the 27 actions"
 [ "$(q "SELECT count(*) FROM injections WHERE session_id = '$id' AND verdict = 'intradermal'")" = 2 ] ||
     fail "the server does not hold the injections"
@@ -41,6 +42,35 @@ id=$(sed -n 's/.*"session":"\([0-9a-f-]*\)".*/\1/p' "$tmp/out")
 grep -q "\"id\": \"$id\"" "$tmp/h.json" || fail "history on the server: $(cat "$tmp/h.json")"
 "$bin" replay "$id" --db "$url" --report "$tmp/r2.json" >"$tmp/out" 2>"$tmp/err" || fail "replay: $(cat "$tmp/err")"
 cmp -s "$tmp/r1.json" "$tmp/r2.json" || fail "replay from the server: the report differs"
+
+# Blind versus guided on the server: a blind run and its guided twin's, the blind column and
+# the intradermal count from their reports; then the server's store taken back to schema 3
+# upgrades to 4 with blind derived from the reports it kept, history's figures unchanged.
+blindc=$src/scenarios/blind_back.json
+sed 's/"ultrasound": false/"ultrasound": true/' "$blindc" >"$tmp/twin.json"
+"$bin" run --scenario "$blindc" --actions "$src/scenarios/sessions/blind_back.expert.log" --report "$tmp/b1.json" \
+    --trainee "Dr Blind" --db "$url" --force >/dev/null 2>"$tmp/err" || fail "blind run on the server: $(cat "$tmp/err")"
+"$bin" run --scenario "$tmp/twin.json" --actions "$src/scenarios/sessions/blind_back.novice.log" --report "$tmp/g1.json" \
+    --trainee "Dr Blind" --db "$url" --force >/dev/null 2>"$tmp/err" || fail "guided run on the server: $(cat "$tmp/err")"
+nb=$(grep -c '"verdict": "intradermal"' "$tmp/b1.json")
+ng=$(grep -c '"verdict": "intradermal"' "$tmp/g1.json")
+want="0|$ng
+1|$nb"
+[ "$(q "SELECT blind, intradermal FROM sessions WHERE trainee = 'Dr Blind' ORDER BY blind")" = "$want" ] ||
+    fail "the server's blind and intradermal: $(q "SELECT blind, intradermal FROM sessions WHERE trainee = 'Dr Blind'")"
+"$bin" history --trainee "Dr Blind" --db "$url" --json >"$tmp/bh.json" 2>"$tmp/err" || fail "history: $(cat "$tmp/err")"
+q "ALTER TABLE sessions DROP COLUMN blind; ALTER TABLE sessions DROP COLUMN intradermal; UPDATE schema_version SET version = 3"
+"$bin" history --trainee "Dr Blind" --db "$url" --json >"$tmp/bh3.json" 2>"$tmp/err" || fail "history after 3: $(cat "$tmp/err")"
+[ "$(q 'SELECT version FROM schema_version')" = 4 ] || fail "the server's schema 3 was not upgraded to 4"
+python3 - "$tmp" "$nb" "$ng" <<'PY' || fail "the server's blind_vs_guided: $(cat "$tmp/bh.json")"
+import json, sys
+t, nb, ng = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+h = json.load(open(t + '/bh.json'))
+assert h == json.load(open(t + '/bh3.json'))
+c = h['blind_vs_guided']['cases']
+assert len(c) == 1 and c[0]['blind']['intradermal'] == nb and c[0]['guided']['intradermal'] == ng, c
+assert c[0]['blind']['injections'] == len(json.load(open(t + '/b1.json'))['injections']), c
+PY
 
 # The server stopped and restarted mid-session.
 # 27 actions 300 ms apart: the server is down from about the 3rd action and back, on a loaded

@@ -64,6 +64,63 @@ static void test_curve(void **state)
         json_decref(r[i]);
 }
 
+static void assert_arm(const learning_arm *a, int sessions, int injections, int intradermal)
+{
+    assert_int_equal(a->sessions, sessions);
+    assert_int_equal(a->injections, injections);
+    assert_int_equal(a->intradermal, intradermal);
+}
+
+/* Blind versus guided: a report's "blind": true puts it in the blind arm; only a case done
+ * both ways is compared; two trainees' curves pool into the programme's. */
+static void test_blind_vs_guided(void **state)
+{
+    (void)state;
+    json_t *r[5] = {make_report("A", 90, true, "iii"), make_report("A", 40, false, "iss"),
+                    make_report("A", 40, false, "sss"), make_report("B", 40, false, "is"),
+                    make_report("C", 90, true, "ii")};
+    json_object_set_new(r[1], "blind", json_true());
+    json_object_set_new(r[2], "blind", json_true());
+    json_object_set_new(r[3], "blind", json_true()); /* B: blind only */
+    learning_curve c, c2;
+    char err[200];
+    cusum_def d = cusum_default_def();
+    assert_true(learning_curve_build(&d, r, NULL, 5, &c, err, sizeof err));
+    assert_true(c.sessions[1].blind && !c.sessions[0].blind);
+    const learning_bvg *b = &c.blind_vs_guided;
+    assert_arm(&b->blind, 3, 8, 2);
+    assert_arm(&b->guided, 2, 5, 5);
+    assert_int_equal(b->n_cases, 1);
+    assert_string_equal(b->cases[0].scenario, "A");
+    assert_arm(&b->same_blind, 2, 6, 1);
+    assert_arm(&b->same_guided, 1, 3, 3);
+    assert_true(fabs(learning_arm_rate(&b->same_blind) - 1.0 / 6.0) < 1e-12);
+    /* A second trainee with B guided: pooled, B is done both ways too. */
+    json_t *r2[1] = {make_report("B", 60, false, "ii")};
+    assert_true(learning_curve_build(&d, r2, NULL, 1, &c2, err, sizeof err));
+    assert_int_equal(c2.blind_vs_guided.n_cases, 0);
+    assert_true(learning_arm_rate(&c2.blind_vs_guided.blind) < 0);
+    const learning_curve *both[2] = {&c, &c2};
+    learning_bvg all;
+    assert_true(learning_bvg_build(both, 2, &all, err, sizeof err));
+    assert_int_equal(all.n_cases, 2);
+    assert_arm(&all.same_blind, 3, 8, 2);
+    assert_arm(&all.same_guided, 2, 5, 5);
+    learning_bvg_free(&all);
+    /* CSV: the blind column, after finished, on both kinds of row. */
+    char *csv = export_csv(r, NULL, 2, err, sizeof err);
+    assert_non_null(csv);
+    assert_non_null(strstr(csv, ",started_utc,finished,blind,duration_s,"));
+    assert_non_null(strstr(csv, ",true,false,61.5,90,true,"));
+    assert_non_null(strstr(csv, ",true,true,61.5,40,false,"));
+    free(csv);
+    learning_curve_free(&c);
+    learning_curve_free(&c2);
+    for (int i = 0; i < 5; i++)
+        json_decref(r[i]);
+    json_decref(r2[0]);
+}
+
 static void test_not_a_report(void **state)
 {
     (void)state;
@@ -162,7 +219,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_curve),         cmocka_unit_test(test_not_a_report),
-        cmocka_unit_test(test_csv_quoting),   cmocka_unit_test(test_uuid),
+        cmocka_unit_test(test_csv_quoting), cmocka_unit_test(test_blind_vs_guided),   cmocka_unit_test(test_uuid),
         cmocka_unit_test(test_xapi_statements),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

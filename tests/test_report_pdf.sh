@@ -66,6 +66,31 @@ PY
 # The trainee's record and the programme's.
 expect '"pages":2' "$exe" report --trainee "Dr Test" --db "$db" --out "$tmp/t.pdf"
 expect '"pages":2' "$exe" report --cohort --db "$db" --out "$tmp/c.pdf"
+# Blind versus guided (issue 13): a trainee with no blind session says so; one with blind runs
+# of blind_back.json and of its guided twin (the ultrasound shown) gets their rates, counted
+# here from the reports, in their record and in the programme's.
+pdftotext -layout "$tmp/t.pdf" - | grep -q "No blind session yet" || fail "trainee record: no 'No blind session yet'"
+sed 's/"ultrasound": false/"ultrasound": true/' "$src/scenarios/blind_back.json" >"$tmp/twin.json"
+for r in "$src/scenarios/blind_back.json:expert:b1" "$src/scenarios/blind_back.json:novice:b2" "$tmp/twin.json:expert:g1"; do
+    "$exe" run --scenario "${r%%:*}" --actions "$src/scenarios/sessions/blind_back.$(echo "$r" | cut -d: -f2).log" \
+        --report "$tmp/${r##*:}.json" --trainee "Dr Blind" --db "$db" --force >/dev/null
+done
+arm() { # the intradermal/injections of report files, as the PDF writes them
+    python3 -c 'import json,sys
+n = d = 0
+for f in sys.argv[1:]:
+    inj = json.load(open(f))["injections"]
+    n += len(inj); d += sum(i["verdict"] == "intradermal" for i in inj)
+print("%d/%d (%.0f %%)" % (d, n, 100.0 * d / n))' "$@"
+}
+blind=$(arm "$tmp/b1.json" "$tmp/b2.json")
+guided=$(arm "$tmp/g1.json")
+expect '"pages":2' "$exe" report --trainee "Dr Blind" --db "$db" --out "$tmp/b.pdf"
+pdftotext -layout "$tmp/b.pdf" "$tmp/b.txt"
+grep -q "^Blind versus guided" "$tmp/b.txt" && grep -q "every session (2 blind, 1 guided) *$blind *$guided" "$tmp/b.txt" &&
+    grep -q "the cases done both ways *$blind *$guided" "$tmp/b.txt" || fail "blind versus guided: $(cat "$tmp/b.txt")"
+"$exe" report --cohort --db "$db" --out "$tmp/c2.pdf" >/dev/null
+pdftotext -layout "$tmp/c2.pdf" - | grep -q "^Dr Blind *$blind *$guided" || fail "the programme's blind versus guided"
 # From report files, with the session's log for the snapshots.
 expect '"injection_snapshots":2' "$exe" report --from "$tmp/adult_back.expert.json" \
     --log "$src/scenarios/sessions/adult_back.expert.log" --scenario "$src/scenarios/adult_back.json" \

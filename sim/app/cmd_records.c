@@ -4,8 +4,9 @@
  * replay plays a recorded session's actions again, headless, on the scenario file it was
  * recorded on (or --scenario), and writes the report: the same bytes as the one recorded. A
  * scenario whose content hash has changed since is refused in plain words (--force replays
- * anyway). history lists a trainee's sessions (score, pass) or, with no --trainee, everyone
- * with their progress: the instructor's view. */
+ * anyway). history lists a trainee's sessions (score, pass) and their intradermal rate blind
+ * versus guided (records_blind_vs_guided) or, with no --trainee, everyone with their
+ * progress: the instructor's view. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <jansson.h>
 #include <stdio.h>
@@ -259,9 +260,11 @@ done:
 static void history_usage(FILE *f)
 {
     fprintf(f, "usage: mesosim history [--trainee NAME] [--db PATH|URL] [--json]\n"
-               "With --trainee: that trainee's sessions, oldest first (date, id, scenario, score, pass).\n"
+               "With --trainee: that trainee's sessions, oldest first (date, id, scenario, score, pass),\n"
+               "then their intradermal rate blind and guided, overall and on the cases done both ways.\n"
                "Without: every trainee with their progress (sessions, passed, best and last score).\n"
-               "--json: {\"trainee\":..., \"sessions\":[{\"id\",\"scenario\",\"score\",\"pass\",...}]} or\n"
+               "--json: {\"trainee\":..., \"sessions\":[{\"id\",\"scenario\",\"score\",\"pass\",...}],\n"
+               "\"blind_vs_guided\":{\"blind\",\"guided\",\"same_cases\",\"cases\"}} or\n"
                "{\"trainees\":[...]}. --db: the records (default $XDG_DATA_HOME/mesosim/records.db).\n");
 }
 
@@ -305,19 +308,113 @@ static bool history_row(void *ctx, const records_session *s)
         cli_print_json_string(f, s->scenario);
         fprintf(f, ",\n      \"started\": \"%s\",\n      \"device\": ", date);
         cli_print_json_string(f, s->device);
-        fprintf(f, ",\n      \"ended\": %s,\n      \"finished\": %s,\n      \"injections\": %d,\n      \"actions\": %d,\n      \"score\": ",
-                s->ended ? "true" : "false", s->finished ? "true" : "false", s->injections, s->actions);
+        fprintf(f, ",\n      \"ended\": %s,\n      \"finished\": %s,\n      \"injections\": %d,\n      \"actions\": %d,\n"
+                   "      \"intradermal\": %d,\n      \"blind\": %s,\n      \"score\": ",
+                s->ended ? "true" : "false", s->finished ? "true" : "false", s->injections, s->actions,
+                s->intradermal, !s->ended ? "null" : s->blind ? "true" : "false");
         if (s->ended)
             print_real(f, s->score);
         else
             fputs("null", f);
         fprintf(f, ",\n      \"pass\": %s\n    }", !s->ended ? "null" : s->pass ? "true" : "false");
     } else if (s->ended) {
-        fprintf(f, "  %s  %.8s  %-24s %6.1f  %s\n", date, s->id, s->scenario, s->score, s->pass ? "pass" : "fail");
+        fprintf(f, "  %s  %.8s  %-24s %6.1f  %s%s\n", date, s->id, s->scenario, s->score, s->pass ? "pass" : "fail",
+                s->blind ? "  blind" : "");
     } else {
         fprintf(f, "  %s  %.8s  %-24s      -  cut short after %d actions\n", date, s->id, s->scenario, s->actions);
     }
     o->count++;
+    return true;
+}
+
+static json_t *arm_json(const records_arm *a)
+{
+    double rate = records_arm_rate(a);
+    json_t *o = json_pack("{s:i,s:i,s:i}", "sessions", a->sessions, "injections", a->injections, "intradermal",
+                          a->intradermal);
+    json_object_set_new(o, "rate", rate >= 0 ? json_real(rate) : json_null());
+    return o;
+}
+
+/* The "blind_vs_guided" object of history --json (docs/records.md). */
+static json_t *bvg_json(const records_bvg *b)
+{
+    json_t *cases = json_array();
+    for (int i = 0; i < b->n_cases; i++)
+        json_array_append_new(cases, json_pack("{s:s,s:o,s:o}", "scenario", b->cases[i].scenario, "blind",
+                                               arm_json(&b->cases[i].blind), "guided",
+                                               arm_json(&b->cases[i].guided)));
+    return json_pack("{s:o,s:o,s:{s:o,s:o},s:o}", "blind", arm_json(&b->blind), "guided", arm_json(&b->guided),
+                     "same_cases", "blind", arm_json(&b->same_blind), "guided", arm_json(&b->same_guided), "cases",
+                     cases);
+}
+
+/* "3/4 (75 %) in 2 sessions", or "no injection in 0 sessions". */
+static void arm_text(const records_arm *a, char *out, size_t cap)
+{
+    double rate = records_arm_rate(a);
+    if (rate < 0)
+        snprintf(out, cap, "no injection in %d session%s", a->sessions, a->sessions == 1 ? "" : "s");
+    else
+        snprintf(out, cap, "%d/%d (%.0f %%) in %d session%s", a->intradermal, a->injections, 100 * rate,
+                 a->sessions, a->sessions == 1 ? "" : "s");
+}
+
+static void bvg_text(FILE *f, const records_bvg *b)
+{
+    if (b->blind.sessions == 0) {
+        fputs("blind versus guided: no blind session yet (a case with guidance.ultrasound false)\n", f);
+        return;
+    }
+    char bl[80], gu[80];
+    fputs("blind versus guided, intradermal injections / injections:\n", f);
+    arm_text(&b->blind, bl, sizeof bl);
+    arm_text(&b->guided, gu, sizeof gu);
+    fprintf(f, "  %-28s blind %-30s guided %s\n", "every session", bl, gu);
+    if (b->n_cases == 0) {
+        fputs("  no case done both blind and guided yet\n", f);
+        return;
+    }
+    arm_text(&b->same_blind, bl, sizeof bl);
+    arm_text(&b->same_guided, gu, sizeof gu);
+    fprintf(f, "  %-28s blind %-30s guided %s\n", "the cases done both ways", bl, gu);
+    for (int i = 0; i < b->n_cases; i++) {
+        arm_text(&b->cases[i].blind, bl, sizeof bl);
+        arm_text(&b->cases[i].guided, gu, sizeof gu);
+        fprintf(f, "  %-28.28s blind %-30s guided %s\n", b->cases[i].scenario, bl, gu);
+    }
+}
+
+/* The comparison after the sessions: one grouped query, not a pass over the reports. */
+static bool history_bvg(records *r, const char *trainee, bool as_json)
+{
+    records_bvg b;
+    char err[600];
+    if (!records_blind_vs_guided(r, trainee, &b, err, sizeof err)) {
+        fflush(stdout);
+        fprintf(stderr, "mesosim history: %s\n", err);
+        return false;
+    }
+    if (as_json) {
+        json_t *o = bvg_json(&b);
+        char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+        json_decref(o);
+        if (!text) {
+            records_bvg_free(&b);
+            fprintf(stderr, "mesosim history: out of memory\n");
+            return false;
+        }
+        fputs(",\n  \"blind_vs_guided\": ", stdout);
+        for (const char *c = text; *c; c++) /* indented one level, inside the history object */
+            if (*c == '\n')
+                fputs("\n  ", stdout);
+            else
+                putchar(*c);
+        free(text);
+    } else {
+        bvg_text(stdout, &b);
+    }
+    records_bvg_free(&b);
     return true;
 }
 
@@ -349,7 +446,11 @@ static int history_sessions(records *r, const char *trainee, bool as_json)
         return 1;
     }
     if (as_json)
-        fputs(o.count ? "\n  ]\n}\n" : "]\n}\n", stdout);
+        fputs(o.count ? "\n  ]" : "]", stdout);
+    if (!history_bvg(r, trainee, as_json))
+        return 1;
+    if (as_json)
+        fputs("\n}\n", stdout);
     return 0;
 }
 

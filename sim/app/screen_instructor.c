@@ -242,6 +242,33 @@ static void sparkline(trainer *t, const instructor_row *row, float x, float y, f
     }
 }
 
+/* Issue 13: the trainee's intradermal rate blind and guided over their ended sessions (the
+ * list already holds both counts), once they have a blind one; mesosim history and the PDF
+ * give it per case. */
+static void blind_vs_guided_line(trainer *t, float x, float y)
+{
+    const instructor_state *s = &t->instr;
+    int n[2] = {0, 0}, inj[2] = {0, 0}, id[2] = {0, 0};
+    for (int i = 0; i < s->n_sessions; i++) {
+        const records_session *rs = &s->sessions[i];
+        if (!rs->ended)
+            continue;
+        n[rs->blind]++;
+        inj[rs->blind] += rs->injections;
+        id[rs->blind] += rs->intradermal;
+    }
+    if (n[1] == 0)
+        return;
+    char arm[2][64];
+    for (int k = 0; k < 2; k++)
+        if (inj[k] > 0)
+            snprintf(arm[k], sizeof arm[k], "%d/%d (%.0f %%)", id[k], inj[k], 100.0 * id[k] / inj[k]);
+        else
+            snprintf(arm[k], sizeof arm[k], "no injection");
+    ui_textf(t->ui, UI_SMALL, x, y, C_TEXT, "Intradermal: blind %s in %d, guided %s in %d", arm[1], n[1], arm[0],
+             n[0]);
+}
+
 void instructor_draw(trainer *t)
 {
     ui *u = t->ui;
@@ -270,6 +297,7 @@ void instructor_draw(trainer *t)
         }
     } else {
         ui_textf(u, UI_TITLE, x, S(t, 52), C_TEXT, "Sessions of %s", s->rows[s->sel].tr.name);
+        blind_vs_guided_line(t, x + w * 0.45f, S(t, 60));
         if (s->n_sessions == 0)
             ui_text(u, UI_BODY, x, y, C_DIM, "No session recorded.");
         int first = s->sel_session >= fit ? s->sel_session - fit + 1 : 0;
@@ -281,7 +309,8 @@ void instructor_draw(trainer *t)
             struct tm tm;
             if (gmtime_r(&tt, &tm))
                 strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
-            ui_textf(u, UI_BODY, x + S(t, 12), y + S(t, 4), C_TEXT, "%s", rs->scenario);
+            ui_textf(u, UI_BODY, x + S(t, 12), y + S(t, 4), C_TEXT, "%s%s", rs->scenario,
+                     rs->ended && rs->blind ? "   (blind)" : "");
             if (rs->score >= 0)
                 ui_textf(u, UI_SMALL, x + w * 0.45f, y + S(t, 8), rs->pass ? C_GOOD : C_BAD, "%s   score %.0f   %s",
                          when, rs->score, rs->pass ? "pass" : "fail");

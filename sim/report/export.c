@@ -10,7 +10,7 @@
 
 const char *const export_csv_columns[] = {
     "kind", "session_id", "trainee", "scenario", "scenario_hash", "started_utc", "finished",
-    "duration_s", "score", "pass", "critical_failed", "injections", "intradermal_rate",
+    "blind", "duration_s", "score", "pass", "critical_failed", "injections", "intradermal_rate",
     "injection", "t_s", "verdict", "layer", "tip_depth_mm", "margin_mm", "tip_in_slice",
     "dermis_fraction", "volume_ml", NULL,
 };
@@ -97,6 +97,7 @@ static void csv_session_cells(sbuf *b, const char *kind, const learning_session 
     csv_field(b, s->scenario_hash, false);
     csv_field(b, when, false);
     csv_field(b, s->finished ? "true" : "false", false);
+    csv_field(b, s->blind ? "true" : "false", false);
 }
 
 char *export_csv(json_t *const *reports, const learning_meta *meta, int n, char *err,

@@ -34,6 +34,7 @@ bool learning_session_read(const json_t *report, const learning_meta *meta, lear
     out->score = json_number_value(json_object_get(score, "total"));
     out->pass = json_is_true(json_object_get(score, "pass"));
     out->critical_failed = json_is_true(json_object_get(score, "critical_failed"));
+    out->blind = json_is_true(json_object_get(report, "blind"));
     out->injections = (int)json_array_size(inj);
     for (size_t i = 0; i < json_array_size(inj); i++) {
         const char *v = json_string_value(json_object_get(json_array_get(inj, i), "verdict"));
@@ -102,6 +103,11 @@ bool learning_curve_build(const cusum_def *def, json_t *const *reports, const le
     out->placement.signal = cusum_lc_run(def, out->placement.failed, out->placement.count,
                                          out->placement.cusum);
     out->session.signal = cusum_lc_run(def, out->session.failed, n, out->session.cusum);
+    const learning_curve *self = out;
+    if (!learning_bvg_build(&self, 1, &out->blind_vs_guided, err, err_len)) {
+        learning_curve_free(out);
+        return false;
+    }
     return true;
 oom:
     learning_curve_free(out);
@@ -114,5 +120,68 @@ void learning_curve_free(learning_curve *c)
     free(c->sessions);
     skill_free(&c->placement);
     skill_free(&c->session);
+    learning_bvg_free(&c->blind_vs_guided);
     memset(c, 0, sizeof *c);
+}
+
+double learning_arm_rate(const learning_arm *a)
+{
+    return a->injections > 0 ? (double)a->intradermal / a->injections : -1.0;
+}
+
+static void arm_add(learning_arm *a, int sessions, int injections, int intradermal)
+{
+    a->sessions += sessions;
+    a->injections += injections;
+    a->intradermal += intradermal;
+}
+
+bool learning_bvg_build(const learning_curve *const *curves, int n, learning_bvg *out, char *err,
+                        size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    int cap = 0;
+    for (int c = 0; c < n; c++)
+        for (int i = 0; i < curves[c]->count; i++) {
+            const learning_session *s = &curves[c]->sessions[i];
+            arm_add(s->blind ? &out->blind : &out->guided, 1, s->injections, s->intradermal);
+            int k = 0;
+            while (k < out->n_cases && strcmp(out->cases[k].scenario, s->scenario))
+                k++;
+            if (k == out->n_cases) {
+                if (k == cap) {
+                    cap = cap ? 2 * cap : 8;
+                    learning_case *g = realloc(out->cases, (size_t)cap * sizeof *g);
+                    if (!g) {
+                        learning_bvg_free(out);
+                        snprintf(err, err_len, "out of memory comparing blind and guided sessions");
+                        return false;
+                    }
+                    out->cases = g;
+                }
+                memset(&out->cases[k], 0, sizeof out->cases[k]);
+                copy_str(out->cases[k].scenario, sizeof out->cases[k].scenario, s->scenario);
+                out->n_cases++;
+            }
+            learning_case *lc = &out->cases[k];
+            arm_add(s->blind ? &lc->blind : &lc->guided, 1, s->injections, s->intradermal);
+        }
+    /* Only a case done both ways compares anything. */
+    int kept = 0;
+    for (int k = 0; k < out->n_cases; k++) {
+        const learning_case *lc = &out->cases[k];
+        if (lc->blind.sessions == 0 || lc->guided.sessions == 0)
+            continue;
+        arm_add(&out->same_blind, lc->blind.sessions, lc->blind.injections, lc->blind.intradermal);
+        arm_add(&out->same_guided, lc->guided.sessions, lc->guided.injections, lc->guided.intradermal);
+        out->cases[kept++] = *lc;
+    }
+    out->n_cases = kept;
+    return true;
+}
+
+void learning_bvg_free(learning_bvg *b)
+{
+    free(b->cases);
+    memset(b, 0, sizeof *b);
 }

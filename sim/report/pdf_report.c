@@ -499,6 +499,106 @@ static void sessions_table(doc *d, const learning_curve *c)
     }
 }
 
+/* "3/4 (75 %)", or "-" for an arm without injection. */
+static void arm_cell(const learning_arm *a, char *out, size_t cap)
+{
+    double rate = learning_arm_rate(a);
+    if (rate < 0)
+        snprintf(out, cap, "-");
+    else
+        snprintf(out, cap, "%d/%d (%.0f %%)", a->intradermal, a->injections, 100 * rate);
+}
+
+/* A row of the comparison: the label, both arms, and their rates as two bars (blind above in
+ * orange, guided below in blue) on a 0-100 % scale from x = BAR_AT of the content width. */
+#define BAR_AT 0.70
+static void bvg_row(doc *d, const char *label, const learning_arm *blind, const learning_arm *guided)
+{
+    static const double at[] = {0.0, 0.34, 0.52};
+    char b[48], g[48];
+    arm_cell(blind, b, sizeof b);
+    arm_cell(guided, g, sizeof g);
+    need(d, 14);
+    double y = d->y;
+    const char *cells[] = {label, b, g};
+    row(d, cells, at, 3, false);
+    double x0 = MARGIN + BAR_AT * CONTENT_W, w = (1.0 - BAR_AT) * CONTENT_W;
+    double rb = learning_arm_rate(blind), rg = learning_arm_rate(guided);
+    cairo_set_source_rgb(d->cr, 0.75, 0.75, 0.75); /* the 0-100 % extent */
+    cairo_set_line_width(d->cr, 0.4);
+    cairo_rectangle(d->cr, x0, y + 1.0, w, 10.5);
+    cairo_stroke(d->cr);
+    cairo_set_source_rgb(d->cr, 0.85, 0.45, 0.1);
+    if (rb >= 0)
+        cairo_rectangle(d->cr, x0, y + 1.5, w * rb, 4.5);
+    cairo_fill(d->cr);
+    cairo_set_source_rgb(d->cr, 0.1, 0.3, 0.8);
+    if (rg >= 0)
+        cairo_rectangle(d->cr, x0, y + 6.5, w * rg, 4.5);
+    cairo_fill(d->cr);
+    cairo_set_source_rgb(d->cr, 0, 0, 0);
+}
+
+/* Blind versus guided (issue 13): intradermal injections over injections, every session and
+ * the cases done both ways, with the case report's claim it measures. */
+static void bvg_section(doc *d, const learning_bvg *b, const char *who)
+{
+    char t[300];
+    snprintf(t, sizeof t, "Blind versus guided%s%s", who ? ": " : "", who ? who : "");
+    heading(d, t);
+    para(d, "Intradermal injections over injections, with the ultrasound hidden (a blind case: "
+            "guidance.ultrasound false) and shown. The case report holds that blind mesotherapy is "
+            "empirical and that guidance makes it precise; the cases done both ways compare like "
+            "with like.",
+         8.5, false);
+    if (b->blind.sessions == 0) {
+        para(d, "No blind session yet.", 9, false);
+        return;
+    }
+    static const double at[] = {0.0, 0.34, 0.52, BAR_AT};
+    const char *head[] = {"sessions", "blind", "guided", "rate: blind (orange), guided (blue)"};
+    row(d, head, at, 4, true);
+    snprintf(t, sizeof t, "every session (%d blind, %d guided)", b->blind.sessions, b->guided.sessions);
+    bvg_row(d, t, &b->blind, &b->guided);
+    if (b->n_cases == 0) {
+        para(d, "No case done both blind and guided yet.", 9, false);
+        return;
+    }
+    bvg_row(d, "the cases done both ways", &b->same_blind, &b->same_guided);
+    for (int i = 0; i < b->n_cases; i++) {
+        snprintf(t, sizeof t, "%.34s", b->cases[i].scenario);
+        bvg_row(d, t, &b->cases[i].blind, &b->cases[i].guided);
+    }
+}
+
+/* Each trainee's rates on the cases they did both ways, then the programme's pooled. */
+static void cohort_bvg_section(doc *d, const pdf_report_def *def)
+{
+    const learning_curve **curves = malloc((size_t)def->n_cohort * sizeof *curves);
+    if (!curves)
+        return;
+    for (int i = 0; i < def->n_cohort; i++)
+        curves[i] = def->cohort[i].curve;
+    learning_bvg all;
+    char err[120];
+    bool ok = learning_bvg_build(curves, def->n_cohort, &all, err, sizeof err);
+    free(curves);
+    if (!ok)
+        return;
+    bvg_section(d, &all, "the programme");
+    if (all.blind.sessions > 0) {
+        static const double at[] = {0.0, 0.34, 0.52};
+        const char *head[] = {"trainee: cases done both ways", "blind", "guided"};
+        row(d, head, at, 3, true);
+        for (int i = 0; i < def->n_cohort; i++) {
+            const learning_bvg *b = &def->cohort[i].curve->blind_vs_guided;
+            if (b->n_cases > 0)
+                bvg_row(d, def->cohort[i].trainee, &b->same_blind, &b->same_guided);
+        }
+    }
+    learning_bvg_free(&all);
+}
+
 static void cohort_section(doc *d, const pdf_report_def *def)
 {
     heading(d, "Trainees");
@@ -570,11 +670,13 @@ bool pdf_report_write(const pdf_report_def *def, const char *path, int *pages, c
         }
     } else if (def->curve) {
         sessions_table(&d, def->curve);
+        bvg_section(&d, &def->curve->blind_vs_guided, NULL);
         new_page(&d);
         curve_section(&d, def->curve, NULL);
     }
     if (def->cohort) {
         cohort_section(&d, def);
+        cohort_bvg_section(&d, def);
         for (int i = 0; i < def->n_cohort; i++) {
             new_page(&d);
             curve_section(&d, def->cohort[i].curve, def->cohort[i].trainee);

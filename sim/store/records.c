@@ -71,7 +71,18 @@ static const char *const k_v3[] = {
     "UPDATE schema_version SET version = 3",
     NULL};
 
-static const char *const *const k_migrations[RECORDS_SCHEMA_VERSION] = {k_v1, k_v2, k_v3};
+/* Version 4: whether the session was blind (guidance.ultrasound false: the report says
+ * "blind": true) and how many of its injections were intradermal, so a trainee's rate blind
+ * and guided (issue 13) is one grouped query over their rows, not a walk through every
+ * report. migrate fills both from the reports already kept (report_summary_of); a session
+ * with no report yet keeps NULL (it is not known until its end). */
+static const char *const k_v4[] = {
+    "ALTER TABLE sessions ADD COLUMN blind INTEGER",
+    "ALTER TABLE sessions ADD COLUMN intradermal INTEGER",
+    "UPDATE schema_version SET version = 4",
+    NULL};
+
+static const char *const *const k_migrations[RECORDS_SCHEMA_VERSION] = {k_v1, k_v2, k_v3, k_v4};
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
@@ -196,9 +207,11 @@ static bool report_row(void *ctx, int ncol, const char *const *vals)
     return grown[k] && grown[k + 1];
 }
 
-/* Version 2 keeps feedback and more figures per injection: fill them from the reports the
- * first schema already kept, so an upgraded store holds what a new one would. */
-static bool backfill_v2(records *r, char *err, size_t n)
+typedef bool (*report_fn)(records *r, const char *id, const char *report, char *err, size_t n);
+
+/* fn on every report the store holds: a migration's backfill of what it adds from what the
+ * older schema already kept, so an upgraded store holds what a new one would. */
+static bool backfill(records *r, report_fn fn, char *err, size_t n)
 {
     char **list = calloc(1, sizeof *list);
     if (!list) {
@@ -207,12 +220,15 @@ static bool backfill_v2(records *r, char *err, size_t n)
     }
     bool ok = ex(r, "SELECT session_id, report_json FROM reports", 0, NULL, report_row, &list, err, n);
     for (size_t k = 0; ok && list[k]; k += 2)
-        ok = list[k + 1] && store_report_parts(r, list[k], list[k + 1], err, n);
+        ok = list[k + 1] && fn(r, list[k], list[k + 1], err, n);
     for (size_t k = 0; list[k]; k++)
         free(list[k]);
     free(list);
     return ok;
 }
+
+/* Version 4's blind and intradermal, set from one report (also at every session's end). */
+static bool report_summary_of(records *r, const char *id, const char *report, char *err, size_t n);
 
 static bool migrate(records *r, char *err, size_t n)
 {
@@ -230,8 +246,12 @@ static bool migrate(records *r, char *err, size_t n)
         bool ok = true;
         for (const char *const *s = k_migrations[v]; ok && *s; s++)
             ok = ex0(r, *s, err, n);
+        /* Version 2 keeps feedback and more figures per injection, version 4 blind and the
+         * intradermal count (a report without "blind": true is a guided session). */
         if (ok && v + 1 == 2)
-            ok = backfill_v2(r, err, n);
+            ok = backfill(r, store_report_parts, err, n);
+        if (ok && v + 1 == 4)
+            ok = backfill(r, report_summary_of, err, n);
         if (!ok || !ex0(r, "COMMIT", err, n)) {
             rollback(r);
             char e[300];
@@ -525,6 +545,30 @@ static bool store_report_parts(records *r, const char *id, const char *report, c
     return ok;
 }
 
+/* Whether the session was blind and how many injections were intradermal (verdict
+ * "intradermal", as the learning curve counts them: sim/report/learning.c), onto its row. */
+static bool report_summary_of(records *r, const char *id, const char *report, char *err, size_t n)
+{
+    json_error_t je;
+    json_t *root = json_loads(report, 0, &je);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        snprintf(err, n, "the session's report is no JSON object (line %d: %s)", je.line, je.text);
+        return false;
+    }
+    const json_t *inj = json_object_get(root, "injections");
+    size_t intradermal = 0;
+    for (size_t i = 0; i < json_array_size(inj); i++) {
+        const char *v = jstr(json_array_get(inj, i), "verdict");
+        intradermal += v && !strcmp(v, "intradermal");
+    }
+    char ni[24];
+    snprintf(ni, sizeof ni, "%zu", intradermal);
+    const char *p[] = {id, json_is_true(json_object_get(root, "blind")) ? "1" : "0", ni};
+    json_decref(root);
+    return ex(r, "UPDATE sessions SET blind = $2, intradermal = $3 WHERE id = $1", 3, p, NULL, NULL, err, n);
+}
+
 bool records_session_end(records *r, const char *id, const char *report, bool finished, double ended_unix_s,
                          char *err, size_t n)
 {
@@ -544,7 +588,8 @@ bool records_session_end(records *r, const char *id, const char *report, bool fi
                  3, p, NULL, NULL, err, n) &&
               ex(r, "INSERT INTO reports (session_id, report_json) VALUES ($1, $2) ON CONFLICT DO NOTHING", 2, pr,
                  NULL, NULL, err, n) &&
-              store_report_parts(r, id, report, err, n) && ex0(r, "COMMIT", err, n);
+              store_report_parts(r, id, report, err, n) && report_summary_of(r, id, report, err, n) &&
+              ex0(r, "COMMIT", err, n);
     if (!ok)
         rollback(r);
     return ok;
@@ -560,7 +605,7 @@ typedef struct session_list {
     "SELECT s.id, s.trainee, s.scenario, s.scenario_hash, s.scenario_path, s.device, s.started_unix_s,"          \
     " s.ended_unix_s, s.finished, s.score, s.pass, s.injections,"                                                 \
     " coalesce(s.actions, (SELECT max(a.seq) FROM actions a WHERE a.session_id = s.id)),"                         \
-    " CASE WHEN s.ended_unix_s IS NULL THEN 0 ELSE 1 END FROM sessions s "
+    " CASE WHEN s.ended_unix_s IS NULL THEN 0 ELSE 1 END, s.blind, s.intradermal FROM sessions s "
 
 static void fill_session(records_session *s, const char *const *v)
 {
@@ -578,12 +623,14 @@ static void fill_session(records_session *s, const char *const *v)
     s->injections = v[11] ? atoi(v[11]) : 0;
     s->actions = v[12] ? atoi(v[12]) : 0;
     s->ended = v[13] && atoi(v[13]) != 0;
+    s->blind = v[14] && atoi(v[14]) != 0;
+    s->intradermal = v[15] ? atoi(v[15]) : 0;
 }
 
 static bool session_row(void *ctx, int ncol, const char *const *v)
 {
     session_list *l = ctx;
-    if (ncol < 14)
+    if (ncol < 16)
         return true;
     if (l->count == l->cap) {
         int cap = l->cap ? 2 * l->cap : 64;
@@ -636,7 +683,7 @@ typedef struct each_ctx {
 static bool each_row(void *ctx, int ncol, const char *const *v)
 {
     each_ctx *e = ctx;
-    if (ncol < 14)
+    if (ncol < 16)
         return true;
     fill_session(&e->s, v);
     return e->fn(e->ctx, &e->s);
@@ -784,6 +831,95 @@ bool records_session_delete(records *r, const char *id, char *err, size_t n)
     if (!ok)
         rollback(r);
     return ok;
+}
+
+double records_arm_rate(const records_arm *a)
+{
+    return a->injections > 0 ? (double)a->intradermal / a->injections : -1.0;
+}
+
+typedef struct bvg_rows {
+    records_bvg *b;
+    int cap;
+    bool oom;
+} bvg_rows;
+
+/* One (scenario, blind) group, in scenario order: the blind row comes after the guided one. */
+static bool bvg_row(void *ctx, int ncol, const char *const *v)
+{
+    bvg_rows *g = ctx;
+    records_bvg *b = g->b;
+    if (ncol < 5 || !v[0])
+        return true;
+    bool blind = v[1] && atoi(v[1]) != 0;
+    records_arm a = {v[2] ? atoi(v[2]) : 0, v[3] ? atoi(v[3]) : 0, v[4] ? atoi(v[4]) : 0};
+    records_arm *total = blind ? &b->blind : &b->guided;
+    total->sessions += a.sessions;
+    total->injections += a.injections;
+    total->intradermal += a.intradermal;
+    records_bvg_case *last = b->n_cases ? &b->cases[b->n_cases - 1] : NULL;
+    if (last && !strcmp(last->scenario, v[0])) {
+        last->blind = a;
+        return true;
+    }
+    if (blind)
+        return true; /* done blind only: nothing guided to compare with */
+    if (b->n_cases == g->cap) {
+        int cap = g->cap ? 2 * g->cap : 8;
+        records_bvg_case *grown = realloc(b->cases, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            g->oom = true;
+            return false;
+        }
+        b->cases = grown;
+        g->cap = cap;
+    }
+    records_bvg_case *c = &b->cases[b->n_cases++];
+    memset(c, 0, sizeof *c);
+    copy_str(c->scenario, sizeof c->scenario, v[0]);
+    c->guided = a;
+    return true;
+}
+
+bool records_blind_vs_guided(records *r, const char *trainee, records_bvg *out, char *err, size_t n)
+{
+    memset(out, 0, sizeof *out);
+    bvg_rows g = {.b = out};
+    /* A session whose blind is NULL has no report yet: it is in neither arm. */
+#define BVG_SQL(where)                                                                                            \
+    "SELECT scenario, blind, count(*), coalesce(sum(injections), 0), coalesce(sum(intradermal), 0)"              \
+    " FROM sessions WHERE blind IS NOT NULL" where " GROUP BY scenario, blind ORDER BY scenario, blind"
+    bool ok = trainee ? ex(r, BVG_SQL(" AND trainee = $1"), 1, &trainee, bvg_row, &g, err, n)
+                      : ex(r, BVG_SQL(""), 0, NULL, bvg_row, &g, err, n);
+#undef BVG_SQL
+    if (g.oom) {
+        snprintf(err, n, "out of memory");
+        ok = false;
+    }
+    /* A case seen guided only has a zero blind arm: it is no comparison. */
+    int k = 0;
+    for (int i = 0; ok && i < out->n_cases; i++)
+        if (out->cases[i].blind.sessions > 0)
+            out->cases[k++] = out->cases[i];
+    out->n_cases = k;
+    for (int i = 0; ok && i < k; i++) {
+        const records_bvg_case *c = &out->cases[i];
+        out->same_blind.sessions += c->blind.sessions;
+        out->same_blind.injections += c->blind.injections;
+        out->same_blind.intradermal += c->blind.intradermal;
+        out->same_guided.sessions += c->guided.sessions;
+        out->same_guided.injections += c->guided.injections;
+        out->same_guided.intradermal += c->guided.intradermal;
+    }
+    if (!ok)
+        records_bvg_free(out);
+    return ok;
+}
+
+void records_bvg_free(records_bvg *b)
+{
+    free(b->cases);
+    memset(b, 0, sizeof *b);
 }
 
 bool records_default_outbox_path(char *out, size_t cap)

@@ -9,7 +9,7 @@
  *   sessions     a UUID (so a station's outbox can send a session twice without a duplicate),
  *                trainee, scenario name, its content hash and file, device, start and end,
  *                finished, score total, pass, critical failed, number of injections and
- *                (once ended) of actions
+ *                (once ended) of actions, of intradermal injections, and whether it was blind
  *   reports      the whole report JSON of each ended session, as text
  *   actions      the session's action log, one canonical line per action, numbered
  *   injections   every scored figure of each injection (verdict, depth, margin, slice, ...)
@@ -27,7 +27,7 @@
 
 #include "actions.h"
 
-#define RECORDS_SCHEMA_VERSION 3
+#define RECORDS_SCHEMA_VERSION 4
 #define RECORDS_ID_LEN 37          /* a UUID and its NUL */
 #define RECORDS_NAME_MAX 128
 #define RECORDS_PATH_MAX 1024      /* a longer scenario path is not kept (replay needs --scenario) */
@@ -98,6 +98,8 @@ typedef struct records_session {
     double score;                         /* -1 when not ended */
     bool pass;
     int injections, actions;
+    int intradermal;                      /* injections judged intradermal */
+    bool blind;                           /* the report says "blind": true (false until ended) */
 } records_session;
 
 /* One session by its id or a unique prefix of it (at least 4 characters). */
@@ -118,6 +120,36 @@ char *records_session_report_json(records *r, const char *id, char *err, size_t 
 char *records_session_log(records *r, const char *id, char *err, size_t err_len);
 /* Removes a session and all it holds (an outbox's, once the server has it). */
 bool records_session_delete(records *r, const char *id, char *err, size_t err_len);
+
+/* ---- blind versus guided ------------------------------------------------------------------ */
+
+/* Issue 13: the case report's claim that guidance makes placement precise, measured per
+ * trainee. An arm counts ended sessions, their injections and those judged intradermal. */
+typedef struct records_arm {
+    int sessions, injections, intradermal;
+} records_arm;
+
+/* intradermal / injections, or -1 when the arm has no injection. */
+double records_arm_rate(const records_arm *a);
+
+/* One case (a scenario, by name: a blind twin of a guided case is the same file with
+ * guidance.ultrasound false) the trainee has done both ways. */
+typedef struct records_bvg_case {
+    char scenario[128];
+    records_arm blind, guided;
+} records_bvg_case;
+
+typedef struct records_bvg {
+    records_arm blind, guided;               /* every ended session */
+    records_arm same_blind, same_guided;     /* only the cases in cases[]: the fair comparison */
+    records_bvg_case *cases;                 /* done both ways, by name */
+    int n_cases;
+} records_bvg;
+
+/* One trainee's (or, trainee NULL, the whole programme's) comparison. Sessions not yet ended
+ * count in neither arm. out is zeroed first; free it with records_bvg_free. */
+bool records_blind_vs_guided(records *r, const char *trainee, records_bvg *out, char *err, size_t err_len);
+void records_bvg_free(records_bvg *b);
 
 /* ---- a station's outbox -------------------------------------------------------------------- */
 
