@@ -18,8 +18,9 @@
  *   must be the lowest within 0.4 mm and below the fat's median).
  * - Watershed: the markers flood the image smoothed at 0.06 mm (about the septum's blurred
  *   half width) in rising levels, so borders settle on the bright septa.
- * - Neighbouring regions whose shared border is on average below 1.1x the fat's median are
- *   one lobule split by speckle, and are merged: a septum is brighter than that.
+ * - Neighbouring regions whose shared border is mostly (over half its pixels) below 1.15x
+ *   the fat's median are one lobule split by speckle, and are merged: a septum is brighter
+ *   along most of its length.
  * - Regions that touch the image's sides or its top 0.5 mm (near field) are not counted. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -151,10 +152,13 @@ static int32_t root(int32_t *parent, int32_t a)
     return a;
 }
 
-/* Merges neighbouring regions (labels 0..n-1) whose shared border averages below thr. */
-static void merge_weak(const float *fine, int rows, int cols, int n, double thr, int32_t *lab)
+/* Merges neighbouring regions (labels 0..n-1) whose shared border is not a septum: less than
+ * half of its pixels above septum_level (of the fat's median). A mean would let a few bright
+ * speckle spots on a false border through a lobule keep it; a septum is bright along most of
+ * its length. */
+static void merge_weak(const float *fine, int rows, int cols, int n, double septum_level, int32_t *lab)
 {
-    double *sum = calloc((size_t)n * n, sizeof(double));
+    int *bright = calloc((size_t)n * n, sizeof(int));
     int *cnt = calloc((size_t)n * n, sizeof(int));
     for (int r = 0; r < rows; r++)
         for (int c = 0; c < cols; c++) {
@@ -165,7 +169,7 @@ static void merge_weak(const float *fine, int rows, int cols, int n, double thr,
                 if (a < 0 || b < 0 || a == b)
                     continue;
                 size_t e = a < b ? (size_t)a * n + b : (size_t)b * n + a;
-                sum[e] += 0.5 * (fine[i] + fine[nb[k]]);
+                bright[e] += 0.5 * (fine[i] + fine[nb[k]]) > septum_level;
                 cnt[e]++;
             }
         }
@@ -175,7 +179,7 @@ static void merge_weak(const float *fine, int rows, int cols, int n, double thr,
     for (int32_t a = 0; a < n; a++)
         for (int32_t b = a + 1; b < n; b++) {
             size_t e = (size_t)a * n + b;
-            if (cnt[e] >= 3 && sum[e] / cnt[e] < thr)
+            if (cnt[e] >= 3 && 2 * bright[e] < cnt[e])
                 parent[root(parent, a)] = root(parent, b);
         }
     for (size_t i = 0; i < (size_t)rows * cols; i++)
@@ -183,7 +187,7 @@ static void merge_weak(const float *fine, int rows, int cols, int n, double thr,
             lab[i] = root(parent, lab[i]);
     free(parent);
     free(cnt);
-    free(sum);
+    free(bright);
 }
 
 /* Renders ph (fat of tissue t over the whole image) and adds the lobules segmented on the
@@ -219,7 +223,7 @@ static void measure(const phantom *ph, tissue_id t, lobules *seen, lobules *trut
     find_markers(coarse, &im, 0.4, key);
     int n = ia_label_regions(key, rows, cols, lab);
     flood(env, rows, cols, lab);
-    merge_weak(env, rows, cols, n, 1.1, lab);
+    merge_weak(env, rows, cols, n, 1.15, lab);
     add_regions(lab, &im, n, seen);
     for (int r = pu_row(&im, TOP_MM); r < rows; r++)
         for (int c = 0; c + 1 < cols; c++) {
@@ -282,10 +286,14 @@ static phantom_def fat_def(tissue_id t, uint32_t seed)
 }
 
 /* Lobules as the image should show them, against the field's lobules in the same planes:
- * enough of them, a median diameter within 25 % of the field's, sizes that vary. */
+ * enough of them, bounded by bright borders (septa), sizes that vary, and a median diameter
+ * and lateral extent within 30 % of the field's. The image reads them 16-19 % larger (cuts of
+ * lobules under about 1 mm, near cell corners, are not resolved and go to a neighbour; the
+ * field's lower quartile is 0.87 mm, the image's 1.31), and the seeds scatter by +-4 % about
+ * that. */
 static bool superficial_lobules_seen(size_summary seen, size_summary truth)
 {
-    return seen.n >= 60 && seen.border > BORDER_MIN && fabs(seen.diam[1] / truth.diam[1] - 1.0) < 0.25 &&
+    return seen.n >= 60 && seen.border > BORDER_MIN && fabs(seen.diam[1] / truth.diam[1] - 1.0) < 0.3 &&
            fabs(seen.lat[1] / truth.lat[1] - 1.0) < 0.3 && seen.diam[2] - seen.diam[0] > 0.15 * seen.diam[1];
 }
 
@@ -353,14 +361,17 @@ static void test_lobule_sizes_on_images(void **state)
     /* Superficial: the lobules the field holds, of about the scenario's cell size. */
     assert_true(superficial_lobules_seen(seen[0], truth[0]));
     assert_true(seen[0].diam[1] > 0.7 * d.septa_spacing_mm && seen[0].diam[1] < 1.3 * d.septa_spacing_mm);
-    /* Deep: larger across the skin and flatter than superficial ones, as built. */
+    /* Deep: larger, across the skin above all, and flatter than superficial ones, as built
+     * (field: diameter 1.23x, across 1.68x, across/deep 1.87 against 0.99). Pooled, the
+     * image's deep lobules are within 6 % of the field's across; per seed -20 .. +15 %. */
     double aspect_s = seen[0].lat[1] / seen[0].ax[1], aspect_d = seen[1].lat[1] / seen[1].ax[1];
     printf("lateral / axial extent: superficial %.2f, deep %.2f (field %.2f, %.2f)\n", aspect_s, aspect_d,
            truth[0].lat[1] / truth[0].ax[1], truth[1].lat[1] / truth[1].ax[1]);
-    assert_true(seen[1].n >= 40);
-    assert_true(seen[1].lat[1] > 1.1 * seen[0].lat[1]);
-    assert_true(aspect_d > aspect_s + 0.1);
-    assert_true(seen[1].lat[1] > 0.6 * truth[1].lat[1] && seen[1].lat[1] < 1.3 * truth[1].lat[1]);
+    assert_true(seen[1].n >= 30 && seen[1].border > BORDER_MIN);
+    assert_true(seen[1].diam[1] > 1.1 * seen[0].diam[1]);
+    assert_true(seen[1].lat[1] > 1.3 * seen[0].lat[1]);
+    assert_true(aspect_d > aspect_s + 0.3);
+    assert_true(seen[1].lat[1] > 0.7 * truth[1].lat[1] && seen[1].lat[1] < 1.35 * truth[1].lat[1]);
 }
 
 /* The same measure on fat without lobules (texture off: plain speckle) and on fat cut by
