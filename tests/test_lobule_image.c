@@ -116,7 +116,7 @@ static void find_markers(const float *coarse, const bmode_image *im, double radi
 
 /* Floods fine from the labelled markers in rising levels of 0.05 (of the fat's median): at
  * each level the regions grow, breadth first, through every unlabelled pixel below it that
- * they touch. Pixels above 4x the median (none in fat) stay unlabelled. */
+ * they touch. Pixels above 4x the median stay unlabelled (counted as septum). */
 static void flood(const float *fine, int rows, int cols, int32_t *lab)
 {
     size_t np = (size_t)rows * cols;
