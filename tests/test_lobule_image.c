@@ -21,7 +21,11 @@
  * - Neighbouring regions whose shared border is mostly (over half its pixels) below 1.1x
  *   the fat's median are one lobule split by speckle, and are merged: a septum is brighter
  *   along most of its length.
- * - Regions that touch the image's sides or its top 0.5 mm (near field) are not counted. */
+ * - Regions that touch the image's sides or its top 0.5 mm (near field) are not counted.
+ * - Pooled over 3 seeds and 2 probe positions each (one seed's image holds 20-60 lobules, too
+ *   few for stable quartiles).
+ * - Septa are told from speckle by the mean of the image on the region borders: sizes alone
+ *   do not (the markers' spacing gives regions of lobule size in plain speckle too). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,7 +51,9 @@ enum { MAX_LOBULES = 512 };
 typedef struct lobules {
     int n;
     double diam[MAX_LOBULES], lat[MAX_LOBULES], ax[MAX_LOBULES];
-    double border_sum; /* the fine image on the borders between counted-or-not regions */
+    /* The normalised image summed over the pixels on a border between two regions (counted
+     * or not), and their number. */
+    double border_sum;
     long border_n;
 } lobules;
 
@@ -200,9 +206,9 @@ static void merge_weak(const float *fine, int rows, int cols, int n, double sept
     free(bright);
 }
 
-/* Renders ph (fat of tissue t over the whole image) with the probe at x_mm and adds the lobules segmented on the
- * image to seen and, when truth is not NULL, the lobules of the cell field cut by the image
- * plane to truth. */
+/* Renders ph (fat of tissue t over the whole image) with the probe at x_mm and adds the
+ * lobules segmented on the image to seen and, when truth is not NULL, the lobules of the cell
+ * field cut by the image plane to truth. */
 static void measure_at(const phantom *ph, tissue_id t, double x_mm, lobules *seen, lobules *truth)
 {
     probe_def p = pu_probe(256, 8.0);
@@ -291,8 +297,8 @@ static size_summary summarise(lobules *l)
 static void print_summary(const char *what, size_summary s)
 {
     printf("%-34s n %3d, quartiles: diameter %.2f/%.2f/%.2f, lateral %.2f/%.2f/%.2f, "
-           "axial %.2f/%.2f/%.2f mm; borders %.2f\n", what, s.n, s.diam[0], s.diam[1], s.diam[2], s.lat[0], s.lat[1],
-           s.lat[2], s.ax[0], s.ax[1], s.ax[2], s.border);
+           "axial %.2f/%.2f/%.2f mm; borders %.2f\n", what, s.n, s.diam[0], s.diam[1], s.diam[2],
+           s.lat[0], s.lat[1], s.lat[2], s.ax[0], s.ax[1], s.ax[2], s.border);
 }
 
 /* Fat of tissue t filling the patch, no attenuation (depth does not matter), seed. */
