@@ -206,26 +206,11 @@ static void merge_weak(const float *fine, int rows, int cols, int n, double sept
     free(bright);
 }
 
-/* Renders ph (fat of tissue t over the whole image) with the probe at x_mm and adds the
- * lobules segmented on the image to seen and, when truth is not NULL, the lobules of the cell
- * field cut by the image plane to truth. */
-static void measure_at(const phantom *ph, tissue_id t, double x_mm, lobules *seen, lobules *truth)
+/* Segments the compounded envelope env (of im's geometry; smoothed in place) and adds its
+ * lobules and border brightness to seen; lab and key are scratch of rows x cols. */
+static void segment(float *env, const bmode_image *geom, lobules *seen, int32_t *lab, uint32_t *key)
 {
-    probe_def p = pu_probe(256, 8.0);
-    p.tgc_db_cm_mhz = 0.0;
-    enum { FRAMES = 11 };
-    bmode_image im;
-    float *env = NULL;
-    for (int k = 0; k < FRAMES; k++) {
-        probe_pose pose = probe_default_pose();
-        pose.x_mm = x_mm;
-        pose.y_mm = 0.1 * (k - FRAMES / 2);
-        pu_render(pu_bm, ph, &p, &pose, &im);
-        if (!env)
-            env = calloc((size_t)im.rows * im.cols, sizeof(float));
-        for (size_t i = 0; i < (size_t)im.rows * im.cols; i++)
-            env[i] += im.envelope[i] / FRAMES;
-    }
+    const bmode_image im = *geom;
     int rows = im.rows, cols = im.cols;
     size_t np = (size_t)rows * cols;
     float *coarse = malloc(sizeof(float) * np);
@@ -235,8 +220,6 @@ static void measure_at(const phantom *ph, tissue_id t, double x_mm, lobules *see
     normalise_rows(env, rows, cols);
     normalise_rows(coarse, rows, cols);
 
-    uint32_t *key = malloc(sizeof(uint32_t) * np);
-    int32_t *lab = malloc(sizeof(int32_t) * np);
     find_markers(coarse, &im, 0.4, key);
     int n = ia_label_regions(key, rows, cols, lab);
     flood(env, rows, cols, lab);
@@ -251,7 +234,36 @@ static void measure_at(const phantom *ph, tissue_id t, double x_mm, lobules *see
                 seen->border_n++;
             }
         }
+    free(coarse);
+}
 
+/* Renders ph (fat of tissue t over the whole image) with the probe at x_mm and adds the
+ * lobules segmented on the image to seen and, when truth is not NULL, the lobules of the cell
+ * field cut by the image plane to truth. */
+static void measure_at(const phantom *ph, tissue_id t, double x_mm, lobules *seen, lobules *truth)
+{
+    probe_def p = pu_probe(256, 8.0);
+    p.tgc_db_cm_mhz = 0.0;
+    /* The field's lobules alone (seen NULL) need only the image's geometry: one frame. */
+    const int frames = seen ? 11 : 1;
+    bmode_image im;
+    float *env = NULL;
+    for (int k = 0; k < frames; k++) {
+        probe_pose pose = probe_default_pose();
+        pose.x_mm = x_mm;
+        pose.y_mm = 0.1 * (k - frames / 2);
+        pu_render(pu_bm, ph, &p, &pose, &im);
+        if (!env)
+            env = calloc((size_t)im.rows * im.cols, sizeof(float));
+        for (size_t i = 0; i < (size_t)im.rows * im.cols; i++)
+            env[i] += im.envelope[i] / (float)frames;
+    }
+    int rows = im.rows, cols = im.cols;
+    size_t np = (size_t)rows * cols;
+    uint32_t *key = malloc(sizeof(uint32_t) * np);
+    int32_t *lab = malloc(sizeof(int32_t) * np);
+    if (seen)
+        segment(env, &im, seen, lab, key);
     if (truth) {
         int r_top = pu_row(&im, TOP_MM);
         for (int r = 0; r < rows; r++)
@@ -260,12 +272,11 @@ static void measure_at(const phantom *ph, tissue_id t, double x_mm, lobules *see
                 /* | 1: an id of 0 would read as background. */
                 key[(size_t)r * cols + c] = r < r_top ? 0 : phantom_fat_lobule(ph, t, q, NULL) | 1U;
             }
-        n = ia_label_regions(key, rows, cols, lab);
+        int n = ia_label_regions(key, rows, cols, lab);
         add_regions(lab, &im, n, truth);
     }
     free(lab);
     free(key);
-    free(coarse);
     free(env);
 }
 
@@ -406,18 +417,17 @@ static void test_lobule_sizes_on_images(void **state)
 static void test_lobule_measure_discriminates(void **state)
 {
     (void)state;
-    lobules *seen = calloc(1, sizeof *seen), *truth = calloc(1, sizeof *truth);
+    /* The field's superficial lobules in the planes of test_lobule_sizes_on_images, where the
+     * image's lobules pass. */
+    lobules *truth = calloc(1, sizeof *truth);
     for (uint32_t seed = 1; seed <= N_SEEDS; seed++) {
         phantom_def d = fat_def(TISSUE_FAT, seed);
         phantom *ph = pu_phantom(&d);
-        measure(ph, TISSUE_FAT, seen, truth);
+        measure(ph, TISSUE_FAT, NULL, truth);
         phantom_destroy(ph);
     }
-    size_summary s_lob = summarise(seen), s_truth = summarise(truth);
-    free(seen);
+    size_summary s_truth = summarise(truth);
     free(truth);
-    print_summary("fat, lobules", s_lob);
-    assert_true(superficial_lobules_seen(s_lob, s_truth));
 
     phantom_def off = fat_def(TISSUE_FAT, 0);
     off.layers[0].acoustic.texture = PHANTOM_TEXTURE_OFF;
