@@ -2790,19 +2790,34 @@ static bool w_want_array(const wobj *o, int n, int n_default)
     return w_want(o, n == 0 && n_default == 0);
 }
 
-static void write_phantom(wobj *top, const scenario *s)
+/* A file's stack as the default's, layer for layer and without citations: when hashing, the
+ * stack is left out. */
+static bool layers_default(const phantom_def *ph, const phantom_def *dph,
+                           const char (*sources)[SCENARIO_SOURCE_CAP])
+{
+    if (ph->n_layers != dph->n_layers)
+        return false;
+    for (int i = 0; i < ph->n_layers; i++) {
+        const phantom_layer_def *l = &ph->layers[i], *dl = &dph->layers[i];
+        if (sources[i][0] || l->tissue != dl->tissue ||
+            l->acoustic.texture != dl->acoustic.texture)
+            return false;
+        for (int k = 0; k < N_FIELDS; k++)
+            if (k_fields[k].base == B_LAYER &&
+                load_field(&k_fields[k], l) != load_field(&k_fields[k], dl))
+                return false;
+    }
+    return true;
+}
+
+static void write_layers(wobj *o, const scenario *s, const phantom_layer_def *ldef)
 {
     const phantom_def *ph = &s->phantom;
-    const phantom_def *dph = top->w->def ? &top->w->def->phantom : NULL;
-    wobj o = w_sub(top, "phantom");
-    w_fields(&o, "phantom", ph, dph);
-
-    const phantom_layer_def ldef = layer_default();
-    w_array_open(&o, "layers", ph->n_layers);
+    w_array_open(o, "layers", ph->n_layers);
     for (int i = 0; i < ph->n_layers; i++) {
         const phantom_layer_def *l = &ph->layers[i];
-        w_array_elem(&o, i);
-        wobj e = w_open(o.w, o.depth + 1);
+        w_array_elem(o, i);
+        wobj e = w_open(o->w, o->depth + 1);
         w_key_string(&e, "tissue", tissue_name(l->tissue));
         /* The bottom layer reaches to the patch's floor: a file may leave its thickness out,
          * and a 0 stays out (0 is no thickness a file may give). */
@@ -2820,7 +2835,7 @@ static void write_phantom(wobj *top, const scenario *s)
             }
             if (bottom && x == 0.0 && strcmp(key, "thickness_mm") == 0)
                 continue;
-            if (w_want(&e, x == load_field(f, &ldef)))
+            if (w_want(&e, x == load_field(f, ldef)))
                 w_key_number(&e, key, x);
         }
         if (s->layer_source[i][0])
@@ -2840,7 +2855,19 @@ static void write_phantom(wobj *top, const scenario *s)
         }
         w_close(&e);
     }
-    w_array_close(&o, ph->n_layers);
+    w_array_close(o, ph->n_layers);
+}
+
+static void write_phantom(wobj *top, const scenario *s)
+{
+    const phantom_def *ph = &s->phantom;
+    const phantom_def *dph = top->w->def ? &top->w->def->phantom : NULL;
+    wobj o = w_sub(top, "phantom");
+    w_fields(&o, "phantom", ph, dph);
+
+    const phantom_layer_def ldef = layer_default();
+    if (w_want(&o, dph && layers_default(ph, dph, s->layer_source)))
+        write_layers(&o, s, &ldef);
 
     const phantom_feature_def fdef = feature_default();
     if (w_want_array(&o, ph->n_features, dph ? dph->n_features : 0)) {
