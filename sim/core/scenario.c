@@ -11,7 +11,9 @@
  * models' own phantom_create, probe_check, ...), and handed to the caller.
  *
  * Writing (scenario_save_string) walks the same table, so the canonical key order is the
- * table's order and a new row is written without further code. */
+ * table's order and a new row is written without further code. The content hash reads the
+ * same writer's text with every key at its default left out (scenario_hash_string), so a new
+ * row with a default leaves the hash of every case that does not set it as it was. */
 #include "scenario.h"
 #include "suggest.h"
 #include "textfile.h"
@@ -2657,8 +2659,6 @@ static wobj w_open(wbuf *w, int depth)
     w_put(w, "{", 1);
     return (wobj){w, depth + 1, true, NULL, 0, false};
 }
-
-static void w_key(wobj *o, const char *key);
 
 /* The object under key: when hashing, one that gets no member is taken back, key and all, so
  * a section at its defaults (one a newer format added, say) is no part of the hash. */
