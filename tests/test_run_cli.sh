@@ -59,6 +59,19 @@ rc=$?
 [ "$rc" -eq 0 ] || fail "v2 --force: exit $rc: $(cat "$tmp/err")"
 grep -q '"scenario_hash": "[0-9a-f]\{16\}"' "$tmp/r6.json" || fail "report has no scenario_hash"
 grep -q '"simulator_version": "' "$tmp/r6.json" || fail "report has no simulator_version"
+# Logs recorded under the hash's first definition (tests/fixtures, made before it changed)
+# still replay on their unchanged cases without --force; on a changed case they are refused.
+for c in adult_back knee_peripatellar; do
+    "$bin" run --scenario "$src/scenarios/$c.json" --actions "$src/tests/fixtures/${c}_hash1.jsonl" \
+        --report "$tmp/h1.json" >"$tmp/out" 2>"$tmp/err" || fail "$c: a log of the first hash: $(cat "$tmp/err")"
+    grep -q '"pass":true' "$tmp/out" || fail "$c: a log of the first hash: $(cat "$tmp/out")"
+done
+sed 's/"seed": 1,/"seed": 2,/' "$scen" >"$tmp/seed2.json"
+"$bin" run --scenario "$tmp/seed2.json" --actions "$src/tests/fixtures/adult_back_hash1.jsonl" \
+    --report "$tmp/h2.json" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "the case has changed since" "$tmp/err" ||
+    fail "a log of the first hash on a changed case: exit $rc: $(cat "$tmp/err")"
 printf '{"mesosim_log":9,"simulator":"9","scenario":"x","scenario_hash":"0123456789abcdef"}\n' >"$tmp/v9.jsonl"
 "$bin" run --scenario "$scen" --actions "$tmp/v9.jsonl" --report "$tmp/r7.json" >"$tmp/out" 2>"$tmp/err"
 rc=$?

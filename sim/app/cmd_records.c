@@ -208,7 +208,7 @@ int cmd_replay(int argc, char **argv)
         goto done;
     char now[17];
     snprintf(now, sizeof now, "%016llx", (unsigned long long)scenario_content_hash(&sc));
-    if (strcmp(now, s.scenario_hash)) {
+    if (!scenario_hash_matches(&sc, s.scenario_hash)) {
         fprintf(stderr,
                 "mesosim replay: session %s was recorded on scenario \"%s\" with content hash %s, but %s now "
                 "hashes to %s: the case has changed since, and replaying it would score a different case%s\n",

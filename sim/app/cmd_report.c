@@ -206,7 +206,7 @@ static bool snapshots_of(const char *log_text, const char *log_path, const char 
     }
     char now[17];
     snprintf(now, sizeof now, "%016llx", (unsigned long long)scenario_content_hash(&sc));
-    if (al.header.version >= 2 && strcmp(now, al.header.scenario_hash)) {
+    if (al.header.version >= 2 && !scenario_hash_matches(&sc, al.header.scenario_hash)) {
         fprintf(stderr,
                 "mesosim report: the session was recorded on a scenario with content hash %s, but %s "
                 "hashes to %s: its snapshots would show a different case\n",

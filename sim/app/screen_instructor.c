@@ -159,7 +159,7 @@ static void open_session(trainer *t)
     }
     char now[17];
     snprintf(now, sizeof now, "%016llx", (unsigned long long)scenario_content_hash(sc));
-    if (strcmp(now, rs->scenario_hash) && s->confirm_changed != s->sel_session) {
+    if (!scenario_hash_matches(sc, rs->scenario_hash) && s->confirm_changed != s->sel_session) {
         snprintf(s->msg, sizeof s->msg, "The case \"%s\" has changed since this session was recorded (content hash "
                  "%s, now %s): the replay would show a different case. Enter again to replay it anyway.",
                  rs->scenario, rs->scenario_hash, now);

@@ -11,7 +11,9 @@
  * models' own phantom_create, probe_check, ...), and handed to the caller.
  *
  * Writing (scenario_save_string) walks the same table, so the canonical key order is the
- * table's order and a new row is written without further code. */
+ * table's order and a new row is written without further code. The content hash reads the
+ * same writer's text with every key at its default left out (scenario_hash_string), so a new
+ * row with a default leaves the hash of every case that does not set it as it was. */
 #include "scenario.h"
 #include "suggest.h"
 #include "textfile.h"
@@ -1084,6 +1086,26 @@ static void read_layer_acoustic(ctx *c, json_t *v, const char *path, phantom_lay
         l->acoustic.texture = json_is_true(t) ? PHANTOM_TEXTURE_ON : PHANTOM_TEXTURE_OFF;
 }
 
+/* What a layer, surface feature or vessel of a file holds where it leaves a key out; the hash
+ * leaves out what equals these (scenario_hash_string). */
+static phantom_layer_def layer_default(void)
+{
+    /* Uniform thickness; 20 mm undulation scale as the default stack. */
+    return (phantom_layer_def){TISSUE_DERMIS, 0.0, 0.0, 20.0, PHANTOM_NO_OVERRIDES};
+}
+
+static phantom_feature_def feature_default(void)
+{
+    /* A 1 mm high bump of 4 mm sigma at the centre, a gentle spinous process. */
+    return (phantom_feature_def){PHANTOM_PROMINENCE, 0.0, 0.0, 1.0, 4.0, 0.0};
+}
+
+static phantom_vessel_def vessel_default(void)
+{
+    /* A 0.7 mm perforator (Schmidt 2019, tissue.md section 7) with a thin wall. */
+    return (phantom_vessel_def){{0, 0, 0}, {0, 0, 0}, 0.35, 0.05, false};
+}
+
 static void read_layers(ctx *c, json_t *arr, phantom_def *ph,
                         char (*sources)[SCENARIO_SOURCE_CAP])
 {
@@ -1099,8 +1121,7 @@ static void read_layers(ctx *c, json_t *arr, phantom_def *ph,
         json_t *e = json_array_get(arr, (size_t)i);
         path_elem(p, "phantom.layers", (size_t)i);
         sources[i][0] = '\0';
-        /* Defaults: uniform thickness; 20 mm undulation scale as the default stack. */
-        phantom_layer_def l = {TISSUE_DERMIS, 0.0, 0.0, 20.0, PHANTOM_NO_OVERRIDES};
+        phantom_layer_def l = layer_default();
         if (read_section(c, e, p, "phantom.layers[]", &l, extra)) {
             json_t *t = require(c, e, p, "tissue");
             path_key(q, p, "tissue");
@@ -1136,8 +1157,7 @@ static void read_surface(ctx *c, const json_t *arr, phantom_def *ph)
     for (int i = 0; i < n; i++) {
         json_t *e = json_array_get(arr, (size_t)i);
         path_elem(p, "phantom.surface", (size_t)i);
-        /* Defaults: a 1 mm high bump of 4 mm sigma at the centre, a gentle spinous process. */
-        phantom_feature_def f = {PHANTOM_PROMINENCE, 0.0, 0.0, 1.0, 4.0, 0.0};
+        phantom_feature_def f = feature_default();
         if (read_section(c, e, p, "phantom.surface[]", &f, extra)) {
             json_t *kind = require(c, e, p, "kind");
             int k;
@@ -1202,8 +1222,7 @@ static void read_vessels(ctx *c, const json_t *arr, phantom_def *ph)
     for (int i = 0; i < n; i++) {
         json_t *e = json_array_get(arr, (size_t)i);
         path_elem(p, "phantom.vessels", (size_t)i);
-        /* Defaults: a 0.7 mm perforator (Schmidt 2019, tissue.md section 7) with a thin wall. */
-        phantom_vessel_def vs = {{0, 0, 0}, {0, 0, 0}, 0.35, 0.05, false};
+        phantom_vessel_def vs = vessel_default();
         if (read_section(c, e, p, "phantom.vessels[]", &vs, extra)) {
             json_t *a = require(c, e, p, "a_mm"), *b = require(c, e, p, "b_mm");
             bool ok = a && b;
@@ -1226,6 +1245,9 @@ static void read_vessels(ctx *c, const json_t *arr, phantom_def *ph)
 }
 
 enum { INC_POINT, INC_CYST, INC_GAS, INC_ELLIPSOID, INC_KINDS };
+/* Defaults: a 1 mm cyst or gas pocket; a point as strong as ten dermis cells. */
+#define INCLUSION_AMPLITUDE_DEFAULT 10.0
+#define INCLUSION_RADIUS_DEFAULT_MM 1.0
 
 static void read_inclusion(ctx *c, json_t *e, const char *p, phantom_inclusion *inc)
 {
@@ -1269,11 +1291,10 @@ static void read_inclusion(ctx *c, json_t *e, const char *p, phantom_inclusion *
     }
     if (k < 0)
         return;
-    /* Defaults: a 1 mm cyst or gas pocket; a point as strong as ten dermis cells. */
     inc->kind = k == INC_POINT ? PHANTOM_POINT : PHANTOM_ELLIPSOID;
     inc->tissue = k == INC_GAS ? TISSUE_GAS : TISSUE_FLUID;
-    inc->amplitude = 10.0;
-    inc->radii_mm[0] = inc->radii_mm[1] = inc->radii_mm[2] = 1.0;
+    inc->amplitude = INCLUSION_AMPLITUDE_DEFAULT;
+    inc->radii_mm[0] = inc->radii_mm[1] = inc->radii_mm[2] = INCLUSION_RADIUS_DEFAULT_MM;
     json_t *cv = require(c, e, p, "c_mm");
     path_key(q, p, "c_mm");
     if (cv)
@@ -2514,6 +2535,9 @@ typedef struct wbuf {
     char *s;
     size_t len, cap;
     bool failed;
+    /* Hashing (scenario_hash_string): the defaults, and every key whose value equals its
+     * default is left out; NULL for the canonical file, which writes every key. */
+    const scenario *def;
 } wbuf;
 
 static void w_put(wbuf *w, const char *s, size_t n)
@@ -2610,7 +2634,16 @@ typedef struct wobj {
     wbuf *w;
     int depth; /* of the members */
     bool first;
+    /* A member object (w_sub): its parent, the length before its key and the parent's first
+     * then, to take it back when hashing leaves it empty. */
+    struct wobj *parent;
+    size_t mark;
+    bool parent_first;
 } wobj;
+
+/* Whether a key is written: always in the canonical file; when hashing, only off its
+ * default. */
+static bool w_want(const wobj *o, bool at_default) { return !(o->w->def && at_default); }
 
 static void w_key(wobj *o, const char *key)
 {
@@ -2624,11 +2657,31 @@ static void w_key(wobj *o, const char *key)
 static wobj w_open(wbuf *w, int depth)
 {
     w_put(w, "{", 1);
-    return (wobj){w, depth + 1, true};
+    return (wobj){w, depth + 1, true, NULL, 0, false};
+}
+
+/* The object under key: when hashing, one that gets no member is taken back, key and all, so
+ * a section at its defaults (one a newer format added, say) is no part of the hash. */
+static wobj w_sub(wobj *parent, const char *key)
+{
+    size_t mark = parent->w->len;
+    bool first = parent->first;
+    w_key(parent, key);
+    wobj o = w_open(parent->w, parent->depth);
+    o.parent = parent;
+    o.mark = mark;
+    o.parent_first = first;
+    return o;
 }
 
 static void w_close(wobj *o)
 {
+    if (o->first && o->parent && o->w->def && !o->w->failed) {
+        o->w->len = o->mark;
+        o->w->s[o->mark] = '\0';
+        o->parent->first = o->parent_first;
+        return;
+    }
     if (o->first) {
         w_put(o->w, "}", 1);
         return;
@@ -2669,8 +2722,9 @@ static void w_key_vec(wobj *o, const char *key, const double *v, int n)
 }
 
 /* Every stored number of the rows directly under pattern, in table order, but the keys in
- * skip (NULL-terminated, or NULL). */
-static void w_fields_except(wobj *o, const char *pattern, const void *base,
+ * skip (NULL-terminated, or NULL); when hashing, but those equal to dbase's (the defaults of
+ * that object, NULL: none). */
+static void w_fields_except(wobj *o, const char *pattern, const void *base, const void *dbase,
                             const char *const *skip)
 {
     size_t plen = strlen(pattern);
@@ -2689,14 +2743,23 @@ static void w_fields_except(wobj *o, const char *pattern, const void *base,
         bool skipped = false;
         for (int k = 0; skip && skip[k] && !skipped; k++)
             skipped = strcmp(key, skip[k]) == 0;
-        if (!skipped)
-            w_key_number(o, key, load_field(f, base));
+        double x = load_field(f, base);
+        if (!skipped && w_want(o, dbase && x == load_field(f, dbase)))
+            w_key_number(o, key, x);
     }
 }
 
-static void w_fields(wobj *o, const char *pattern, const void *base)
+static void w_fields(wobj *o, const char *pattern, const void *base, const void *dbase)
 {
-    w_fields_except(o, pattern, base, NULL);
+    w_fields_except(o, pattern, base, dbase, NULL);
+}
+
+static bool vec_equal(const double *a, const double *b, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
 }
 
 /* Array of objects, one per element: [] when empty. */
@@ -2721,18 +2784,40 @@ static void w_array_close(wobj *o, int n)
     w_put(o->w, "]", 1);
 }
 
-static void write_phantom(wobj *top, const scenario *s)
+/* Arrays a file may leave out hold nothing by default: when hashing, an empty one is left out. */
+static bool w_want_array(const wobj *o, int n, int n_default)
+{
+    return w_want(o, n == 0 && n_default == 0);
+}
+
+/* A file's stack as the default's, layer for layer and without citations: when hashing, the
+ * stack is left out. */
+static bool layers_default(const phantom_def *ph, const phantom_def *dph,
+                           const char (*sources)[SCENARIO_SOURCE_CAP])
+{
+    if (ph->n_layers != dph->n_layers)
+        return false;
+    for (int i = 0; i < ph->n_layers; i++) {
+        const phantom_layer_def *l = &ph->layers[i], *dl = &dph->layers[i];
+        if (sources[i][0] || l->tissue != dl->tissue ||
+            l->acoustic.texture != dl->acoustic.texture)
+            return false;
+        for (int k = 0; k < N_FIELDS; k++)
+            if (k_fields[k].base == B_LAYER &&
+                load_field(&k_fields[k], l) != load_field(&k_fields[k], dl))
+                return false;
+    }
+    return true;
+}
+
+static void write_layers(wobj *o, const scenario *s, const phantom_layer_def *ldef)
 {
     const phantom_def *ph = &s->phantom;
-    w_key(top, "phantom");
-    wobj o = w_open(top->w, top->depth);
-    w_fields(&o, "phantom", ph);
-
-    w_array_open(&o, "layers", ph->n_layers);
+    w_array_open(o, "layers", ph->n_layers);
     for (int i = 0; i < ph->n_layers; i++) {
         const phantom_layer_def *l = &ph->layers[i];
-        w_array_elem(&o, i);
-        wobj e = w_open(o.w, o.depth + 1);
+        w_array_elem(o, i);
+        wobj e = w_open(o->w, o->depth + 1);
         w_key_string(&e, "tissue", tissue_name(l->tissue));
         /* The bottom layer reaches to the patch's floor: a file may leave its thickness out,
          * and a 0 stays out (0 is no thickness a file may give). */
@@ -2750,14 +2835,14 @@ static void write_phantom(wobj *top, const scenario *s)
             }
             if (bottom && x == 0.0 && strcmp(key, "thickness_mm") == 0)
                 continue;
-            w_key_number(&e, key, x);
+            if (w_want(&e, x == load_field(f, ldef)))
+                w_key_number(&e, key, x);
         }
         if (s->layer_source[i][0])
             w_key_string(&e, "source", s->layer_source[i]);
         /* Only what a file set, so a case without overrides keeps its canonical text. */
         if (overridden) {
-            w_key(&e, "acoustic");
-            wobj a = w_open(e.w, e.depth);
+            wobj a = w_sub(&e, "acoustic");
             for (int k = 0; k < N_FIELDS; k++) {
                 const field *f = &k_fields[k];
                 double x = is_override_row(f) ? load_field(f, l) : 0.0;
@@ -2770,59 +2855,82 @@ static void write_phantom(wobj *top, const scenario *s)
         }
         w_close(&e);
     }
-    w_array_close(&o, ph->n_layers);
+    w_array_close(o, ph->n_layers);
+}
 
-    w_array_open(&o, "surface", ph->n_features);
-    for (int i = 0; i < ph->n_features; i++) {
-        const phantom_feature_def *f = &ph->features[i];
-        w_array_elem(&o, i);
-        wobj e = w_open(o.w, o.depth + 1);
-        int k = (int)f->kind;
-        w_key_string(&e, "kind", k >= 0 && k < N_FEATURE_KINDS ? k_feature_kinds[k] : "wheal");
-        w_fields(&e, "phantom.surface[]", f);
-        w_close(&e);
-    }
-    w_array_close(&o, ph->n_features);
+static void write_phantom(wobj *top, const scenario *s)
+{
+    const phantom_def *ph = &s->phantom;
+    const phantom_def *dph = top->w->def ? &top->w->def->phantom : NULL;
+    wobj o = w_sub(top, "phantom");
+    w_fields(&o, "phantom", ph, dph);
 
-    w_array_open(&o, "vessels", ph->n_vessels);
-    for (int i = 0; i < ph->n_vessels; i++) {
-        const phantom_vessel_def *v = &ph->vessels[i];
-        w_array_elem(&o, i);
-        wobj e = w_open(o.w, o.depth + 1);
-        w_key_string(&e, "kind", v->is_vein ? "vein" : "artery");
-        w_key_vec(&e, "a_mm", v->a_mm, 3);
-        w_key_vec(&e, "b_mm", v->b_mm, 3);
-        w_fields(&e, "phantom.vessels[]", v);
-        w_close(&e);
-    }
-    w_array_close(&o, ph->n_vessels);
+    const phantom_layer_def ldef = layer_default();
+    if (w_want(&o, dph && layers_default(ph, dph, s->layer_source)))
+        write_layers(&o, s, &ldef);
 
-    w_array_open(&o, "inclusions", ph->n_inclusions);
-    for (int i = 0; i < ph->n_inclusions; i++) {
-        const phantom_inclusion *inc = &ph->inclusions[i];
-        const double *r = inc->radii_mm;
-        bool sphere = r[0] == r[1] && r[1] == r[2];
-        w_array_elem(&o, i);
-        wobj e = w_open(o.w, o.depth + 1);
-        /* The file's kinds as the loader builds them: a point; a sphere of fluid (cyst) or
-         * gas; any other ellipsoid names its tissue. */
-        if (inc->kind == PHANTOM_POINT) {
-            w_key_string(&e, "kind", "point");
-            w_key_vec(&e, "c_mm", inc->c_mm, 3);
-            w_key_number(&e, "amplitude", inc->amplitude);
-        } else if (sphere && (inc->tissue == TISSUE_FLUID || inc->tissue == TISSUE_GAS)) {
-            w_key_string(&e, "kind", inc->tissue == TISSUE_GAS ? "gas" : "cyst");
-            w_key_vec(&e, "c_mm", inc->c_mm, 3);
-            w_key_number(&e, "radius_mm", r[0]);
-        } else {
-            w_key_string(&e, "kind", "ellipsoid");
-            w_key_vec(&e, "c_mm", inc->c_mm, 3);
-            w_key_string(&e, "tissue", tissue_name(inc->tissue));
-            w_key_vec(&e, "radii_mm", r, 3);
+    const phantom_feature_def fdef = feature_default();
+    if (w_want_array(&o, ph->n_features, dph ? dph->n_features : 0)) {
+        w_array_open(&o, "surface", ph->n_features);
+        for (int i = 0; i < ph->n_features; i++) {
+            const phantom_feature_def *f = &ph->features[i];
+            w_array_elem(&o, i);
+            wobj e = w_open(o.w, o.depth + 1);
+            int k = (int)f->kind;
+            w_key_string(&e, "kind", k >= 0 && k < N_FEATURE_KINDS ? k_feature_kinds[k] : "wheal");
+            w_fields(&e, "phantom.surface[]", f, &fdef);
+            w_close(&e);
         }
-        w_close(&e);
+        w_array_close(&o, ph->n_features);
     }
-    w_array_close(&o, ph->n_inclusions);
+
+    const phantom_vessel_def vdef = vessel_default();
+    if (w_want_array(&o, ph->n_vessels, dph ? dph->n_vessels : 0)) {
+        w_array_open(&o, "vessels", ph->n_vessels);
+        for (int i = 0; i < ph->n_vessels; i++) {
+            const phantom_vessel_def *v = &ph->vessels[i];
+            w_array_elem(&o, i);
+            wobj e = w_open(o.w, o.depth + 1);
+            if (w_want(&e, v->is_vein == vdef.is_vein))
+                w_key_string(&e, "kind", v->is_vein ? "vein" : "artery");
+            w_key_vec(&e, "a_mm", v->a_mm, 3);
+            w_key_vec(&e, "b_mm", v->b_mm, 3);
+            w_fields(&e, "phantom.vessels[]", v, &vdef);
+            w_close(&e);
+        }
+        w_array_close(&o, ph->n_vessels);
+    }
+
+    if (w_want_array(&o, ph->n_inclusions, dph ? dph->n_inclusions : 0)) {
+        w_array_open(&o, "inclusions", ph->n_inclusions);
+        for (int i = 0; i < ph->n_inclusions; i++) {
+            const phantom_inclusion *inc = &ph->inclusions[i];
+            const double *r = inc->radii_mm;
+            bool sphere = r[0] == r[1] && r[1] == r[2];
+            w_array_elem(&o, i);
+            wobj e = w_open(o.w, o.depth + 1);
+            /* The file's kinds as the loader builds them: a point; a sphere of fluid (cyst) or
+             * gas; any other ellipsoid names its tissue. */
+            if (inc->kind == PHANTOM_POINT) {
+                w_key_string(&e, "kind", "point");
+                w_key_vec(&e, "c_mm", inc->c_mm, 3);
+                if (w_want(&e, inc->amplitude == INCLUSION_AMPLITUDE_DEFAULT))
+                    w_key_number(&e, "amplitude", inc->amplitude);
+            } else if (sphere && (inc->tissue == TISSUE_FLUID || inc->tissue == TISSUE_GAS)) {
+                w_key_string(&e, "kind", inc->tissue == TISSUE_GAS ? "gas" : "cyst");
+                w_key_vec(&e, "c_mm", inc->c_mm, 3);
+                if (w_want(&e, r[0] == INCLUSION_RADIUS_DEFAULT_MM))
+                    w_key_number(&e, "radius_mm", r[0]);
+            } else {
+                w_key_string(&e, "kind", "ellipsoid");
+                w_key_vec(&e, "c_mm", inc->c_mm, 3);
+                w_key_string(&e, "tissue", tissue_name(inc->tissue));
+                w_key_vec(&e, "radii_mm", r, 3);
+            }
+            w_close(&e);
+        }
+        w_array_close(&o, ph->n_inclusions);
+    }
 
     /* Only cases with bones say so: files written before bones existed stay byte for byte. */
     if (ph->n_bones > 0) {
@@ -2833,7 +2941,8 @@ static void write_phantom(wobj *top, const scenario *s)
             wobj e = w_open(o.w, o.depth + 1);
             int k = (int)b->kind;
             w_key_string(&e, "kind", k >= 0 && k < N_BONE_KINDS ? k_bone_kinds[k] : "spinous_process");
-            w_fields(&e, "phantom.bones[]", b);
+            const phantom_bone_def bdef = bone_default(b->kind);
+            w_fields(&e, "phantom.bones[]", b, &bdef);
             w_close(&e);
         }
         w_array_close(&o, ph->n_bones);
@@ -2842,13 +2951,11 @@ static void write_phantom(wobj *top, const scenario *s)
     /* Tissue overrides: only the properties that differ from the default table, so the
      * case's own choices stand out (the loader merges them onto that table). */
     tissue_table def = tissue_default_table();
-    w_key(&o, "tissues");
-    wobj ts = w_open(o.w, o.depth);
+    wobj ts = w_sub(&o, "tissues");
     for (int t = 0; t < TISSUE_COUNT; t++) {
         if (memcmp(&ph->tissues.t[t], &def.t[t], sizeof def.t[t]) == 0)
             continue;
-        w_key(&ts, tissue_name((tissue_id)t));
-        wobj e = w_open(o.w, ts.depth);
+        wobj e = w_sub(&ts, tissue_name((tissue_id)t));
         for (int k = 0; k < N_FIELDS; k++) {
             const field *f = &k_fields[k];
             if (f->base != B_TISSUE)
@@ -2861,27 +2968,26 @@ static void write_phantom(wobj *top, const scenario *s)
     }
     w_close(&ts);
 
-    w_key(&o, "mechanics");
-    wobj m = w_open(o.w, o.depth);
-    w_fields(&m, "phantom.mechanics", ph);
+    wobj m = w_sub(&o, "mechanics");
+    w_fields(&m, "phantom.mechanics", ph, dph);
     w_close(&m);
-    w_key(&o, "texture");
-    wobj tx = w_open(o.w, o.depth);
-    w_fields(&tx, "phantom.texture", ph);
+    wobj tx = w_sub(&o, "texture");
+    w_fields(&tx, "phantom.texture", ph, dph);
     w_close(&tx);
     w_close(&o);
 }
 
 static void write_probe(wobj *top, const scenario *s)
 {
-    w_key(top, "probe");
-    wobj o = w_open(top->w, top->depth);
-    w_fields(&o, "probe", &s->probe);
-    w_key_string(&o, "tgc", s->probe.tgc_on ? "on" : "off");
-    w_key_vec(&o, "tgc_db", s->probe.tgc_db, PROBE_TGC_ZONES);
-    w_key(&o, "pose");
-    wobj p = w_open(o.w, o.depth);
-    w_fields(&p, "probe.pose", &s->pose);
+    const scenario *d = top->w->def;
+    wobj o = w_sub(top, "probe");
+    w_fields(&o, "probe", &s->probe, d ? &d->probe : NULL);
+    if (w_want(&o, d && s->probe.tgc_on == d->probe.tgc_on))
+        w_key_string(&o, "tgc", s->probe.tgc_on ? "on" : "off");
+    if (w_want(&o, d && vec_equal(s->probe.tgc_db, d->probe.tgc_db, PROBE_TGC_ZONES)))
+        w_key_vec(&o, "tgc_db", s->probe.tgc_db, PROBE_TGC_ZONES);
+    wobj p = w_sub(&o, "pose");
+    w_fields(&p, "probe.pose", &s->pose, d ? &d->pose : NULL);
     w_close(&p);
     w_close(&o);
 }
@@ -2889,24 +2995,24 @@ static void write_probe(wobj *top, const scenario *s)
 static void write_needle(wobj *top, const scenario *s)
 {
     needle_def def = needle_default_def();
-    w_key(top, "needle");
-    wobj o = w_open(top->w, top->depth);
+    const scenario *d = top->w->def;
+    wobj o = w_sub(top, "needle");
     /* A single needle writes no head keys, so the files written before heads stay the same. */
     static const char *const single[] = {"count", "spacing_mm", NULL};
-    w_fields_except(&o, "needle", &s->needle, s->needle.count == 1 ? single : NULL);
-    w_key_string(&o, "bevel", s->needle.bevel_up ? "up" : "down");
+    w_fields_except(&o, "needle", &s->needle, d ? &d->needle : NULL,
+                    s->needle.count == 1 ? single : NULL);
+    if (w_want(&o, d && s->needle.bevel_up == d->needle.bevel_up))
+        w_key_string(&o, "bevel", s->needle.bevel_up ? "up" : "down");
     /* As the phantom's tissues: only what differs from the default mechanics. */
-    w_key(&o, "tissues");
-    wobj ts = w_open(o.w, o.depth);
+    wobj ts = w_sub(&o, "tissues");
     for (int t = 0; t < TISSUE_COUNT; t++) {
-        const needle_tissue_mech *m = &s->needle.mech[t], *d = &def.mech[t];
-        if (memcmp(m, d, sizeof *m) == 0)
+        const needle_tissue_mech *m = &s->needle.mech[t], *dm = &def.mech[t];
+        if (memcmp(m, dm, sizeof *m) == 0)
             continue;
-        w_key(&ts, tissue_name((tissue_id)t));
-        wobj e = w_open(o.w, ts.depth);
+        wobj e = w_sub(&ts, tissue_name((tissue_id)t));
         for (int k = 0; k < N_FIELDS; k++) {
             const field *f = &k_fields[k];
-            if (f->base == B_MECH && load_field(f, m) != load_field(f, d))
+            if (f->base == B_MECH && load_field(f, m) != load_field(f, dm))
                 w_key_number(&e, f->r.path + strlen("needle.tissues.*."), load_field(f, m));
         }
         w_close(&e);
@@ -2915,64 +3021,74 @@ static void write_needle(wobj *top, const scenario *s)
     w_close(&o);
 }
 
-char *scenario_save_string(const scenario *s)
+/* The canonical text, or with def the hash's input: the same text less every key at its
+ * default (def: scenario_default()) and less "$schema", which only points editors at the
+ * schema. */
+static char *write_scenario(const scenario *s, const scenario *def)
 {
-    wbuf w = {NULL, 0, 0, false};
+    wbuf w = {NULL, 0, 0, false, def};
+    const scenario *d = def;
     wobj top = w_open(&w, 0);
-    if (s->schema[0])
+    if (s->schema[0] && !d)
         w_key_string(&top, "$schema", s->schema);
     w_key_number(&top, "version", s->version);
-    w_key_string(&top, "name", s->name);
-    w_key_string(&top, "description", s->description);
-    w_key(&top, "goals");
-    w_put(&w, s->n_goals ? "[" : "[]", s->n_goals ? 1 : 2);
-    for (int i = 0; i < s->n_goals; i++) {
-        w_str(&w, i ? ",\n" : "\n");
-        w_indent(&w, top.depth + 1);
-        w_string(&w, s->goals[i]);
+    if (w_want(&top, d && !strcmp(s->name, d->name)))
+        w_key_string(&top, "name", s->name);
+    if (w_want(&top, d && !strcmp(s->description, d->description)))
+        w_key_string(&top, "description", s->description);
+    if (w_want_array(&top, s->n_goals, d ? d->n_goals : 0)) {
+        w_key(&top, "goals");
+        w_put(&w, s->n_goals ? "[" : "[]", s->n_goals ? 1 : 2);
+        for (int i = 0; i < s->n_goals; i++) {
+            w_str(&w, i ? ",\n" : "\n");
+            w_indent(&w, top.depth + 1);
+            w_string(&w, s->goals[i]);
+        }
+        if (s->n_goals) {
+            w_put(&w, "\n", 1);
+            w_indent(&w, top.depth);
+            w_put(&w, "]", 1);
+        }
     }
-    if (s->n_goals) {
-        w_put(&w, "\n", 1);
-        w_indent(&w, top.depth);
-        w_put(&w, "]", 1);
-    }
-    w_fields(&top, "", s);
+    w_fields(&top, "", s, d);
 
-    w_key(&top, "patient");
-    wobj pt = w_open(&w, top.depth);
-    w_fields(&pt, "patient", &s->patient);
-    w_key_string(&pt, "sex", s->patient.sex);
-    w_key_string(&pt, "region", s->patient.region);
-    w_key_string(&pt, "skin", s->patient.skin);
+    wobj pt = w_sub(&top, "patient");
+    w_fields(&pt, "patient", &s->patient, d ? &d->patient : NULL);
+    if (w_want(&pt, d && !strcmp(s->patient.sex, d->patient.sex)))
+        w_key_string(&pt, "sex", s->patient.sex);
+    if (w_want(&pt, d && !strcmp(s->patient.region, d->patient.region)))
+        w_key_string(&pt, "region", s->patient.region);
+    if (w_want(&pt, d && !strcmp(s->patient.skin, d->patient.skin)))
+        w_key_string(&pt, "skin", s->patient.skin);
     w_close(&pt);
 
     write_phantom(&top, s);
     write_probe(&top, s);
     write_needle(&top, s);
 
-    w_key(&top, "drug");
-    wobj dr = w_open(&w, top.depth);
-    w_key_string(&dr, "kind", drug_kind_name(s->drug.kind));
-    w_fields(&dr, "drug", &s->drug);
+    wobj dr = w_sub(&top, "drug");
+    if (w_want(&dr, d && s->drug.kind == d->drug.kind))
+        w_key_string(&dr, "kind", drug_kind_name(s->drug.kind));
+    w_fields(&dr, "drug", &s->drug, d ? &d->drug : NULL);
     w_close(&dr);
 
-    w_key(&top, "plan");
-    wobj pl = w_open(&w, top.depth);
-    w_array_open(&pl, "points", s->plan.n_points);
-    for (int i = 0; i < s->plan.n_points; i++) {
-        w_array_elem(&pl, i);
-        wobj e = w_open(&w, pl.depth + 1);
-        w_key_number(&e, "x_mm", s->plan.points_mm[i][0]);
-        w_key_number(&e, "y_mm", s->plan.points_mm[i][1]);
-        w_close(&e);
+    wobj pl = w_sub(&top, "plan");
+    if (w_want_array(&pl, s->plan.n_points, d ? d->plan.n_points : 0)) {
+        w_array_open(&pl, "points", s->plan.n_points);
+        for (int i = 0; i < s->plan.n_points; i++) {
+            w_array_elem(&pl, i);
+            wobj e = w_open(&w, pl.depth + 1);
+            w_key_number(&e, "x_mm", s->plan.points_mm[i][0]);
+            w_key_number(&e, "y_mm", s->plan.points_mm[i][1]);
+            w_close(&e);
+        }
+        w_array_close(&pl, s->plan.n_points);
     }
-    w_array_close(&pl, s->plan.n_points);
-    w_fields(&pl, "plan", &s->plan);
+    w_fields(&pl, "plan", &s->plan, d ? &d->plan : NULL);
     w_close(&pl);
 
-    w_key(&top, "scoring");
-    wobj sc = w_open(&w, top.depth);
-    w_fields(&sc, "scoring", &s->scoring);
+    wobj sc = w_sub(&top, "scoring");
+    w_fields(&sc, "scoring", &s->scoring, d ? &d->scoring : NULL);
     /* Written only when set, so the cases without it keep their canonical text and hash. */
     if (s->scoring.measure_dermis) {
         w_key(&sc, "measure_dermis");
@@ -2995,19 +3111,16 @@ char *scenario_save_string(const scenario *s)
         }
         w_put(&w, "]", 1);
     }
-    w_key(&sc, "weights");
-    wobj wt = w_open(&w, sc.depth);
-    w_fields(&wt, "scoring.weights", &s->scoring);
+    wobj wt = w_sub(&sc, "weights");
+    w_fields(&wt, "scoring.weights", &s->scoring, d ? &d->scoring : NULL);
     w_close(&wt);
-    w_key(&sc, "critical");
-    wobj cr = w_open(&w, sc.depth);
-    w_fields(&cr, "scoring.critical", &s->scoring);
+    wobj cr = w_sub(&sc, "critical");
+    w_fields(&cr, "scoring.critical", &s->scoring, d ? &d->scoring : NULL);
     w_close(&cr);
     w_close(&sc);
 
-    w_key(&top, "guidance");
-    wobj g = w_open(&w, top.depth);
-    w_fields(&g, "guidance", &s->guidance);
+    wobj g = w_sub(&top, "guidance");
+    w_fields(&g, "guidance", &s->guidance, d ? &d->guidance : NULL);
     if (s->guidance.blind)
         w_key_raw(&g, "ultrasound", "false");
     w_close(&g);
@@ -3021,14 +3134,35 @@ char *scenario_save_string(const scenario *s)
     return w.s;
 }
 
-uint64_t scenario_content_hash(const scenario *s)
+char *scenario_save_string(const scenario *s) { return write_scenario(s, NULL); }
+
+char *scenario_hash_string(const scenario *s)
 {
-    char *text = scenario_save_string(s);
+    const scenario def = scenario_default();
+    return write_scenario(s, &def);
+}
+
+static uint64_t text_hash(char *text)
+{
     if (!text)
         return 0;
     uint64_t h = fnv1a64(text);
     free(text);
     return h;
+}
+
+uint64_t scenario_content_hash(const scenario *s) { return text_hash(scenario_hash_string(s)); }
+
+uint64_t scenario_legacy_hash(const scenario *s) { return text_hash(scenario_save_string(s)); }
+
+bool scenario_hash_matches(const scenario *s, const char *hex)
+{
+    char now[17];
+    snprintf(now, sizeof now, "%016llx", (unsigned long long)scenario_content_hash(s));
+    if (!strcmp(now, hex))
+        return true;
+    snprintf(now, sizeof now, "%016llx", (unsigned long long)scenario_legacy_hash(s));
+    return !strcmp(now, hex);
 }
 
 bool scenario_save_file(const scenario *s, const char *path, char *err, size_t n)

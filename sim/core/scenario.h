@@ -163,9 +163,26 @@ bool scenario_set_bool(scenario *s, const char *path, bool v, char *err, size_t 
  * of memory. */
 char *scenario_save_string(const scenario *s);
 
-/* FNV-1a 64 over scenario_save_string's bytes: one number for "the same case", printed as 16
- * hex digits in action logs and reports. 0 only when out of memory. */
+/* What the content hash reads: the canonical text less every key whose value equals the
+ * default a file gets when it leaves the key out (scenario_default(), and each array
+ * element's own defaults), less sections and empty arrays left with nothing, and less
+ * "$schema". So what the case means decides the hash, and a key the format gains with a
+ * default leaves every older case's hash as it was. Not meant to be loaded (a required key
+ * at the default's value is left out too). malloc'ed; NULL when out of memory. */
+char *scenario_hash_string(const scenario *s);
+
+/* FNV-1a 64 over scenario_hash_string's bytes: one number for "the same case", printed as 16
+ * hex digits in action logs, reports and the records. 0 only when out of memory. */
 uint64_t scenario_content_hash(const scenario *s);
+
+/* The hash's first definition, FNV-1a 64 over scenario_save_string's bytes, which logs and
+ * records made before the hash left defaults out carry. It holds for them as long as the
+ * canonical text writes a new key only when it is set (docs/scenarios.md). */
+uint64_t scenario_legacy_hash(const scenario *s);
+
+/* Whether hex (16 hex digits, as a log's header or a record holds it) names this case under
+ * either definition: what `mesosim run`, `replay` and `report` check before replaying. */
+bool scenario_hash_matches(const scenario *s, const char *hex);
 
 /* Writes scenario_save_string's text to path atomically: a temporary file in the same
  * folder, flushed, then renamed over path, so a reader never sees half a file. False with a
