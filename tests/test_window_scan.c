@@ -149,6 +149,25 @@ static double screen_width_mm(const shot *s, const trainer_image_rect *r, int bx
     return (edge[1] - edge[0]) / px_mm;
 }
 
+/* The point-target case open on the bare image (no outside view), settled: its image rectangle. */
+static void open_points(trainer_image_rect *r)
+{
+    open_case(g_points);
+    trainer_show_outside_view(g_t, false);
+    idle(2);
+    trainer_image_rect_get(g_t, r);
+}
+
+/* A screenshot into s (the caller frees it) and the -6 dB width on screen (mm) of the point
+ * target at (-2, 3) mm, whose brightest pixel is (bx, by). */
+static double point_width_mm(const trainer_image_rect *r, double dr_db, shot *s, int *bx, int *by)
+{
+    controls c = none();
+    frame(&c, s);
+    peak(s, r, 2.5, 3.5, -2.0, 1.0, bx, by);
+    return screen_width_mm(s, r, *bx, *by, dr_db);
+}
+
 /* -6 dB lateral width (mm) of the envelope of the session's own scene, rendered by the beam
  * model with the given probe, along the row of the peak near depth z_mm. */
 static double envelope_width_mm(const probe_def *p, double z_mm)
@@ -188,20 +207,14 @@ static double envelope_width_mm(const probe_def *p, double z_mm)
 static void test_focus_narrows_the_point(void **state)
 {
     (void)state;
-    open_case(g_points);
-    trainer_show_outside_view(g_t, false);
-    idle(2);
     trainer_image_rect r;
-    trainer_image_rect_get(g_t, &r);
+    open_points(&r);
     const session *ss = trainer_session(g_t);
     assert_true(fabs(session_probe(ss).tx_focus_mm - 8.0) < 1e-9);
-    shot deep;
-    controls c = none();
-    frame(&c, &deep);
-    int bx = 0, by = 0;
-    peak(&deep, &r, 2.5, 3.5, -2.0, 1.0, &bx, &by);
     double dr = session_probe(ss).dynamic_range_db;
-    double w_deep = screen_width_mm(&deep, &r, bx, by, dr);
+    shot deep;
+    int bx = 0, by = 0;
+    double w_deep = point_width_mm(&r, dr, &deep, &bx, &by);
     print_message("point target peak %d grey at (%d, %d)\n", px(&deep, bx, by)[0], bx, by);
     assert_true(px(&deep, bx, by)[0] < 250); /* not clipped: its -6 dB width can be read */
     probe_def before = session_probe(ss);
@@ -210,9 +223,7 @@ static void test_focus_narrows_the_point(void **state)
         press(BTN_FOCUS_SHALLOWER);
     assert_true(fabs(session_probe(ss).tx_focus_mm - 3.0) < 1e-9);
     shot near;
-    frame(&c, &near);
-    peak(&near, &r, 2.5, 3.5, -2.0, 1.0, &bx, &by);
-    double w_near = screen_width_mm(&near, &r, bx, by, dr);
+    double w_near = point_width_mm(&r, dr, &near, &bx, &by);
     probe_def after = session_probe(ss);
     double e_deep = envelope_width_mm(&before, 3.0), e_near = envelope_width_mm(&after, 3.0);
     double model = probe_lateral_fwhm_mm(&after, 3.0) / probe_lateral_fwhm_mm(&before, 3.0);
@@ -241,29 +252,21 @@ static void test_focus_narrows_the_point(void **state)
 static void test_fnumber_widens_the_point(void **state)
 {
     (void)state;
-    open_case(g_points);
-    trainer_show_outside_view(g_t, false);
-    idle(2);
     trainer_image_rect r;
-    trainer_image_rect_get(g_t, &r);
+    open_points(&r);
     const session *ss = trainer_session(g_t);
     assert_true(fabs(session_probe(ss).rx_fnumber - 1.35) < 1e-9);
-    shot open_ap;
-    controls c = none();
-    frame(&c, &open_ap);
-    int bx = 0, by = 0;
-    peak(&open_ap, &r, 2.5, 3.5, -2.0, 1.0, &bx, &by);
     double dr = session_probe(ss).dynamic_range_db;
-    double w_open = screen_width_mm(&open_ap, &r, bx, by, dr);
+    shot open_ap;
+    int bx = 0, by = 0;
+    double w_open = point_width_mm(&r, dr, &open_ap, &bx, &by);
     probe_def before = session_probe(ss);
     /* Five presses: 1.35 -> 1.5 (rounded to the 0.25 grid) -> 2.5. */
     for (int i = 0; i < 5; i++)
         press(BTN_FNUMBER_UP);
     assert_true(fabs(session_probe(ss).rx_fnumber - 2.5) < 1e-9);
     shot closed;
-    frame(&c, &closed);
-    peak(&closed, &r, 2.5, 3.5, -2.0, 1.0, &bx, &by);
-    double w_closed = screen_width_mm(&closed, &r, bx, by, dr);
+    double w_closed = point_width_mm(&r, dr, &closed, &bx, &by);
     probe_def after = session_probe(ss);
     double e_open = envelope_width_mm(&before, 3.0), e_closed = envelope_width_mm(&after, 3.0);
     double model = probe_lateral_fwhm_mm(&after, 3.0) / probe_lateral_fwhm_mm(&before, 3.0);
@@ -478,11 +481,8 @@ static void test_freeze_and_cine(void **state)
 static void test_calipers_measure_known_targets(void **state)
 {
     (void)state;
-    open_case(g_points);
-    trainer_show_outside_view(g_t, false);
-    idle(2);
     trainer_image_rect r;
-    trainer_image_rect_get(g_t, &r);
+    open_points(&r);
     controls c = none();
     shot s;
     frame(&c, &s);
