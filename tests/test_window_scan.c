@@ -204,6 +204,45 @@ static double envelope_width_mm(const probe_def *p, double z_mm)
     return w;
 }
 
+/* The point target at 3 mm measured, b pressed `presses` times, measured again: its -6 dB
+ * width on screen and in the envelope before [0] and after [1], the beam model's ratio after /
+ * before, and the two screenshots (the caller frees them). */
+typedef struct point_change {
+    double screen_mm[2], envelope_mm[2], model_ratio;
+    shot shots[2];
+    int bx, by; /* the target's brightest pixel before */
+} point_change;
+
+static point_change press_and_measure(const trainer_image_rect *r, ctl_button b, int presses)
+{
+    const session *ss = trainer_session(g_t);
+    double dr = session_probe(ss).dynamic_range_db;
+    point_change pc;
+    probe_def p[2];
+    int bx, by;
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; k == 1 && i < presses; i++)
+            press(b);
+        pc.screen_mm[k] = point_width_mm(r, dr, &pc.shots[k], &bx, &by);
+        if (k == 0)
+            pc.bx = bx, pc.by = by;
+        p[k] = session_probe(ss);
+        pc.envelope_mm[k] = envelope_width_mm(&p[k], 3.0);
+    }
+    pc.model_ratio = probe_lateral_fwhm_mm(&p[1], 3.0) / probe_lateral_fwhm_mm(&p[0], 3.0);
+    return pc;
+}
+
+/* The action log's last probe action holds key k at value v. */
+static void assert_last_probe_key(action_key k, double v)
+{
+    action_list al = load_log();
+    const action *a = last_of(&al, ACT_PROBE);
+    assert_non_null(a);
+    assert_true(action_has(a, k) && fabs(a->v[k] - v) < 1e-9);
+    actions_free(&al);
+}
+
 static void test_focus_narrows_the_point(void **state)
 {
     (void)state;
@@ -211,40 +250,26 @@ static void test_focus_narrows_the_point(void **state)
     open_points(&r);
     const session *ss = trainer_session(g_t);
     assert_true(fabs(session_probe(ss).tx_focus_mm - 8.0) < 1e-9);
-    double dr = session_probe(ss).dynamic_range_db;
-    shot deep;
-    int bx = 0, by = 0;
-    double w_deep = point_width_mm(&r, dr, &deep, &bx, &by);
-    print_message("point target peak %d grey at (%d, %d)\n", px(&deep, bx, by)[0], bx, by);
-    assert_true(px(&deep, bx, by)[0] < 250); /* not clipped: its -6 dB width can be read */
-    probe_def before = session_probe(ss);
     /* Ten presses of the focus key: 8 mm up to 3 mm, the target's depth. */
-    for (int i = 0; i < 10; i++)
-        press(BTN_FOCUS_SHALLOWER);
+    point_change pc = press_and_measure(&r, BTN_FOCUS_SHALLOWER, 10);
+    const shot *deep = &pc.shots[0], *near = &pc.shots[1];
+    print_message("point target peak %d grey at (%d, %d)\n", px(deep, pc.bx, pc.by)[0], pc.bx, pc.by);
+    assert_true(px(deep, pc.bx, pc.by)[0] < 250); /* not clipped: its -6 dB width can be read */
     assert_true(fabs(session_probe(ss).tx_focus_mm - 3.0) < 1e-9);
-    shot near;
-    double w_near = point_width_mm(&r, dr, &near, &bx, &by);
-    probe_def after = session_probe(ss);
-    double e_deep = envelope_width_mm(&before, 3.0), e_near = envelope_width_mm(&after, 3.0);
-    double model = probe_lateral_fwhm_mm(&after, 3.0) / probe_lateral_fwhm_mm(&before, 3.0);
-    print_message("point at 3 mm: on screen %.3f -> %.3f mm, envelope %.3f -> %.3f mm (model ratio %.2f)\n", w_deep,
-                  w_near, e_deep, e_near, model);
-    assert_true(model < 0.9);
-    assert_true(e_near < e_deep * 0.92);
-    assert_true(w_near < w_deep * 0.95);
+    print_message("point at 3 mm: on screen %.3f -> %.3f mm, envelope %.3f -> %.3f mm (model ratio %.2f)\n",
+                  pc.screen_mm[0], pc.screen_mm[1], pc.envelope_mm[0], pc.envelope_mm[1], pc.model_ratio);
+    assert_true(pc.model_ratio < 0.9);
+    assert_true(pc.envelope_mm[1] < pc.envelope_mm[0] * 0.92);
+    assert_true(pc.screen_mm[1] < pc.screen_mm[0] * 0.95);
     /* The marker moved: a triangle right of the image at 3 mm, none left at 8 mm. */
     double px_mm = r.h / (r.rows * r.dz_mm);
     int ty = (int)(r.y + 3.0 * px_mm), oy = (int)(r.y + 8.0 * px_mm), tx = (int)(r.x + r.w + 10);
-    assert_true(px(&near, tx, ty)[0] > 200 && px(&near, tx, ty)[1] > 150);
-    assert_true(px(&near, tx, oy)[0] < 100);
-    save(&near, "focus");
-    free(deep.rgba);
-    free(near.rgba);
-    action_list al = load_log();
-    const action *a = last_of(&al, ACT_PROBE);
-    assert_non_null(a);
-    assert_true(action_has(a, AK_FOCUS) && fabs(a->v[AK_FOCUS] - 3.0) < 1e-9);
-    actions_free(&al);
+    assert_true(px(near, tx, ty)[0] > 200 && px(near, tx, ty)[1] > 150);
+    assert_true(px(near, tx, oy)[0] < 100);
+    save(near, "focus");
+    free(pc.shots[0].rgba);
+    free(pc.shots[1].rgba);
+    assert_last_probe_key(AK_FOCUS, 3.0);
 }
 
 /* The receive F-number key: a higher F-number closes the receive aperture at a given depth,
@@ -256,35 +281,20 @@ static void test_fnumber_widens_the_point(void **state)
     open_points(&r);
     const session *ss = trainer_session(g_t);
     assert_true(fabs(session_probe(ss).rx_fnumber - 1.35) < 1e-9);
-    double dr = session_probe(ss).dynamic_range_db;
-    shot open_ap;
-    int bx = 0, by = 0;
-    double w_open = point_width_mm(&r, dr, &open_ap, &bx, &by);
-    probe_def before = session_probe(ss);
     /* Five presses: 1.35 -> 1.5 (rounded to the 0.25 grid) -> 2.5. */
-    for (int i = 0; i < 5; i++)
-        press(BTN_FNUMBER_UP);
+    point_change pc = press_and_measure(&r, BTN_FNUMBER_UP, 5);
     assert_true(fabs(session_probe(ss).rx_fnumber - 2.5) < 1e-9);
-    shot closed;
-    double w_closed = point_width_mm(&r, dr, &closed, &bx, &by);
-    probe_def after = session_probe(ss);
-    double e_open = envelope_width_mm(&before, 3.0), e_closed = envelope_width_mm(&after, 3.0);
-    double model = probe_lateral_fwhm_mm(&after, 3.0) / probe_lateral_fwhm_mm(&before, 3.0);
     print_message("point at 3 mm, F# 1.35 -> 2.5: on screen %.3f -> %.3f mm, envelope %.3f -> %.3f mm (model ratio "
-                  "%.2f)\n", w_open, w_closed, e_open, e_closed, model);
-    assert_true(model > 1.2);
-    assert_true(e_closed > e_open * 1.15);
-    assert_true(w_closed > w_open * 1.1);
+                  "%.2f)\n", pc.screen_mm[0], pc.screen_mm[1], pc.envelope_mm[0], pc.envelope_mm[1], pc.model_ratio);
+    assert_true(pc.model_ratio > 1.2);
+    assert_true(pc.envelope_mm[1] > pc.envelope_mm[0] * 1.15);
+    assert_true(pc.screen_mm[1] > pc.screen_mm[0] * 1.1);
     /* And back down: Insert opens it again. */
     press(BTN_FNUMBER_DOWN);
     assert_true(fabs(session_probe(ss).rx_fnumber - 2.25) < 1e-9);
-    free(open_ap.rgba);
-    free(closed.rgba);
-    action_list al = load_log();
-    const action *a = last_of(&al, ACT_PROBE);
-    assert_non_null(a);
-    assert_true(action_has(a, AK_RX_FNUMBER) && fabs(a->v[AK_RX_FNUMBER] - 2.25) < 1e-9);
-    actions_free(&al);
+    free(pc.shots[0].rgba);
+    free(pc.shots[1].rgba);
+    assert_last_probe_key(AK_RX_FNUMBER, 2.25);
 }
 
 static void test_tgc_slider_raises_its_zone(void **state)
