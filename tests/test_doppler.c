@@ -141,20 +141,33 @@ static double toward_cos(double ax, double az, double bx, double bz, double stee
 #define PB_X 4.0
 #define PB_Z 3.0
 
+/* The flat back with one vessel of radius r_mm along the perforator's axis PA -> PB, in colour
+ * mode at prf_hz. */
+static void fixture_perforator(fixture *f, double r_mm, bool vein, double prf_hz)
+{
+    phantom_def d = flat_def();
+    add_vessel(&d, PA_X, PA_Z, PB_X, PB_Z, r_mm, vein);
+    fixture_make(f, &d, NULL);
+    f->set.prf_hz = prf_hz;
+}
+
+/* The map at t_s, counted along the perforator's axis within tol_mm of it. */
+static axis_stats render_axis(fixture *f, double t_s, double tol_mm)
+{
+    render(f, t_s);
+    return on_axis(&f->img, PA_X, PA_Z, PB_X, PB_Z, tol_mm);
+}
+
 static void test_perforator_sign_and_magnitude(void **state)
 {
     (void)state;
-    phantom_def d = flat_def();
-    add_vessel(&d, PA_X, PA_Z, PB_X, PB_Z, 0.6, true);
     fixture f;
-    fixture_make(&f, &d, NULL);
-    f.set.prf_hz = 5000.0;
+    fixture_perforator(&f, 0.6, true, 5000.0);
     double v = doppler_vessel_speed_cm_s(f.dop, f.ph, 0, 0.0, 0.0);
     double expect = v * toward_cos(PA_X, PA_Z, PB_X, PB_Z, 0.0);
     assert_true(expect > 3.0 && expect < f.img.nyquist_cm_s + 20.0);
-    render(&f, 0.0);
+    axis_stats s = render_axis(&f, 0.0, 0.1);
     assert_true(expect < 0.8 * f.img.nyquist_cm_s);
-    axis_stats s = on_axis(&f.img, PA_X, PA_Z, PB_X, PB_Z, 0.1);
     printf("perforator: v %.2f cm/s, v cos %.2f, measured %.2f on the axis (%d/%d shown)\n", v,
            expect, s.mean_v, s.shown, s.n);
     assert_true(s.n > 50);
@@ -181,8 +194,7 @@ static void test_perforator_sign_and_magnitude(void **state)
     add_vessel(&d2, PB_X, PB_Z, PA_X, PA_Z, 0.6, true);
     fixture_make(&f, &d2, NULL);
     f.set.prf_hz = 5000.0;
-    render(&f, 0.0);
-    axis_stats s2 = on_axis(&f.img, PA_X, PA_Z, PB_X, PB_Z, 0.1);
+    axis_stats s2 = render_axis(&f, 0.0, 0.1);
     assert_true(s2.shown >= 0.9 * s2.n);
     assert_int_equal(s2.positive, 0);
     assert_true(fabs(s2.mean_v + s.mean_v) < 0.05 * s.mean_v);
@@ -192,18 +204,13 @@ static void test_perforator_sign_and_magnitude(void **state)
 static void test_steering_follows_cos(void **state)
 {
     (void)state;
-    phantom_def d = flat_def();
-    add_vessel(&d, PA_X, PA_Z, PB_X, PB_Z, 0.6, true);
     fixture f;
-    fixture_make(&f, &d, NULL);
-    f.set.prf_hz = 5000.0;
-    render(&f, 0.0);
-    double v0 = on_axis(&f.img, PA_X, PA_Z, PB_X, PB_Z, 0.1).mean_v;
+    fixture_perforator(&f, 0.6, true, 5000.0);
+    double v0 = render_axis(&f, 0.0, 0.1).mean_v;
     const double steers[] = {-20.0, 20.0};
     for (int i = 0; i < 2; i++) {
         f.set.steer_deg = steers[i];
-        render(&f, 0.0);
-        axis_stats s = on_axis(&f.img, PA_X, PA_Z, PB_X, PB_Z, 0.1);
+        axis_stats s = render_axis(&f, 0.0, 0.1);
         double want = toward_cos(PA_X, PA_Z, PB_X, PB_Z, steers[i]) /
                       toward_cos(PA_X, PA_Z, PB_X, PB_Z, 0.0);
         printf("steer %+.0f deg: measured ratio %.3f, cos predicts %.3f\n", steers[i],
@@ -217,20 +224,15 @@ static void test_steering_follows_cos(void **state)
 static void test_aliasing_wraps_the_sign(void **state)
 {
     (void)state;
-    phantom_def d = flat_def();
-    add_vessel(&d, PA_X, PA_Z, PB_X, PB_Z, 0.6, true);
     fixture f;
-    fixture_make(&f, &d, NULL);
-    f.set.prf_hz = 5000.0;
-    render(&f, 0.0);
-    axis_stats clean = on_axis(&f.img, PA_X, PA_Z, PB_X, PB_Z, 0.1);
+    fixture_perforator(&f, 0.6, true, 5000.0);
+    axis_stats clean = render_axis(&f, 0.0, 0.1);
     /* Lower the PRF until the axis speed exceeds the Nyquist limit: it wraps to the other sign
      * at v - 2 v_N. */
     f.set.prf_hz = 1500.0;
-    render(&f, 0.0);
+    axis_stats al = render_axis(&f, 0.0, 0.1);
     double vn = f.img.nyquist_cm_s;
     assert_true(clean.mean_v > vn && clean.mean_v < 2.0 * vn);
-    axis_stats al = on_axis(&f.img, PA_X, PA_Z, PB_X, PB_Z, 0.1);
     printf("aliasing: axis %.2f cm/s, Nyquist %.2f, shown %.2f (wrap predicts %.2f)\n",
            clean.mean_v, vn, al.mean_v, clean.mean_v - 2.0 * vn);
     assert_true(al.shown >= 0.8 * al.n);
@@ -243,17 +245,12 @@ static void test_wall_filter_hides_slow_flow(void **state)
 {
     (void)state;
     /* A 0.5 mm vein: about 3 cm/s at the centre, 1.7 cm/s along the beam. */
-    phantom_def d = flat_def();
-    add_vessel(&d, PA_X, PA_Z, PB_X, PB_Z, 0.25, true);
     fixture f;
-    fixture_make(&f, &d, NULL);
-    f.set.prf_hz = 2000.0;
-    render(&f, 0.0);
-    axis_stats low = on_axis(&f.img, PA_X, PA_Z, PB_X, PB_Z, 0.05);
+    fixture_perforator(&f, 0.25, true, 2000.0);
+    axis_stats low = render_axis(&f, 0.0, 0.05);
     /* At 10 kHz the wall filter (a tenth of the 21 cm/s scale) cuts at 2.1 cm/s. */
     f.set.prf_hz = 10000.0;
-    render(&f, 0.0);
-    axis_stats high = on_axis(&f.img, PA_X, PA_Z, PB_X, PB_Z, 0.05);
+    axis_stats high = render_axis(&f, 0.0, 0.05);
     printf("wall filter: shown %d/%d at 2 kHz, %d/%d at 10 kHz (cut %.2f cm/s)\n", low.shown,
            low.n, high.shown, high.n, 0.1 * f.img.nyquist_cm_s);
     assert_true(low.shown >= 0.8 * low.n);
@@ -294,8 +291,7 @@ static void test_dermal_vessel_invisible_perforator_shows(void **state)
     /* The perforator at a scale that fits its systolic speed. */
     f.set.steer_deg = 0.0;
     f.set.prf_hz = 8000.0;
-    render(&f, 0.15);
-    axis_stats p = on_axis(&f.img, PA_X, PA_Z, PB_X, PB_Z, 0.1);
+    axis_stats p = render_axis(&f, 0.15, 0.1);
     printf("perforator 0.7 mm: shown %d/%d\n", p.shown, p.n);
     assert_true(p.shown >= 0.8 * p.n);
     fixture_free(&f);
@@ -304,17 +300,13 @@ static void test_dermal_vessel_invisible_perforator_shows(void **state)
 static void test_vein_collapses_under_pressure(void **state)
 {
     (void)state;
-    phantom_def d = flat_def();
-    add_vessel(&d, PA_X, PA_Z, PB_X, PB_Z, 0.5, true);
     fixture f;
-    fixture_make(&f, &d, NULL);
-    f.set.prf_hz = 3000.0;
+    fixture_perforator(&f, 0.5, true, 3000.0);
     int shown[3];
     const double force[] = {0.0, 1.0, 1.95};
     for (int i = 0; i < 3; i++) {
         f.scene.pose.pressure_n = force[i];
-        render(&f, 0.0);
-        shown[i] = on_axis(&f.img, PA_X, PA_Z, PB_X, PB_Z, 0.3).shown;
+        shown[i] = render_axis(&f, 0.0, 0.3).shown;
         printf("vein at %.2f N: %d cells of colour along it, centre speed %.2f cm/s\n", force[i],
                shown[i], doppler_vessel_speed_cm_s(f.dop, f.ph, 0, force[i], 0.0));
     }
@@ -328,17 +320,13 @@ static void test_vein_collapses_under_pressure(void **state)
 static void test_artery_pulsates(void **state)
 {
     (void)state;
-    phantom_def d = flat_def();
-    add_vessel(&d, PA_X, PA_Z, PB_X, PB_Z, 0.6, false);
     doppler_def dd = doppler_default_def();
     fixture f;
-    fixture_make(&f, &d, &dd);
-    f.set.prf_hz = 10000.0;
+    fixture_perforator(&f, 0.6, false, 10000.0);
     double period = 60.0 / dd.heart_rate_bpm;
     double peak = 0.0, low = 1e9;
     for (int k = 0; k < 20; k++) {
-        render(&f, period * k / 20.0);
-        axis_stats s = on_axis(&f.img, PA_X, PA_Z, PB_X, PB_Z, 0.1);
+        axis_stats s = render_axis(&f, period * k / 20.0, 0.1);
         assert_true(s.shown >= 0.8 * s.n);
         peak = fmax(peak, s.mean_v);
         low = fmin(low, s.mean_v);
@@ -359,12 +347,9 @@ static void test_artery_pulsates(void **state)
 static void test_power_mode_and_determinism(void **state)
 {
     (void)state;
-    phantom_def d = flat_def();
-    add_vessel(&d, PA_X, PA_Z, PB_X, PB_Z, 0.35, false);
     fixture f;
-    fixture_make(&f, &d, NULL);
+    fixture_perforator(&f, 0.35, false, 8000.0);
     f.set.mode = DOPPLER_POWER;
-    f.set.prf_hz = 8000.0;
     render(&f, 0.2);
     size_t n = (size_t)f.img.rows * f.img.cols;
     uint8_t *first = malloc(n);

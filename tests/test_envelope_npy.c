@@ -11,10 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
-#include <sys/wait.h>
 
 #include <cmocka.h>
 #include <stb_image.h>
+
+#include "exe_util.h"
 
 #define OUT_DIR MESOSIM_BINARY_DIR "/test_envelope_npy"
 
@@ -34,36 +35,15 @@ static char *slurp(const char *path, size_t *len)
     return b;
 }
 
-/* Runs cmd, returns its exit status and its stdout (first line) in out. */
-static int run(const char *cmd, char *out, size_t out_len)
-{
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    out[0] = 0;
-    if (!fgets(out, (int)out_len, p))
-        out[0] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static double json_num(const char *js, const char *key)
-{
-    char k[64];
-    snprintf(k, sizeof k, "\"%s\":", key);
-    const char *at = strstr(js, k);
-    assert_non_null(at);
-    return strtod(at + strlen(k), NULL);
-}
-
 static void test_envelope_matches_grey_image(void **state)
 {
     (void)state;
     char js[4096];
     assert_int_equal(system("mkdir -p " OUT_DIR), 0);
-    int rc = run(MESOSIM_EXE " render --out " OUT_DIR "/b.png --envelope " OUT_DIR "/b.npy", js, sizeof js);
+    int rc = eu_run(MESOSIM_EXE " render --out " OUT_DIR "/b.png --envelope " OUT_DIR "/b.npy", js, sizeof js);
     assert_int_equal(rc, 0);
-    int rows = (int)json_num(js, "rows"), cols = (int)json_num(js, "cols");
-    double fs = json_num(js, "full_scale_db"), dr = json_num(js, "dynamic_range_db");
+    int rows = (int)eu_json_num(js, "rows"), cols = (int)eu_json_num(js, "cols");
+    double fs = eu_json_num(js, "full_scale_db"), dr = eu_json_num(js, "dynamic_range_db");
     assert_non_null(strstr(js, "\"envelope_dtype\":\"float32\""));
 
     size_t len;
@@ -119,13 +99,13 @@ static void test_bad_envelope_path_fails_plainly(void **state)
 {
     (void)state;
     char js[4096];
-    int rc = run(MESOSIM_EXE " render --out " OUT_DIR "/c.png --envelope /nonexistent/dir/e.npy 2>&1", js,
-                 sizeof js);
+    int rc = eu_run(MESOSIM_EXE " render --out " OUT_DIR "/c.png --envelope /nonexistent/dir/e.npy 2>&1", js,
+                    sizeof js);
     printf("%s", js);
     assert_int_equal(rc, 1);
     assert_non_null(strstr(js, "mesosim render:"));
     assert_non_null(strstr(js, "/nonexistent/dir/e.npy"));
-    rc = run(MESOSIM_EXE " render --out " OUT_DIR "/c.png --envelope 2>&1", js, sizeof js);
+    rc = eu_run(MESOSIM_EXE " render --out " OUT_DIR "/c.png --envelope 2>&1", js, sizeof js);
     assert_int_equal(rc, 2);
     assert_non_null(strstr(js, "--envelope needs a value"));
 }

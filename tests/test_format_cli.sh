@@ -6,26 +6,8 @@
 set -u
 bin=$1
 src=$2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mesosim_format.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-
-# run ARGS...: sets rc, out (stdout) and err (stderr)
-run() {
-    "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-}
-
-expect_rc() {
-    [ "$rc" -eq "$1" ] || fail "$2: exit status $rc, expected $1 (stdout: $out; stderr: $err)"
-}
+. "$(dirname "$0")/cli_util.sh"
+cu_begin format
 
 run format --help
 expect_rc 0 "--help"
@@ -109,5 +91,4 @@ run render --scenario "$src/scenarios/adult_back.json" --freq 30 --out "$tmp/t.p
 expect_rc 2 "render --freq beyond the limit"
 case $err in *"must be within 10..22 MHz, got 30"*) ;; *) fail "render --freq: $err" ;; esac
 
-[ "$fails" -eq 0 ] || exit 1
-echo "test_format_cli: all passed"
+cu_finish "mesosim format"

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +31,7 @@
 #include "phantom.h"
 #include "session.h"
 #include "trainer.h"
+#include "window_util.h"
 
 /* Last: the kernel names some buttons as controls.h does (BTN_BACK), as macros. */
 #include <linux/input-event-codes.h>
@@ -45,28 +45,8 @@ static char g_calib_path[1024];
 static const double k_offset[3] = {5.0, -3.0, 2.0};
 static double g_rot[3][3];
 
-static void frame(void)
-{
-    controls c;
-    g_time += 1.0 / 60.0;
-    trainer_poll_input(g_t, 1.0 / 60.0, &c);
-    trainer_frame(g_t, g_time, &c);
-    trainer_swap(g_t);
-}
-
-static void key(SDL_Scancode sc)
-{
-    SDL_Event e;
-    memset(&e, 0, sizeof e);
-    e.type = SDL_KEYDOWN;
-    e.key.keysym.scancode = sc;
-    e.key.keysym.sym = SDL_GetKeyFromScancode(sc);
-    SDL_PushEvent(&e);
-    frame();
-    e.type = SDL_KEYUP;
-    SDL_PushEvent(&e);
-    frame();
-}
+static void frame(void) { wu_step(g_t, &g_time); }
+static void key(SDL_Scancode sc) { wu_key(g_t, &g_time, sc); }
 
 static void sleep_ms(int ms)
 {
@@ -306,27 +286,16 @@ int main(void)
 {
     char err[1024];
     const char *cfg = MESOSIM_BINARY_DIR "/test_igtl_window_config";
-    setenv("XDG_CONFIG_HOME", cfg, 1);
     snprintf(g_calib_path, sizeof g_calib_path, "%s/mesosim/tracker_calibration.json", cfg);
     unlink(g_calib_path);
     /* The server as devices.conf sets it up: a free port, the calibration file named there; an
      * address this machine has not (TEST-NET-3), which the window's --igtl-bind overrides (a
      * server on it could not start). */
-    char conf[1200], text[1400];
-    snprintf(conf, sizeof conf, "%s/mesosim", cfg);
-    mkdir(cfg, 0755);
-    mkdir(conf, 0755);
-    snprintf(conf, sizeof conf, "%s/mesosim/devices.conf", cfg);
+    char text[1400];
     snprintf(text, sizeof text, "igtl.port = 0\nigtl.bind = 203.0.113.7\nigtl.calibration = %s\n", g_calib_path);
-    FILE *f = fopen(conf, "w");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
-        fprintf(stderr, "test_igtl_window: cannot write %s\n", conf);
+    if (!wu_devices_conf(cfg, text))
         return 1;
-    }
-    trainer_def def = trainer_default_def();
-    def.vsync = false;
-    def.log_dir = "";
-    def.state_path = "";
+    trainer_def def = wu_test_def();
     def.igtl_bind = "127.0.0.1";
     g_t = trainer_create(&def, err, sizeof err);
     if (!g_t) {

@@ -5,25 +5,8 @@
 # usage: test_new_cli.sh MESOSIM_BINARY
 set -u
 bin=$1
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mesosim_new.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-
-run() {
-    "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-}
-
-expect_rc() {
-    [ "$rc" -eq "$1" ] || fail "$2: exit status $rc, expected $1 (stdout: $out; stderr: $err)"
-}
+. "$(dirname "$0")/cli_util.sh"
+cu_begin new
 
 run new --list
 expect_rc 0 "--list"
@@ -71,8 +54,4 @@ run new --preset normal --out "$tmp/no/such/dir/z.json"
 expect_rc 1 "an unwritable place"
 [ -n "$err" ] || fail "no words for an unwritable place"
 
-if [ "$fails" -ne 0 ]; then
-    echo "$fails failure(s)"
-    exit 1
-fi
-echo "mesosim new: all checks passed"
+cu_finish "mesosim new"

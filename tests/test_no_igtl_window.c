@@ -9,39 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <SDL.h>
 
 #include "session.h"
 #include "trainer.h"
+#include "window_util.h"
 
 static trainer *g_t;
 static double g_time;
 
-static void frame(void)
-{
-    controls c;
-    g_time += 1.0 / 60.0;
-    trainer_poll_input(g_t, 1.0 / 60.0, &c);
-    trainer_frame(g_t, g_time, &c);
-    trainer_swap(g_t);
-}
-
-static void key(SDL_Scancode sc)
-{
-    SDL_Event e;
-    memset(&e, 0, sizeof e);
-    e.type = SDL_KEYDOWN;
-    e.key.keysym.scancode = sc;
-    e.key.keysym.sym = SDL_GetKeyFromScancode(sc);
-    SDL_PushEvent(&e);
-    frame();
-    e.type = SDL_KEYUP;
-    SDL_PushEvent(&e);
-    frame();
-}
+static void frame(void) { wu_step(g_t, &g_time); }
+static void key(SDL_Scancode sc) { wu_key(g_t, &g_time, sc); }
 
 static void test_f9_says_no_tracker(void **state)
 {
@@ -68,19 +48,9 @@ static void test_f9_says_no_tracker(void **state)
 int main(void)
 {
     char err[1024];
-    const char *cfg = MESOSIM_BINARY_DIR "/test_no_igtl_window_config";
-    setenv("XDG_CONFIG_HOME", cfg, 1);
-    mkdir(cfg, 0755);
-    mkdir(MESOSIM_BINARY_DIR "/test_no_igtl_window_config/mesosim", 0755);
-    FILE *f = fopen(MESOSIM_BINARY_DIR "/test_no_igtl_window_config/mesosim/devices.conf", "w");
-    if (!f || fputs("igtl.port = 18944\n", f) < 0 || fclose(f) != 0) {
-        fprintf(stderr, "test_no_igtl_window: cannot write devices.conf\n");
+    if (!wu_devices_conf(MESOSIM_BINARY_DIR "/test_no_igtl_window_config", "igtl.port = 18944\n"))
         return 1;
-    }
-    trainer_def def = trainer_default_def();
-    def.vsync = false;
-    def.log_dir = "";
-    def.state_path = "";
+    trainer_def def = wu_test_def();
     def.igtl_port = 0;
     g_t = trainer_create(&def, err, sizeof err);
     if (g_t) {

@@ -12,35 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
-#include <sys/wait.h>
 
 #include <cmocka.h>
 #include <stb_image.h>
+
+#include "exe_util.h"
 
 #define OUT_DIR MESOSIM_BINARY_DIR "/test_render_doppler"
 #define CASE MESOSIM_SOURCE_DIR "/scenarios/perforator.json"
 /* The probe centred on the first planned point, over the perforator (x = -12 mm). */
 #define RENDER MESOSIM_EXE " render --scenario " CASE " --probe x=-12,y=0"
-
-static int run(const char *cmd, char *out, size_t out_len)
-{
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    out[0] = 0;
-    if (!fgets(out, (int)out_len, p))
-        out[0] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static double json_num(const char *js, const char *key)
-{
-    char k[64];
-    snprintf(k, sizeof k, "\"%s\":", key);
-    const char *at = strstr(js, k);
-    assert_non_null(at);
-    return strtod(at + strlen(k), NULL);
-}
 
 static bool coloured(const unsigned char *p) { return p[0] != p[1] || p[1] != p[2]; }
 
@@ -48,14 +29,14 @@ static void check_mode(const char *mode)
 {
     char js[4096], cmd[1024];
     assert_int_equal(system("mkdir -p " OUT_DIR), 0);
-    assert_int_equal(run(RENDER " --out " OUT_DIR "/grey.png", js, sizeof js), 0);
+    assert_int_equal(eu_run(RENDER " --out " OUT_DIR "/grey.png", js, sizeof js), 0);
     snprintf(cmd, sizeof cmd, RENDER " --doppler %s --box -4,1,4,9 --prf 4000 --out " OUT_DIR
              "/%s.png", mode, mode);
-    assert_int_equal(run(cmd, js, sizeof js), 0);
-    int rows = (int)json_num(js, "rows"), cols = (int)json_num(js, "cols");
-    double x0 = json_num(js, "x0_mm"), dx = json_num(js, "dx_mm"), dz = json_num(js, "dz_mm");
-    int cells = (int)json_num(js, "doppler_cells"), shown = (int)json_num(js, "doppler_shown");
-    assert_true(json_num(js, "nyquist_cm_s") > 8.0); /* PRF 4000 Hz at 18 MHz: 8.6 cm/s */
+    assert_int_equal(eu_run(cmd, js, sizeof js), 0);
+    int rows = (int)eu_json_num(js, "rows"), cols = (int)eu_json_num(js, "cols");
+    double x0 = eu_json_num(js, "x0_mm"), dx = eu_json_num(js, "dx_mm"), dz = eu_json_num(js, "dz_mm");
+    int cells = (int)eu_json_num(js, "doppler_cells"), shown = (int)eu_json_num(js, "doppler_shown");
+    assert_true(eu_json_num(js, "nyquist_cm_s") > 8.0); /* PRF 4000 Hz at 18 MHz: 8.6 cm/s */
     char want[64];
     snprintf(want, sizeof want, "\"doppler\":\"%s\"", mode);
     assert_non_null(strstr(js, want));
@@ -112,9 +93,9 @@ static void test_box_without_a_vessel(void **state)
 {
     (void)state;
     char js[4096];
-    assert_int_equal(run(RENDER " --doppler power --box 2,1,6,5 --out " OUT_DIR "/empty.png", js,
-                         sizeof js), 0);
-    int cells = (int)json_num(js, "doppler_cells"), shown = (int)json_num(js, "doppler_shown");
+    assert_int_equal(eu_run(RENDER " --doppler power --box 2,1,6,5 --out " OUT_DIR "/empty.png", js,
+                            sizeof js), 0);
+    int cells = (int)eu_json_num(js, "doppler_cells"), shown = (int)eu_json_num(js, "doppler_shown");
     printf("empty box: %d of %d cells show flow\n", shown, cells);
     assert_true(cells > 100);
     assert_true(shown <= cells / 100);
@@ -124,16 +105,16 @@ static void test_bad_doppler_options(void **state)
 {
     (void)state;
     char js[4096];
-    assert_int_equal(run(RENDER " --doppler blue --out " OUT_DIR "/x.png 2>&1", js, sizeof js), 2);
+    assert_int_equal(eu_run(RENDER " --doppler blue --out " OUT_DIR "/x.png 2>&1", js, sizeof js), 2);
     assert_non_null(strstr(js, "--doppler takes color or power, not 'blue'"));
-    assert_int_equal(run(RENDER " --doppler color --box 1,2,3 --out " OUT_DIR "/x.png 2>&1", js,
-                         sizeof js), 2);
+    assert_int_equal(eu_run(RENDER " --doppler color --box 1,2,3 --out " OUT_DIR "/x.png 2>&1", js,
+                            sizeof js), 2);
     assert_non_null(strstr(js, "--box takes four numbers"));
-    assert_int_equal(run(RENDER " --doppler color --prf 5 --out " OUT_DIR "/x.png 2>&1", js,
-                         sizeof js), 2);
+    assert_int_equal(eu_run(RENDER " --doppler color --prf 5 --out " OUT_DIR "/x.png 2>&1", js,
+                            sizeof js), 2);
     assert_non_null(strstr(js, "prf_hz"));
-    assert_int_equal(run(RENDER " --doppler color --time -1 --out " OUT_DIR "/x.png 2>&1", js,
-                         sizeof js), 2);
+    assert_int_equal(eu_run(RENDER " --doppler color --time -1 --out " OUT_DIR "/x.png 2>&1", js,
+                            sizeof js), 2);
     assert_non_null(strstr(js, "--time must be within"));
 }
 

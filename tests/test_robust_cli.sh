@@ -7,13 +7,8 @@
 set -u
 bin=$1
 src=$2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mesosim_robust.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
+. "$(dirname "$0")/cli_util.sh"
+cu_begin robust
 scen=$src/scenarios/adult_back.json
 demo=$src/scenarios/sessions/adult_back_demo.jsonl
 
@@ -73,8 +68,4 @@ left=$(ls -A "$tmp/kill" "$tmp/kill/frames" 2>/dev/null | grep '\.tmp')
 [ "$i" -ge 5 ] || fail "only $i runs were killed"
 echo "killed $i runs"
 
-if [ "$fails" -ne 0 ]; then
-    echo "$fails check(s) failed"
-    exit 1
-fi
-echo "all robustness CLI checks passed"
+cu_finish "robustness CLI"

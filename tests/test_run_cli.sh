@@ -6,13 +6,8 @@
 set -u
 bin=$1
 src=$2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mesosim_run.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
+. "$(dirname "$0")/cli_util.sh"
+cu_begin run
 scen=$src/scenarios/adult_back.json
 demo=$src/scenarios/sessions/adult_back_demo.jsonl
 
@@ -83,5 +78,4 @@ rc=$?
 [ "$rc" -eq 2 ] || fail "missing options: exit $rc, expected 2"
 "$bin" run --help | grep -q "usage: mesosim run" || fail "--help prints no usage"
 
-[ "$fails" -eq 0 ] && echo "test_run_cli: all passed"
-[ "$fails" -eq 0 ]
+cu_finish "mesosim run"

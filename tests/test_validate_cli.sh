@@ -5,43 +5,25 @@
 set -u
 bin=$1
 src=$2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mesosim_validate.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-
-# run ARGS...: sets rc, out (stdout) and err (stderr)
-run() {
-    "$bin" validate "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-}
-
-expect_rc() {
-    [ "$rc" -eq "$1" ] || fail "$2: exit status $rc, expected $1 (stdout: $out; stderr: $err)"
-}
+. "$(dirname "$0")/cli_util.sh"
+cu_begin validate
 
 expect_line() {
     grep -qxF -- "$1" "$tmp/out" || fail "$2: no line '$1' in: $out"
 }
 
-run --help
+run validate --help
 expect_rc 0 "--help"
 case $out in *"usage: mesosim validate"*) ;; *) fail "--help prints no usage: $out" ;; esac
 
-run
+run validate
 expect_rc 2 "no files"
 [ -z "$out" ] || fail "no files: stdout not empty: $out"
 
-run --frobnicate "$src/scenarios/adult_back.json"
+run validate --frobnicate "$src/scenarios/adult_back.json"
 expect_rc 2 "unknown option"
 
-run "$src"/scenarios/adult_back.json "$src"/scenarios/adolescent_back.json \
+run validate "$src"/scenarios/adult_back.json "$src"/scenarios/adolescent_back.json \
     "$src"/scenarios/hyperkeratosis.json "$src"/scenarios/thin_skin.json \
     "$src"/scenarios/excess_adipose.json
 expect_rc 0 "presets"
@@ -60,7 +42,7 @@ cat >"$tmp/bad.json" <<'JSON'
   }
 }
 JSON
-run "$tmp/bad.json"
+run validate "$tmp/bad.json"
 expect_rc 1 "bad.json"
 expect_line "$tmp/bad.json:3:25: probe.freq_mhz: must be within 10..22 MHz, got 0" "range"
 expect_line "$tmp/bad.json:3:28: probe.depht_mm: unknown key \"depht_mm\" (did you mean \"depth_mm\"?)" "unknown key"
@@ -74,22 +56,18 @@ if grep -vqE '^[^:]+:[0-9]+:[0-9]+: [^ ]+: .+$' "$tmp/out"; then
 fi
 
 printf '{\n  "version": 1,\n  "seed": 1,,\n}\n' >"$tmp/syntax.json"
-run "$tmp/syntax.json"
+run validate "$tmp/syntax.json"
 expect_rc 1 "syntax"
 case $out in "$tmp/syntax.json:3:13: \$: invalid JSON:"*) ;; *) fail "syntax: $out" ;; esac
 
-run "$tmp/missing.json"
+run validate "$tmp/missing.json"
 expect_rc 1 "missing file"
 expect_line "$tmp/missing.json:0:0: \$: cannot open: No such file or directory" "missing file"
 
 : >"$tmp/empty.json"
-run "$src/scenarios/adult_back.json" "$tmp/empty.json"
+run validate "$src/scenarios/adult_back.json" "$tmp/empty.json"
 expect_rc 1 "good and empty"
 case $out in "$tmp/empty.json:0:0: \$: empty"*) ;; *) fail "empty: $out" ;; esac
 case $err in *"1 of 2 files invalid"*) ;; *) fail "good and empty: summary: $err" ;; esac
 
-if [ "$fails" -ne 0 ]; then
-    echo "$fails check(s) failed"
-    exit 1
-fi
-echo "all validate CLI checks passed"
+cu_finish "mesosim validate"

@@ -149,6 +149,25 @@ static double screen_width_mm(const shot *s, const trainer_image_rect *r, int bx
     return (edge[1] - edge[0]) / px_mm;
 }
 
+/* The point-target case open on the bare image (no outside view), settled: its image rectangle. */
+static void open_points(trainer_image_rect *r)
+{
+    open_case(g_points);
+    trainer_show_outside_view(g_t, false);
+    idle(2);
+    trainer_image_rect_get(g_t, r);
+}
+
+/* A screenshot into s (the caller frees it) and the -6 dB width on screen (mm) of the point
+ * target at (-2, 3) mm, whose brightest pixel is (bx, by). */
+static double point_width_mm(const trainer_image_rect *r, double dr_db, shot *s, int *bx, int *by)
+{
+    controls c = none();
+    frame(&c, s);
+    peak(s, r, 2.5, 3.5, -2.0, 1.0, bx, by);
+    return screen_width_mm(s, r, *bx, *by, dr_db);
+}
+
 /* -6 dB lateral width (mm) of the envelope of the session's own scene, rendered by the beam
  * model with the given probe, along the row of the peak near depth z_mm. */
 static double envelope_width_mm(const probe_def *p, double z_mm)
@@ -185,55 +204,72 @@ static double envelope_width_mm(const probe_def *p, double z_mm)
     return w;
 }
 
-static void test_focus_narrows_the_point(void **state)
+/* The point target at 3 mm measured, b pressed `presses` times, measured again: its -6 dB
+ * width on screen and in the envelope before [0] and after [1], the beam model's ratio after /
+ * before, and the two screenshots (the caller frees them). */
+typedef struct point_change {
+    double screen_mm[2], envelope_mm[2], model_ratio;
+    shot shots[2];
+    int bx, by; /* the target's brightest pixel before */
+} point_change;
+
+static point_change press_and_measure(const trainer_image_rect *r, ctl_button b, int presses)
 {
-    (void)state;
-    open_case(g_points);
-    trainer_show_outside_view(g_t, false);
-    idle(2);
-    trainer_image_rect r;
-    trainer_image_rect_get(g_t, &r);
     const session *ss = trainer_session(g_t);
-    assert_true(fabs(session_probe(ss).tx_focus_mm - 8.0) < 1e-9);
-    shot deep;
-    controls c = none();
-    frame(&c, &deep);
-    int bx = 0, by = 0;
-    peak(&deep, &r, 2.5, 3.5, -2.0, 1.0, &bx, &by);
     double dr = session_probe(ss).dynamic_range_db;
-    double w_deep = screen_width_mm(&deep, &r, bx, by, dr);
-    print_message("point target peak %d grey at (%d, %d)\n", px(&deep, bx, by)[0], bx, by);
-    assert_true(px(&deep, bx, by)[0] < 250); /* not clipped: its -6 dB width can be read */
-    probe_def before = session_probe(ss);
-    /* Ten presses of the focus key: 8 mm up to 3 mm, the target's depth. */
-    for (int i = 0; i < 10; i++)
-        press(BTN_FOCUS_SHALLOWER);
-    assert_true(fabs(session_probe(ss).tx_focus_mm - 3.0) < 1e-9);
-    shot near;
-    frame(&c, &near);
-    peak(&near, &r, 2.5, 3.5, -2.0, 1.0, &bx, &by);
-    double w_near = screen_width_mm(&near, &r, bx, by, dr);
-    probe_def after = session_probe(ss);
-    double e_deep = envelope_width_mm(&before, 3.0), e_near = envelope_width_mm(&after, 3.0);
-    double model = probe_lateral_fwhm_mm(&after, 3.0) / probe_lateral_fwhm_mm(&before, 3.0);
-    print_message("point at 3 mm: on screen %.3f -> %.3f mm, envelope %.3f -> %.3f mm (model ratio %.2f)\n", w_deep,
-                  w_near, e_deep, e_near, model);
-    assert_true(model < 0.9);
-    assert_true(e_near < e_deep * 0.92);
-    assert_true(w_near < w_deep * 0.95);
-    /* The marker moved: a triangle right of the image at 3 mm, none left at 8 mm. */
-    double px_mm = r.h / (r.rows * r.dz_mm);
-    int ty = (int)(r.y + 3.0 * px_mm), oy = (int)(r.y + 8.0 * px_mm), tx = (int)(r.x + r.w + 10);
-    assert_true(px(&near, tx, ty)[0] > 200 && px(&near, tx, ty)[1] > 150);
-    assert_true(px(&near, tx, oy)[0] < 100);
-    save(&near, "focus");
-    free(deep.rgba);
-    free(near.rgba);
+    point_change pc;
+    probe_def p[2];
+    int bx, by;
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; k == 1 && i < presses; i++)
+            press(b);
+        pc.screen_mm[k] = point_width_mm(r, dr, &pc.shots[k], &bx, &by);
+        if (k == 0)
+            pc.bx = bx, pc.by = by;
+        p[k] = session_probe(ss);
+        pc.envelope_mm[k] = envelope_width_mm(&p[k], 3.0);
+    }
+    pc.model_ratio = probe_lateral_fwhm_mm(&p[1], 3.0) / probe_lateral_fwhm_mm(&p[0], 3.0);
+    return pc;
+}
+
+/* The action log's last probe action holds key k at value v. */
+static void assert_last_probe_key(action_key k, double v)
+{
     action_list al = load_log();
     const action *a = last_of(&al, ACT_PROBE);
     assert_non_null(a);
-    assert_true(action_has(a, AK_FOCUS) && fabs(a->v[AK_FOCUS] - 3.0) < 1e-9);
+    assert_true(action_has(a, k) && fabs(a->v[k] - v) < 1e-9);
     actions_free(&al);
+}
+
+static void test_focus_narrows_the_point(void **state)
+{
+    (void)state;
+    trainer_image_rect r;
+    open_points(&r);
+    const session *ss = trainer_session(g_t);
+    assert_true(fabs(session_probe(ss).tx_focus_mm - 8.0) < 1e-9);
+    /* Ten presses of the focus key: 8 mm up to 3 mm, the target's depth. */
+    point_change pc = press_and_measure(&r, BTN_FOCUS_SHALLOWER, 10);
+    const shot *deep = &pc.shots[0], *near = &pc.shots[1];
+    print_message("point target peak %d grey at (%d, %d)\n", px(deep, pc.bx, pc.by)[0], pc.bx, pc.by);
+    assert_true(px(deep, pc.bx, pc.by)[0] < 250); /* not clipped: its -6 dB width can be read */
+    assert_true(fabs(session_probe(ss).tx_focus_mm - 3.0) < 1e-9);
+    print_message("point at 3 mm: on screen %.3f -> %.3f mm, envelope %.3f -> %.3f mm (model ratio %.2f)\n",
+                  pc.screen_mm[0], pc.screen_mm[1], pc.envelope_mm[0], pc.envelope_mm[1], pc.model_ratio);
+    assert_true(pc.model_ratio < 0.9);
+    assert_true(pc.envelope_mm[1] < pc.envelope_mm[0] * 0.92);
+    assert_true(pc.screen_mm[1] < pc.screen_mm[0] * 0.95);
+    /* The marker moved: a triangle right of the image at 3 mm, none left at 8 mm. */
+    double px_mm = r.h / (r.rows * r.dz_mm);
+    int ty = (int)(r.y + 3.0 * px_mm), oy = (int)(r.y + 8.0 * px_mm), tx = (int)(r.x + r.w + 10);
+    assert_true(px(near, tx, ty)[0] > 200 && px(near, tx, ty)[1] > 150);
+    assert_true(px(near, tx, oy)[0] < 100);
+    save(near, "focus");
+    free(pc.shots[0].rgba);
+    free(pc.shots[1].rgba);
+    assert_last_probe_key(AK_FOCUS, 3.0);
 }
 
 /* The receive F-number key: a higher F-number closes the receive aperture at a given depth,
@@ -241,47 +277,24 @@ static void test_focus_narrows_the_point(void **state)
 static void test_fnumber_widens_the_point(void **state)
 {
     (void)state;
-    open_case(g_points);
-    trainer_show_outside_view(g_t, false);
-    idle(2);
     trainer_image_rect r;
-    trainer_image_rect_get(g_t, &r);
+    open_points(&r);
     const session *ss = trainer_session(g_t);
     assert_true(fabs(session_probe(ss).rx_fnumber - 1.35) < 1e-9);
-    shot open_ap;
-    controls c = none();
-    frame(&c, &open_ap);
-    int bx = 0, by = 0;
-    peak(&open_ap, &r, 2.5, 3.5, -2.0, 1.0, &bx, &by);
-    double dr = session_probe(ss).dynamic_range_db;
-    double w_open = screen_width_mm(&open_ap, &r, bx, by, dr);
-    probe_def before = session_probe(ss);
     /* Five presses: 1.35 -> 1.5 (rounded to the 0.25 grid) -> 2.5. */
-    for (int i = 0; i < 5; i++)
-        press(BTN_FNUMBER_UP);
+    point_change pc = press_and_measure(&r, BTN_FNUMBER_UP, 5);
     assert_true(fabs(session_probe(ss).rx_fnumber - 2.5) < 1e-9);
-    shot closed;
-    frame(&c, &closed);
-    peak(&closed, &r, 2.5, 3.5, -2.0, 1.0, &bx, &by);
-    double w_closed = screen_width_mm(&closed, &r, bx, by, dr);
-    probe_def after = session_probe(ss);
-    double e_open = envelope_width_mm(&before, 3.0), e_closed = envelope_width_mm(&after, 3.0);
-    double model = probe_lateral_fwhm_mm(&after, 3.0) / probe_lateral_fwhm_mm(&before, 3.0);
     print_message("point at 3 mm, F# 1.35 -> 2.5: on screen %.3f -> %.3f mm, envelope %.3f -> %.3f mm (model ratio "
-                  "%.2f)\n", w_open, w_closed, e_open, e_closed, model);
-    assert_true(model > 1.2);
-    assert_true(e_closed > e_open * 1.15);
-    assert_true(w_closed > w_open * 1.1);
+                  "%.2f)\n", pc.screen_mm[0], pc.screen_mm[1], pc.envelope_mm[0], pc.envelope_mm[1], pc.model_ratio);
+    assert_true(pc.model_ratio > 1.2);
+    assert_true(pc.envelope_mm[1] > pc.envelope_mm[0] * 1.15);
+    assert_true(pc.screen_mm[1] > pc.screen_mm[0] * 1.1);
     /* And back down: Insert opens it again. */
     press(BTN_FNUMBER_DOWN);
     assert_true(fabs(session_probe(ss).rx_fnumber - 2.25) < 1e-9);
-    free(open_ap.rgba);
-    free(closed.rgba);
-    action_list al = load_log();
-    const action *a = last_of(&al, ACT_PROBE);
-    assert_non_null(a);
-    assert_true(action_has(a, AK_RX_FNUMBER) && fabs(a->v[AK_RX_FNUMBER] - 2.25) < 1e-9);
-    actions_free(&al);
+    free(pc.shots[0].rgba);
+    free(pc.shots[1].rgba);
+    assert_last_probe_key(AK_RX_FNUMBER, 2.25);
 }
 
 static void test_tgc_slider_raises_its_zone(void **state)
@@ -478,11 +491,8 @@ static void test_freeze_and_cine(void **state)
 static void test_calipers_measure_known_targets(void **state)
 {
     (void)state;
-    open_case(g_points);
-    trainer_show_outside_view(g_t, false);
-    idle(2);
     trainer_image_rect r;
-    trainer_image_rect_get(g_t, &r);
+    open_points(&r);
     controls c = none();
     shot s;
     frame(&c, &s);

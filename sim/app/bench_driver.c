@@ -57,22 +57,16 @@ int bench_driver(int argc, char **argv)
 {
     bool json = false;
     long presses = 1000, motion_s = 600;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--driver"))
-            continue;
-        if (!strcmp(a, "--json")) {
-            json = true;
-        } else if (!strcmp(a, "--presses") && v && cli_parse_int(v, 1, 1000000, &presses)) {
-            i++;
-        } else if (!strcmp(a, "--motion-seconds") && v && cli_parse_int(v, 1, 86400, &motion_s)) {
-            i++;
-        } else {
-            fprintf(stderr, "mesosim bench --driver: unknown or bad option '%s' "
-                            "(--presses N, --motion-seconds N, --json)\n", a);
-            return 2;
-        }
-    }
+    const cli_option opts[] = {
+        CLI_LONG("--presses", &presses, 1, 1000000),
+        CLI_LONG("--motion-seconds", &motion_s, 1, 86400),
+        CLI_FLAG("--json", &json),
+    };
+    int parsed = cli_parse_args(&(cli_args_def){.command = "mesosim bench --driver", .options = opts,
+                                                .n_options = CLI_N_OPTIONS(opts), .skip = "--driver"},
+                                argc, argv);
+    if (parsed != CLI_ARGS_CONTINUE)
+        return parsed;
     const char *path = cli_default_scenario_path();
     scenario sc;
     if (!path || !cli_load_scenario(path, &sc))

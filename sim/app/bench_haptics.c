@@ -35,22 +35,18 @@
 static double now_s(void) { return bench_now_ms() * 1e-3; }
 
 
-static bool parse_opts(int argc, char **argv, const char *mode, long *seconds, bool *json)
+/* The options of --haptics and --igtl; CLI_ARGS_CONTINUE or the exit status. */
+static int parse_opts(int argc, char **argv, const char *mode, long *seconds, bool *json)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, mode))
-            continue;
-        if (!strcmp(a, "--json"))
-            *json = true;
-        else if (!strcmp(a, "--seconds") && v && cli_parse_int(v, 1, 3600, seconds))
-            i++;
-        else {
-            fprintf(stderr, "mesosim bench %s: unknown or bad option '%s' (--seconds 1..3600, --json)\n", mode, a);
-            return false;
-        }
-    }
-    return true;
+    const cli_option opts[] = {
+        CLI_LONG("--seconds", seconds, 1, 3600),
+        CLI_FLAG("--json", json),
+    };
+    char command[32];
+    snprintf(command, sizeof command, "mesosim bench %s", mode);
+    return cli_parse_args(&(cli_args_def){.command = command, .options = opts, .n_options = CLI_N_OPTIONS(opts),
+                                          .skip = mode},
+                          argc, argv);
 }
 
 static void set_key(action *a, action_key k, double v)
@@ -135,8 +131,9 @@ int bench_haptics(int argc, char **argv)
 {
     long seconds = 60;
     bool json = false;
-    if (!parse_opts(argc, argv, "--haptics", &seconds, &json))
-        return 2;
+    int parsed = parse_opts(argc, argv, "--haptics", &seconds, &json);
+    if (parsed != CLI_ARGS_CONTINUE)
+        return parsed;
     scenario sc;
     driver *d = bench_session(&sc);
     bmode_def bd = bmode_default_def();
@@ -343,8 +340,9 @@ int bench_igtl(int argc, char **argv)
 {
     long seconds = 10;
     bool json = false;
-    if (!parse_opts(argc, argv, "--igtl", &seconds, &json))
-        return 2;
+    int parsed = parse_opts(argc, argv, "--igtl", &seconds, &json);
+    if (parsed != CLI_ARGS_CONTINUE)
+        return parsed;
     scenario sc;
     driver *d = bench_session(&sc);
     if (!d)

@@ -7,7 +7,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "bench_util.h"
 #include "bmode.h"
@@ -46,30 +45,17 @@ static int time_scene(bmode *bm, bmode_scene *scene, int frames, double *t, doub
 int bench_sweep(int argc, char **argv)
 {
     long frames = 30, threads = 0;
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--sweep")) {
-            continue;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--frames") && v) {
-            if (!cli_parse_int(v, 1, 100000, &frames)) {
-                fprintf(stderr, "mesosim bench: --frames: a count 1..100000\n");
-                return 2;
-            }
-            i++;
-        } else if (!strcmp(a, "--threads") && v) {
-            if (!cli_parse_int(v, 1, 8, &threads)) {
-                fprintf(stderr, "mesosim bench: --threads: 1..8\n");
-                return 2;
-            }
-            i++;
-        } else {
-            fprintf(stderr, "mesosim bench --sweep: unknown or incomplete option '%s' (--frames N, --threads N, --json)\n", a);
-            return 2;
-        }
-    }
+    bool json = false;
+    const cli_option opts[] = {
+        CLI_LONG("--frames", &frames, 1, 100000),
+        CLI_LONG("--threads", &threads, 1, 8),
+        CLI_FLAG("--json", &json),
+    };
+    int parsed = cli_parse_args(&(cli_args_def){.command = "mesosim bench --sweep", .options = opts,
+                                                .n_options = CLI_N_OPTIONS(opts), .skip = "--sweep"},
+                                argc, argv);
+    if (parsed != CLI_ARGS_CONTINUE)
+        return parsed;
     scenario sc = scenario_default();
     const char *path = cli_default_scenario_path();
     if (path && !cli_load_scenario(path, &sc))

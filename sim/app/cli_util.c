@@ -35,6 +35,75 @@ bool cli_parse_int(const char *s, long lo, long hi, long *out)
     return true;
 }
 
+/* The table in a line, for a command without a usage text: "--frames N, --json". */
+static void print_options(FILE *f, const cli_args_def *def)
+{
+    for (int k = 0; k < def->n_options; k++) {
+        const cli_option *o = &def->options[k];
+        fprintf(f, "%s%s%s", k ? ", " : "", o->name,
+                o->kind == CLI_OPT_LONG ? " N" : o->kind == CLI_OPT_STRING ? " VALUE" : "");
+    }
+}
+
+static int unknown_option(const cli_args_def *def, const char *a)
+{
+    fprintf(stderr, "%s: %s '%s'", def->command, a[0] == '-' ? "unknown option" : "unexpected argument", a);
+    if (def->usage) {
+        fputc('\n', stderr);
+        def->usage(stderr);
+    } else {
+        fputs(" (", stderr);
+        print_options(stderr, def);
+        fputs(")\n", stderr);
+    }
+    return 2;
+}
+
+int cli_parse_args(const cli_args_def *def, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (def->skip && !strcmp(a, def->skip))
+            continue;
+        if (def->usage && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
+            def->usage(stdout);
+            return 0;
+        }
+        if (a[0] != '-' && def->operand) {
+            if (*def->operand) {
+                fprintf(stderr, "%s: one %s at a time ('%s' and '%s')\n", def->command, def->operand_name,
+                        *def->operand, a);
+                return 2;
+            }
+            *def->operand = a;
+            continue;
+        }
+        const cli_option *o = NULL;
+        for (int k = 0; k < def->n_options && !o; k++)
+            if (!strcmp(a, def->options[k].name))
+                o = &def->options[k];
+        if (!o)
+            return unknown_option(def, a);
+        if (o->kind == CLI_OPT_FLAG) {
+            *(bool *)o->out = true;
+            continue;
+        }
+        const char *v = i + 1 < argc ? argv[++i] : NULL;
+        if (o->kind == CLI_OPT_STRING) {
+            if (!v) {
+                fprintf(stderr, "%s: %s needs a value\n", def->command, o->name);
+                return 2;
+            }
+            *(const char **)o->out = v;
+        } else if (!cli_parse_int(v, o->lo, o->hi, (long *)o->out)) {
+            fprintf(stderr, "%s: %s needs a whole number from %ld to %ld%s%s%s\n", def->command, o->name, o->lo,
+                    o->hi, v ? " (got '" : "", v ? v : "", v ? "')" : "");
+            return 2;
+        }
+    }
+    return CLI_ARGS_CONTINUE;
+}
+
 bool cli_parse_pose(const char *s, probe_pose *pose)
 {
     char buf[256];

@@ -86,47 +86,23 @@ int cmd_bench(int argc, char **argv)
         else if (!strcmp(argv[i], "--igtl"))
             return bench_igtl(argc, argv);
     long frames = 200, ref_frames = 3, threads = 0;
-    int json = 0, display_only = 1;
+    bool json = false, with_analysis = false;
     const char *scen_path = NULL, *isa = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--with-analysis")) {
-            display_only = 0;
-        } else if (!strcmp(a, "--frames") && v) {
-            if (!cli_parse_int(v, 1, 1000000, &frames)) {
-                fprintf(stderr, "mesosim bench: --frames: a count 1..1000000\n");
-                return 2;
-            }
-            i++;
-        } else if (!strcmp(a, "--reference-frames") && v) {
-            if (!cli_parse_int(v, 0, 1000, &ref_frames)) {
-                fprintf(stderr, "mesosim bench: --reference-frames: 0..1000\n");
-                return 2;
-            }
-            i++;
-        } else if (!strcmp(a, "--threads") && v) {
-            if (!cli_parse_int(v, 1, 8, &threads)) {
-                fprintf(stderr, "mesosim bench: --threads: 1..8\n");
-                return 2;
-            }
-            i++;
-        } else if (!strcmp(a, "--isa") && v) {
-            isa = v;
-            i++;
-        } else if (!strcmp(a, "--scenario") && v) {
-            scen_path = v;
-            i++;
-        } else {
-            fprintf(stderr, "mesosim bench: unknown or incomplete option '%s'\n", a);
-            usage(stderr);
-            return 2;
-        }
-    }
+    const cli_option opts[] = {
+        CLI_LONG("--frames", &frames, 1, 1000000),
+        CLI_LONG("--reference-frames", &ref_frames, 0, 1000),
+        CLI_LONG("--threads", &threads, 1, 8),
+        CLI_STRING("--isa", &isa),
+        CLI_STRING("--scenario", &scen_path),
+        CLI_FLAG("--with-analysis", &with_analysis),
+        CLI_FLAG("--json", &json),
+    };
+    int parsed = cli_parse_args(&(cli_args_def){.command = "mesosim bench", .options = opts,
+                                                .n_options = CLI_N_OPTIONS(opts), .usage = usage},
+                                argc, argv);
+    if (parsed != CLI_ARGS_CONTINUE)
+        return parsed;
+    bool display_only = !with_analysis;
     scenario sc = scenario_default();
     if (!scen_path)
         scen_path = cli_default_scenario_path();

@@ -139,41 +139,18 @@ int cmd_replay(int argc, char **argv)
 {
     const char *id = NULL, *db = NULL, *report = NULL, *scen_path = NULL;
     bool force = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            replay_usage(stdout);
-            return 0;
-        }
-        if (!strcmp(a, "--force")) {
-            force = true;
-            continue;
-        }
-        if (a[0] != '-') {
-            if (id) {
-                fprintf(stderr, "mesosim replay: one session at a time ('%s' and '%s')\n", id, a);
-                return 2;
-            }
-            id = a;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "mesosim replay: %s needs a value\n", a);
-            return 2;
-        }
-        i++;
-        if (!strcmp(a, "--db"))
-            db = v;
-        else if (!strcmp(a, "--report"))
-            report = v;
-        else if (!strcmp(a, "--scenario"))
-            scen_path = v;
-        else {
-            fprintf(stderr, "mesosim replay: unknown option '%s'\n", a);
-            replay_usage(stderr);
-            return 2;
-        }
-    }
+    const cli_option opts[] = {
+        CLI_STRING("--report", &report),
+        CLI_STRING("--db", &db),
+        CLI_STRING("--scenario", &scen_path),
+        CLI_FLAG("--force", &force),
+    };
+    int parsed = cli_parse_args(&(cli_args_def){.command = "mesosim replay", .options = opts,
+                                                .n_options = CLI_N_OPTIONS(opts), .usage = replay_usage,
+                                                .operand = &id, .operand_name = "session"},
+                                argc, argv);
+    if (parsed != CLI_ARGS_CONTINUE)
+        return parsed;
     if (!id || !report) {
         fprintf(stderr, "mesosim replay: a SESSION_ID and --report are required\n");
         replay_usage(stderr);
@@ -490,31 +467,16 @@ int cmd_history(int argc, char **argv)
 {
     const char *trainee = NULL, *db = NULL;
     bool as_json = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            history_usage(stdout);
-            return 0;
-        }
-        if (!strcmp(a, "--json")) {
-            as_json = true;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "mesosim history: %s needs a value\n", a);
-            return 2;
-        }
-        i++;
-        if (!strcmp(a, "--trainee"))
-            trainee = v;
-        else if (!strcmp(a, "--db"))
-            db = v;
-        else {
-            fprintf(stderr, "mesosim history: unknown option '%s'\n", a);
-            history_usage(stderr);
-            return 2;
-        }
-    }
+    const cli_option opts[] = {
+        CLI_STRING("--trainee", &trainee),
+        CLI_STRING("--db", &db),
+        CLI_FLAG("--json", &as_json),
+    };
+    int parsed = cli_parse_args(&(cli_args_def){.command = "mesosim history", .options = opts,
+                                                .n_options = CLI_N_OPTIONS(opts), .usage = history_usage},
+                                argc, argv);
+    if (parsed != CLI_ARGS_CONTINUE)
+        return parsed;
     char path[4096], err[600];
     if (!records_cli_db(db, path, sizeof path))
         return 1;
