@@ -165,9 +165,9 @@ static void test_perforator_sign_and_magnitude(void **state)
     fixture_perforator(&f, 0.6, true, 5000.0);
     double v = doppler_vessel_speed_cm_s(f.dop, f.ph, 0, 0.0, 0.0);
     double expect = v * toward_cos(PA_X, PA_Z, PB_X, PB_Z, 0.0);
-    assert_true(expect > 3.0 && expect < f.img.nyquist_cm_s + 20.0);
     axis_stats s = render_axis(&f, 0.0, 0.1);
-    assert_true(expect < 0.8 * f.img.nyquist_cm_s);
+    /* Read after the render: the image's velocity scale is set by it. */
+    assert_true(expect > 3.0 && expect < 0.8 * f.img.nyquist_cm_s);
     printf("perforator: v %.2f cm/s, v cos %.2f, measured %.2f on the axis (%d/%d shown)\n", v,
            expect, s.mean_v, s.shown, s.n);
     assert_true(s.n > 50);
