@@ -35,6 +35,11 @@ typedef struct outside_scene {
     bool needle_shown;              /* needle placed: draw it from tip back to its hub */
     double tip_mm[3], dir[3];       /* tip and unit direction (towards the tip) */
     double needle_length_mm, needle_od_mm;
+    /* A multi-injector head (needle.count 3 or 5; 0 or 1: a single needle): head_count
+     * parallel needles, each head_step_mm from the next across the line, the needle above
+     * the middle one; their hubs sit on one rigid bar. */
+    int head_count;
+    double head_step_mm[3];
     const double (*plan_mm)[2];     /* planned injection points (x, y) on the skin, may be NULL */
     int n_plan;
 } outside_scene;
