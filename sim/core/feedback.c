@@ -5,6 +5,7 @@
 #include "feedback.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -99,7 +100,7 @@ static const char *count_words(int c)
 
 /* A multi-injector head's needles one by one: how far their depths spread and which left the
  * dermis, in words ("two were epidermal and one subcutaneous (needles 1, 2 and 5)"). */
-static void head_item(sink *k, const score_injection *j, int i)
+static void head_item(sink *k, const score_rules *rules, const score_injection *j, int i)
 {
     double sd, range;
     if (!score_head_spread(j, &sd, &range))
@@ -111,9 +112,21 @@ static void head_item(sink *k, const score_injection *j, int i)
         per[j->needles[q].verdict]++;
     int off = j->n_needles - per[VERDICT_INTRADERMAL];
     if (off == 0) {
-        add(k, FEEDBACK_GOOD, "uniformity", i,
-            "Injection %d: the %d-needle head's tips spread over %.1f mm of depth and all stayed "
-            "in the dermis.", i + 1, j->n_needles, range);
+        /* In the dermis, but spread as wide as the depth consistency tolerates across a whole
+         * session: the drug still lies at uneven depths. */
+        double lo = 1e9;
+        for (int q = 0; q < j->n_needles; q++)
+            lo = fmin(lo, j->needles[q].tip_depth_mm);
+        if (sd < 0.5 * rules->depth_sd_tol_mm)
+            add(k, FEEDBACK_GOOD, "uniformity", i,
+                "Injection %d: the %d-needle head's tips spread over %.1f mm of depth and all "
+                "stayed in the dermis.", i + 1, j->n_needles, range);
+        else
+            add(k, FEEDBACK_INFO, "uniformity", i,
+                "Injection %d: the %d-needle head's tips all stayed in the dermis, but spread over "
+                "%.1f mm of depth (%.1f to %.1f mm below the skin), so the drug lies unevenly. On "
+                "curved skin a single needle puts every point at the same depth.",
+                i + 1, j->n_needles, range, lo, lo + range);
         return;
     }
     char what[160] = "", which[64] = "";
@@ -204,7 +217,7 @@ static void injection_items(sink *k, const score_rules *rules, const score_plan 
         break;
     default: break;
     }
-    head_item(k, j, i);
+    head_item(k, rules, j, i);
     if (j->verdict == VERDICT_OUTSIDE)
         return;
     /* Sites 2007 (training.md 2.1): not seeing the needle is the commonest novice error. */

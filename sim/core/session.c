@@ -865,6 +865,20 @@ static bool start_injection(session *s, const action *a, char *err, size_t n)
         break;
     default: break;
     }
+    /* The head's other needles each leave their own deposit: one too shallow or too deep is
+     * an adverse event of its own (the middle one is the needle judged above). */
+    for (int k = 0; k < j->n_needles; k++) {
+        const score_needle *q = &j->needles[k];
+        if (k == j->n_needles / 2)
+            continue;
+        double top;
+        dermis_margin(s, q->tip_mm, &top);
+        if (q->verdict == VERDICT_EPIDERMAL ||
+            (q->verdict == VERDICT_INTRADERMAL && top < s->sc.scoring.superficial_margin_mm))
+            add_adverse(s, ADVERSE_TOO_SUPERFICIAL, q->tip_mm, i, -1);
+        else if (q->verdict == VERDICT_SUBCUTANEOUS || q->verdict == VERDICT_INTRAMUSCULAR)
+            add_adverse(s, ADVERSE_TOO_DEEP, q->tip_mm, i, -1);
+    }
     s->active = i;
     s->target_ml = a->v[AK_ML];
     s->rate_ml_s = action_has(a, AK_RATE) ? a->v[AK_RATE] : s->sc.drug.rate_ml_s;
