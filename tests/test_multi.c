@@ -262,6 +262,9 @@ static void test_head_uniformity_scored(void **state)
         print_error("%s\n", rep);
     assert_non_null(fb);
     assert_non_null(strstr(fb, "use a single needle"));
+    /* The outer needles' too-shallow events are theirs: the middle one, 1.0 mm inside the
+     * dermis, is not told it was too superficial. */
+    assert_null(strstr(rep, "intradermal but only"));
     free(rep);
     session_destroy(ses);
 
@@ -280,7 +283,8 @@ static void test_head_uniformity_scored(void **state)
 }
 
 /* Each needle deposits its share at its own tip: a drug shape under every needle that is in the
- * skin, and the dermis fraction of each share follows its own tip's tissue. */
+ * skin, the dermis fraction of each share follows its own tip's tissue, and a needle too shallow
+ * is an adverse event of its own. */
 static void test_each_needle_has_its_deposit(void **state)
 {
     (void)state;
@@ -309,6 +313,29 @@ static void test_each_needle_has_its_deposit(void **state)
     }
     assert_float_equal(j->dermis_fraction, fsum / 5, 1e-9);
     free(dyn);
+
+    /* The outer two are epidermal: each raises its own too-shallow event at its tip; the
+     * middle three are intradermal (the +-4 mm ones 0.5 mm under the dermis top) and raise none. */
+    const score_session *m = session_metrics(ses);
+    int shallow = 0, deep = 0;
+    for (int e = 0; e < m->n_events; e++) {
+        const score_event *ev = &m->events[e];
+        if (ev->injection != 0)
+            continue;
+        deep += ev->kind == ADVERSE_TOO_DEEP;
+        if (ev->kind != ADVERSE_TOO_SUPERFICIAL)
+            continue;
+        shallow++;
+        bool at_outer = false;
+        for (int k = 0; k < 5; k += 4)
+            at_outer = at_outer || (fabs(ev->p_mm[0] - j->needles[k].tip_mm[0]) < 1e-9 &&
+                                    fabs(ev->p_mm[1] - j->needles[k].tip_mm[1]) < 1e-9);
+        assert_true(at_outer);
+    }
+    assert_int_equal(j->needles[0].verdict, VERDICT_EPIDERMAL);
+    assert_int_equal(j->needles[4].verdict, VERDICT_EPIDERMAL);
+    assert_int_equal(shallow, 2);
+    assert_int_equal(deep, 0);
     session_destroy(ses);
 }
 

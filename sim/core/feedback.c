@@ -84,11 +84,17 @@ static const char *critical_advice(score_critical_item c)
     }
 }
 
+/* An event of this kind at the injection's own tip (a multi-injector head's other needles
+ * raise theirs at their own tips). */
 static bool has_adverse(const score_session *m, int inj, score_adverse kind)
 {
-    for (int i = 0; i < m->n_events; i++)
-        if (m->events[i].injection == inj && m->events[i].kind == kind)
+    const double *tip = m->inj[inj].tip_mm;
+    for (int i = 0; i < m->n_events; i++) {
+        const score_event *e = &m->events[i];
+        if (e->injection == inj && e->kind == kind && e->p_mm[0] == tip[0] && e->p_mm[1] == tip[1] &&
+            e->p_mm[2] == tip[2])
             return true;
+    }
     return false;
 }
 
