@@ -429,6 +429,15 @@ static void slab_mesh(outside_view *v, const outside_scene *s)
     }
 }
 
+void outside_scene_set_head(outside_scene *s, int count, double spacing_mm, double azimuth_deg)
+{
+    double az = azimuth_deg * 3.14159265358979323846 / 180.0;
+    s->head_count = count;
+    s->head_step_mm[0] = -sin(az) * spacing_mm;
+    s->head_step_mm[1] = cos(az) * spacing_mm;
+    s->head_step_mm[2] = 0.0;
+}
+
 bool outside_tip_in_slab(const outside_scene *s)
 {
     if (!s->needle_shown)

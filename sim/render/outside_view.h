@@ -44,6 +44,10 @@ typedef struct outside_scene {
     int n_plan;
 } outside_scene;
 
+/* Sets the head of a needle with this count, spacing and azimuth (deg, needle_head_place's
+ * line across it in the skin plane); count 1: a single needle. */
+void outside_scene_set_head(outside_scene *s, int count, double spacing_mm, double azimuth_deg);
+
 /* Whether the tip is inside the imaging slab: in the image's depth and width, and within
  * half the elevation beam width at its depth of the plane. What the tip marker shows. */
 bool outside_tip_in_slab(const outside_scene *s);
