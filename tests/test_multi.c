@@ -179,12 +179,174 @@ static void test_session_head_verdicts_match_geometry(void **state)
     session_destroy(ses);
 }
 
+/* The scenario of test_session_head_verdicts_match_geometry with count needles, the same
+ * entry, push and injection, run to the end. */
+static session *head_session(int count)
+{
+    scenario s;
+    scenario_diags d = {0};
+    assert_true(scenario_load_file(MESOSIM_SOURCE_DIR "/scenarios/adult_back.json", &s, &d));
+    scenario_diags_free(&d);
+    s.phantom.n_vessels = 0;
+    for (int k = 0; k < s.phantom.n_layers; k++)
+        s.phantom.layers[k].variation = 0.0;
+    s.phantom.n_features = 1;
+    s.phantom.features[0] = (phantom_feature_def){PHANTOM_PROMINENCE, 0.0, 0.0, HEIGHT_MM, WIDTH_MM, 0.0};
+    s.needle.count = count;
+    s.needle.spacing_mm = SPACING_MM;
+    char err[256];
+    session *ses = session_create(&s, err, sizeof err);
+    if (!ses)
+        print_error("%s\n", err);
+    assert_non_null(ses);
+    const char *lines[] = {"{\"t\":1,\"do\":\"needle_entry\",\"x_mm\":0,\"y_mm\":0,\"angle_deg\":30,\"azimuth_deg\":90}",
+                           "{\"t\":2,\"do\":\"advance\",\"mm\":3.2}", "{\"t\":3,\"do\":\"inject\",\"ml\":0.05}",
+                           "{\"t\":20,\"do\":\"end\"}"};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        action a;
+        assert_true(action_parse_line(lines[i], strlen(lines[i]), -1, &a, err, sizeof err));
+        if (!session_apply(ses, &a, err, sizeof err))
+            print_error("%s\n", err);
+    }
+    return ses;
+}
+
+/* Depth uniformity: the SD and range of the needles' depths, by hand against score_head_spread
+ * and the report; the technique part's sixth term; the feedback in words. */
+static void test_head_uniformity_scored(void **state)
+{
+    (void)state;
+    session *ses = head_session(5);
+    const score_injection *j = &session_metrics(ses)->inj[0];
+    double sum = 0.0, lo = 1e9, hi = -1e9;
+    for (int k = 0; k < 5; k++) {
+        sum += j->needles[k].tip_depth_mm;
+        lo = fmin(lo, j->needles[k].tip_depth_mm);
+        hi = fmax(hi, j->needles[k].tip_depth_mm);
+    }
+    double ss = 0.0;
+    for (int k = 0; k < 5; k++)
+        ss += pow(j->needles[k].tip_depth_mm - sum / 5, 2);
+    double sd_hand = sqrt(ss / 4), sd, range;
+    assert_true(score_head_spread(j, &sd, &range));
+    print_message("5-needle head on the %.1f mm prominence: depth SD %.3f mm, range %.3f mm\n", HEIGHT_MM, sd, range);
+    assert_float_equal(sd, sd_hand, 1e-9);
+    assert_float_equal(range, hi - lo, 1e-9);
+    assert_true(range > 1.0);
+
+    score_result r = session_score(ses);
+    assert_int_equal(r.head_injections, 1);
+    assert_float_equal(r.head_range_max_mm, range, 1e-9);
+    double tol = session_scenario(ses)->scoring.depth_sd_tol_mm;
+    assert_float_equal(r.uniformity_score, fmax(0.0, 1.0 - sd / tol), 1e-9);
+    assert_float_equal(r.part[PART_TECHNIQUE],
+                       (r.passes_score + r.redirect_score + r.time_score + r.depth_score + r.spacing_score +
+                        r.uniformity_score) / 6.0,
+                       1e-9);
+    /* Placement needle by needle: the share intradermal and the mean dermis fraction. */
+    double v = 0.0, f = 0.0;
+    for (int k = 0; k < 5; k++) {
+        v += j->needles[k].verdict == VERDICT_INTRADERMAL;
+        f += j->needles[k].dermis_fraction;
+    }
+    assert_float_equal(r.part[PART_PLACEMENT], 0.5 * v / 5 + 0.5 * f / 5, 1e-9);
+
+    char *rep = session_report_json(ses, NULL);
+    assert_non_null(rep);
+    char want[96];
+    snprintf(want, sizeof want, "\"depth_range_mm\": %.6g", round(range * 1e6) / 1e6);
+    assert_non_null(strstr(rep, "\"uniformity\""));
+    assert_non_null(strstr(rep, want));
+    const char *fb = strstr(rep, "the 5-needle head's tips spread over");
+    if (!fb)
+        print_error("%s\n", rep);
+    assert_non_null(fb);
+    assert_non_null(strstr(fb, "use a single needle"));
+    /* The outer needles' too-shallow events are theirs: the middle one, 1.0 mm inside the
+     * dermis, is not told it was too superficial. */
+    assert_null(strstr(rep, "intradermal but only"));
+    free(rep);
+    session_destroy(ses);
+
+    /* The single needle: no uniformity key, five technique terms, no head feedback. */
+    ses = head_session(1);
+    r = session_score(ses);
+    assert_int_equal(r.head_injections, 0);
+    assert_float_equal(r.part[PART_TECHNIQUE],
+                       (r.passes_score + r.redirect_score + r.time_score + r.depth_score + r.spacing_score) / 5.0,
+                       1e-9);
+    rep = session_report_json(ses, NULL);
+    assert_null(strstr(rep, "uniformity"));
+    assert_null(strstr(rep, "head's tips"));
+    free(rep);
+    session_destroy(ses);
+}
+
+/* Each needle deposits its share at its own tip: a drug shape under every needle that is in the
+ * skin, the dermis fraction of each share follows its own tip's tissue, and a needle too shallow
+ * is an adverse event of its own. */
+static void test_each_needle_has_its_deposit(void **state)
+{
+    (void)state;
+    session *ses = head_session(5);
+    const score_injection *j = &session_metrics(ses)->inj[0];
+    int n = session_dynamic(ses, NULL, 0);
+    phantom_inclusion *dyn = malloc((size_t)n * sizeof *dyn);
+    assert_non_null(dyn);
+    assert_int_equal(session_dynamic(ses, dyn, n), n);
+    double fsum = 0.0;
+    for (int k = 0; k < 5; k++) {
+        const score_needle *q = &j->needles[k];
+        int under = 0;
+        for (int i = 0; i < n; i++)
+            under += dyn[i].kind == PHANTOM_ELLIPSOID && fabs(dyn[i].c_mm[0] - q->tip_mm[0]) < 0.5 &&
+                     fabs(dyn[i].c_mm[1] - q->tip_mm[1]) < 1.5;
+        print_message("needle %d (%s): %d drug shapes at its tip, dermis fraction %.2f\n", k,
+                      score_verdict_name(q->verdict), under, q->dermis_fraction);
+        if (q->verdict != VERDICT_OUTSIDE)
+            assert_true(under >= 1);
+        if (q->verdict == VERDICT_INTRADERMAL)
+            assert_true(q->dermis_fraction > 0.5);
+        else
+            assert_true(q->dermis_fraction < 0.5);
+        fsum += q->dermis_fraction;
+    }
+    assert_float_equal(j->dermis_fraction, fsum / 5, 1e-9);
+    free(dyn);
+
+    /* The outer two are epidermal: each raises its own too-shallow event at its tip; the
+     * middle three are intradermal (the +-4 mm ones 0.5 mm under the dermis top) and raise none. */
+    const score_session *m = session_metrics(ses);
+    int shallow = 0, deep = 0;
+    for (int e = 0; e < m->n_events; e++) {
+        const score_event *ev = &m->events[e];
+        if (ev->injection != 0)
+            continue;
+        deep += ev->kind == ADVERSE_TOO_DEEP;
+        if (ev->kind != ADVERSE_TOO_SUPERFICIAL)
+            continue;
+        shallow++;
+        bool at_outer = false;
+        for (int k = 0; k < 5; k += 4)
+            at_outer = at_outer || (fabs(ev->p_mm[0] - j->needles[k].tip_mm[0]) < 1e-9 &&
+                                    fabs(ev->p_mm[1] - j->needles[k].tip_mm[1]) < 1e-9);
+        assert_true(at_outer);
+    }
+    assert_int_equal(j->needles[0].verdict, VERDICT_EPIDERMAL);
+    assert_int_equal(j->needles[4].verdict, VERDICT_EPIDERMAL);
+    assert_int_equal(shallow, 2);
+    assert_int_equal(deep, 0);
+    session_destroy(ses);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_five_needles_on_a_prominence),
         cmocka_unit_test(test_bad_heads_are_refused_in_words),
         cmocka_unit_test(test_session_head_verdicts_match_geometry),
+        cmocka_unit_test(test_head_uniformity_scored),
+        cmocka_unit_test(test_each_needle_has_its_deposit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -390,6 +390,8 @@ static void draw_replay(trainer *t)
             needle_dir(nd, os.dir);
             os.needle_length_mm = needle_get_def(nd)->length_mm;
             os.needle_od_mm = needle_gauge_od_mm(needle_get_def(nd)->gauge);
+            outside_scene_set_head(&os, needle_get_def(nd)->count, needle_get_def(nd)->spacing_mm,
+                                   needle_azimuth_deg(nd));
         }
         outside_view_draw(t->ov, &os, &d->cam, (int)v[0], (int)v[1], (int)v[2], (int)v[3], t->fb_w, t->fb_h);
         ui_textf(u, UI_SMALL, v[0] + S(t, 4), v[1] + S(t, 2), C_DIM, "tip %s the slab",

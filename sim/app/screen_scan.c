@@ -1263,6 +1263,8 @@ void scan_draw(trainer *t)
             needle_dir(nd, os.dir);
             os.needle_length_mm = needle_get_def(nd)->length_mm;
             os.needle_od_mm = needle_gauge_od_mm(needle_get_def(nd)->gauge);
+            outside_scene_set_head(&os, needle_get_def(nd)->count, needle_get_def(nd)->spacing_mm,
+                                   needle_azimuth_deg(nd));
         }
         outside_view_draw(t->ov, &os, &t->scan.cam, (int)t->scan.view[0], (int)t->scan.view[1], (int)t->scan.view[2],
                           (int)t->scan.view[3], t->fb_w, t->fb_h);

@@ -121,8 +121,11 @@ static snap_block *snap_build(const driver *d)
     b->display = phantom_clone(session_display(s));
     b->nd = needle_clone(session_needle(s));
     int nd = session_deposit_count(s), nb = session_bleed_count(s);
-    /* At most the shaft, one ellipsoid per bleed and DRUG_MAX_SHAPES per deposit: one pass. */
-    int cap_dyn = 1 + nb + nd * DRUG_MAX_SHAPES;
+    /* At most the shafts, one ellipsoid per bleed and DRUG_MAX_SHAPES per deposit (one per
+     * needle of a multi-injector head): one pass. */
+    int heads = needle_get_def(session_needle(s))->count;
+    heads = heads > 1 ? heads : 1;
+    int cap_dyn = heads + nb + nd * heads * DRUG_MAX_SHAPES;
     b->dep = nd ? malloc((size_t)nd * sizeof *b->dep) : NULL;
     b->bleed = nb ? malloc((size_t)nb * sizeof *b->bleed) : NULL;
     b->dyn = malloc((size_t)cap_dyn * sizeof *b->dyn);

@@ -5,6 +5,7 @@
 #include "feedback.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -83,12 +84,88 @@ static const char *critical_advice(score_critical_item c)
     }
 }
 
+/* An event of this kind at the injection's own tip (a multi-injector head's other needles
+ * raise theirs at their own tips). */
 static bool has_adverse(const score_session *m, int inj, score_adverse kind)
 {
-    for (int i = 0; i < m->n_events; i++)
-        if (m->events[i].injection == inj && m->events[i].kind == kind)
+    const double *tip = m->inj[inj].tip_mm;
+    for (int i = 0; i < m->n_events; i++) {
+        const score_event *e = &m->events[i];
+        if (e->injection == inj && e->kind == kind && e->p_mm[0] == tip[0] && e->p_mm[1] == tip[1] &&
+            e->p_mm[2] == tip[2])
             return true;
+    }
     return false;
+}
+
+static const char *count_words(int c)
+{
+    static const char *const k[] = {"none", "one", "two", "three", "four", "five"};
+    return c >= 0 && c <= 5 ? k[c] : "several";
+}
+
+/* A multi-injector head's needles one by one: how far their depths spread and which left the
+ * dermis, in words ("two were epidermal and one subcutaneous (needles 1, 2 and 5)"). */
+static void head_item(sink *k, const score_rules *rules, const score_injection *j, int i)
+{
+    double sd, range;
+    if (!score_head_spread(j, &sd, &range))
+        return;
+    static const char *const where[VERDICT_COUNT] = {"not through the skin", "epidermal", "intradermal",
+                                                     "subcutaneous", "in the muscle", "in a vessel"};
+    int per[VERDICT_COUNT] = {0};
+    for (int q = 0; q < j->n_needles; q++)
+        per[j->needles[q].verdict]++;
+    int off = j->n_needles - per[VERDICT_INTRADERMAL];
+    if (off == 0) {
+        /* In the dermis, but spread as wide as the depth consistency tolerates across a whole
+         * session: the drug still lies at uneven depths. */
+        double lo = 1e9;
+        for (int q = 0; q < j->n_needles; q++)
+            lo = fmin(lo, j->needles[q].tip_depth_mm);
+        if (sd < 0.5 * rules->depth_sd_tol_mm)
+            add(k, FEEDBACK_GOOD, "uniformity", i,
+                "Injection %d: the %d-needle head's tips spread over %.1f mm of depth and all "
+                "stayed in the dermis.", i + 1, j->n_needles, range);
+        else
+            add(k, FEEDBACK_INFO, "uniformity", i,
+                "Injection %d: the %d-needle head's tips all stayed in the dermis, but spread over "
+                "%.1f mm of depth (%.1f to %.1f mm below the skin), so the drug lies unevenly. On "
+                "curved skin a single needle puts every point at the same depth.",
+                i + 1, j->n_needles, range, lo, lo + range);
+        return;
+    }
+    char what[160] = "", which[64] = "";
+    size_t w = 0, h = 0;
+    int listed = 0, kinds = 0;
+    for (int v = 0; v < VERDICT_COUNT; v++)
+        kinds += v != VERDICT_INTRADERMAL && per[v] > 0;
+    for (int v = 0; v < VERDICT_COUNT; v++) {
+        if (v == VERDICT_INTRADERMAL || per[v] == 0)
+            continue;
+        listed++;
+        w += (size_t)snprintf(what + w, sizeof what - w, "%s%s%s %s",
+                              listed == 1 ? "" : listed == kinds ? " and " : ", ", count_words(per[v]),
+                              listed == 1 ? (per[v] == 1 ? " was" : " were") : "", where[v]);
+        if (w >= sizeof what)
+            w = sizeof what - 1;
+    }
+    int named = 0;
+    for (int q = 0; q < j->n_needles; q++) {
+        if (j->needles[q].verdict == VERDICT_INTRADERMAL)
+            continue;
+        named++;
+        h += (size_t)snprintf(which + h, sizeof which - h, "%s%d",
+                              named == 1 ? "" : named == off ? " and " : ", ", q + 1);
+        if (h >= sizeof which)
+            h = sizeof which - 1;
+    }
+    add(k, FEEDBACK_WARNING, "uniformity", i,
+        "Injection %d: the %d-needle head's tips spread over %.1f mm of depth on the curved skin: "
+        "%s (needle%s %s from one end), %s intradermal. A rigid head cannot follow a curve, so "
+        "its needles cannot all reach the dermis: on a prominence or a fold use a single "
+        "needle, each point at its own depth.",
+        i + 1, j->n_needles, range, what, off == 1 ? "" : "s", which, count_words(per[VERDICT_INTRADERMAL]));
 }
 
 static void injection_items(sink *k, const score_rules *rules, const score_plan *plan,
@@ -146,6 +223,7 @@ static void injection_items(sink *k, const score_rules *rules, const score_plan 
         break;
     default: break;
     }
+    head_item(k, rules, j, i);
     if (j->verdict == VERDICT_OUTSIDE)
         return;
     /* Sites 2007 (training.md 2.1): not seeing the needle is the commonest novice error. */

@@ -362,6 +362,42 @@ static void judge_critical(const score_rules *r, const score_plan *plan, const s
                  "no injection more than %.1f mm outside the dermis", c->outside_dermis_tol_mm);
 }
 
+bool score_head_spread(const score_injection *j, double *sd_mm, double *range_mm)
+{
+    *sd_mm = *range_mm = 0.0;
+    int n = j->n_needles;
+    if (n <= 1)
+        return false;
+    double sum = 0.0, lo = 1e9, hi = -1e9;
+    for (int k = 0; k < n; k++) {
+        double d = j->needles[k].tip_depth_mm;
+        sum += d;
+        lo = fmin(lo, d);
+        hi = fmax(hi, d);
+    }
+    double mean = sum / n, ss = 0.0;
+    for (int k = 0; k < n; k++)
+        ss += (j->needles[k].tip_depth_mm - mean) * (j->needles[k].tip_depth_mm - mean);
+    *sd_mm = sqrt(ss / (n - 1));
+    *range_mm = hi - lo;
+    return true;
+}
+
+/* Placement of one injection: half for an intradermal verdict, half for the share of the drug
+ * in the dermis. A head's injection is judged needle by needle, each on its own share: the
+ * share of its needles intradermal and the mean of their dermis fractions. */
+static double placement_of(const score_injection *j)
+{
+    if (j->n_needles <= 1)
+        return 0.5 * (j->verdict == VERDICT_INTRADERMAL) + 0.5 * j->dermis_fraction;
+    double v = 0.0, f = 0.0;
+    for (int k = 0; k < j->n_needles; k++) {
+        v += j->needles[k].verdict == VERDICT_INTRADERMAL;
+        f += j->needles[k].dermis_fraction;
+    }
+    return 0.5 * v / j->n_needles + 0.5 * f / j->n_needles;
+}
+
 score_result score_compute(const score_rules *r, const score_plan *plan, const score_session *s)
 {
     score_result o;
@@ -372,8 +408,16 @@ score_result score_compute(const score_rules *r, const score_plan *plan, const s
     for (int i = 0; i < s->n_inj; i++) {
         const score_injection *j = &s->inj[i];
         n++;
-        place += 0.5 * (j->verdict == VERDICT_INTRADERMAL) + 0.5 * j->dermis_fraction;
+        place += placement_of(j);
         visible += j->tip_in_slice;
+        double sd, range;
+        if (score_head_spread(j, &sd, &range)) {
+            o.head_injections++;
+            o.head_sd_mean_mm += sd;
+            o.head_range_mean_mm += range;
+            o.head_sd_max_mm = fmax(o.head_sd_max_mm, sd);
+            o.head_range_max_mm = fmax(o.head_range_max_mm, range);
+        }
         dsum += j->tip_depth_mm;
         dsq += j->tip_depth_mm * j->tip_depth_mm;
     }
@@ -490,8 +534,19 @@ score_result score_compute(const score_rules *r, const score_plan *plan, const s
     } else {
         o.spacing_score = n ? 1.0 : 0.0;
     }
-    o.part[PART_TECHNIQUE] = (o.passes_score + o.redirect_score + o.time_score + o.depth_score +
-                              o.spacing_score) / 5.0;
+    /* A multi-injector session adds a sixth term, the uniformity of the heads' depths: the
+     * spread that costs depth consistency across a single needle's injections (depth_sd_tol_mm)
+     * costs the same within one head's injection. A single-needle session keeps five terms. */
+    if (o.head_injections > 0) {
+        o.head_sd_mean_mm /= o.head_injections;
+        o.head_range_mean_mm /= o.head_injections;
+        o.uniformity_score = clamp01(1.0 - o.head_sd_mean_mm / r->depth_sd_tol_mm);
+        o.part[PART_TECHNIQUE] = (o.passes_score + o.redirect_score + o.time_score + o.depth_score +
+                                  o.spacing_score + o.uniformity_score) / 6.0;
+    } else {
+        o.part[PART_TECHNIQUE] = (o.passes_score + o.redirect_score + o.time_score + o.depth_score +
+                                  o.spacing_score) / 5.0;
+    }
 
     double wsum = 0.0;
     for (int k = 0; k < PART_COUNT; k++)

@@ -156,6 +156,12 @@ typedef struct score_injection {
     score_needle needles[SCORE_MAX_NEEDLES];
 } score_injection;
 
+/* Depth uniformity of a multi-injector head at one injection: the sample SD and the range
+ * (deepest less shallowest) of its needles' tip depths below their own skin, mm. False (and
+ * both 0) for a single needle. The case report: multi-injectors "may fail to ensure uniform
+ * needle depth" (seed-case-report.txt). */
+bool score_head_spread(const score_injection *j, double *sd_mm, double *range_mm);
+
 /* Adverse events: what harmed, or would harm, the patient. The report writes their names. */
 typedef enum score_adverse {
     ADVERSE_HAEMATOMA = 0,    /* a vessel punctured: a bleed grows */
@@ -219,6 +225,12 @@ typedef struct score_result {
     int doppler_checked, doppler_required; /* require_doppler_check: plan points (or 1 without
                                               a plan) looked at with Doppler before needling */
     double time_score, passes_score, redirect_score, depth_score, spacing_score;
+    /* Multi-injector heads (score_head_spread per injection; all 0 without one): how many
+     * injections had a head, the mean and largest of their depth SDs and ranges, and the
+     * uniformity term of technique, 1 - mean SD / depth_sd_tol_mm. */
+    int head_injections;
+    double head_sd_mean_mm, head_sd_max_mm, head_range_mean_mm, head_range_max_mm;
+    double uniformity_score;
 } score_result;
 
 /* Deep copy of src into dst (dst's old arrays are reused or freed). False when out of memory

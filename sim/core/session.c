@@ -218,6 +218,26 @@ static void mark_step(session *s, score_step k)
 
 /* ---- display phantom ----------------------------------------------------------------------- */
 
+/* The deposits of injection i: the one at the tip, or for a multi-injector head one per
+ * needle, volume / count at its own tip, each in the tissue its tip is in (an intradermal bleb
+ * beside a subcutaneous sheet), so every needle's verdict follows its own deposit. */
+static int injection_deposits(const session *s, int i, drug_deposit out[NEEDLE_HEAD_MAX])
+{
+    const drug_deposit *d = &s->dep[i];
+    const score_injection *j = &s->m.inj[i];
+    if (j->n_needles <= 1) {
+        out[0] = *d;
+        return 1;
+    }
+    for (int k = 0; k < j->n_needles; k++) {
+        out[k] = *d;
+        memcpy(out[k].c_mm, j->needles[k].tip_mm, sizeof out[k].c_mm);
+        out[k].site = drug_site_of(j->needles[k].tissue);
+        out[k].volume_ml = d->volume_ml / j->n_needles;
+    }
+    return j->n_needles;
+}
+
 /* Rebuilds the display phantom when the wheals changed. Called at the end of everything that
  * changes the world, so getters never rebuild. False when out of memory (the old copy stays). */
 static bool refresh_display(session *s)
@@ -229,20 +249,24 @@ static bool refresh_display(session *s)
      * are counted and reported (session_wheals_hidden). */
     s->wheals_hidden = 0;
     for (int i = s->n_dep - 1; i >= 0; i--) {
-        double h, sig;
-        if (!drug_wheal(&s->sc.drug, &s->dep[i], &h, &sig))
-            continue;
-        if (d.n_features >= PHANTOM_MAX_FEATURES) {
-            s->wheals_hidden++;
-            continue;
+        drug_deposit dep[NEEDLE_HEAD_MAX];
+        int nd = injection_deposits(s, i, dep);
+        for (int q = 0; q < nd; q++) {
+            double h, sig;
+            if (!drug_wheal(&s->sc.drug, &dep[q], &h, &sig))
+                continue;
+            if (d.n_features >= PHANTOM_MAX_FEATURES) {
+                s->wheals_hidden++;
+                continue;
+            }
+            phantom_feature_def *f = &d.features[d.n_features++];
+            memset(f, 0, sizeof *f);
+            f->kind = PHANTOM_WHEAL;
+            f->x_mm = dep[q].c_mm[0];
+            f->y_mm = dep[q].c_mm[1];
+            f->height_mm = h < 20.0 ? h : 20.0;
+            f->width_mm = sig;
         }
-        phantom_feature_def *f = &d.features[d.n_features++];
-        memset(f, 0, sizeof *f);
-        f->kind = PHANTOM_WHEAL;
-        f->x_mm = s->dep[i].c_mm[0];
-        f->y_mm = s->dep[i].c_mm[1];
-        f->height_mm = h < 20.0 ? h : 20.0;
-        f->width_mm = sig;
     }
     phantom *p = phantom_create(&d, NULL, 0);
     if (!p)
@@ -325,6 +349,42 @@ static bool tip_in_view(const session *s, const double img[3])
            img[2] <= s->probe.depth_mm && fabs(img[1]) <= tip_slice_half_mm(s, img);
 }
 
+/* The other needles of a multi-injector head, as steel capsules from where each crosses the
+ * skin to its tip (needle_head_place with the needle's entry, angle and inserted length): each
+ * one crossing the slice makes its own dot. The middle needle is the session's needle. */
+static int head_shafts(const session *s, phantom_inclusion *out, int cap)
+{
+    int count = s->sc.needle.count;
+    if (count <= 1 || !needle_in_skin(s->nd))
+        return 0;
+    double e[3];
+    needle_entry_mm(s->nd, e);
+    needle_head_tip tips[NEEDLE_HEAD_MAX];
+    char err[128];
+    if (needle_head_place(s->anat, s->pose.pressure_n, count, s->sc.needle.spacing_mm, e[0], e[1],
+                          needle_angle_deg(s->nd), needle_azimuth_deg(s->nd), needle_inserted_mm(s->nd),
+                          tips, err, sizeof err) != count)
+        return 0;
+    int n = 0;
+    double r = 0.5 * needle_gauge_od_mm(s->sc.needle.gauge);
+    for (int k = 0; k < count; k++) {
+        if (k == count / 2 || tips[k].inserted_mm <= 0.0)
+            continue;
+        if (n < cap) {
+            phantom_inclusion *c = &out[n];
+            memset(c, 0, sizeof *c);
+            c->kind = PHANTOM_CAPSULE;
+            c->tissue = TISSUE_STEEL;
+            to_display(s, tips[k].entry_mm, c->a_mm);
+            to_display(s, tips[k].tip_mm, c->b_mm);
+            c->radius_mm = r;
+            c->amplitude = 1.0;
+        }
+        n++;
+    }
+    return n;
+}
+
 int session_dynamic(const session *s, phantom_inclusion *out, int cap)
 {
     int n = 0;
@@ -358,13 +418,18 @@ int session_dynamic(const session *s, phantom_inclusion *out, int cap)
         }
         n++;
     }
+    n += head_shafts(s, n < cap ? out + n : NULL, n < cap ? cap - n : 0);
     for (int i = s->n_dep - 1; i >= 0; i--) {
-        phantom_inclusion shapes[DRUG_MAX_SHAPES];
-        int k = drug_shapes(&s->sc.drug, &s->dep[i], s->t, shapes, DRUG_MAX_SHAPES);
-        for (int j = 0; j < k; j++, n++) {
-            if (n < cap) {
-                to_display(s, shapes[j].c_mm, shapes[j].c_mm);
-                out[n] = shapes[j];
+        drug_deposit dep[NEEDLE_HEAD_MAX];
+        int nd = injection_deposits(s, i, dep);
+        for (int q = 0; q < nd; q++) {
+            phantom_inclusion shapes[DRUG_MAX_SHAPES];
+            int k = drug_shapes(&s->sc.drug, &dep[q], s->t, shapes, DRUG_MAX_SHAPES);
+            for (int j = 0; j < k; j++, n++) {
+                if (n < cap) {
+                    to_display(s, shapes[j].c_mm, shapes[j].c_mm);
+                    out[n] = shapes[j];
+                }
             }
         }
     }
@@ -480,19 +545,29 @@ static void finish_injection(session *s, double t_end)
     j->end_s = t_end;
     j->volume_ml = d->volume_ml;
     j->done = true;
-    j->dermis_fraction = drug_dermis_fraction(&s->sc.drug, d, s->anat, s->pose.pressure_n);
-    double h, sig;
-    j->wheal = drug_wheal(&s->sc.drug, d, &h, &sig);
-    j->bleb_mm = drug_bleb_diameter_mm(&s->sc.drug, d);
-    for (int k = 0; k < j->n_needles; k++) {
-        score_needle *q = &j->needles[k];
-        drug_deposit one = *d;
-        memcpy(one.c_mm, q->tip_mm, sizeof one.c_mm);
-        one.site = drug_site_of(q->tissue);
-        one.volume_ml = d->volume_ml / j->n_needles;
-        q->dermis_fraction = q->verdict == VERDICT_OUTSIDE
-                                 ? 0.0
-                                 : drug_dermis_fraction(&s->sc.drug, &one, s->anat, s->pose.pressure_n);
+    drug_deposit dep[NEEDLE_HEAD_MAX];
+    int nd = injection_deposits(s, s->active, dep);
+    if (j->n_needles <= 1) {
+        j->dermis_fraction = drug_dermis_fraction(&s->sc.drug, d, s->anat, s->pose.pressure_n);
+        double h, sig;
+        j->wheal = drug_wheal(&s->sc.drug, d, &h, &sig);
+        j->bleb_mm = drug_bleb_diameter_mm(&s->sc.drug, d);
+    } else {
+        /* A head: each needle's share where its tip is; the injection's fraction is their
+         * mean (the shares are equal), its wheal any needle's, its bleb the largest. */
+        j->dermis_fraction = 0.0;
+        j->wheal = false;
+        j->bleb_mm = 0.0;
+        for (int k = 0; k < nd; k++) {
+            score_needle *q = &j->needles[k];
+            q->dermis_fraction = q->verdict == VERDICT_OUTSIDE
+                                     ? 0.0
+                                     : drug_dermis_fraction(&s->sc.drug, &dep[k], s->anat, s->pose.pressure_n);
+            j->dermis_fraction += q->dermis_fraction / nd;
+            double h, sig;
+            j->wheal = drug_wheal(&s->sc.drug, &dep[k], &h, &sig) || j->wheal;
+            j->bleb_mm = fmax(j->bleb_mm, drug_bleb_diameter_mm(&s->sc.drug, &dep[k]));
+        }
     }
     s->disp_dirty = true;
     /* Real-time check of the spread: the deposit in the slice when delivery ends. */
@@ -500,14 +575,16 @@ static void finish_injection(session *s, double t_end)
     s->t = t_end;
     refresh_display(s);
     probe_frame f = display_frame(s);
-    phantom_inclusion sh[DRUG_MAX_SHAPES];
-    int k = drug_shapes(&s->sc.drug, d, t_end, sh, DRUG_MAX_SHAPES);
-    for (int i = 0; i < k && !j->spread_seen; i++) {
-        double p[3], img[3];
-        to_display(s, sh[i].c_mm, p);
-        probe_phantom_to_image(&f, p, img);
-        double r = fmax(sh[i].radii_mm[0], sh[i].radii_mm[1]);
-        j->spread_seen = in_slice(s, img, r);
+    for (int q = 0; q < nd && !j->spread_seen; q++) {
+        phantom_inclusion sh[DRUG_MAX_SHAPES];
+        int k = drug_shapes(&s->sc.drug, &dep[q], t_end, sh, DRUG_MAX_SHAPES);
+        for (int i = 0; i < k && !j->spread_seen; i++) {
+            double p[3], img[3];
+            to_display(s, sh[i].c_mm, p);
+            probe_phantom_to_image(&f, p, img);
+            double r = fmax(sh[i].radii_mm[0], sh[i].radii_mm[1]);
+            j->spread_seen = in_slice(s, img, r);
+        }
     }
     session_event *v = emit(s, SEV_INJECTION_ENDED);
     if (v) {
@@ -787,6 +864,20 @@ static bool start_injection(session *s, const action *a, char *err, size_t n)
             add_adverse(s, ADVERSE_TOO_SUPERFICIAL, tip, i, -1);
         break;
     default: break;
+    }
+    /* The head's other needles each leave their own deposit: one too shallow or too deep is
+     * an adverse event of its own (the middle one is the needle judged above). */
+    for (int k = 0; k < j->n_needles; k++) {
+        const score_needle *q = &j->needles[k];
+        if (k == j->n_needles / 2)
+            continue;
+        double top;
+        dermis_margin(s, q->tip_mm, &top);
+        if (q->verdict == VERDICT_EPIDERMAL ||
+            (q->verdict == VERDICT_INTRADERMAL && top < s->sc.scoring.superficial_margin_mm))
+            add_adverse(s, ADVERSE_TOO_SUPERFICIAL, q->tip_mm, i, -1);
+        else if (q->verdict == VERDICT_SUBCUTANEOUS || q->verdict == VERDICT_INTRAMUSCULAR)
+            add_adverse(s, ADVERSE_TOO_DEEP, q->tip_mm, i, -1);
     }
     s->active = i;
     s->target_ml = a->v[AK_ML];
@@ -1328,6 +1419,12 @@ char *session_report_json(const session *s, const session_identity *id)
                 json_array_append_new(arr, e);
             }
             json_object_set_new(o, "needles", arr);
+            double sd, range;
+            score_head_spread(j, &sd, &range);
+            json_t *u = json_object();
+            json_object_set_new(u, "depth_sd_mm", num(sd));
+            json_object_set_new(u, "depth_range_mm", num(range));
+            json_object_set_new(o, "uniformity", u);
         }
         json_array_append_new(inj, o);
     }
@@ -1346,6 +1443,16 @@ char *session_report_json(const session *s, const session_identity *id)
     json_object_set_new(ses, "depth_sd_mm", num(r.depth_sd_mm));
     json_object_set_new(ses, "spacing_error_mm", num(r.spacing_error_mm));
     json_object_set_new(ses, "plan_points", json_integer(s->sc.plan.n_points));
+    /* Only a session with a multi-injector head: a single-needle report keeps its bytes. */
+    if (r.head_injections > 0) {
+        json_t *u = json_object();
+        json_object_set_new(u, "head_injections", json_integer(r.head_injections));
+        json_object_set_new(u, "depth_sd_mm", num(r.head_sd_mean_mm));
+        json_object_set_new(u, "depth_sd_max_mm", num(r.head_sd_max_mm));
+        json_object_set_new(u, "depth_range_mm", num(r.head_range_mean_mm));
+        json_object_set_new(u, "depth_range_max_mm", num(r.head_range_max_mm));
+        json_object_set_new(ses, "uniformity", u);
+    }
     json_t *ev = json_array();
     for (int i = 0; i < m->n_events; i++) {
         json_t *o = json_object();
@@ -1450,6 +1557,8 @@ char *session_report_json(const session *s, const session_identity *id)
     json_object_set_new(tech, "time", num(r.time_score));
     json_object_set_new(tech, "depth_consistency", num(r.depth_score));
     json_object_set_new(tech, "spacing", num(r.spacing_score));
+    if (r.head_injections > 0)
+        json_object_set_new(tech, "uniformity", num(r.uniformity_score));
     json_object_set_new(sc, "parts", parts);
     json_object_set_new(root, "score", sc);
 

@@ -135,9 +135,11 @@ probe_def session_probe(const session *s);
 /* Colour / power Doppler as the "doppler" actions left it (doppler_default_settings at first). */
 doppler_settings session_doppler(const session *s);
 
-/* The world's dynamic objects in the display frame (needle shaft, haematomas, drug shapes,
- * newest deposits first), written up to cap; returns how many there are (may exceed cap).
- * There are never more than 1 + bleeds + DRUG_MAX_SHAPES * deposits. */
+/* The world's dynamic objects in the display frame (needle shaft, haematomas, a multi-injector
+ * head's other shafts, drug shapes, newest deposits first; a head's injection has a deposit at
+ * every needle's tip), written up to cap; returns how many there are (may exceed cap). There
+ * are never more than count + bleeds + DRUG_MAX_SHAPES * count * deposits, count being the
+ * head's needles (needle.count, 1 for a single needle). */
 int session_dynamic(const session *s, phantom_inclusion *out, int cap);
 /* The scene the B-mode renders now: display phantom, probe, and the dynamic objects that
  * reach the imaged slab, nearest the plane first, at most BMODE_MAX_DYN. dyn must hold

@@ -429,6 +429,15 @@ static void slab_mesh(outside_view *v, const outside_scene *s)
     }
 }
 
+void outside_scene_set_head(outside_scene *s, int count, double spacing_mm, double azimuth_deg)
+{
+    double az = azimuth_deg * 3.14159265358979323846 / 180.0;
+    s->head_count = count;
+    s->head_step_mm[0] = -sin(az) * spacing_mm;
+    s->head_step_mm[1] = cos(az) * spacing_mm;
+    s->head_step_mm[2] = 0.0;
+}
+
 bool outside_tip_in_slab(const outside_scene *s)
 {
     if (!s->needle_shown)
@@ -515,6 +524,30 @@ void outside_view_draw(outside_view *v, const outside_scene *s, const outside_ca
         prism(v, c, a, 1.3f, 8, (rgba){60, 150, 90, 255});
         unsigned tc = outside_tip_in_slab(s) ? OUTSIDE_TIP_IN_RGB : OUTSIDE_TIP_OUT_RGB;
         prism(v, d, b, 0.7f, 8, (rgba){(uint8_t)(tc >> 16), (uint8_t)(tc >> 8), (uint8_t)tc, 255});
+        if (s->head_count > 1) {
+            /* The head's other needles, parallel, and the bar that holds their hubs. */
+            double half = 0.5 * (s->head_count - 1);
+            for (int k = 0; k < s->head_count; k++) {
+                double off = k - half, tk[3], hk[3];
+                if (off == 0.0)
+                    continue;
+                for (int i = 0; i < 3; i++) {
+                    tk[i] = s->tip_mm[i] + off * s->head_step_mm[i];
+                    hk[i] = hub[i] + off * s->head_step_mm[i];
+                }
+                float e[3], g[3];
+                to_world(hk, e), to_world(tk, g);
+                prism(v, e, g, (float)fmax(0.5 * s->needle_od_mm, 0.25), 6, tissue_rgba(TISSUE_STEEL));
+            }
+            double h0[3], h1[3];
+            for (int i = 0; i < 3; i++) {
+                h0[i] = hub[i] - half * s->head_step_mm[i];
+                h1[i] = hub[i] + half * s->head_step_mm[i];
+            }
+            float e[3], g[3];
+            to_world(h0, e), to_world(h1, g);
+            prism(v, e, g, 1.3f, 8, (rgba){60, 150, 90, 255});
+        }
     }
     for (int i = 0; i < s->n_dyn; i++)
         if (s->dyn[i].kind == PHANTOM_ELLIPSOID)

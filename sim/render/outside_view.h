@@ -35,9 +35,18 @@ typedef struct outside_scene {
     bool needle_shown;              /* needle placed: draw it from tip back to its hub */
     double tip_mm[3], dir[3];       /* tip and unit direction (towards the tip) */
     double needle_length_mm, needle_od_mm;
+    /* A multi-injector head (needle.count 3 or 5; 0 or 1: a single needle): head_count
+     * parallel needles, each head_step_mm from the next across the line, the needle above
+     * the middle one; their hubs sit on one rigid bar. */
+    int head_count;
+    double head_step_mm[3];
     const double (*plan_mm)[2];     /* planned injection points (x, y) on the skin, may be NULL */
     int n_plan;
 } outside_scene;
+
+/* Sets the head of a needle with this count, spacing and azimuth (deg, needle_head_place's
+ * line across it in the skin plane); count 1: a single needle. */
+void outside_scene_set_head(outside_scene *s, int count, double spacing_mm, double azimuth_deg);
 
 /* Whether the tip is inside the imaging slab: in the image's depth and width, and within
  * half the elevation beam width at its depth of the plane. What the tip marker shows. */
