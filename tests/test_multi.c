@@ -282,6 +282,45 @@ static void test_head_uniformity_scored(void **state)
     session_destroy(ses);
 }
 
+/* A head whose middle needle is intradermal but whose end needle is in a vessel's lumen doses
+ * the vessel: the intravascular item fails and names that needle, as for a single needle. */
+static void test_outer_needle_in_a_vessel_fails(void **state)
+{
+    (void)state;
+    score_injection inj;
+    memset(&inj, 0, sizeof inj);
+    inj.verdict = VERDICT_INTRADERMAL;
+    inj.tissue = TISSUE_DERMIS;
+    inj.tip_depth_mm = 1.0;
+    inj.margin_mm = 0.5;
+    inj.volume_ml = 0.1;
+    inj.n_needles = 5;
+    for (int k = 0; k < 5; k++) {
+        inj.needles[k].verdict = VERDICT_INTRADERMAL;
+        inj.needles[k].tissue = TISSUE_DERMIS;
+        inj.needles[k].tip_depth_mm = 1.0;
+        inj.needles[k].margin_mm = 0.5;
+        inj.needles[k].dermis_fraction = 1.0;
+    }
+    score_session ses;
+    memset(&ses, 0, sizeof ses);
+    ses.inj = &inj;
+    ses.n_inj = 1;
+    score_rules rules = score_default_rules();
+    score_plan plan = score_default_plan();
+    score_result ok = score_compute(&rules, &plan, &ses);
+    assert_true(ok.critical_ok[CRITICAL_INTRAVASCULAR]);
+    inj.needles[4].verdict = VERDICT_INTRAVASCULAR;
+    inj.needles[4].tissue = TISSUE_BLOOD;
+    inj.needles[4].tip_depth_mm = 1.8;
+    score_result bad = score_compute(&rules, &plan, &ses);
+    print_message("outer needle in a vessel: %s\n", bad.critical_reason[CRITICAL_INTRAVASCULAR]);
+    assert_false(bad.critical_ok[CRITICAL_INTRAVASCULAR]);
+    assert_false(bad.pass);
+    assert_non_null(strstr(bad.critical_reason[CRITICAL_INTRAVASCULAR], "needle 5"));
+    assert_non_null(strstr(bad.critical_reason[CRITICAL_INTRAVASCULAR], "1.8 mm"));
+}
+
 /* Each needle deposits its share at its own tip: a drug shape under every needle that is in the
  * skin, the dermis fraction of each share follows its own tip's tissue, and a needle too shallow
  * is an adverse event of its own. */
@@ -347,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_session_head_verdicts_match_geometry),
         cmocka_unit_test(test_head_uniformity_scored),
         cmocka_unit_test(test_each_needle_has_its_deposit),
+        cmocka_unit_test(test_outer_needle_in_a_vessel_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

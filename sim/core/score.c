@@ -324,13 +324,22 @@ static void judge_critical(const score_rules *r, const score_plan *plan, const s
     /* Intravascular and outside the dermis: the first offender is named. */
     /* Each needle of a multi-injector head counts as a single needle would: a head with one
      * needle outside the dermis fails the item as that needle alone would. */
-    int iv = -1, out = -1;
-    double out_margin = 0.0;
+    int iv = -1, iv_needle = -1, out = -1;
+    double out_margin = 0.0, iv_depth = 0.0;
     bool out_above = false;
     for (int i = 0; i < s->n_inj; i++) {
         const score_injection *j = &s->inj[i];
-        if (iv < 0 && j->verdict == VERDICT_INTRAVASCULAR)
+        if (iv < 0 && j->verdict == VERDICT_INTRAVASCULAR) {
             iv = i;
+            iv_depth = j->tip_depth_mm;
+        }
+        /* An outer needle of a head in a vessel's lumen doses it as a single needle would. */
+        for (int k = 0; k < j->n_needles && iv < 0; k++)
+            if (j->needles[k].verdict == VERDICT_INTRAVASCULAR) {
+                iv = i;
+                iv_needle = k;
+                iv_depth = j->needles[k].tip_depth_mm;
+            }
         if (out < 0 && in_skin(j) && j->margin_mm < -c->outside_dermis_tol_mm) {
             out = i;
             out_margin = j->margin_mm;
@@ -346,10 +355,13 @@ static void judge_critical(const score_rules *r, const score_plan *plan, const s
     }
     if (!c->intravascular)
         set_item(o, CRITICAL_INTRAVASCULAR, false, true, "not judged in this scenario");
+    else if (iv >= 0 && iv_needle >= 0)
+        set_item(o, CRITICAL_INTRAVASCULAR, true, false,
+                 "injection %d: needle %d of the head went into a vessel's lumen %.1f mm below the skin", iv + 1,
+                 iv_needle + 1, iv_depth);
     else if (iv >= 0)
         set_item(o, CRITICAL_INTRAVASCULAR, true, false,
-                 "injection %d went into a vessel's lumen %.1f mm below the skin", iv + 1,
-                 s->inj[iv].tip_depth_mm);
+                 "injection %d went into a vessel's lumen %.1f mm below the skin", iv + 1, iv_depth);
     else
         set_item(o, CRITICAL_INTRAVASCULAR, true, true, "no injection into a vessel");
     if (out >= 0)
