@@ -10,6 +10,7 @@ driver *ru_replay(const scenario *sc, const action_list *al, char *err, size_t n
     driver_def dd = driver_default_def();
     dd.sc = sc;
     dd.simulator_version = "test";
+    dd.blind = al->header.blind; /* as mesosim run: practised blind by option, replayed blind */
     driver *d = driver_create(&dd, err, n);
     if (!d)
         return NULL;

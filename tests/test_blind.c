@@ -1,7 +1,10 @@
 /* Blind versus guided (guidance.ultrasound): the key loads, saves and round-trips, only a
  * blind case writes it (so every guided case keeps its text and hash), a wrong type is named
  * in words, and a blind session is scored exactly like a guided one doing the same things,
- * its report marked "blind" where the guided report has no such key. */
+ * its report marked "blind" where the guided report has no such key. Any case practised blind
+ * by option (driver_def.blind: mesosim run --blind, the window's B) gives the guided report
+ * but for "blind", with the case file's own scenario_hash; its log's header says "blind" and
+ * replays to the identical report with nothing else said. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -128,11 +131,130 @@ static void test_blind_session_is_scored_like_a_guided_one(void **state)
     json_decref(jb);
 }
 
+/* The report with its identity (scenario_hash among them) of the expert run, blind by option or
+ * not; *log gets the log as the window writes it (header, then every action), malloc'ed. */
+static char *run_report(const scenario *sc, bool blind, const action_list *al, char **log)
+{
+    driver_def dd = driver_default_def();
+    dd.sc = sc;
+    dd.simulator_version = "test";
+    dd.blind = blind;
+    char err[256];
+    driver *d = driver_create(&dd, err, sizeof err);
+    assert_non_null(d);
+    size_t cap = 1 << 20, used = 0;
+    *log = malloc(cap);
+    assert_non_null(*log);
+    used += (size_t)action_format_header(driver_header(d), *log, cap);
+    (*log)[used++] = '\n';
+    for (int i = 0; i < al->count; i++) {
+        assert_true(used + ACTIONS_MAX_LINE < cap);
+        used += (size_t)action_format(&al->items[i], *log + used, cap - used);
+        (*log)[used++] = '\n';
+        if (al->items[i].verb == ACT_END) {
+            driver_finish(d, al->items[i].t_s, true);
+            break;
+        }
+        driver_push(d, &al->items[i]);
+        driver_step(d, al->items[i].t_s);
+    }
+    (*log)[used] = '\0';
+    assert_true(driver_finished(d));
+    char *r = driver_report_json(d);
+    driver_destroy(d);
+    return r;
+}
+
+static void test_any_case_practised_blind_by_option(void **state)
+{
+    (void)state;
+    char *text = read_text(MESOSIM_SOURCE_DIR "/scenarios/adult_back.json");
+    scenario g = load(text);
+    free(text);
+    assert_false(g.guidance.blind);
+    action_list al;
+    assert_true(actions_load_file(MESOSIM_SOURCE_DIR "/scenarios/sessions/adult_back.expert.log", &al));
+    char *glog, *blog;
+    char *rg = run_report(&g, false, &al, &glog), *rb = run_report(&g, true, &al, &blog);
+    actions_free(&al);
+
+    /* The blind log's header says so and names the case file as loaded; the guided one keeps its bytes. */
+    char hash[17];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)scenario_content_hash(&g));
+    assert_null(strstr(strtok(glog, "\n"), "blind"));
+    char *head = strchr(blog, '\n');
+    *head = '\0';
+    assert_non_null(strstr(blog, ",\"blind\":true}"));
+    assert_non_null(strstr(blog, hash));
+    print_message("header: %s\n", blog);
+    *head = '\n';
+
+    /* The reports: equal but for "blind", the scenario_hash the file's in both. */
+    json_error_t je;
+    json_t *jg = json_loads(rg, 0, &je), *jb = json_loads(rb, 0, &je);
+    assert_non_null(jg);
+    assert_non_null(jb);
+    assert_null(json_object_get(jg, "blind"));
+    assert_true(json_is_true(json_object_get(jb, "blind")));
+    assert_string_equal(json_string_value(json_object_get(jb, "scenario_hash")), hash);
+    json_object_del(jb, "blind");
+    char *sg = json_dumps(jg, JSON_SORT_KEYS), *sb = json_dumps(jb, JSON_SORT_KEYS);
+    assert_string_equal(sg, sb);
+    free(sg);
+    free(sb);
+    json_decref(jg);
+    json_decref(jb);
+
+    /* The log replays on the file as it is: blind again, the identical report. */
+    action_list back;
+    assert_true(actions_load_string(blog, strlen(blog), &back));
+    assert_true(back.header.blind);
+    assert_true(scenario_hash_matches(&g, back.header.scenario_hash));
+    char err[256];
+    driver *d = ru_replay(&g, &back, err, sizeof err);
+    assert_non_null(d);
+    char *again = driver_report_json(d);
+    assert_string_equal(again, rb);
+    print_message("replayed from its header: the identical report (%zu bytes)\n", strlen(again));
+    free(again);
+    driver_destroy(d);
+    actions_free(&back);
+    free(rg);
+    free(rb);
+    free(glog);
+    free(blog);
+}
+
+/* The header's key: only true is written, a wrong type is refused in words. */
+static void test_header_blind_key(void **state)
+{
+    (void)state;
+    action_log_header h = {.version = 2, .simulator = "0.1.0", .scenario = "Adult back",
+                           .scenario_hash = "0123456789abcdef", .seed = 1};
+    char line[512], err[200];
+    action_format_header(&h, line, sizeof line);
+    assert_null(strstr(line, "blind"));
+    action_log_header back;
+    assert_true(action_parse_header(line, strlen(line), &back, err, sizeof err));
+    assert_false(back.blind);
+    h.blind = true;
+    action_format_header(&h, line, sizeof line);
+    assert_true(action_parse_header(line, strlen(line), &back, err, sizeof err));
+    assert_true(back.blind);
+    const char *bad = "{\"mesosim_log\":2,\"simulator\":\"0.1.0\",\"scenario\":\"A\","
+                      "\"scenario_hash\":\"0123456789abcdef\",\"blind\":\"yes\"}";
+    assert_false(action_parse_header(bad, strlen(bad), &back, err, sizeof err));
+    assert_non_null(strstr(err, "true or false"));
+    print_message("refused: %s\n", err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_round_trips_and_only_blind_writes_it),
         cmocka_unit_test(test_blind_session_is_scored_like_a_guided_one),
+        cmocka_unit_test(test_any_case_practised_blind_by_option),
+        cmocka_unit_test(test_header_blind_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,6 +99,7 @@ static char *replay_report(const scenario *sc, const action_list *al, bool finis
     driver_def dd = driver_default_def();
     dd.sc = sc;
     dd.simulator_version = MESOSIM_VERSION;
+    dd.blind = al->header.blind; /* practised blind by option: replayed blind */
     driver *d = driver_create(&dd, err, sizeof err);
     if (!d) {
         fprintf(stderr, "mesosim replay: %s\n", err);

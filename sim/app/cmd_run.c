@@ -38,18 +38,22 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: mesosim run --scenario FILE --actions FILE.jsonl --report FILE.json\n"
-            "                   [--frames DIR] [--threads N] [--force]\n"
+            "                   [--frames DIR] [--threads N] [--force] [--blind]\n"
             "                   [--trainee NAME [--db PATH|URL] | --no-record]\n"
             "       mesosim run --scenario FILE --duration SECONDS --report FILE.json [--actions FILE.jsonl]\n"
             "                   [--igtl-port PORT] [--igtl-bind ADDR] [--igtl-needle NAME] [--igtl-probe NAME]\n"
             "                   [--igtl-calibration FILE] [--igtl-image] [--igtl-image-to HOST:PORT]\n"
-            "                   [--haptic-plugin FILE.so] [--haptic-args TEXT]\n"
+            "                   [--haptic-plugin FILE.so] [--haptic-args TEXT] [--blind]\n"
             "Plays a recorded or scripted session (JSON Lines, one timed action per line, see\n"
             "docs/actions.md) on a scenario and writes the report: a verdict per injection and\n"
             "the session score (docs/scoring.md). --frames DIR writes the B-mode image when each\n"
             "injection starts and ends (injection_NN_start.png, injection_NN_end.png).\n"
             "A log that names the scenario it was recorded on (format 2, docs/actions.md) is\n"
             "refused when that scenario has changed since; --force replays it anyway.\n"
+            "--blind practises the case blind (as if its guidance.ultrasound were false): the report\n"
+            "says \"blind\": true and its scenario_hash stays the case file's, so the records pair it\n"
+            "with the case's guided sessions. A log recorded blind this way says so in its header and\n"
+            "replays blind without --blind.\n"
             "Live: with --igtl-port (OpenIGTLink on 127.0.0.1, or --igtl-bind ADDR; port 0 picks a\n"
             "free one and says which on stderr) or --haptic-plugin, the session runs in real time for\n"
             "--duration seconds, driven by TRANSFORM/POSITION messages for the devices \"Needle\" and\n"
@@ -278,13 +282,14 @@ static void send_frame(igtl_server *srv, driver *d, bmode *bm)
 }
 #endif
 
-static int run_live(const live_opts *o, const scenario *sc, const action_list *al, const char *act_path,
-                    const char *report, const record_opts *ro)
+static int run_live(const live_opts *o, const scenario *sc, bool blind, const action_list *al,
+                    const char *act_path, const char *report, const record_opts *ro)
 {
     char err[512];
     driver_def dd = driver_default_def();
     dd.sc = sc;
     dd.simulator_version = MESOSIM_VERSION;
+    dd.blind = blind;
     driver *d = driver_create(&dd, err, sizeof err);
     if (!d) {
         fprintf(stderr, "mesosim run: %s\n", err);
@@ -503,7 +508,7 @@ int cmd_run(int argc, char **argv)
 {
     const char *scen_path = NULL, *act_path = NULL, *report = NULL, *frames = NULL;
     long threads = 0;
-    bool force = false, no_record = false;
+    bool force = false, no_record = false, blind = false;
     record_opts ro = {0};
     live_opts lo = {.duration_s = -1.0, .igtl_port = -1};
     for (int i = 1; i < argc; i++) {
@@ -519,6 +524,10 @@ int cmd_run(int argc, char **argv)
         }
         if (!strcmp(a, "--no-record")) {
             no_record = true;
+            continue;
+        }
+        if (!strcmp(a, "--blind")) {
+            blind = true;
             continue;
         }
         if (!strcmp(a, "--igtl-image")) {
@@ -634,7 +643,9 @@ int cmd_run(int argc, char **argv)
                 return 1;
             }
         }
-        int rc = run_live(&lo, &lsc, act_path ? &lal : NULL, act_path, report, &ro);
+        /* A log recorded blind by option replays blind (its header says so). */
+        bool lblind = blind || (act_path && lal.header.blind);
+        int rc = run_live(&lo, &lsc, lblind, act_path ? &lal : NULL, act_path, report, &ro);
         if (act_path)
             actions_free(&lal);
         return rc;
@@ -672,6 +683,7 @@ int cmd_run(int argc, char **argv)
     driver_def dd = driver_default_def();
     dd.sc = &sc;
     dd.simulator_version = MESOSIM_VERSION;
+    dd.blind = blind || al.header.blind; /* a log recorded blind by option replays blind */
     driver *d = driver_create(&dd, err, sizeof err);
     if (!d) {
         fprintf(stderr, "mesosim run: %s: %s\n", scen_path, err);

@@ -28,7 +28,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: mesosim [--scenario FILE] [--cases DIR] [--size WxH] [--trainee NAME | --no-record] [--db PATH|URL]\n"
-            "               [--igtl-port PORT] [--igtl-bind ADDR] [--igtl-calibration FILE]\n"
+            "               [--blind] [--igtl-port PORT] [--igtl-bind ADDR] [--igtl-calibration FILE]\n"
             "       mesosim --bench-frames N [--json] [--scenario FILE] [--size WxH]\n"
             "Opens the trainer window: choose a case, scan, place the needle, inject, read the\n"
             "debrief. --scenario starts on that case's briefing. The picker lists the bundled\n"
@@ -41,6 +41,9 @@ static void usage(FILE *f)
             "nothing; the case picker's I key opens the instructor's view of everyone's progress (records\n"
             "in the same store; mesosim history, mesosim replay; docs/records.md).\n"
             "$XDG_CONFIG_HOME/mesosim/records.conf (mode 0600) may give the db and the trainee.\n"
+            "--blind practises the cases blind: no image while you work, the truth in the debrief (the\n"
+            "picker's B key turns it on and off for the next session; the records compare blind and\n"
+            "guided sessions of the same case).\n"
             "--igtl-port PORT hosts an OpenIGTLink server (127.0.0.1, or --igtl-bind ADDR; 0 picks\n"
             "a free port): TRANSFORMs named Needle and Probe drive the scan through the calibration\n"
             "(--igtl-calibration, default $XDG_CONFIG_HOME/mesosim/igtl_calibration.json), which F9\n"
@@ -137,7 +140,7 @@ int cmd_window(int argc, char **argv)
 {
     const char *scen = NULL, *cases = NULL, *trainee = NULL, *db = NULL, *igtl_bind = NULL, *igtl_calib = NULL;
     long frames = 0, width = 1280, height = 800, igtl_port = -1;
-    bool json = false, no_record = false;
+    bool json = false, no_record = false, blind = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -147,6 +150,8 @@ int cmd_window(int argc, char **argv)
             no_record = true;
         } else if (!strcmp(a, "--json")) {
             json = true;
+        } else if (!strcmp(a, "--blind")) {
+            blind = true;
         } else if (!v) {
             fprintf(stderr, "mesosim: %s needs a value (or is unknown)\n", a);
             usage(stderr);
@@ -220,6 +225,7 @@ int cmd_window(int argc, char **argv)
     /* The window records by default: who is training is asked when nobody said (not in a
      * benchmark, which records only with --trainee). */
     def.ask_trainee = !no_record && !frames;
+    def.blind = blind;
     def.igtl_port = (int)igtl_port;
     def.igtl_bind = igtl_bind;
     def.igtl_calibration_path = igtl_calib;

@@ -1,5 +1,7 @@
-/* screen_briefing: the open case (case_state) and its briefing: patient, drug, needle, plan
- * and the procedure. Return starts the session, Esc goes back to the picker. */
+/* screen_briefing: the open case (case_state) and its briefing: patient, drug, needle, plan,
+ * whether it is done blind (the case's own guidance.ultrasound, or practised blind with the
+ * picker's B or --blind) and the procedure. Return starts the session, Esc goes back to the
+ * picker. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,14 @@ void briefing_draw(trainer *t)
     float y = S(t, 56), lh = ui_line_height(u, UI_BODY);
     ui_textf(u, UI_TITLE, x, y, C_TEXT, "Briefing: %s", t->open.sc.name);
     y += S(t, 40);
+    if (t->open.blind || t->open.sc.guidance.blind) {
+        const char *why = t->open.sc.guidance.blind ? "This case is done blind"
+                                                     : "You practise this case blind (B on the case list turns it off)";
+        char line[320];
+        snprintf(line, sizeof line, "%s: the ultrasound image stays hidden during the session. Place the needle by "
+                 "landmarks and feel; the debrief shows what the image would have shown.", why);
+        y += screens_wrap(t, UI_BODY, x, y, w, C_WARN, line) + S(t, 6);
+    }
     const scenario_patient *p = &t->open.sc.patient;
     ui_textf(u, UI_BODY, x, y, C_TEXT, "Patient: %.0f years, %s. Region: %s. Skin: %s.", p->age_years, p->sex,
              p->region, p->skin);

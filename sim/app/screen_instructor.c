@@ -116,10 +116,12 @@ static void replay_stored(trainer *t, const records_session *rs, const scenario 
     instructor_state *s = &t->instr;
     char err[2048];
     const char *keep_log = t->def.log_dir, *keep_trainee = t->def.trainee;
+    bool keep_blind = t->open.blind;
     t->def.log_dir = "";
     t->def.trainee = NULL;
     tsession_close(t);
     t->open.sc = *sc;
+    t->open.blind = al->header.blind; /* practised blind by option: replayed blind */
     t->open.have_case = true;
     snprintf(t->open.path, sizeof t->open.path, "%s", rs->scenario_path);
     bool ok = trainer_begin_scan(t, err, sizeof err);
@@ -131,6 +133,7 @@ static void replay_stored(trainer *t, const records_session *rs, const scenario 
     }
     t->def.log_dir = keep_log;
     t->def.trainee = keep_trainee;
+    t->open.blind = keep_blind;
     if (!ok) {
         snprintf(s->msg, sizeof s->msg, "The session cannot be replayed: %.300s", err);
         t->screen = SCREEN_INSTRUCTOR;

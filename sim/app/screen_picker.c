@@ -4,7 +4,8 @@
  * with its level and the chosen case with what it teaches; the list scrolls to keep the
  * selection in view. The last case opened is selected first (the state file, which also keeps
  * the sound's volume and mute). Up/Down or a click to choose, Return or a second click to open,
- * F5 to read the folders again. */
+ * F5 to read the folders again, B to practise the cases blind or guided (issue 13: any case, so
+ * the records compare the trainee blind and guided on the same cases). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -281,9 +282,9 @@ void picker_draw(trainer *t)
 void picker_hints(const trainer *t, char *buf, size_t len)
 {
     char up[96], down[96], open[96], quit[96], help[96];
-    snprintf(buf, len, "%s/%s choose   %s open   E edit   N new case   %s quit   %s controls", screens_key(t, BTN_MENU_UP, up),
-             screens_key(t, BTN_MENU_DOWN, down), screens_key(t, BTN_CONFIRM, open), screens_key(t, BTN_BACK, quit),
-             screens_key(t, BTN_HELP, help));
+    snprintf(buf, len, "%s/%s choose   %s open   E edit   N new case   B blind: %s   %s quit   %s controls",
+             screens_key(t, BTN_MENU_UP, up), screens_key(t, BTN_MENU_DOWN, down), screens_key(t, BTN_CONFIRM, open),
+             t->open.blind ? "on" : "off", screens_key(t, BTN_BACK, quit), screens_key(t, BTN_HELP, help));
 }
 
 bool picker_event(trainer *t, const SDL_Event *e)
@@ -296,6 +297,10 @@ bool picker_event(trainer *t, const SDL_Event *e)
     if (e->type != SDL_KEYDOWN || (e->key.keysym.mod & (KMOD_CTRL | KMOD_ALT)))
         return false;
     char err[2048];
+    if (e->key.keysym.sym == SDLK_b) {
+        t->open.blind = !t->open.blind; /* for the next session; the briefing says so */
+        return true;
+    }
     if (e->key.keysym.sym == SDLK_n) {
         if (!trainer_new_case(t, err, sizeof err))
             fprintf(stderr, "mesosim: %s\n", err);

@@ -87,6 +87,7 @@ trainer *trainer_create(const trainer_def *def, char *err, size_t n)
         return NULL;
     }
     t->def = *def;
+    t->open.blind = def->blind;
     t->scan.show_view = true;
     t->scan.cam = outside_default_camera();
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_MAJOR_VERSION, 3);

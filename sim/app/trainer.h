@@ -46,6 +46,7 @@ typedef struct trainer_def {
     const char *records_db;     /* with trainee: the records (NULL: records_default_path) */
     bool ask_trainee;           /* no trainee given: trainer_run opens on the trainee screen, which
                                  * picks or creates one in the records (or records nothing) */
+    bool blind;                 /* practise every case blind (mesosim --blind; B on the picker toggles it) */
     /* Tracked tools over OpenIGTLink (docs/devices.md): the server the window hosts. */
     /* Each unset (-1, NULL) takes devices.conf's igtl.port, igtl.bind, igtl.calibration. */
     int igtl_port;              /* -1: devices.conf's (off by default); 0: a free one (trainer_igtl_port says which) */

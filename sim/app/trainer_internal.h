@@ -68,7 +68,9 @@ typedef struct picker_state {
 typedef struct case_state {
     bool have_case;
     char path[1024];
-    scenario sc;
+    scenario sc;                 /* as loaded; the session's begin sets guidance.blind when blind */
+    bool blind;                  /* practise it blind (--blind, B on the picker): the next session's
+                                  * driver_def.blind, so the log's header says so (docs/actions.md) */
 } case_state;
 
 /* The B-mode frame when an injection started, with the true tip, for the debrief. */

@@ -165,9 +165,15 @@ bool tsession_begin(trainer *t, char *err, size_t n)
     driver_def dd = driver_default_def();
     dd.sc = &t->open.sc;
     dd.simulator_version = MESOSIM_VERSION;
+    dd.blind = t->open.blind;
     t->run.d = driver_create(&dd, err, n);
     if (!t->run.d)
         return false;
+    /* The screens hide the image by the case's own key: practised blind, it is set from here on.
+     * Every session begins on a case loaded afresh (trainer_open_case, the instructor's replay),
+     * so the next one starts from the file again. */
+    if (t->open.blind)
+        t->open.sc.guidance.blind = true;
     t->run.s = driver_session(t->run.d);
     t->run.n_ev = 0;
     memset(&t->run.fb, 0, sizeof t->run.fb);

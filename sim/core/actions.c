@@ -386,6 +386,8 @@ int action_format_header(const action_log_header *h, char *buf, size_t cap)
     json_object_set_new(o, "scenario", json_string(h->scenario));
     json_object_set_new(o, "scenario_hash", json_string(h->scenario_hash));
     json_object_set_new(o, "seed", json_integer(h->seed));
+    if (h->blind) /* only then: a guided session's header keeps its bytes */
+        json_object_set_new(o, "blind", json_true());
     char *t = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     int w = snprintf(buf, cap, "%s", t ? t : "");
@@ -416,6 +418,7 @@ bool action_parse_header(const char *line, size_t len, action_log_header *out, c
     const char *name = json_string_value(json_object_get(o, "scenario"));
     const char *hash = json_string_value(json_object_get(o, "scenario_hash"));
     json_t *seed = json_object_get(o, "seed");
+    json_t *blind = json_object_get(o, "blind");
     if (!json_is_integer(v) || json_integer_value(v) < 2) {
         snprintf(err, err_len, "header: \"mesosim_log\" must be a format version (2)");
     } else if (json_integer_value(v) > ACTIONS_LOG_VERSION) {
@@ -427,12 +430,15 @@ bool action_parse_header(const char *line, size_t len, action_log_header *out, c
     } else if (seed && (!json_is_integer(seed) || json_integer_value(seed) < 0 ||
                         json_integer_value(seed) > 0xffffffffLL)) {
         snprintf(err, err_len, "header: \"seed\" must be a whole number 0..4294967295");
+    } else if (blind && !json_is_boolean(blind)) {
+        snprintf(err, err_len, "header: \"blind\" must be true or false (whether the session was run blind)");
     } else {
         out->version = (int)json_integer_value(v);
         snprintf(out->simulator, sizeof out->simulator, "%s", sim);
         snprintf(out->scenario, sizeof out->scenario, "%s", name);
         memcpy(out->scenario_hash, hash, 17);
         out->seed = seed ? (uint32_t)json_integer_value(seed) : 0;
+        out->blind = json_is_true(blind);
         ok = true;
     }
     json_decref(o);

@@ -77,7 +77,10 @@ typedef struct action_error {
  *   {"mesosim_log":2,"simulator":"0.1.0","scenario":"Adult back",
  *    "scenario_hash":"0123456789abcdef","seed":1}
  * A log without it is version 1 (the window and scripts before the header) and still
- * replays; replay checks the hash against the scenario it is given. */
+ * replays; replay checks the hash against the scenario it is given. A session practised blind
+ * by option (`mesosim run --blind`, the window's --blind or B) adds "blind":true; the hash stays
+ * the case file's as loaded, and replay runs the session blind again. Readers before the key
+ * ignore it, as every reader ignores keys it does not know. */
 #define ACTIONS_LOG_VERSION 2
 
 typedef struct action_log_header {
@@ -86,6 +89,7 @@ typedef struct action_log_header {
     char scenario[128];      /* the scenario's name */
     char scenario_hash[17];  /* 16 hex digits (scenario_content_hash) */
     uint32_t seed;
+    bool blind;              /* run blind by option (the file's own guidance.ultrasound aside) */
 } action_log_header;
 
 typedef struct action_list {

@@ -224,14 +224,17 @@ driver *driver_create(const driver_def *def, char *err, size_t n)
     snprintf(d->version, sizeof d->version, "%s", def->simulator_version ? def->simulator_version : "");
     pthread_mutex_init(&d->qlock, NULL);
     pthread_mutex_init(&d->slock, NULL);
-    d->s = session_create(&d->sc, err, n);
-    if (!d->s) {
-        driver_destroy(d);
-        return NULL;
-    }
+    /* The hash of the case as loaded, before the blind option: the same case practised blind. */
     uint64_t h = scenario_content_hash(&d->sc);
     if (h == 0) {
         snprintf(err, n, "out of memory");
+        driver_destroy(d);
+        return NULL;
+    }
+    if (def->blind)
+        d->sc.guidance.blind = true;
+    d->s = session_create(&d->sc, err, n);
+    if (!d->s) {
         driver_destroy(d);
         return NULL;
     }
@@ -241,6 +244,7 @@ driver *driver_create(const driver_def *def, char *err, size_t n)
     snprintf(d->header.scenario, sizeof d->header.scenario, "%s", d->sc.name);
     memcpy(d->header.scenario_hash, d->hash_hex, sizeof d->hash_hex);
     d->header.seed = d->sc.seed;
+    d->header.blind = def->blind;
     publish(d);
     if (!d->current) {
         snprintf(err, n, "out of memory");

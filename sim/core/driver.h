@@ -39,6 +39,11 @@
 typedef struct driver_def {
     const scenario *sc;            /* copied */
     const char *simulator_version; /* for the log header and the report */
+    /* Practise the case blind whatever its file says (mesosim run --blind, the window's --blind
+     * or B; a replayed log whose header says "blind"): the session runs with guidance.blind set,
+     * while the header's and the report's scenario_hash stay the case file's as loaded, so a
+     * replay finds the case unchanged, and the header says "blind": true. */
+    bool blind;
     /* Continuous device motion (driver_push_probe_pose, driver_push_needle_motion). */
     double motion_max_hz;          /* at most this many motion actions per second: 60 */
     double pose_tol_mm;            /* a pose is applied when it moved more than these ... */

@@ -789,6 +789,9 @@ static bool header_row(void *ctx, int ncol, const char *const *v)
     copy_str(h->scenario, sizeof h->scenario, v[1]);
     copy_str(h->scenario_hash, sizeof h->scenario_hash, v[2]);
     h->seed = v[3] ? (uint32_t)strtoul(v[3], NULL, 10) : 0;
+    /* The header's "blind" (practised blind by option) is not kept apart from the report's:
+     * a session that ran blind replays blind, which a blind case file does anyway. */
+    h->blind = ncol > 4 && v[4] && atoi(v[4]) != 0;
     return false;
 }
 
@@ -799,8 +802,8 @@ char *records_session_log(records *r, const char *id, char *err, size_t n)
         return NULL;
     action_log_header h = {0};
     const char *p[] = {s.id};
-    if (!ex(r, "SELECT simulator, scenario, scenario_hash, seed FROM sessions WHERE id = $1", 1, p, header_row, &h,
-            err, n))
+    if (!ex(r, "SELECT simulator, scenario, scenario_hash, seed, blind FROM sessions WHERE id = $1", 1, p, header_row,
+            &h, err, n))
         return NULL;
     char line[ACTIONS_MAX_LINE];
     action_format_header(&h, line, sizeof line);
