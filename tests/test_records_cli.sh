@@ -5,7 +5,8 @@
 # loss and replays; bad usage exits 2; a junk file, an unknown session and a store from a
 # newer program give plain errors. The settings file (records.conf) gives run, history and
 # replay their db; one others can read, one with a password in its URL, or one with an unknown
-# key is refused in plain words.
+# key is refused in plain words. A case run guided and with --blind is one case in history, an
+# arm each, and the blind session replays blind from the records or from its log's header.
 # usage: test_records_cli.sh MESOSIM_BINARY SOURCE_DIR
 set -u
 bin=$1
@@ -145,6 +146,41 @@ PY
 "$bin" history --trainee "Dr Blind" --db "$db" >"$tmp/bg.txt" || fail "history text"
 grep -q "^  the cases done both ways  *blind " "$tmp/bg.txt" && [ "$(grep -c '  blind$' "$tmp/bg.txt")" = 3 ] ||
     fail "history text: blind versus guided: $(cat "$tmp/bg.txt")"
+
+# Any case practised blind (run --blind): one trainee's guided and blind runs of the bundled adult
+# back are one case in history, an arm each; the blind report is the guided one but for "blind"
+# (the case file's scenario_hash in both); replay, and a log whose header says "blind", replay it
+# to the identical report without --blind.
+exl=$logs/adult_back.expert.log
+"$bin" run --scenario "$scen" --actions "$exl" --report "$tmp/og.json" --trainee "Dr Opt" --db "$db" >/dev/null \
+    2>"$tmp/err" || fail "guided run: $(cat "$tmp/err")"
+"$bin" run --scenario "$scen" --actions "$exl" --report "$tmp/ob.json" --trainee "Dr Opt" --db "$db" --blind \
+    >"$tmp/out" 2>"$tmp/err" || fail "run --blind: $(cat "$tmp/err")"
+oid=$(sed -n 's/.*"session":"\([0-9a-f-]*\)".*/\1/p' "$tmp/out")
+"$bin" replay "$oid" --db "$db" --report "$tmp/ob2.json" >"$tmp/out" 2>"$tmp/err" || fail "replay --blind run: $(cat "$tmp/err")"
+cmp -s "$tmp/ob.json" "$tmp/ob2.json" && grep -q '"recorded_report":"identical"' "$tmp/out" ||
+    fail "replay of the --blind run: not the identical report: $(cat "$tmp/out")"
+hash=$(sed -n 's/.*"scenario_hash": "\([0-9a-f]*\)".*/\1/p' "$tmp/og.json" | head -1)
+{ printf '{"mesosim_log":2,"simulator":"0.1.0","scenario":"Adult back","scenario_hash":"%s","seed":1,"blind":true}\n' \
+      "$hash"; cat "$exl"; } >"$tmp/ob.log"
+"$bin" run --scenario "$scen" --actions "$tmp/ob.log" --report "$tmp/ob3.json" --no-record >/dev/null 2>"$tmp/err" ||
+    fail "run of a blind header's log: $(cat "$tmp/err")"
+cmp -s "$tmp/ob.json" "$tmp/ob3.json" || fail "a log whose header says blind: not the --blind run's report"
+"$bin" history --trainee "Dr Opt" --db "$db" --json >"$tmp/oh.json" 2>"$tmp/err" || fail "history: $(cat "$tmp/err")"
+python3 - "$tmp" <<'PY' || fail "run --blind: $(cat "$tmp/oh.json")"
+import json, sys
+t = sys.argv[1]
+g, b = json.load(open(t + '/og.json')), json.load(open(t + '/ob.json'))
+assert 'blind' not in g and b.pop('blind') is True and b == g, 'the blind report is not the guided one but for blind'
+bvg = json.load(open(t + '/oh.json'))['blind_vs_guided']
+assert [c['scenario'] for c in bvg['cases']] == ['Adult back'], bvg
+c = bvg['cases'][0]
+n = len(g['injections'])
+id_ = sum(i['verdict'] == 'intradermal' for i in g['injections'])
+for arm in (c['blind'], c['guided']):
+    assert [arm['sessions'], arm['injections'], arm['intradermal']] == [1, n, id_], c
+print('Adult back: blind and guided arms of one case, %d/%d intradermal each' % (id_, n))
+PY
 
 # Bad usage and bad stores.
 "$bin" run --scenario "$scen" --actions "$demo" --report "$tmp/x.json" --trainee A --no-record >/dev/null 2>&1
