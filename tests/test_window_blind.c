@@ -3,7 +3,9 @@
  * frame; the B-mode panel stays a plain dark panel with no speckle, the window synthesises no
  * B-mode frame during the whole session (trainer_bmode_renders), and the session scores
  * exactly as the same case with the ultrasound shown does for the same actions. The debrief
- * then replays the truth. Exits 77 only when no GL context can be had. */
+ * then replays the truth. Any case practised blind with the picker's B key is the same: no
+ * B-mode frame, the guided score, a log whose header says "blind" with the case file's hash;
+ * B again gives the image back. Exits 77 only when no GL context can be had. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <SDL.h>
 #include <cmocka.h>
 
 #include "actions.h"
@@ -107,6 +110,101 @@ static void test_blind_session_in_the_window(void **state)
     assert_non_null(trainer_debrief_snapshot(g_t));
 }
 
+static void key(SDL_Keycode sym)
+{
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_KEYDOWN;
+    e.key.keysym.sym = sym;
+    e.key.keysym.scancode = SDL_GetScancodeFromKey(sym);
+    e.key.state = SDL_PRESSED;
+    SDL_PushEvent(&e);
+    e.type = SDL_KEYUP;
+    e.key.state = SDL_RELEASED;
+    SDL_PushEvent(&e);
+    controls c;
+    trainer_poll_input(g_t, 1.0 / 60, &c);
+}
+
+static void assert_hints_say(const char *what)
+{
+    char hints[512];
+    trainer_hints(g_t, hints, sizeof hints);
+    if (!strstr(hints, what))
+        fail_msg("hints \"%s\" do not say \"%s\"", hints, what);
+}
+
+#define GUIDED_CASE MESOSIM_SOURCE_DIR "/scenarios/adult_back.json"
+
+static void test_any_case_practised_blind_in_the_window(void **state)
+{
+    (void)state;
+    char err[2048];
+    trainer_show_picker(g_t);
+    assert_hints_say("B blind: off");
+    key(SDLK_b);
+    assert_hints_say("B blind: on");
+    if (!trainer_open_case(g_t, GUIDED_CASE, err, sizeof err) || !trainer_begin_scan(g_t, err, sizeof err))
+        fail_msg("%s", err);
+    char log_path[1200];
+    snprintf(log_path, sizeof log_path, "%s", trainer_log_path(g_t));
+    assert_true(log_path[0] != '\0');
+    action_list al;
+    assert_true(actions_load_file(MESOSIM_SOURCE_DIR "/scenarios/sessions/adult_back.expert.log", &al));
+    int worst = 0;
+    for (int i = 0; i < al.count && al.items[i].verb != ACT_END; i++) {
+        if (!trainer_do(g_t, &al.items[i], err, sizeof err))
+            fail_msg("action %d refused: %s", i, err);
+        shot s = wu_grab(g_t, al.items[i].t_s + 0.05, NULL);
+        int sp = panel_spread(&s);
+        worst = sp > worst ? sp : worst;
+        free(s.rgba);
+    }
+    long long renders = trainer_bmode_renders(g_t);
+    print_message("adult back practised blind (B): %lld B-mode frames synthesised, panel grey spread %d\n", renders,
+                  worst);
+    assert_int_equal(renders, 0);
+    assert_true(worst <= 8);
+    score_result live = session_score(trainer_session(g_t));
+    scenario sc;
+    scenario_diags d = {0};
+    assert_true(scenario_load_file(GUIDED_CASE, &sc, &d));
+    scenario_diags_free(&d);
+    driver *dr = ru_replay(&sc, &al, err, sizeof err);
+    assert_non_null(dr);
+    score_result guided = session_score(driver_session(dr));
+    assert_float_equal(live.total, guided.total, 1e-9);
+    assert_int_equal(live.pass, guided.pass);
+    driver_destroy(dr);
+    actions_free(&al);
+    trainer_end_session(g_t, 80.0);
+
+    /* B again: the next session is guided, its image synthesised (opening the case closes the
+     * blind session, so its log is whole). */
+    trainer_show_picker(g_t);
+    key(SDLK_b);
+    assert_hints_say("B blind: off");
+    if (!trainer_open_case(g_t, GUIDED_CASE, err, sizeof err) || !trainer_begin_scan(g_t, err, sizeof err))
+        fail_msg("%s", err);
+    shot g = wu_grab(g_t, 0.1, NULL);
+    assert_true(trainer_bmode_renders(g_t) > 0);
+    assert_true(panel_spread(&g) > 60);
+    free(g.rgba);
+    trainer_end_session(g_t, 0.2);
+
+    /* The blind session's log: its header says blind and names the case file as loaded. */
+    action_list back;
+    assert_true(actions_load_file(log_path, &back));
+    assert_true(back.header.blind);
+    assert_true(scenario_hash_matches(&sc, back.header.scenario_hash));
+    dr = ru_replay(&sc, &back, err, sizeof err);
+    assert_non_null(dr);
+    assert_float_equal(session_score(driver_session(dr)).total, live.total, 1e-9);
+    print_message("its log (%s) replays blind: score %.2f\n", log_path, live.total);
+    driver_destroy(dr);
+    actions_free(&back);
+}
+
 int main(void)
 {
     char err[1024];
@@ -123,6 +221,7 @@ int main(void)
     g_driver = drv && *drv ? drv : "x11";
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_blind_session_in_the_window),
+        cmocka_unit_test(test_any_case_practised_blind_in_the_window),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     trainer_destroy(g_t);
