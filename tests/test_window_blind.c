@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <SDL.h>
 #include <cmocka.h>
 
 #include "actions.h"
@@ -110,22 +109,6 @@ static void test_blind_session_in_the_window(void **state)
     assert_non_null(trainer_debrief_snapshot(g_t));
 }
 
-static void key(SDL_Keycode sym)
-{
-    SDL_Event e;
-    memset(&e, 0, sizeof e);
-    e.type = SDL_KEYDOWN;
-    e.key.keysym.sym = sym;
-    e.key.keysym.scancode = SDL_GetScancodeFromKey(sym);
-    e.key.state = SDL_PRESSED;
-    SDL_PushEvent(&e);
-    e.type = SDL_KEYUP;
-    e.key.state = SDL_RELEASED;
-    SDL_PushEvent(&e);
-    controls c;
-    trainer_poll_input(g_t, 1.0 / 60, &c);
-}
-
 static void assert_hints_say(const char *what)
 {
     char hints[512];
@@ -140,9 +123,10 @@ static void test_any_case_practised_blind_in_the_window(void **state)
 {
     (void)state;
     char err[2048];
+    double clock_s = 0.0;
     trainer_show_picker(g_t);
     assert_hints_say("B blind: off");
-    key(SDLK_b);
+    wu_key(g_t, &clock_s, SDL_SCANCODE_B);
     assert_hints_say("B blind: on");
     if (!trainer_open_case(g_t, GUIDED_CASE, err, sizeof err) || !trainer_begin_scan(g_t, err, sizeof err))
         fail_msg("%s", err);
@@ -182,7 +166,7 @@ static void test_any_case_practised_blind_in_the_window(void **state)
     /* B again: the next session is guided, its image synthesised (opening the case closes the
      * blind session, so its log is whole). */
     trainer_show_picker(g_t);
-    key(SDLK_b);
+    wu_key(g_t, &clock_s, SDL_SCANCODE_B);
     assert_hints_say("B blind: off");
     if (!trainer_open_case(g_t, GUIDED_CASE, err, sizeof err) || !trainer_begin_scan(g_t, err, sizeof err))
         fail_msg("%s", err);
