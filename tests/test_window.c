@@ -536,7 +536,7 @@ static void test_default_hints(void **state)
     char h[1024];
     assert_true(trainer_show_picker(g_t) > 0);
     trainer_hints(g_t, h, sizeof h);
-    assert_string_equal(h, "\xe2\x86\x91/\xe2\x86\x93 choose   Return open   E edit   N new case   Esc quit   F1 controls");
+    assert_string_equal(h, "\xe2\x86\x91/\xe2\x86\x93 choose   Return open   E edit   N new case   B blind: off   Esc quit   F1 controls");
     open_scan("adult_back.json");
     assert_string_equal(trainer_message(g_t),
                         "Session started: tick each step as you do it (1 to 4), scan, mark the dermis (M).");
@@ -571,7 +571,7 @@ static void test_remapped_hints(void **state)
         fail_msg("no GL window the second time: %s", err);
     assert_true(trainer_show_picker(g_t) > 0);
     trainer_hints(g_t, h, sizeof h);
-    assert_string_equal(h, "\xe2\x86\x91/\xe2\x86\x93 choose   Return open   E edit   N new case   Q quit   F2 controls");
+    assert_string_equal(h, "\xe2\x86\x91/\xe2\x86\x93 choose   Return open   E edit   N new case   B blind: off   Q quit   F2 controls");
     open_scan("adult_back.json");
     assert_string_equal(trainer_message(g_t),
                         "Session started: tick each step as you do it (K to 4), scan, mark the dermis (J).");
