@@ -6,8 +6,11 @@
  * between two reads. On bare metal with nothing else running the gaps are microseconds (timer
  * interrupts); a virtual machine whose host deschedules its virtual CPUs shows gaps of
  * milliseconds that no guest priority can prevent (the same idea as the kernel's hwlat
- * tracer and rt-tests' hwlatdetect). The threads are ordinary (SCHED_OTHER) so the real-time
- * throttle (sched_rt_runtime_us) cannot be what stops them.
+ * tracer and rt-tests' hwlatdetect). Where the process may, the threads run as SCHED_FIFO at
+ * the haptics loop's priority, so only what stops a real-time thread is counted (kernel
+ * threads and other programs cannot); each rests 100 ms of every second, untimed, so the
+ * kernel's real-time throttle (95 % of each second, sched_rt_runtime_us) never stops them.
+ * Without the right to real-time scheduling they run as ordinary threads and say so.
  *
  * usage: cpu_stalls [SECONDS] [--json]    (default 60 s)
  * Prints per CPU the largest gap, how many gaps exceeded 0.5 ms and 1 ms, and the times of the
@@ -35,7 +38,7 @@ typedef struct probe {
     double max_ms;
     long over_05ms, over_1ms;
     gap worst[WORST];
-    int pinned;
+    int pinned, realtime;
 } probe;
 
 static double now_s(void)
@@ -64,9 +67,19 @@ static void *run(void *arg)
     CPU_ZERO(&set);
     CPU_SET(p->cpu, &set);
     p->pinned = pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
-    double prev = now_s(), end = p->t0 + p->seconds;
+    /* The haptics loop's priority (sim/haptics/haptics.c). */
+    const struct sched_param fifo = {.sched_priority = 80};
+    p->realtime = pthread_setschedparam(pthread_self(), SCHED_FIFO, &fifo) == 0;
+    double prev = now_s(), end = p->t0 + p->seconds, rest_at = prev + 0.9;
     while (prev < end) {
         double t = now_s();
+        if (p->realtime && t >= rest_at) {
+            const struct timespec rest = {.tv_nsec = 100000000L};
+            nanosleep(&rest, NULL);
+            prev = now_s();
+            rest_at = prev + 0.9;
+            continue;
+        }
         double ms = (t - prev) * 1e3;
         if (ms > 0.5) {
             p->over_05ms++;
@@ -91,7 +104,8 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("usage: cpu_stalls [SECONDS] [--json]\n"
                    "Busy-reads the clock on every CPU for SECONDS (60) and reports the gaps: how long\n"
-                   "the machine stopped a thread that never sleeps. Run it with nothing else busy.\n");
+                   "the machine stopped a thread that never sleeps (real-time where allowed, resting\n"
+                   "100 ms a second). Run it with nothing else busy.\n");
             return 0;
         } else {
             char *end;
@@ -124,15 +138,17 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         const probe *p = &pr[i];
         if (json) {
-            printf("%s{\"cpu\":%d,\"pinned\":%s,\"max_gap_ms\":%.4f,\"gaps_over_0_5ms\":%ld,\"gaps_over_1ms\":%ld,"
-                   "\"worst\":[",
-                   i ? "," : "", p->cpu, p->pinned ? "true" : "false", p->max_ms, p->over_05ms, p->over_1ms);
+            printf("%s{\"cpu\":%d,\"pinned\":%s,\"realtime\":%s,\"max_gap_ms\":%.4f,\"gaps_over_0_5ms\":%ld,"
+                   "\"gaps_over_1ms\":%ld,\"worst\":[",
+                   i ? "," : "", p->cpu, p->pinned ? "true" : "false", p->realtime ? "true" : "false", p->max_ms,
+                   p->over_05ms, p->over_1ms);
             for (int k = 0; k < WORST && p->worst[k].ms > 0.0; k++)
                 printf("%s{\"at_s\":%.4f,\"ms\":%.4f}", k ? "," : "", p->worst[k].at_s, p->worst[k].ms);
             printf("]}");
         } else {
-            printf("cpu %d%s: largest gap %.3f ms; %ld gaps over 0.5 ms, %ld over 1 ms\n", p->cpu,
-                   p->pinned ? "" : " (not pinned)", p->max_ms, p->over_05ms, p->over_1ms);
+            printf("cpu %d%s%s: largest gap %.3f ms; %ld gaps over 0.5 ms, %ld over 1 ms\n", p->cpu,
+                   p->pinned ? "" : " (not pinned)", p->realtime ? " (real-time)" : " (ordinary thread)", p->max_ms,
+                   p->over_05ms, p->over_1ms);
             for (int k = 0; k < WORST && p->worst[k].ms > 0.0; k++)
                 printf("  %.3f ms at %.3f s\n", p->worst[k].ms, p->worst[k].at_s);
         }
