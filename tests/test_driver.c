@@ -416,6 +416,17 @@ static void test_background_log(void **state)
         driver_push_probe_pose(d, t, &p, (1u << AK_X) | (1u << AK_ROT));
         if (i % 16 == 0)
             driver_step(d, t);
+        if (i == 10000) {
+            /* Mid-session, flushed: the background file holds every action so far. */
+            driver_flush_recorders(d);
+            char *ma = slurp(fg_log), *mb = slurp(bg_log);
+            assert_non_null(ma);
+            assert_non_null(mb);
+            assert_true(strlen(ma) > 1000);
+            assert_string_equal(ma, mb);
+            free(ma);
+            free(mb);
+        }
     }
     driver_finish(d, 20.0, true);
     driver_stats st = driver_get_stats(d);

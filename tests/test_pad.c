@@ -321,6 +321,7 @@ static void test_pad_drives_a_session(void **state)
     assert_int_equal(trainer_get_screen(g_t), SCREEN_DEBRIEF);
     char *live = session_report_json(ss, NULL);
     action_list al;
+    trainer_flush_log(g_t); /* the log is written by its own thread */
     assert_true(actions_load_file(trainer_log_path(g_t), &al));
     char *replay = ru_replay_report(path, &al, err, sizeof err);
     if (!replay)

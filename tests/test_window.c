@@ -319,6 +319,7 @@ static void test_session_matches_reference_and_replays(void **state)
     free(s.rgba);
 
     /* The log on disk, replayed headless as mesosim run does. */
+    trainer_flush_log(g_t); /* the log is written by its own thread */
     const char *log = trainer_log_path(g_t);
     assert_true(log[0] != '\0');
     action_list al;
@@ -460,6 +461,7 @@ static void test_controls_drive_a_session(void **state)
     assert_int_equal(trainer_get_screen(g_t), SCREEN_DEBRIEF);
     char *live = session_report_json(ss, NULL);
     action_list al;
+    trainer_flush_log(g_t); /* the log is written by its own thread */
     assert_true(actions_load_file(trainer_log_path(g_t), &al));
     int verbs[ACT_VERB_COUNT] = {0};
     for (int i = 0; i < al.count; i++)

@@ -131,6 +131,7 @@ static void test_any_case_practised_blind_in_the_window(void **state)
     if (!trainer_open_case(g_t, GUIDED_CASE, err, sizeof err) || !trainer_begin_scan(g_t, err, sizeof err))
         fail_msg("%s", err);
     char log_path[1200];
+    trainer_flush_log(g_t); /* the log is written by its own thread */
     snprintf(log_path, sizeof log_path, "%s", trainer_log_path(g_t));
     assert_true(log_path[0] != '\0');
     action_list al;

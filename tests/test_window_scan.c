@@ -95,6 +95,7 @@ static void open_bundled(const char *file)
 static action_list load_log(void)
 {
     action_list al;
+    trainer_flush_log(g_t); /* the log is written by its own thread */
     if (!actions_load_file(trainer_log_path(g_t), &al))
         fail_msg("the window's log does not load: %s", al.n_errors ? al.errors[0].message : "?");
     return al;

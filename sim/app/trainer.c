@@ -339,6 +339,12 @@ const char *trainer_trainee(const trainer *t)
     return t->def.trainee;
 }
 
+void trainer_flush_log(trainer *t)
+{
+    if (t->run.d)
+        driver_flush_recorders(t->run.d);
+}
+
 double trainer_record_ms_last(const trainer *t)
 {
     return t->run.d ? driver_get_stats(t->run.d).record_ms_last : 0.0;

@@ -122,6 +122,9 @@ void trainer_drawable_size(const trainer *t, int *w, int *h);
 /* The trainee whose sessions go into the records (trainer_def.trainee or the one picked on the
  * trainee screen; NULL: none). */
 const char *trainer_trainee(const trainer *t);
+/* Returns once the session's log (written by its own thread) holds every action so far: for a
+ * reader of trainer_log_path mid-session. */
+void trainer_flush_log(trainer *t);
 /* Time the session's recorders took on this thread in the last frame's step, ms (driver_stats). */
 double trainer_record_ms_last(const trainer *t);
 /* The trainee screen (the records' trainees, a new name, "no records") and the instructor's

@@ -291,6 +291,14 @@ bool driver_add_recorder(driver *d, const recorder *r, char *err, size_t n)
     return true;
 }
 
+void driver_flush_recorders(driver *d)
+{
+    char err[200];
+    for (int i = 0; i < d->n_rec; i++)
+        if (d->rec[i].flush && !d->rec[i].flush(d->rec[i].user, err, sizeof err))
+            record_failed(d, "action log", err);
+}
+
 /* Time the sinks take on the owner thread, summed over a step (driver_stats.record_ms_*). */
 static void record_time(driver *d, double t0_ms)
 {

@@ -97,6 +97,9 @@ const action_log_header *driver_header(const driver *d);
 /* Adds a sink: begin() is called at once with the header. False when the sink refused (its
  * message in err) or DRIVER_MAX_RECORDERS are attached. The driver calls r->close at destroy. */
 bool driver_add_recorder(driver *d, const recorder *r, char *err, size_t err_len);
+/* Owner thread: waits until every sink that writes from its own thread has written what it
+ * was given (recorder.flush); a failure is counted like any sink's. */
+void driver_flush_recorders(driver *d);
 
 typedef struct driver_stats {
     long long steps, actions_applied, actions_refused, motion_actions;

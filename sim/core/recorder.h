@@ -20,6 +20,9 @@ typedef struct recorder {
     bool (*action)(void *user, const action *a, char *err, size_t err_len);
     /* finished false: the session was closed before its end. */
     bool (*end)(void *user, const char *report_json, bool finished, char *err, size_t err_len);
+    /* Optional, for a sink that writes from its own thread: returns once everything given so
+     * far is written (driver_flush_recorders; a reader of the log mid-session). */
+    bool (*flush)(void *user, char *err, size_t err_len);
     void (*close)(void *user);
 } recorder;
 

@@ -23,8 +23,9 @@ typedef struct alog {
     bool background, started, stop, failed;
     pthread_t thread;
     pthread_mutex_t lock;
-    pthread_cond_t wake;
+    pthread_cond_t wake, written; /* written: the writer finished a batch */
     pending *head, *tail;
+    unsigned long n_queued, n_written; /* lines, for alog_flush */
     char error[300]; /* the first write that failed, told at the next call */
 } alog;
 
@@ -84,8 +85,10 @@ static void *writer(void *arg)
         pthread_mutex_unlock(&l->lock);
         char err[300] = "";
         bool ok = true;
+        unsigned long lines = 0;
         while (batch) {
             pending *next = batch->next;
+            lines++;
             if (ok && fputs(batch->text, l->f) == EOF) {
                 snprintf(err, sizeof err, "%s: %s", l->log_path, strerror(errno));
                 ok = false;
@@ -100,6 +103,8 @@ static void *writer(void *arg)
             l->failed = true;
             snprintf(l->error, sizeof l->error, "%s", err);
         }
+        l->n_written += lines;
+        pthread_cond_broadcast(&l->written);
     }
     pthread_mutex_unlock(&l->lock);
     return NULL;
@@ -124,6 +129,7 @@ static bool queue_text(alog *l, const char *text, char *err, size_t n)
         else
             l->head = p;
         l->tail = p;
+        l->n_queued++;
         p = NULL;
     }
     pthread_mutex_unlock(&l->lock);
@@ -134,6 +140,24 @@ static bool queue_text(alog *l, const char *text, char *err, size_t n)
         return false;
     }
     return !failed;
+}
+
+/* The recorder's flush: everything queued so far is in the file when it returns. */
+static bool alog_flush(void *user, char *err, size_t n)
+{
+    alog *l = user;
+    if (!l->started)
+        return true; /* written in place */
+    pthread_mutex_lock(&l->lock);
+    unsigned long want = l->n_queued;
+    pthread_cond_signal(&l->wake);
+    while (l->n_written < want)
+        pthread_cond_wait(&l->written, &l->lock);
+    bool ok = !l->failed;
+    if (!ok)
+        snprintf(err, n, "%s", l->error);
+    pthread_mutex_unlock(&l->lock);
+    return ok;
 }
 
 /* Waits until the writer has written everything queued, then stops it. */
@@ -231,6 +255,7 @@ static void alog_close(void *user)
     stop_writer(l);
     pthread_mutex_destroy(&l->lock);
     pthread_cond_destroy(&l->wake);
+    pthread_cond_destroy(&l->written);
     if (l->f)
         fclose(l->f);
     free(l->log_path);
@@ -252,6 +277,7 @@ bool alog_create(const alog_def *def, recorder *out, char *err, size_t n)
         pthread_condattr_init(&ca);
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&l->wake, &ca);
+        pthread_cond_init(&l->written, NULL);
         pthread_condattr_destroy(&ca);
     }
     if (!l || !l->log_path || (def->report_path && !l->report_path) || (def->comment && !l->comment)) {
@@ -261,6 +287,6 @@ bool alog_create(const alog_def *def, recorder *out, char *err, size_t n)
         return false;
     }
     *out = (recorder){.user = l, .begin = alog_begin, .action = alog_action, .end = alog_end,
-                      .close = alog_close};
+                      .flush = alog_flush, .close = alog_close};
     return true;
 }
