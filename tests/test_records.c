@@ -437,6 +437,23 @@ static void test_blind_vs_guided(void **state)
     write_session(r, &d, "cccc0000-0000-4000-8000-000000000004", "Bea", 3); /* not ended: in no arm */
     write_session(r, &d, "cccc0000-0000-4000-8000-000000000005", "Cal", -1); /* blind only */
     d.report = guided;
+    /* Practised blind by option (the header says so) and cut short: blind from its start, so
+     * its replay runs blind; with no report it is still in no arm. */
+    d.header.blind = true;
+    write_session(r, &d, "cccc0000-0000-4000-8000-000000000006", "Bea", 3);
+    d.header.blind = false;
+    records_session cut;
+    assert_true(records_get_session(r, "cccc0000-0000-4000-8000-000000000006", &cut, err, sizeof err));
+    assert_true(cut.blind);
+    assert_false(cut.ended);
+    char *cut_log = records_session_log(r, "cccc0000-0000-4000-8000-000000000006", err, sizeof err);
+    assert_non_null(cut_log);
+    action_list cut_al;
+    assert_true(actions_load_string(cut_log, strlen(cut_log), &cut_al));
+    assert_true(cut_al.header.blind);
+    assert_int_equal(cut_al.count, 3);
+    actions_free(&cut_al);
+    free(cut_log);
 
     records_session s;
     assert_true(records_get_session(r, "cccc0000-0000-4000-8000-000000000003", &s, err, sizeof err));
@@ -486,7 +503,7 @@ static void test_blind_vs_guided(void **state)
     records_bvg_free(&b);
     records_close(r);
     assert_int_equal(count_rows(path, "SELECT count(*) FROM sessions WHERE blind = 1"), 2);
-    assert_int_equal(count_rows(path, "SELECT count(*) FROM sessions WHERE blind IS NULL"), 1);
+    assert_int_equal(count_rows(path, "SELECT count(*) FROM sessions WHERE blind IS NULL"), 2);
     free(blind);
     demo_free(&d);
 }

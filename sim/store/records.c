@@ -446,15 +446,18 @@ bool records_session_begin(records *r, const records_session_def *d, char *err, 
     snprintf(seed, sizeof seed, "%u", (unsigned)d->header->seed);
     fmt_num(t, sizeof t, d->started_unix_s);
     const char *path = d->scenario_path && strlen(d->scenario_path) < RECORDS_PATH_MAX ? d->scenario_path : NULL;
+    /* A session practised blind by option says so from its start (the log header), so a
+     * session cut short replays blind; otherwise blind is known from the report at the end. */
     const char *p[] = {d->id, d->trainee, d->header->scenario, d->header->scenario_hash, d->header->simulator,
-                       seed, t, d->device, path};
+                       seed, t, d->device, path, d->header->blind ? "1" : NULL};
     if (!ex0(r, "BEGIN", err, n))
         return false;
     bool ok = records_trainee_create(r, d->trainee, err, n) &&
               ex(r,
                  "INSERT INTO sessions (id, trainee, scenario, scenario_hash, simulator, seed, started_unix_s,"
-                 " device, scenario_path) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-                 9, p, NULL, NULL, err, n) &&
+                 " device, scenario_path, blind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                 " ON CONFLICT DO NOTHING",
+                 10, p, NULL, NULL, err, n) &&
               ex0(r, "COMMIT", err, n);
     if (!ok)
         rollback(r);
@@ -888,10 +891,10 @@ bool records_blind_vs_guided(records *r, const char *trainee, records_bvg *out, 
 {
     memset(out, 0, sizeof *out);
     bvg_rows g = {.b = out};
-    /* A session whose blind is NULL has no report yet: it is in neither arm. */
+    /* A session whose intradermal count is NULL has no report yet: it is in neither arm. */
 #define BVG_SQL(where)                                                                                            \
     "SELECT scenario, blind, count(*), coalesce(sum(injections), 0), coalesce(sum(intradermal), 0)"              \
-    " FROM sessions WHERE blind IS NOT NULL" where " GROUP BY scenario, blind ORDER BY scenario, blind"
+    " FROM sessions WHERE intradermal IS NOT NULL" where " GROUP BY scenario, blind ORDER BY scenario, blind"
     bool ok = trainee ? ex(r, BVG_SQL(" AND trainee = $1"), 1, &trainee, bvg_row, &g, err, n)
                       : ex(r, BVG_SQL(""), 0, NULL, bvg_row, &g, err, n);
 #undef BVG_SQL
