@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "records_internal.h"
 
 struct records {
@@ -383,15 +384,9 @@ static bool trainee_row(void *ctx, int ncol, const char *const *v)
     trainee_list *l = ctx;
     if (ncol < 5)
         return true;
-    if (l->count == l->cap) {
-        int cap = l->cap ? 2 * l->cap : 16;
-        records_trainee *g = realloc(l->items, (size_t)cap * sizeof *g);
-        if (!g) {
-            l->oom = true;
-            return false;
-        }
-        l->items = g;
-        l->cap = cap;
+    if (!array_grow((void **)&l->items, &l->cap, l->count + 1, sizeof *l->items)) {
+        l->oom = true;
+        return false;
     }
     records_trainee *t = &l->items[l->count++];
     copy_str(t->name, sizeof t->name, v[0]);
@@ -635,15 +630,9 @@ static bool session_row(void *ctx, int ncol, const char *const *v)
     session_list *l = ctx;
     if (ncol < 16)
         return true;
-    if (l->count == l->cap) {
-        int cap = l->cap ? 2 * l->cap : 64;
-        records_session *g = realloc(l->items, (size_t)cap * sizeof *g);
-        if (!g) {
-            l->oom = true;
-            return false;
-        }
-        l->items = g;
-        l->cap = cap;
+    if (!array_grow((void **)&l->items, &l->cap, l->count + 1, sizeof *l->items)) {
+        l->oom = true;
+        return false;
     }
     fill_session(&l->items[l->count++], v);
     return true;
@@ -870,15 +859,9 @@ static bool bvg_row(void *ctx, int ncol, const char *const *v)
     }
     if (blind)
         return true; /* done blind only: nothing guided to compare with */
-    if (b->n_cases == g->cap) {
-        int cap = g->cap ? 2 * g->cap : 8;
-        records_bvg_case *grown = realloc(b->cases, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            g->oom = true;
-            return false;
-        }
-        b->cases = grown;
-        g->cap = cap;
+    if (!array_grow((void **)&b->cases, &g->cap, b->n_cases + 1, sizeof *b->cases)) {
+        g->oom = true;
+        return false;
     }
     records_bvg_case *c = &b->cases[b->n_cases++];
     memset(c, 0, sizeof *c);
