@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "atomic_file.h"
+#include "writer_wait.h"
 
 /* A line waiting for the background writer. */
 typedef struct pending {
@@ -57,17 +57,6 @@ static bool put_line(alog *l, const char *line, char *err, size_t n)
 /* How often the background writer looks for queued lines: a crash loses at most this much. */
 #define ALOG_POLL_MS 20
 
-static const struct timespec *poll_deadline(struct timespec *t)
-{
-    clock_gettime(CLOCK_MONOTONIC, t);
-    t->tv_nsec += ALOG_POLL_MS * 1000000L;
-    if (t->tv_nsec >= 1000000000L) {
-        t->tv_sec++;
-        t->tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 /* The background writer: takes what is queued, writes and flushes it, so a write that waits
  * on the disk (the filesystem journal, while another program or the records database
  * syncs) waits here and never in a frame. */
@@ -77,7 +66,7 @@ static void *writer(void *arg)
     pthread_mutex_lock(&l->lock);
     for (;;) {
         while (!l->head && !l->stop)
-            pthread_cond_timedwait(&l->wake, &l->lock, poll_deadline(&(struct timespec){0}));
+            writer_wait(&l->wake, &l->lock, ALOG_POLL_MS);
         pending *batch = l->head;
         if (!batch)
             break;
@@ -273,12 +262,8 @@ bool alog_create(const alog_def *def, recorder *out, char *err, size_t n)
         l->comment = dup_or_null(def->comment);
         l->background = def->background;
         pthread_mutex_init(&l->lock, NULL);
-        pthread_condattr_t ca;
-        pthread_condattr_init(&ca);
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        pthread_cond_init(&l->wake, &ca);
+        writer_wait_init(&l->wake);
         pthread_cond_init(&l->written, NULL);
-        pthread_condattr_destroy(&ca);
     }
     if (!l || !l->log_path || (def->report_path && !l->report_path) || (def->comment && !l->comment)) {
         if (l)

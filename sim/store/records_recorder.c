@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "writer_wait.h"
+
 typedef enum item_kind { ITEM_BEGIN, ITEM_ACTION, ITEM_END } item_kind;
 
 typedef struct item {
@@ -161,17 +163,6 @@ static void write_item(rrec *w, const item *it)
  * session beyond what the database has (the injection in progress is longer). */
 #define RECORDS_POLL_MS 20
 
-static const struct timespec *poll_deadline(struct timespec *t)
-{
-    clock_gettime(CLOCK_MONOTONIC, t);
-    t->tv_nsec += RECORDS_POLL_MS * 1000000L;
-    if (t->tv_nsec >= 1000000000L) {
-        t->tv_sec++;
-        t->tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 static void *writer(void *arg)
 {
     rrec *w = arg;
@@ -184,7 +175,7 @@ static void *writer(void *arg)
     pthread_mutex_lock(&w->lock);
     for (;;) {
         while (!w->head && !w->stop)
-            pthread_cond_timedwait(&w->wake, &w->lock, poll_deadline(&(struct timespec){0}));
+            writer_wait(&w->wake, &w->lock, RECORDS_POLL_MS);
         item *it = w->head;
         if (!it)
             break; /* stopped and drained (the lock is held) */
@@ -399,11 +390,7 @@ bool records_recorder_create(const records_recorder_def *def, recorder *out, cha
         snprintf(err, n, "out of memory");
         return false;
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->wake, &ca);
-    pthread_condattr_destroy(&ca);
+    writer_wait_init(&w->wake);
     if (pthread_create(&w->thread, NULL, writer, w) != 0) {
         pthread_mutex_destroy(&w->lock);
         pthread_cond_destroy(&w->wake);
