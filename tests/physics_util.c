@@ -44,6 +44,22 @@ int pu_group_teardown(void **state)
     return 0;
 }
 
+void pu_fat_sheets(phantom_def *d)
+{
+    d->n_layers = 0;
+    for (int k = 0; k < 5; k++) {
+        phantom_layer_def plain = {TISSUE_FAT, 1.43, 0.05, 20.0, PHANTOM_NO_OVERRIDES};
+        plain.acoustic.texture = PHANTOM_TEXTURE_OFF;
+        phantom_layer_def sheet = plain;
+        sheet.thickness_mm = 0.07;
+        sheet.acoustic.backscatter = 1.0;
+        d->layers[d->n_layers++] = plain;
+        d->layers[d->n_layers++] = sheet;
+    }
+    d->layers[d->n_layers] = d->layers[0];
+    d->n_layers++;
+}
+
 phantom_def pu_uniform_def(tissue_id t, uint32_t seed)
 {
     phantom_def d = phantom_default_def();

@@ -45,6 +45,10 @@ typedef struct pu_stats {
 /* One layer of tissue t filling the whole patch (no interfaces, no texture unless t is fat
  * or muscle), default tissue table, given seed. */
 phantom_def pu_uniform_def(tissue_id t, uint32_t seed);
+/* The control the lobule measures must fail: d's layers become fat without texture cut by
+ * horizontal bright sheets every 1.5 mm (a 0.07 mm layer of backscatter 1 between plain 1.43 mm
+ * ones, thickness varying slowly like the old sine septa), the old "brick wall". */
+void pu_fat_sheets(phantom_def *d);
 /* phantom_create that fails the test with the message on error. */
 phantom *pu_phantom(const phantom_def *d);
 /* Default probe with n_lines lines and depth_mm depth. */

@@ -211,18 +211,7 @@ static void test_septal_orientation_spread(void **state)
      * bright 0.07 mm layer between plain ones, thickness varying slowly like the old sines). */
     phantom_def sh = pu_uniform_def(TISSUE_FAT, 21);
     sh.tissues.t[TISSUE_FAT].atten_db_cm_mhz = 0.0;
-    sh.n_layers = 0;
-    for (int k = 0; k < 5; k++) {
-        phantom_layer_def plain = {TISSUE_FAT, 1.43, 0.05, 20.0, PHANTOM_NO_OVERRIDES};
-        plain.acoustic.texture = PHANTOM_TEXTURE_OFF;
-        phantom_layer_def sheet = plain;
-        sheet.thickness_mm = 0.07;
-        sheet.acoustic.backscatter = 1.0;
-        sh.layers[sh.n_layers++] = plain;
-        sh.layers[sh.n_layers++] = sheet;
-    }
-    sh.layers[sh.n_layers] = sh.layers[0];
-    sh.n_layers++;
+    pu_fat_sheets(&sh);
     phantom *ph = pu_phantom(&sh);
     probe_def p = pu_probe(256, 8.0);
     p.tgc_db_cm_mhz = 0.0;

@@ -436,18 +436,7 @@ static void test_lobule_measure_discriminates(void **state)
     assert_false(superficial_lobules_seen(s_off, s_truth));
 
     phantom_def sh = fat_def(TISSUE_FAT, 0);
-    sh.n_layers = 0;
-    for (int k = 0; k < 5; k++) {
-        phantom_layer_def plain = {TISSUE_FAT, 1.43, 0.05, 20.0, PHANTOM_NO_OVERRIDES};
-        plain.acoustic.texture = PHANTOM_TEXTURE_OFF;
-        phantom_layer_def sheet = plain;
-        sheet.thickness_mm = 0.07;
-        sheet.acoustic.backscatter = 1.0;
-        sh.layers[sh.n_layers++] = plain;
-        sh.layers[sh.n_layers++] = sheet;
-    }
-    sh.layers[sh.n_layers] = sh.layers[0];
-    sh.n_layers++;
+    pu_fat_sheets(&sh);
     size_summary s_sh = seen_for(&sh, TISSUE_FAT);
     print_summary("fat, horizontal sheets", s_sh);
     assert_false(superficial_lobules_seen(s_sh, s_truth));
