@@ -27,7 +27,8 @@
 #define SPACING_MM 4.0
 #define ANGLE_DEG 30.0
 
-static phantom *prominence_back(void)
+/* The adult back with no vessels, flat layers and one bony prominence at the origin. */
+static scenario prominence_case(void)
 {
     scenario s;
     scenario_diags d = {0};
@@ -38,6 +39,12 @@ static phantom *prominence_back(void)
         s.phantom.layers[k].variation = 0.0;
     s.phantom.n_features = 1;
     s.phantom.features[0] = (phantom_feature_def){PHANTOM_PROMINENCE, 0.0, 0.0, HEIGHT_MM, WIDTH_MM, 0.0};
+    return s;
+}
+
+static phantom *prominence_back(void)
+{
+    scenario s = prominence_case();
     char err[256];
     phantom *ph = phantom_create(&s.phantom, err, sizeof err);
     if (!ph)
@@ -138,15 +145,7 @@ static void test_bad_heads_are_refused_in_words(void **state)
 static void test_session_head_verdicts_match_geometry(void **state)
 {
     (void)state;
-    scenario s;
-    scenario_diags d = {0};
-    assert_true(scenario_load_file(MESOSIM_SOURCE_DIR "/scenarios/adult_back.json", &s, &d));
-    scenario_diags_free(&d);
-    s.phantom.n_vessels = 0;
-    for (int k = 0; k < s.phantom.n_layers; k++)
-        s.phantom.layers[k].variation = 0.0;
-    s.phantom.n_features = 1;
-    s.phantom.features[0] = (phantom_feature_def){PHANTOM_PROMINENCE, 0.0, 0.0, HEIGHT_MM, WIDTH_MM, 0.0};
+    scenario s = prominence_case();
     s.needle.count = 5;
     char err[256];
     session *ses = session_create(&s, err, sizeof err);
@@ -183,15 +182,7 @@ static void test_session_head_verdicts_match_geometry(void **state)
  * entry, push and injection, run to the end. */
 static session *head_session(int count)
 {
-    scenario s;
-    scenario_diags d = {0};
-    assert_true(scenario_load_file(MESOSIM_SOURCE_DIR "/scenarios/adult_back.json", &s, &d));
-    scenario_diags_free(&d);
-    s.phantom.n_vessels = 0;
-    for (int k = 0; k < s.phantom.n_layers; k++)
-        s.phantom.layers[k].variation = 0.0;
-    s.phantom.n_features = 1;
-    s.phantom.features[0] = (phantom_feature_def){PHANTOM_PROMINENCE, 0.0, 0.0, HEIGHT_MM, WIDTH_MM, 0.0};
+    scenario s = prominence_case();
     s.needle.count = count;
     s.needle.spacing_mm = SPACING_MM;
     char err[256];
