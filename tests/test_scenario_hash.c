@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "actions.h"
+#include "physics_util.h"
 #include "scenario.h"
 
 static const char *const k_cases[] = {
@@ -32,18 +33,6 @@ static scenario load_text(const char *text)
     for (int i = 0; i < d.count; i++)
         print_message("  %d:%d: %s: %s\n", d.items[i].line, d.items[i].col, d.items[i].path,
                       d.items[i].message);
-    scenario_diags_free(&d);
-    assert_true(ok);
-    return s;
-}
-
-static scenario load_case(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/scenarios/%s.json", MESOSIM_SOURCE_DIR, name);
-    scenario s;
-    scenario_diags d = {0};
-    bool ok = scenario_load_file(path, &s, &d);
     scenario_diags_free(&d);
     assert_true(ok);
     return s;
@@ -130,7 +119,7 @@ static void test_defaults_written_do_not_count(void **state)
 static void test_meaningful_changes_count(void **state)
 {
     (void)state;
-    scenario a = load_case("adult_back"), b = a;
+    scenario a = pu_load_preset("adult_back"), b = a;
     uint64_t h = scenario_content_hash(&a);
     char err[256];
     assert_int_equal(a.level, 2);
@@ -167,7 +156,7 @@ static void test_hash_text_is_the_case(void **state)
 {
     (void)state;
     for (int i = 0; i < N_CASES; i++) {
-        scenario a = load_case(k_cases[i]);
+        scenario a = pu_load_preset(k_cases[i]);
         char *full = scenario_save_string(&a), *ht = scenario_hash_string(&a);
         assert_non_null(full);
         assert_non_null(ht);
@@ -203,7 +192,7 @@ static void test_legacy_logs_match(void **state)
         action_list al;
         assert_true(actions_load_file(path, &al));
         assert_int_equal(al.header.version, 2);
-        scenario s = load_case(fixtures[i][0]);
+        scenario s = pu_load_preset(fixtures[i][0]);
         char now[17], legacy[17];
         snprintf(now, sizeof now, "%016llx", (unsigned long long)scenario_content_hash(&s));
         snprintf(legacy, sizeof legacy, "%016llx", (unsigned long long)scenario_legacy_hash(&s));
